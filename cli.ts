@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+/**
+ * `prerender <appDir> [options]`: parses arguments, calls the library, prints, sets the exit code.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { exitCodeFor, formatReport, isPrerenderError, prerender, serializeManifest } from './src/index.js';
+import { relativeFile } from './src/manifest.js';
+
+const HELP = `Usage: prerender <appDir> [options]
+
+Prerenders the static GET route handlers of a Next.js App Router app to plain files,
+and reports which routes must stay dynamic and why.
+
+Arguments:
+  appDir                  the app directory (./app or ./src/app), or the project folder holding it
+
+Options:
+  --out <dir>             output folder, replaced as a whole on success (default: dist)
+  --manifest <file>       where to write the manifest (default: <out>/prerender-manifest.json)
+  --json                  print the manifest to stdout; the report goes to stderr
+  --fail-on-dynamic       exit with 3 when a route is dynamic (and none errored)
+  --concurrency <n>       worker threads (default: number of cores)
+  --timeout <seconds>     time limit of one handler or generateStaticParams call (default: 60)
+  --force                 replace an existing --out folder that route-prerender did not write
+  --keep-partial          when a route errors, keep the unfinished output for inspection
+  --quiet                 do not show what route code printed
+  --no-color              plain text (also with NO_COLOR set)
+  -h, --help              show this help
+  -v, --version           show the version
+
+Exit codes: 0 done, 1 a route errored, 2 bad usage or set-up, 3 dynamic routes with --fail-on-dynamic.`;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        out: { type: 'string' },
+        manifest: { type: 'string' },
+        json: { type: 'boolean' },
+        'fail-on-dynamic': { type: 'boolean' },
+        concurrency: { type: 'string' },
+        timeout: { type: 'string' },
+        force: { type: 'boolean' },
+        'keep-partial': { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        color: { type: 'boolean' },
+        'no-color': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (error) {
+    return usageError(`${(error as Error).message}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (values.version) {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    return usageError(positionals.length === 0 ? 'Missing the app directory.' : `Expected one app directory, got ${positionals.length}: ${positionals.join(' ')}.`);
+  }
+  const concurrency = values.concurrency === undefined ? undefined : integerFlag('--concurrency', values.concurrency, 1);
+  const timeout = values.timeout === undefined ? undefined : numberFlag('--timeout', values.timeout);
+  if (Number.isNaN(concurrency) || Number.isNaN(timeout)) return 2;
+
+  const color = !values['no-color'] && !process.env.NO_COLOR && (values.color ?? process.stderr.isTTY === true);
+  const quiet = values.quiet === true;
+  const cwd = process.cwd();
+  try {
+    const result = await prerender({
+      appDir: positionals[0],
+      out: values.out,
+      manifest: values.manifest,
+      concurrency,
+      timeout,
+      force: values.force,
+      keepPartial: values['keep-partial'],
+      cwd,
+      logger: { warn: quiet ? undefined : (message) => process.stderr.write(`${message}\n`) },
+    });
+    const output = result.written
+      ? `Wrote ${relativeFile(result.outDir, cwd)}/.`
+      : `${relativeFile(result.outDir, cwd)}/ was left as it was because a route failed${result.partialDir ? `; the partial output is in ${relativeFile(result.partialDir, cwd)}/` : ' (pass --keep-partial to inspect the partial output)'}.`;
+    const report = formatReport(result.results, { routes: result.routes, durationMs: result.durationMs, output }, { cwd, color, logs: !quiet });
+    if (values.json) {
+      process.stdout.write(serializeManifest(result.manifest));
+      process.stderr.write(`${report}\n`);
+    } else {
+      process.stdout.write(`${report}\n`);
+    }
+    return exitCodeFor(result.manifest, { failOnDynamic: values['fail-on-dynamic'] });
+  } catch (error) {
+    if (isPrerenderError(error) && error.code !== 'INTERNAL') {
+      process.stderr.write(`prerender: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`);
+      return 2;
+    }
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`prerender: unexpected failure. This is a bug in route-prerender, please report it.\n${message}\n`);
+    return 1;
+  }
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`prerender: ${message}\nRun \`prerender --help\` for the options.\n`);
+  return 2;
+}
+
+function integerFlag(name: string, raw: string, min: number): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min) {
+    usageError(`Expected ${name} to be an integer from ${min} and up, got \`${raw}\`.`);
+    return Number.NaN;
+  }
+  return value;
+}
+
+function numberFlag(name: string, raw: string): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) {
+    usageError(`Expected ${name} to be a number of seconds above 0, got \`${raw}\`.`);
+    return Number.NaN;
+  }
+  return value;
+}
+
+process.exitCode = await main(process.argv.slice(2));

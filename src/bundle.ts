@@ -1,0 +1,129 @@
+/**
+ * Stage 2: compile every route module with ONE esbuild build. TypeScript, JSX and tsconfig `paths`
+ * are handled by esbuild; imports of `next/server|headers|navigation|cache` — from route code or
+ * from any package it imports — resolve to the sandbox's instrumented versions.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import pMap from 'p-map';
+import type { RouteFile, RouteProblem } from './types.js';
+
+const RUNTIME_DIR = fileURLToPath(new URL('./sandbox/runtime/', import.meta.url));
+
+/** `next/*` modules the sandbox provides, by specifier. */
+const STAND_INS: Record<string, string> = {
+  'next/server': 'next-server.js',
+  'next/headers': 'next-headers.js',
+  'next/navigation': 'next-navigation.js',
+  'next/cache': 'next-cache.js',
+  // Route handlers are server code: the guard package always passes.
+  'server-only': 'empty.js',
+};
+
+const standIns: esbuild.Plugin = {
+  name: 'route-prerender-next-stand-ins',
+  setup(build) {
+    build.onResolve({ filter: /^(next\/(server|headers|navigation|cache)(\.js)?|server-only)$/ }, (args) => ({
+      // External: one copy per worker, shared by every route, and the same module instance as the
+      // request store the worker reads.
+      path: path.join(RUNTIME_DIR, STAND_INS[args.path.replace(/\.js$/, '')]),
+      external: true,
+    }));
+  },
+};
+
+/** The esbuild configuration, frozen; each non-obvious flag says why. */
+const BUILD_OPTIONS = Object.freeze({
+  bundle: true, // so that packages importing `next/*` get the stand-ins too
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  splitting: true, // modules shared by routes (lib/posts.ts) are compiled and evaluated once per worker
+  sourcemap: 'linked', // every reported location is mapped back to the user's original file
+  sourcesContent: false, // the maps are read for positions only
+  keepNames: true, // function names in stack traces stay the user's
+  jsx: 'automatic', // Next.js projects set "jsx": "preserve", which Node cannot run
+  conditions: ['react-server'], // route handlers are bundled for the server layer in Next.js
+  entryNames: '[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  logLevel: 'silent', // failures are returned per route, never printed by esbuild
+  metafile: false,
+  // Bundled CommonJS packages may `require()` Node built-ins; ESM output has no `require` otherwise.
+  banner: { js: "import { createRequire as __rpCreateRequire } from 'node:module'; const require = __rpCreateRequire(import.meta.url);" },
+} satisfies esbuild.BuildOptions);
+
+export interface Bundle {
+  dir: string;
+  /** Route → compiled entry module (absolute path). */
+  entries: Map<RouteFile, string>;
+  /** Routes that did not compile, with esbuild's first error in the user's file. */
+  failures: Map<RouteFile, RouteProblem>;
+  cleanup(): Promise<void>;
+}
+
+export async function bundleRoutes(routes: RouteFile[], projectRoot: string): Promise<Bundle> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'route-prerender-'));
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  const failures = new Map<RouteFile, RouteProblem>();
+  let buildable = routes;
+  try {
+    try {
+      await build(buildable, routes, dir, projectRoot, true);
+    } catch (error) {
+      if (!isBuildFailure(error)) throw error;
+      // One broken module must not hide the others: find which routes fail on their own, then
+      // build the rest together.
+      await pMap(routes, async (route) => {
+        try {
+          await build([route], routes, dir, projectRoot, false);
+        } catch (single) {
+          if (!isBuildFailure(single)) throw single;
+          failures.set(route, problemOf(single, projectRoot));
+        }
+      }, { concurrency: 4 });
+      buildable = routes.filter((route) => !failures.has(route));
+      if (buildable.length > 0) await build(buildable, routes, dir, projectRoot, true);
+    }
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  const entries = new Map(buildable.map((route) => [route, path.join(dir, `${entryName(routes.indexOf(route))}.js`)]));
+  return { dir, entries, failures, cleanup };
+}
+
+function entryName(index: number): string {
+  return `route-${index}`;
+}
+
+async function build(routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean): Promise<void> {
+  await esbuild.build({
+    ...BUILD_OPTIONS,
+    absWorkingDir: projectRoot,
+    entryPoints: routes.map((route) => ({ in: route.file, out: entryName(all.indexOf(route)) })),
+    outdir,
+    write,
+    plugins: [standIns],
+  });
+}
+
+function isBuildFailure(error: unknown): error is esbuild.BuildFailure {
+  return error instanceof Error && Array.isArray((error as esbuild.BuildFailure).errors);
+}
+
+function problemOf(failure: esbuild.BuildFailure, projectRoot: string): RouteProblem {
+  const [first] = failure.errors;
+  const more = failure.errors.length > 1 ? ` (and ${failure.errors.length - 1} more ${failure.errors.length === 2 ? 'error' : 'errors'})` : '';
+  const location = first?.location;
+  const text = first?.text ?? failure.message;
+  return {
+    message: `The route module does not compile: ${text}${more}`,
+    hint: /Could not resolve/.test(text)
+      ? 'install the package in the project, or fix the import path (tsconfig `paths` such as `@/lib/…` are read from the project\'s tsconfig.json)'
+      : 'fix the code at this location; the route is built as soon as it compiles',
+    at: location ? { file: path.resolve(projectRoot, location.file), line: location.line, column: location.column + 1 } : undefined,
+  };
+}

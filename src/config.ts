@@ -1,0 +1,64 @@
+/**
+ * Route segment config (`export const dynamic = …`), validated as Next.js does at build time
+ * (NEXTJS-SEMANTICS.md §3). Pure.
+ */
+import type { SegmentConfig } from './types.js';
+
+const DYNAMIC = ['auto', 'force-dynamic', 'error', 'force-static'] as const;
+const FETCH_CACHE = ['auto', 'default-cache', 'only-cache', 'force-cache', 'force-no-store', 'default-no-store', 'only-no-store'] as const;
+const RUNTIME = ['nodejs', 'edge', 'experimental-edge'] as const;
+
+export type ConfigCheck = { ok: true; config: SegmentConfig } | { ok: false; name: string; message: string; hint: string };
+
+export function readSegmentConfig(exports: Record<string, unknown>): ConfigCheck {
+  const { dynamic = 'auto', revalidate = false, dynamicParams = true, runtime = 'nodejs', fetchCache } = exports;
+  if (!DYNAMIC.includes(dynamic as never)) return invalid('dynamic', dynamic, `one of ${list(DYNAMIC)}`);
+  if (!(revalidate === false || (typeof revalidate === 'number' && revalidate >= 0 && (Number.isInteger(revalidate) || revalidate === Infinity)))) {
+    return invalid('revalidate', revalidate, 'false or a whole number of seconds >= 0');
+  }
+  if (typeof dynamicParams !== 'boolean') return invalid('dynamicParams', dynamicParams, 'true or false');
+  if (!RUNTIME.includes(runtime as never)) return invalid('runtime', runtime, `one of ${list(RUNTIME.slice(0, 2))}`);
+  if (fetchCache !== undefined && !FETCH_CACHE.includes(fetchCache as never)) return invalid('fetchCache', fetchCache, `one of ${list(FETCH_CACHE)}`);
+  return {
+    ok: true,
+    config: {
+      dynamic: dynamic as SegmentConfig['dynamic'],
+      revalidate: revalidate === Infinity ? false : (revalidate as number | false),
+      dynamicParams,
+      runtime: runtime === 'nodejs' ? 'nodejs' : 'edge',
+      ...(fetchCache === undefined ? {} : { fetchCache: fetchCache as string }),
+    },
+  };
+}
+
+function invalid(name: string, value: unknown, expected: string): ConfigCheck {
+  const shown = typeof value === 'string' ? `'${value}'` : typeof value === 'function' ? 'a function' : String(value);
+  return {
+    ok: false,
+    name,
+    message: `Invalid segment config: \`${name} = ${shown}\`.`,
+    hint: `\`${name}\` must be ${expected} (see https://nextjs.org/docs/app/api-reference/file-conventions/route-segment-config)`,
+  };
+}
+
+function list(values: readonly string[]): string {
+  return values.map((v) => `'${v}'`).join(', ');
+}
+
+/** Where `export … name` stands in a source file (1-based), for reasons about the module's exports. */
+export function findExport(source: string, name: string): { line: number; column: number } | undefined {
+  const patterns = [
+    new RegExp(`export\\s+(?:async\\s+)?(?:function\\*?|const|let|var|class)\\s+(${name})\\b`),
+    new RegExp(`export\\s*\\{[^}]*?\\bas\\s+(${name})\\b`),
+    new RegExp(`export\\s*\\{[^}]*?\\b(${name})\\b`),
+  ];
+  for (const pattern of patterns) {
+    const match = pattern.exec(source);
+    if (!match) continue;
+    const offset = match.index + match[0].lastIndexOf(match[1]);
+    const before = source.slice(0, offset);
+    const line = before.split('\n').length;
+    return { line, column: offset - before.lastIndexOf('\n') };
+  }
+  return undefined;
+}

@@ -1,0 +1,163 @@
+/**
+ * Stage 1: find the route files under the app directory and the URL each one serves.
+ */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { glob } from 'tinyglobby';
+import { PrerenderError } from './errors.js';
+import { routeFromFolders, shapeOf, formatSegment } from './segments.js';
+import type { RouteFile, RouteProblem } from './types.js';
+
+// Next.js recognises exactly these (`route.mjs` is not a route there either).
+const ROUTE_GLOB = '**/route.{ts,tsx,js,jsx}';
+const PAGE_GLOB = '**/page.{ts,tsx,js,jsx,md,mdx}';
+
+export interface InvalidRoute {
+  route: RouteFile;
+  problem: RouteProblem;
+}
+
+export interface Discovery {
+  appDir: string;
+  /** Routes that can be loaded, sorted by pattern. */
+  routes: RouteFile[];
+  /** Route files that cannot be served as they are (bad folder names, URL conflicts). */
+  invalid: InvalidRoute[];
+}
+
+/**
+ * The folder holding the routes. A project root is accepted too: its `app/` or `src/app/` is used,
+ * as Next.js looks for both.
+ */
+export function resolveAppDir(input: string): string {
+  const dir = path.resolve(input);
+  if (!existsSync(dir)) {
+    throw new PrerenderError('APP_DIR_MISSING', `The app directory ${dir} does not exist.`, {
+      file: dir,
+      hint: 'Pass the folder that holds your route files, e.g. `prerender ./app` or `prerender ./src/app`.',
+    });
+  }
+  if (!statSync(dir).isDirectory()) {
+    throw new PrerenderError('APP_DIR_NOT_A_DIRECTORY', `The app directory ${dir} is a file, not a folder.`, {
+      file: dir,
+      hint: 'Pass the folder that holds your route files, e.g. `prerender ./app`.',
+    });
+  }
+  if (existsSync(path.join(dir, 'package.json'))) {
+    for (const candidate of ['app', 'src/app']) {
+      const inner = path.join(dir, candidate);
+      if (existsSync(inner) && statSync(inner).isDirectory()) return inner;
+    }
+  }
+  return dir;
+}
+
+export async function discoverRoutes(appDirInput: string): Promise<Discovery> {
+  const appDir = resolveAppDir(appDirInput);
+  const [routeFiles, pageFiles] = await Promise.all([
+    glob(ROUTE_GLOB, { cwd: appDir, ignore: ['**/node_modules/**'] }),
+    glob(PAGE_GLOB, { cwd: appDir, ignore: ['**/node_modules/**'] }),
+  ]);
+  if (routeFiles.length === 0) {
+    throw new PrerenderError('NO_ROUTES', `No route files found under ${appDir}.`, {
+      file: appDir,
+      hint: 'Route handlers live in files named route.ts, route.tsx, route.js or route.jsx (see https://nextjs.org/docs/app/api-reference/file-conventions/route).',
+    });
+  }
+
+  const invalid: InvalidRoute[] = [];
+  const routes: RouteFile[] = [];
+  for (const relative of routeFiles.sort()) {
+    const file = path.join(appDir, relative);
+    const shape = routeFromFolders(foldersOf(relative));
+    if (shape.kind === 'private') continue;
+    if (shape.kind === 'invalid') {
+      const pattern = `/${foldersOf(relative).filter((f) => !/^\(.+\)$/.test(f) && !f.startsWith('@')).join('/')}`;
+      invalid.push({ route: { file, pattern, segments: [] }, problem: { message: `Invalid route folder: ${shape.message}.`, hint: shape.hint } });
+      continue;
+    }
+    routes.push({ file, pattern: shape.pattern, segments: shape.segments });
+  }
+
+  const pages: RouteFile[] = [];
+  for (const relative of pageFiles.sort()) {
+    const shape = routeFromFolders(foldersOf(relative));
+    if (shape.kind === 'route') pages.push({ file: path.join(appDir, relative), pattern: shape.pattern, segments: shape.segments });
+  }
+
+  const conflicts = findConflicts(routes, pages);
+  const valid = routes.filter((route) => !conflicts.has(route));
+  for (const [route, problem] of conflicts) invalid.push({ route, problem });
+
+  const byPattern = (a: { route?: RouteFile; pattern?: string }, b: { route?: RouteFile; pattern?: string }) =>
+    compare(a.pattern ?? a.route!.pattern, b.pattern ?? b.route!.pattern);
+  return { appDir, routes: valid.sort(byPattern), invalid: invalid.sort(byPattern) };
+}
+
+function foldersOf(relative: string): string[] {
+  return relative.split('/').slice(0, -1);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * URL conflicts, each naming both files: a route and a page at one URL; two routes at one URL
+ * (through different groups, or with parameters that differ only in name); two different parameter
+ * names or kinds at the same position; an optional catch-all beside a route at its bare URL.
+ */
+export function findConflicts(routes: RouteFile[], pages: RouteFile[]): Map<RouteFile, RouteProblem> {
+  const conflicts = new Map<RouteFile, RouteProblem>();
+  const flag = (route: RouteFile, other: RouteFile, message: string, hint: string) => {
+    if (!conflicts.has(route)) conflicts.set(route, { message: `${message}: ${route.file} and ${other.file}.`, hint });
+  };
+
+  const pageByShape = new Map(pages.map((page) => [shapeOf(page.segments), page]));
+  const routeByShape = new Map<string, RouteFile>();
+  const paramAt = new Map<string, { route: RouteFile; label: string }>();
+
+  for (const route of routes) {
+    const shape = shapeOf(route.segments);
+    const page = pageByShape.get(shape);
+    if (page) {
+      flag(route, page, `A route and a page resolve to the same URL ${route.pattern}`, 'keep one of them: a URL is served either by a page or by a route handler');
+    }
+    const twin = routeByShape.get(shape);
+    if (twin) {
+      const message = `Two route files resolve to the same URL ${route.pattern}`;
+      const hint = 'route groups `(name)` do not change the URL; remove or move one of the files';
+      flag(twin, route, message, hint);
+      flag(route, twin, message, hint);
+    } else {
+      routeByShape.set(shape, route);
+    }
+
+    // `/a/[[...x]]` also serves `/a`.
+    const last = route.segments[route.segments.length - 1];
+    if (last?.type === 'optional') {
+      const bare = routeByShape.get(shapeOf(route.segments.slice(0, -1)));
+      if (bare) {
+        const message = `The optional catch-all ${route.pattern} also serves ${bare.pattern}`;
+        const hint = 'use a required catch-all `[...x]` or remove the other route';
+        flag(route, bare, message, hint);
+        flag(bare, route, message, hint);
+      }
+    }
+
+    route.segments.forEach((segment, index) => {
+      if (segment.type === 'static') return;
+      const key = shapeOf(route.segments.slice(0, index)) + '|' + (segment.type === 'dynamic' ? '[]' : 'catchall');
+      const label = formatSegment(segment);
+      const seen = paramAt.get(key);
+      if (!seen) paramAt.set(key, { route, label });
+      else if (seen.label !== label) {
+        const message = `Different parameters \`${seen.label}\` and \`${label}\` at the same position`;
+        const hint = 'Next.js needs one parameter name (and kind) per position; rename one of the folders';
+        flag(route, seen.route, message, hint);
+        flag(seen.route, route, message, hint);
+      }
+    });
+  }
+  return conflicts;
+}

@@ -1,0 +1,78 @@
+/**
+ * The library's options, validated before any work, with messages that name the option, what was
+ * expected and what was received.
+ */
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { PrerenderError } from './errors.js';
+import { MANIFEST_NAME } from './write.js';
+
+export interface Logger {
+  /** Progress and route output; the CLI sends it to stderr. */
+  info?(message: string): void;
+  warn?(message: string): void;
+}
+
+export interface PrerenderOptions {
+  /** The app directory (`./app`, `./src/app`), or the project folder that holds it. */
+  appDir: string;
+  /** Output folder. Default `dist`. */
+  out?: string;
+  /** Where to write the manifest. Default `<out>/prerender-manifest.json`. */
+  manifest?: string;
+  /** Worker threads. Default: the number of cores. */
+  concurrency?: number;
+  /** Seconds one handler (or generateStaticParams) may take. Default 60. */
+  timeout?: number;
+  /** Replace an existing output folder that route-prerender did not write. */
+  force?: boolean;
+  /** When a route errors, keep the partial output for inspection instead of removing it. */
+  keepPartial?: boolean;
+  /** Base for relative paths in options, the manifest and the report. Default `process.cwd()`. */
+  cwd?: string;
+  logger?: Logger;
+}
+
+export interface ResolvedOptions {
+  appDir: string;
+  out: string;
+  manifest: string;
+  concurrency: number;
+  timeoutMs: number;
+  force: boolean;
+  keepPartial: boolean;
+  cwd: string;
+  logger: Logger;
+}
+
+export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw usage('Expected options to be an object', options);
+  const cwd = options.cwd === undefined ? process.cwd() : requireString('cwd', options.cwd);
+  const appDir = requireString('appDir', options.appDir);
+  const out = path.resolve(cwd, options.out === undefined ? 'dist' : requireString('out', options.out));
+  const manifest = options.manifest === undefined ? path.join(out, MANIFEST_NAME) : path.resolve(cwd, requireString('manifest', options.manifest));
+  const concurrency = options.concurrency === undefined ? availableParallelism() : options.concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw usage('Expected `concurrency` to be an integer from 1 and up', concurrency);
+  const timeout = options.timeout === undefined ? 60 : options.timeout;
+  if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) throw usage('Expected `timeout` to be a number of seconds above 0', timeout);
+  return {
+    appDir: path.resolve(cwd, appDir),
+    out,
+    manifest,
+    concurrency,
+    timeoutMs: Math.round(timeout * 1000),
+    force: options.force === true,
+    keepPartial: options.keepPartial === true,
+    cwd,
+    logger: options.logger ?? {},
+  };
+}
+
+function requireString(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw usage(`Expected \`${name}\` to be a non-empty string`, value);
+  return value;
+}
+
+function usage(expected: string, received: unknown): PrerenderError {
+  return new PrerenderError('USAGE', `${expected}, got \`${String(received)}\` (${received === null ? 'null' : typeof received}).`);
+}

@@ -1,0 +1,158 @@
+/**
+ * `generateStaticParams` results → concrete URL paths. Pure functions, used by the worker (to check
+ * what the user's function returned, where the value lives) and by the planner.
+ * Next.js's rules: NEXTJS-SEMANTICS.md §4 and §5.
+ */
+import type { Params, Segment } from './types.js';
+
+export type ParamsCheck = { ok: true; params: Params[] } | { ok: false; message: string; hint: string };
+
+const EXPECTED = {
+  dynamic: 'a string',
+  catchall: 'a non-empty array of strings',
+  optional: 'an array of strings, [], null or undefined',
+} as const;
+
+/**
+ * Checks the value returned by `generateStaticParams` against the route's parameters.
+ * Reports the first bad entry by index, and how many others are bad.
+ */
+export function checkStaticParams(value: unknown, segments: Segment[], pattern: string): ParamsCheck {
+  const wanted = segments.filter((s): s is Exclude<Segment, { type: 'static' }> => s.type !== 'static');
+  const example = `{ ${wanted.map((s) => `${s.name}: ${s.type === 'dynamic' ? "'hello'" : "['a', 'b']"}`).join(', ')} }`;
+  if (!Array.isArray(value)) {
+    return {
+      ok: false,
+      message: `generateStaticParams must return an array of objects, but it returned ${describe(value)}.`,
+      hint: `return one object per path, e.g. [${example}]`,
+    };
+  }
+  const params: Params[] = [];
+  const bad: string[] = [];
+  value.forEach((entry, index) => {
+    const problem = checkEntry(entry, wanted, pattern);
+    if (problem) bad.push(`entry [${index}] ${problem}`);
+    else params.push(pick(entry as Record<string, unknown>, wanted));
+  });
+  if (bad.length > 0) {
+    const more = bad.length > 1 ? ` (${bad.length - 1} more ${bad.length === 2 ? 'entry is' : 'entries are'} invalid)` : '';
+    const slash = bad[0].includes('contains `/`');
+    return {
+      ok: false,
+      message: `generateStaticParams returned an invalid value: ${bad[0]}${more}.`,
+      hint: slash
+        ? `a single segment cannot hold a \`/\`; to match several segments use a catch-all folder such as \`[...${wanted[0].name}]\``
+        : `each entry must look like ${example}`,
+    };
+  }
+  return { ok: true, params };
+}
+
+function checkEntry(entry: unknown, wanted: Exclude<Segment, { type: 'static' }>[], pattern: string): string | null {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return `is ${describe(entry)}, expected an object`;
+  const record = entry as Record<string, unknown>;
+  for (const segment of wanted) {
+    const value = record[segment.name];
+    const label = `\`${segment.name}\` for ${pattern}`;
+    if (segment.type === 'dynamic') {
+      if (!(segment.name in record) || value === undefined) return `has no ${label} (expected ${EXPECTED.dynamic})`;
+      if (typeof value !== 'string') return `has ${label} set to ${describe(value)}, expected ${EXPECTED.dynamic}`;
+      const problem = checkValue(value);
+      if (problem) return `has ${label} set to ${JSON.stringify(value)}, which ${problem}`;
+      continue;
+    }
+    if (segment.type === 'optional' && (value === undefined || value === null)) continue;
+    if (segment.type === 'catchall' && value === undefined) return `has no ${label} (expected ${EXPECTED.catchall})`;
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+      return `has ${label} set to ${describe(value)}, expected ${EXPECTED[segment.type]}`;
+    }
+    if (segment.type === 'catchall' && value.length === 0) return `has ${label} set to [], expected ${EXPECTED.catchall}`;
+    for (const item of value as string[]) {
+      const problem = checkValue(item);
+      if (problem) return `has ${label} with the element ${JSON.stringify(item)}, which ${problem}`;
+    }
+  }
+  return null;
+}
+
+/**
+ * A value becomes one path segment and one file name: it must not be able to climb out of the
+ * output folder or name something a static host cannot serve. Next.js accepts some of these; we do
+ * not (NEXTJS-SEMANTICS.md §5).
+ */
+export function checkValue(value: string): string | null {
+  if (value === '') return 'is empty';
+  if (value === '.' || value === '..') return 'would climb folders (`.` and `..` are not allowed)';
+  if (value.includes('/')) return 'contains `/`';
+  if (value.includes('\\')) return 'contains `\\`';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) return 'contains a control character';
+  if (Buffer.byteLength(value) > 255) return 'is longer than 255 bytes, too long for a file name';
+  return null;
+}
+
+function pick(entry: Record<string, unknown>, wanted: Exclude<Segment, { type: 'static' }>[]): Params {
+  const params: Params = {};
+  for (const segment of wanted) {
+    const value = entry[segment.name];
+    if (segment.type === 'dynamic') params[segment.name] = value as string;
+    else if (Array.isArray(value) && value.length > 0) params[segment.name] = [...(value as string[])];
+    else if (segment.type === 'catchall') params[segment.name] = [...(value as string[])];
+  }
+  return params;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array`;
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'object') return `an object`;
+  if (typeof value === 'undefined') return 'undefined';
+  return `the ${typeof value} ${String(value)}`;
+}
+
+/** Next.js escapes only the characters that would change the URL's structure. */
+export function escapeSegment(value: string): string {
+  return value.replace(/[#?]/g, (c) => encodeURIComponent(c));
+}
+
+/**
+ * The manifest key of one concrete path: segment values raw except for `#` and `?`
+ * (`b c` stays `/p/b c`, as in Next.js's prerender manifest).
+ */
+export function pathFromParams(segments: Segment[], params: Params): string {
+  const parts: string[] = [];
+  for (const segment of segments) {
+    if (segment.type === 'static') parts.push(segment.value);
+    else if (segment.type === 'dynamic') parts.push(escapeSegment(params[segment.name] as string));
+    else {
+      const values = (params[segment.name] as string[] | undefined) ?? [];
+      for (const value of values) parts.push(escapeSegment(value));
+    }
+  }
+  return `/${parts.join('/')}`;
+}
+
+/** The concrete paths of a route, in the order generated, duplicates collapsed to the first. */
+export function expandPaths(segments: Segment[], list: Params[]): { path: string; params: Params }[] {
+  const seen = new Set<string>();
+  const paths: { path: string; params: Params }[] = [];
+  for (const params of list) {
+    const key = pathFromParams(segments, params);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    paths.push({ path: key, params });
+  }
+  return paths;
+}
+
+/** The path the handler sees in its request URL: every value fully percent-encoded (`/p/b%20c`). */
+export function requestPathFromParams(segments: Segment[], params: Params): string {
+  return pathFromParams(segments, mapValues(params, encodeURIComponent));
+}
+
+function mapValues(params: Params, fn: (value: string) => string): Params {
+  const out: Params = {};
+  for (const [key, value] of Object.entries(params)) out[key] = Array.isArray(value) ? value.map(fn) : value === undefined ? value : fn(value);
+  return out;
+}

@@ -1,0 +1,118 @@
+/**
+ * The pipeline: discover → bundle → plan → execute → write → report. Per-build state travels in
+ * local values passed from stage to stage; nothing is kept at module level.
+ */
+import path from 'node:path';
+import { bundleRoutes } from './bundle.js';
+import { discoverRoutes } from './discover.js';
+import { executePaths } from './execute.js';
+import { assignFiles } from './files.js';
+import { buildManifest, serializeManifest, type Manifest } from './manifest.js';
+import { resolveOptions, type PrerenderOptions } from './options.js';
+import { errorResult, planRoutes } from './plan.js';
+import { Sandbox } from './sandbox/pool.js';
+import type { PathResult, RouteFile } from './types.js';
+import { checkOutDir, createStaging, OWNER_MARKER, writeFileAtomic } from './write.js';
+import { existsSync, statSync } from 'node:fs';
+
+export interface PrerenderResult {
+  manifest: Manifest;
+  /** Every path's result, in plan order. */
+  results: PathResult[];
+  /** Number of route files found. */
+  routes: number;
+  outDir: string;
+  manifestPath: string;
+  /** False when a route errored: the previous output was left as it was. */
+  written: boolean;
+  /** With `keepPartial`, where the unfinished output of a failed build was left. */
+  partialDir?: string;
+  durationMs: number;
+}
+
+export async function prerender(input: PrerenderOptions): Promise<PrerenderResult> {
+  const started = performance.now();
+  const options = resolveOptions(input);
+  const discovery = await discoverRoutes(options.appDir);
+  const projectRoot = findProjectRoot(discovery.appDir);
+  checkOutDir(options.out, { appDir: discovery.appDir, projectRoot, cwd: options.cwd, force: options.force });
+
+  const results: PathResult[] = discovery.invalid.map(({ route, problem }) => errorResult(route, route.pattern, problem));
+  const bundle = await bundleRoutes(discovery.routes, projectRoot);
+  for (const [route, problem] of bundle.failures) results.push(errorResult(route, route.pattern, problem));
+
+  const sandbox = new Sandbox({
+    bundleDir: bundle.dir,
+    projectRoot,
+    size: options.concurrency,
+    timeoutMs: options.timeoutMs,
+    onStrayOutput: (text) => options.logger.warn?.(text),
+  });
+  const staging = await createStaging(options.out);
+  let committed = false;
+  try {
+    const plan = await planRoutes(bundle.entries, sandbox, options.concurrency);
+    results.push(...plan.settled);
+
+    const manifestInOut = relativeInside(options.out, options.manifest);
+    const { files, conflicts } = assignFiles(plan.paths.map((p) => p.path), manifestInOut === undefined ? [OWNER_MARKER] : [manifestInOut]);
+    for (const planned of plan.paths) {
+      const conflict = conflicts.get(planned.path);
+      if (conflict) results.push(errorResult(planned.route, planned.path, { message: `The path ${planned.path} cannot be written: ${conflict}.`, hint: 'rename one of the routes or params so that each path has its own file' }));
+    }
+    const runnable = plan.paths.filter((p) => !conflicts.has(p.path));
+    results.push(...(await executePaths(runnable, sandbox, { concurrency: options.concurrency, files, writeBody: staging.writeBody })));
+
+    const ordered = orderResults(results, discovery.routes.concat(discovery.invalid.map((i) => i.route), [...bundle.failures.keys()]));
+    const manifest = buildManifest(ordered, options.cwd);
+    const failed = Object.keys(manifest.errors).length > 0;
+    let partialDir: string | undefined;
+    if (failed) {
+      partialDir = await staging.discard(options.keepPartial);
+    } else {
+      const text = serializeManifest(manifest);
+      if (manifestInOut !== undefined) await staging.writeBody(manifestInOut, Buffer.from(text));
+      else await staging.writeBody(OWNER_MARKER, Buffer.from('This folder was written by route-prerender.\n'));
+      await staging.commit();
+      committed = true;
+      if (manifestInOut === undefined) await writeFileAtomic(options.manifest, text);
+    }
+    return {
+      manifest,
+      results: ordered,
+      routes: discovery.routes.length + discovery.invalid.length,
+      outDir: options.out,
+      manifestPath: options.manifest,
+      written: !failed,
+      partialDir,
+      durationMs: performance.now() - started,
+    };
+  } finally {
+    await sandbox.close();
+    await bundle.cleanup();
+    if (!committed && existsSync(staging.dir) && !options.keepPartial) await staging.discard(false);
+  }
+}
+
+/** The nearest folder at or above the app directory with a package.json (else the app's parent). */
+export function findProjectRoot(appDir: string): string {
+  for (let dir = appDir; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json')) && statSync(path.join(dir, 'package.json')).isFile()) return dir;
+    if (path.dirname(dir) === dir) return path.dirname(appDir);
+  }
+}
+
+function relativeInside(folder: string, file: string): string | undefined {
+  const relative = path.relative(folder, file);
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return undefined;
+  return relative.split(path.sep).join('/');
+}
+
+/** Plan order: routes by pattern, then each route's results in the order they were planned. */
+function orderResults(results: PathResult[], routes: RouteFile[]): PathResult[] {
+  const rank = new Map([...routes].sort((a, b) => (a.pattern < b.pattern ? -1 : a.pattern > b.pattern ? 1 : a.file < b.file ? -1 : 1)).map((route, index) => [route, index]));
+  return results
+    .map((result, index) => ({ result, index }))
+    .sort((a, b) => (rank.get(a.result.route)! - rank.get(b.result.route)!) || a.index - b.index)
+    .map(({ result }) => result);
+}

@@ -1,0 +1,104 @@
+/**
+ * Stage 6: the report for people. Pure: results in, lines out; colour is a switch so that tests
+ * assert plain text. Results are listed in plan order (routes sorted, paths as generated).
+ */
+import kleur from 'kleur';
+import { formatLocation, relativeFile } from './manifest.js';
+import type { PathResult } from './types.js';
+
+export interface ReportOptions {
+  cwd: string;
+  color: boolean;
+  /** Show what route code printed (off with --quiet). */
+  logs: boolean;
+}
+
+export interface Summary {
+  routes: number;
+  durationMs: number;
+  /** Where the output went, or why it was not written. */
+  output: string;
+}
+
+type Paint = (text: string) => string;
+interface Palette {
+  green: Paint;
+  yellow: Paint;
+  red: Paint;
+  dim: Paint;
+  bold: Paint;
+  cyan: Paint;
+}
+
+const plain: Palette = { green: String, yellow: String, red: String, dim: String, bold: String, cyan: String };
+const colored: Palette = {
+  green: (t) => kleur.green(t),
+  yellow: (t) => kleur.yellow(t),
+  red: (t) => kleur.red(t),
+  dim: (t) => kleur.dim(t),
+  bold: (t) => kleur.bold(t),
+  cyan: (t) => kleur.cyan(t),
+};
+
+export function formatReport(results: PathResult[], summary: Summary, options: ReportOptions): string {
+  const c = options.color ? colored : plain;
+  const lines: string[] = [];
+  const statics = results.filter((r) => r.type === 'static');
+  const dynamics = results.filter((r) => r.type === 'dynamic');
+  const errors = results.filter((r) => r.type === 'error');
+  const logLines = (result: PathResult) => (options.logs ? result.logs.flatMap((log) => log.split('\n')).map((line) => `      ${c.dim(`│ ${line}`)}`) : []);
+
+  if (statics.length > 0) {
+    lines.push(c.bold('Static'));
+    const width = Math.max(...statics.map((r) => r.path.length));
+    for (const result of statics) {
+      const pad = result.path.padEnd(width);
+      if (result.status >= 300 && result.status < 400) {
+        lines.push(`  ${c.cyan('↪')} ${pad}  ${c.dim(`${result.status} → ${String(result.headers.location ?? '')}`)}`);
+      } else if (result.file === null) {
+        lines.push(`  ${c.dim('○')} ${pad}  ${c.dim(String(result.status))}`);
+      } else {
+        const type = typeof result.headers['content-type'] === 'string' ? result.headers['content-type'] : '';
+        const note = result.file === result.path.slice(1) ? '' : `  → ${result.file}`;
+        lines.push(`  ${c.green('○')} ${pad}  ${formatBytes(result.size).padStart(8)}  ${c.dim(type)}${c.dim(note)}`);
+      }
+      lines.push(...logLines(result));
+    }
+  }
+  if (dynamics.length > 0) {
+    if (lines.length > 0) lines.push('');
+    lines.push(c.bold('Dynamic'));
+    for (const result of dynamics) {
+      lines.push(`  ${c.yellow('ƒ')} ${result.path}  ${c.dim(relativeFile(result.route.file, options.cwd))}`);
+      for (const reason of result.reasons) {
+        lines.push(`      ${c.yellow(reason.kind)}${reason.at ? ` at ${formatLocation(reason.at, options.cwd)}` : ''}${c.dim(` — ${reason.message}`)}`);
+      }
+      lines.push(...logLines(result));
+    }
+  }
+  if (errors.length > 0) {
+    if (lines.length > 0) lines.push('');
+    lines.push(c.bold('Errors'));
+    for (const result of errors) {
+      lines.push(`  ${c.red('✗')} ${result.path}  ${result.at ? formatLocation(result.at, options.cwd) : relativeFile(result.route.file, options.cwd)}`);
+      lines.push(`      ${c.red(result.message)}`);
+      if (result.hint) lines.push(`      ${c.dim(`hint: ${result.hint}`)}`);
+      lines.push(...logLines(result));
+    }
+  }
+  if (lines.length > 0) lines.push('');
+  const bytes = statics.reduce((sum, r) => sum + (r.file === null ? 0 : r.size), 0);
+  const parts = [
+    c.green(`${statics.length} static`) + c.dim(` (${formatBytes(bytes)})`),
+    c.yellow(`${dynamics.length} dynamic`),
+    (errors.length > 0 ? c.red : String)(`${errors.length} ${errors.length === 1 ? 'error' : 'errors'}`),
+  ];
+  lines.push(`${parts.join(', ')} from ${summary.routes} ${summary.routes === 1 ? 'route' : 'routes'} in ${(summary.durationMs / 1000).toFixed(2)} s. ${summary.output}`);
+  return lines.join('\n');
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} kB`;
+  return `${(bytes / 1_000_000).toFixed(1)} MB`;
+}

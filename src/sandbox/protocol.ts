@@ -1,0 +1,65 @@
+/** Messages between the build thread and the worker threads that run route code. Plain data only. */
+import type { Headers, Params, Reason, Segment, SegmentConfig, SourceLocation } from '../types.js';
+
+export interface TaskError {
+  message: string;
+  at?: SourceLocation;
+  hint?: string;
+}
+
+export type Task =
+  | { type: 'inspect'; entry: string; source: string }
+  | { type: 'params'; entry: string; source: string; segments: Segment[]; pattern: string }
+  | {
+      type: 'render';
+      entry: string;
+      source: string;
+      pattern: string;
+      /** The URL path the handler sees, percent-encoded. */
+      requestPath: string;
+      params: Params;
+      config: SegmentConfig;
+    };
+
+export type InspectOutcome =
+  | { ok: true; exports: string[]; functions: string[]; config: SegmentConfig }
+  | { ok: false; error: TaskError };
+
+export type ParamsOutcome = { ok: true; params: Params[] } | { ok: false; error: TaskError };
+
+export type RenderOutcome =
+  | {
+      ok: true;
+      kind: 'response';
+      status: number;
+      headers: Headers;
+      body: Uint8Array;
+      sha256: string;
+      revalidate: number | false;
+    }
+  | { ok: true; kind: 'dynamic'; reasons: Reason[] }
+  | { ok: false; error: TaskError };
+
+export type Outcome<T extends Task> = T extends { type: 'inspect' }
+  ? InspectOutcome
+  : T extends { type: 'params' }
+    ? ParamsOutcome
+    : RenderOutcome;
+
+export interface TaskMessage {
+  id: number;
+  task: Task;
+}
+
+export interface ResultMessage {
+  id: number;
+  outcome: InspectOutcome | ParamsOutcome | RenderOutcome;
+  logs: string[];
+}
+
+export interface WorkerSetup {
+  /** Folder of the compiled route modules; stack frames inside it are the user's code. */
+  bundleDir: string;
+  /** `process.cwd()` inside route code: the project root, as under `next build`. */
+  projectRoot: string;
+}

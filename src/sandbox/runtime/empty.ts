@@ -1,0 +1,2 @@
+// Stands in for `server-only`: route handlers are server code, so the import is always allowed.
+export {};

@@ -1,0 +1,66 @@
+/**
+ * Stack frames of the compiled route modules → the place in the user's original file, through the
+ * source maps esbuild wrote. Runs in worker threads only.
+ */
+import { readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { SourceLocation } from '../../types.js';
+
+let bundlePrefix = '';
+const maps = new Map<string, SourceMap | null>();
+
+export function setBundleDir(dir: string): void {
+  bundlePrefix = pathToFileURL(dir).href + '/';
+  // Frames of our own instrumentation sit above the user's; keep enough of the stack to reach them.
+  Error.stackTraceLimit = Math.max(Error.stackTraceLimit, 50);
+}
+
+const FRAME = /\(?((?:file|node):[^\s()]+?):(\d+):(\d+)\)?$/;
+
+/** The first frame of the user's code in a stack, preferring the app's own files to packages. */
+export function locateInStack(stack: string | undefined): SourceLocation | undefined {
+  if (!stack) return undefined;
+  let fallback: SourceLocation | undefined;
+  for (const line of stack.split('\n')) {
+    const match = FRAME.exec(line.trim());
+    if (!match || !match[1].startsWith(bundlePrefix)) continue;
+    const original = mapFrame(match[1], Number(match[2]), Number(match[3]));
+    if (!original) continue;
+    if (!original.file.split(path.sep).includes('node_modules')) return original;
+    fallback ??= original;
+  }
+  return fallback;
+}
+
+/** Where the caller's caller stands in the user's code. */
+export function locateCaller(): SourceLocation | undefined {
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, locateCaller);
+  return locateInStack(holder.stack);
+}
+
+function mapFrame(url: string, line: number, column: number): SourceLocation | undefined {
+  const file = fileURLToPath(url);
+  let map = maps.get(file);
+  if (map === undefined) {
+    try {
+      map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')));
+    } catch {
+      map = null;
+    }
+    maps.set(file, map);
+  }
+  if (!map) return undefined;
+  const entry = map.findEntry(line - 1, column - 1) as {
+    originalSource?: string;
+    originalLine?: number;
+    originalColumn?: number;
+  };
+  if (!entry || entry.originalSource === undefined || entry.originalLine === undefined) return undefined;
+  const source = entry.originalSource.startsWith('file:')
+    ? fileURLToPath(entry.originalSource)
+    : path.resolve(path.dirname(file), entry.originalSource);
+  return { file: source, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 };
+}

@@ -1,0 +1,84 @@
+/**
+ * The per-request store: one per handler call, carried through every `await` by AsyncLocalStorage.
+ * The instrumented `next/*` modules and the request object report each touch of request-time data
+ * here. Exists in worker threads only.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { DynamicOption, Reason, SourceLocation } from '../../types.js';
+import { locateCaller } from './locate.js';
+
+export interface RequestStore {
+  /** The route pattern, for messages (`/api/me`). */
+  pattern: string;
+  mode: DynamicOption;
+  /** Every touch of request-time data, in order. Set before anything is thrown. */
+  reasons: Reason[];
+  /** With `dynamic = 'error'`: the first forbidden touch. */
+  violation?: { message: string; at?: SourceLocation };
+  /** Lowered by `fetch(…, { next: { revalidate: N } })`, as in Next.js. */
+  revalidate: number | false;
+  /** `after()` callbacks, run once the response is complete. */
+  after: Array<() => unknown>;
+}
+
+export const requestStore = new AsyncLocalStorage<RequestStore>();
+
+/**
+ * Thrown to stop a handler that touched request-time data, as Next.js's own bail-out does. The
+ * touch is already recorded, so a handler that catches this is still dynamic.
+ */
+export class DynamicUsageError extends Error {
+  readonly kind: string;
+  constructor(kind: string, pattern: string) {
+    super(`Route ${pattern} couldn't be rendered statically because it used \`${kind}\`.`);
+    this.name = 'DynamicUsageError';
+    this.kind = kind;
+  }
+}
+
+const ERROR_MODE_DOCS = 'https://nextjs.org/docs/app/building-your-application/rendering/static-and-dynamic#dynamic-rendering';
+
+/**
+ * The gate every request-time API goes through. Outside a request (module scope) the real value is
+ * used. `force-static` gets the empty value; `error` and `auto` record the touch and throw.
+ */
+export function requestData<T>(kind: string, real: () => T, empty: () => T): T {
+  const store = requestStore.getStore();
+  if (!store) return real();
+  if (store.mode === 'force-static') return empty();
+  const at = locateCaller();
+  if (store.mode === 'error') {
+    const message = `Route ${store.pattern} with \`dynamic = "error"\` couldn't be rendered statically because it used \`${kind}\`. See more info here: ${ERROR_MODE_DOCS}`;
+    store.violation ??= { message, at };
+    throw new Error(message);
+  }
+  store.reasons.push({ kind, message: describeTouch(kind), at });
+  throw new DynamicUsageError(kind, store.pattern);
+}
+
+/** Request-time APIs that only make sense inside a handler (`headers()`, `cookies()`, …). */
+export function currentStore(api: string): RequestStore {
+  const store = requestStore.getStore();
+  if (!store) {
+    throw new Error(`\`${api}\` was called outside a request scope. Call it inside the GET handler, not at the top level of the module.`);
+  }
+  return store;
+}
+
+const DESCRIPTIONS: Record<string, string> = {
+  'headers()': 'reads the request headers',
+  'cookies()': 'reads or sets request cookies',
+  'draftMode().enable()': 'turns on draft mode for the visitor',
+  'draftMode().disable()': 'turns off draft mode for the visitor',
+  'connection()': 'waits for an incoming request',
+  'unstable_noStore()': 'opts out of static rendering',
+};
+
+function describeTouch(kind: string): string {
+  const known = DESCRIPTIONS[kind];
+  if (known) return `${kind} ${known}, which differs per request`;
+  if (kind.startsWith('request.')) return `${kind} is request-time data, which differs per request`;
+  if (kind.startsWith('nextUrl.')) return `${kind} depends on the query string, which differs per request`;
+  if (kind.startsWith('fetch')) return `${kind} asks for fresh data on every request`;
+  return `${kind} is request-time data`;
+}

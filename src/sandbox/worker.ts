@@ -1,0 +1,228 @@
+/**
+ * Worker thread entry: loads compiled route modules and runs one task at a time (inspect a module,
+ * call `generateStaticParams`, or run GET for one path). All instrumentation — the request store,
+ * the patched `fetch` and `console`, the `next/*` stand-ins — lives in this thread only.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
+import { parentPort, workerData } from 'node:worker_threads';
+import { findExport, readSegmentConfig } from '../config.js';
+import { checkStaticParams } from '../params.js';
+import type { Headers as HeaderRecord, Params } from '../types.js';
+import type { InspectOutcome, ParamsOutcome, RenderOutcome, ResultMessage, Task, TaskError, TaskMessage, WorkerSetup } from './protocol.js';
+import { locateInStack, setBundleDir } from './runtime/locate.js';
+import { isNavigationSignal } from './runtime/next-navigation.js';
+import { createIncomingRequest } from './runtime/request.js';
+import { DynamicUsageError, requestData, requestStore, type RequestStore } from './runtime/store.js';
+import { syncAndAsync } from './runtime/thenable.js';
+
+const setup = workerData as WorkerSetup;
+const port = parentPort!;
+setBundleDir(setup.bundleDir);
+
+// Route code reads files relative to the project, as under `next build`.
+process.cwd = () => setup.projectRoot;
+
+interface Running {
+  logs: string[];
+  crash: (error: unknown) => void;
+}
+let running: Running | undefined;
+
+// What route code prints belongs to the path being built, not to the middle of the report.
+for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
+  console[method] = (...args: unknown[]) => {
+    const text = format(...args);
+    if (running) running.logs.push(text);
+    else port.postMessage({ log: text });
+  };
+}
+
+// Errors that escape the handler (a timer, an event emitter) fail the path being built.
+process.on('uncaughtException', (error) => report(error));
+process.on('unhandledRejection', (error) => report(error));
+function report(error: unknown): void {
+  if (running) running.crash(error);
+  else port.postMessage({ log: `Uncaught error after its path was built: ${describeError(error)}` });
+}
+
+installFetch();
+
+const modules = new Map<string, Promise<Record<string, unknown>>>();
+function load(entry: string): Promise<Record<string, unknown>> {
+  let loaded = modules.get(entry);
+  if (!loaded) {
+    loaded = import(pathToFileURL(entry).href) as Promise<Record<string, unknown>>;
+    modules.set(entry, loaded);
+  }
+  return loaded;
+}
+
+port.on('message', async ({ id, task }: TaskMessage) => {
+  const logs: string[] = [];
+  let crash!: (error: unknown) => void;
+  const crashed = new Promise<never>((_, reject) => (crash = reject));
+  running = { logs, crash };
+  let outcome: ResultMessage['outcome'];
+  try {
+    outcome = await Promise.race([perform(task), crashed]);
+  } catch (error) {
+    outcome = { ok: false, error: taskError(error) };
+  }
+  running = undefined;
+  const transfer = 'body' in outcome && outcome.body.byteLength > 0 ? [outcome.body.buffer as ArrayBuffer] : [];
+  port.postMessage({ id, outcome, logs } satisfies ResultMessage, transfer);
+});
+
+function perform(task: Task): Promise<ResultMessage['outcome']> {
+  switch (task.type) {
+    case 'inspect':
+      return inspect(task);
+    case 'params':
+      return params(task);
+    case 'render':
+      return render(task);
+  }
+}
+
+async function inspect(task: Extract<Task, { type: 'inspect' }>): Promise<InspectOutcome> {
+  const mod = await load(task.entry);
+  const exports = Object.keys(mod).sort();
+  const functions = exports.filter((name) => typeof mod[name] === 'function');
+  const check = readSegmentConfig(mod);
+  if (!check.ok) {
+    return { ok: false, error: { message: check.message, hint: check.hint, at: exportLocation(task.source, check.name) } };
+  }
+  return { ok: true, exports, functions, config: check.config };
+}
+
+async function params(task: Extract<Task, { type: 'params' }>): Promise<ParamsOutcome> {
+  const mod = await load(task.entry);
+  const generate = mod.generateStaticParams as (arg: { params: Params }) => unknown;
+  const value = await generate({ params: {} });
+  const check = checkStaticParams(value, task.segments, task.pattern);
+  if (!check.ok) {
+    return { ok: false, error: { message: check.message, hint: check.hint, at: exportLocation(task.source, 'generateStaticParams') } };
+  }
+  return { ok: true, params: check.params };
+}
+
+async function render(task: Extract<Task, { type: 'render' }>): Promise<RenderOutcome> {
+  const mod = await load(task.entry);
+  const GET = mod.GET as (request: Request, context: { params: unknown }) => unknown;
+  const store: RequestStore = { pattern: task.pattern, mode: task.config.dynamic, reasons: [], revalidate: task.config.revalidate, after: [] };
+  const request = createIncomingRequest(`http://localhost:3000${task.requestPath}`);
+  const context = { params: syncAndAsync({ ...task.params }) };
+
+  return requestStore.run(store, async (): Promise<RenderOutcome> => {
+    let response: unknown;
+    try {
+      response = await GET(request, context);
+    } catch (error) {
+      if (!isNavigationSignal(error)) return settle(store, { ok: false, error: taskError(error) });
+      response = new Response(null, { status: error.status, headers: error.location === undefined ? {} : { location: error.location } });
+    }
+    if (!isResponse(response)) {
+      return settle(store, {
+        ok: false,
+        error: {
+          message: `No response is returned from route handler '${task.source}'. Ensure you return a \`Response\` or a \`NextResponse\` in all branches of your handler. It returned ${describeValue(response)}.`,
+          hint: 'return a Response, e.g. `return Response.json(data)` or `return new Response(text)`',
+        },
+      });
+    }
+    let body: Uint8Array;
+    try {
+      body = new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      const failure = taskError(error);
+      return settle(store, { ok: false, error: { ...failure, message: `The response body failed while it was read: ${failure.message}` } });
+    }
+    for (const callback of store.after) await callback();
+    return settle(store, {
+      ok: true,
+      kind: 'response',
+      status: response.status,
+      headers: headerRecord(response.headers),
+      body,
+      sha256: createHash('sha256').update(body).digest('hex'),
+      revalidate: store.revalidate,
+    });
+  });
+}
+
+/** Request-time data wins over whatever the handler did after touching it. */
+function settle(store: RequestStore, outcome: RenderOutcome): RenderOutcome {
+  if (store.violation) return { ok: false, error: { message: store.violation.message, at: store.violation.at } };
+  if (store.reasons.length > 0) return { ok: true, kind: 'dynamic', reasons: store.reasons };
+  return outcome;
+}
+
+function isResponse(value: unknown): value is Response {
+  return value instanceof Response || (typeof value === 'object' && value !== null && typeof (value as Response).arrayBuffer === 'function' && typeof (value as Response).status === 'number' && typeof (value as Response).headers?.get === 'function');
+}
+
+/** Lower-cased header names; several `set-cookie` headers stay separate, as in Next.js's `.meta`. */
+function headerRecord(headers: Headers): HeaderRecord {
+  const record: HeaderRecord = {};
+  headers.forEach((value, name) => {
+    if (name !== 'set-cookie') record[name] = value;
+  });
+  const cookies = headers.getSetCookie();
+  if (cookies.length > 0) record['set-cookie'] = cookies.length === 1 ? cookies[0] : cookies;
+  return record;
+}
+
+function taskError(error: unknown): TaskError {
+  if (error instanceof DynamicUsageError) return { message: error.message };
+  const stack = error instanceof Error ? error.stack : undefined;
+  return { message: describeError(error), at: locateInStack(stack) };
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`;
+  return `a thrown ${describeValue(error)}`;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `a string`;
+  if (typeof value === 'object') return `${Array.isArray(value) ? 'an array' : `an object (${Object.getPrototypeOf(value)?.constructor?.name ?? 'no prototype'})`}`;
+  return `a ${typeof value}`;
+}
+
+function exportLocation(source: string, name: string) {
+  try {
+    const found = findExport(readFileSync(source, 'utf8'), name);
+    return found ? { file: source, ...found } : { file: source, line: 1, column: 1 };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `fetch` as in a Next.js build: `cache: 'no-store'` and `next: { revalidate: 0 }` are request-time;
+ * `next: { revalidate: N }` lowers the path's revalidate to the smallest N seen.
+ */
+function installFetch(): void {
+  const original = globalThis.fetch;
+  type NextInit = RequestInit & { next?: { revalidate?: number | false; tags?: string[] } };
+  globalThis.fetch = function fetch(input: string | URL | Request, init?: NextInit): Promise<Response> {
+    const store = requestStore.getStore();
+    if (store) {
+      const cache = (init as { cache?: string } | undefined)?.cache ?? (input instanceof Request ? input.cache : undefined);
+      const revalidate = init?.next?.revalidate;
+      const pass = () => undefined;
+      if (cache === 'no-store') requestData("fetch({ cache: 'no-store' })", pass, pass);
+      if (revalidate === 0) requestData('fetch({ next: { revalidate: 0 } })', pass, pass);
+      if (typeof revalidate === 'number' && revalidate > 0 && (store.revalidate === false || revalidate < store.revalidate)) {
+        store.revalidate = revalidate;
+      }
+    }
+    const { next: _next, ...rest } = init ?? {};
+    return original(input, init ? rest : undefined);
+  };
+}
