@@ -6,6 +6,7 @@ import path from 'node:path';
 import { glob } from 'tinyglobby';
 import { PrerenderError } from './errors.js';
 import { routeFromFolders, shapeOf, formatSegment } from './segments.js';
+import { relativeFile } from './manifest.js';
 import type { RouteFile, RouteProblem } from './types.js';
 
 // Next.js recognises exactly these (`route.mjs` is not a route there either).
@@ -52,7 +53,8 @@ export function resolveAppDir(input: string): string {
   return dir;
 }
 
-export async function discoverRoutes(appDirInput: string): Promise<Discovery> {
+/** `cwd` is the base of the file names shown in messages. */
+export async function discoverRoutes(appDirInput: string, cwd = process.cwd()): Promise<Discovery> {
   const appDir = resolveAppDir(appDirInput);
   const [routeFiles, pageFiles] = await Promise.all([
     glob(ROUTE_GLOB, { cwd: appDir, ignore: ['**/node_modules/**'] }),
@@ -85,13 +87,15 @@ export async function discoverRoutes(appDirInput: string): Promise<Discovery> {
     if (shape.kind === 'route') pages.push({ file: path.join(appDir, relative), pattern: shape.pattern, segments: shape.segments });
   }
 
-  const conflicts = findConflicts(routes, pages);
+  const conflicts = findConflicts(routes, pages, (file) => relativeFile(file, cwd));
   const valid = routes.filter((route) => !conflicts.has(route));
   for (const [route, problem] of conflicts) invalid.push({ route, problem });
 
-  const byPattern = (a: { route?: RouteFile; pattern?: string }, b: { route?: RouteFile; pattern?: string }) =>
-    compare(a.pattern ?? a.route!.pattern, b.pattern ?? b.route!.pattern);
-  return { appDir, routes: valid.sort(byPattern), invalid: invalid.sort(byPattern) };
+  return {
+    appDir,
+    routes: valid.sort((a, b) => compare(a.pattern, b.pattern)),
+    invalid: invalid.sort((a, b) => compare(a.route.pattern, b.route.pattern) || compare(a.route.file, b.route.file)),
+  };
 }
 
 function foldersOf(relative: string): string[] {
@@ -107,10 +111,10 @@ function compare(a: string, b: string): number {
  * (through different groups, or with parameters that differ only in name); two different parameter
  * names or kinds at the same position; an optional catch-all beside a route at its bare URL.
  */
-export function findConflicts(routes: RouteFile[], pages: RouteFile[]): Map<RouteFile, RouteProblem> {
+export function findConflicts(routes: RouteFile[], pages: RouteFile[], display: (file: string) => string = (file) => file): Map<RouteFile, RouteProblem> {
   const conflicts = new Map<RouteFile, RouteProblem>();
   const flag = (route: RouteFile, other: RouteFile, message: string, hint: string) => {
-    if (!conflicts.has(route)) conflicts.set(route, { message: `${message}: ${route.file} and ${other.file}.`, hint });
+    if (!conflicts.has(route)) conflicts.set(route, { message: `${message}: ${display(route.file)} and ${display(other.file)}.`, hint });
   };
 
   const pageByShape = new Map(pages.map((page) => [shapeOf(page.segments), page]));

@@ -33,7 +33,7 @@ export interface PrerenderResult {
 export async function prerender(input: PrerenderOptions): Promise<PrerenderResult> {
   const started = performance.now();
   const options = resolveOptions(input);
-  const discovery = await discoverRoutes(options.appDir);
+  const discovery = await discoverRoutes(options.appDir, options.cwd);
   const projectRoot = findProjectRoot(discovery.appDir);
   checkOutDir(options.out, { appDir: discovery.appDir, projectRoot, cwd: options.cwd, force: options.force });
 

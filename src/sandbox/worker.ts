@@ -44,11 +44,19 @@ for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const
 process.on('uncaughtException', (error) => report(error));
 process.on('unhandledRejection', (error) => report(error));
 function report(error: unknown): void {
-  if (running) running.crash(error);
+  if (running) running.crash(new EscapedError(error));
   else port.postMessage({ log: `Uncaught error after its path was built: ${describeError(error)}` });
 }
 
 installFetch();
+
+/** An error thrown outside the handler's own promise chain (a timer, an event emitter). */
+class EscapedError extends Error {
+  constructor(readonly original: unknown) {
+    super(`An error escaped the handler (thrown from a timer, an event or an unawaited promise): ${describeError(original)}`);
+    this.stack = original instanceof Error ? original.stack : undefined;
+  }
+}
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 function load(entry: string): Promise<Record<string, unknown>> {
@@ -88,7 +96,13 @@ function perform(task: Task): Promise<ResultMessage['outcome']> {
 }
 
 async function inspect(task: Extract<Task, { type: 'inspect' }>): Promise<InspectOutcome> {
-  const mod = await load(task.entry);
+  let mod: Record<string, unknown>;
+  try {
+    mod = await load(task.entry);
+  } catch (error) {
+    const failure = taskError(error);
+    return { ok: false, error: { ...failure, message: `The route module threw while it was loaded: ${failure.message}`, hint: 'module-level code runs at build time too; move work that can fail into the handler or guard it' } };
+  }
   const exports = Object.keys(mod).sort();
   const functions = exports.filter((name) => typeof mod[name] === 'function');
   const check = readSegmentConfig(mod);
@@ -128,8 +142,9 @@ async function render(task: Extract<Task, { type: 'render' }>): Promise<RenderOu
       return settle(store, {
         ok: false,
         error: {
-          message: `No response is returned from route handler '${task.source}'. Ensure you return a \`Response\` or a \`NextResponse\` in all branches of your handler. It returned ${describeValue(response)}.`,
+          message: `No response is returned from route handler '${task.pattern}'. Ensure you return a \`Response\` or a \`NextResponse\` in all branches of your handler. It returned ${describeValue(response)}.`,
           hint: 'return a Response, e.g. `return Response.json(data)` or `return new Response(text)`',
+          at: exportLocation(task.source, 'GET'),
         },
       });
     }
@@ -177,6 +192,7 @@ function headerRecord(headers: Headers): HeaderRecord {
 
 function taskError(error: unknown): TaskError {
   if (error instanceof DynamicUsageError) return { message: error.message };
+  if (error instanceof EscapedError) return { message: error.message, at: locateInStack(error.stack) };
   const stack = error instanceof Error ? error.stack : undefined;
   return { message: describeError(error), at: locateInStack(stack) };
 }

@@ -59,8 +59,7 @@ function mapFrame(url: string, line: number, column: number): SourceLocation | u
     originalColumn?: number;
   };
   if (!entry || entry.originalSource === undefined || entry.originalLine === undefined) return undefined;
-  const source = entry.originalSource.startsWith('file:')
-    ? fileURLToPath(entry.originalSource)
-    : path.resolve(path.dirname(file), entry.originalSource);
+  // Map sources are URLs relative to the map (`[slug]` is spelled `%5Bslug%5D`).
+  const source = fileURLToPath(new URL(entry.originalSource, url));
   return { file: source, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 };
 }
