@@ -1,0 +1,144 @@
+/**
+ * Broken routes: each is an error that names the file, the line and the fix, and none hides the
+ * results of the others.
+ */
+import { existsSync } from 'node:fs';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { build, text } from './helpers.js';
+
+const broken = suite('broken routes');
+
+broken('the one good route is still built', async () => {
+  const result = await build('broken');
+  assert.is(text(result, '/ok'), 'still built');
+});
+
+broken('a throwing handler is an error with the message and the line of the throw', async () => {
+  const { manifest } = await build('broken');
+  assert.is(manifest.errors['/throws'].message, 'missing API key');
+  assert.is(manifest.errors['/throws'].at, 'fixtures/broken/app/throws/route.ts:7:9');
+  assert.is(manifest.errors['/throws'].source, 'fixtures/broken/app/throws/route.ts');
+});
+
+broken('returning undefined or a string is an error in Next.js words; console output is kept', async () => {
+  const result = await build('broken');
+  const undef = result.manifest.errors['/returns-undefined'];
+  assert.match(undef.message, "No response is returned from route handler '/returns-undefined'. Ensure you return a `Response`");
+  assert.match(undef.message, 'It returned undefined');
+  assert.is(undef.at, 'fixtures/broken/app/returns-undefined/route.ts:1:17');
+  assert.match(result.manifest.errors['/returns-string'].message, 'It returned a string');
+  const logged = result.results.find((r) => r.path === '/returns-undefined')!;
+  assert.equal(logged.logs, ['computing nothing']);
+});
+
+broken('a GET that is not a function is an error at its export', async () => {
+  const { manifest } = await build('broken');
+  assert.is(manifest.errors['/get-not-function'].message, 'The route exports GET, but it is not a function.');
+  assert.is(manifest.errors['/get-not-function'].at, 'fixtures/broken/app/get-not-function/route.ts:1:14');
+});
+
+broken('a module that throws while loading is an error at the throwing line', async () => {
+  const { manifest } = await build('broken');
+  assert.match(manifest.errors['/throws-on-load'].message, 'The route module threw while it was loaded: SyntaxError');
+  assert.is(manifest.errors['/throws-on-load'].at, 'fixtures/broken/app/throws-on-load/route.ts:1:23');
+});
+
+broken("a syntax error is reported at esbuild's location; the other modules still compile", async () => {
+  const { manifest } = await build('broken');
+  assert.match(manifest.errors['/syntax-error'].message, 'The route module does not compile: Expected ")" but found "}"');
+  assert.is(manifest.errors['/syntax-error'].at, 'fixtures/broken/app/syntax-error/route.ts:3:1');
+});
+
+broken('an unresolved import names the import and says how to fix it', async () => {
+  const { manifest } = await build('broken');
+  const error = manifest.errors['/missing-import'];
+  assert.match(error.message, 'Could not resolve "./does-not-exist"');
+  assert.is(error.at, 'fixtures/broken/app/missing-import/route.ts:1:23');
+  assert.match(error.hint!, 'install the package');
+});
+
+broken('generateStaticParams that throws is an error at the throw', async () => {
+  const { manifest } = await build('broken');
+  assert.is(manifest.errors['/params-throw/[slug]'].message, 'generateStaticParams failed: the CMS is down');
+  assert.is(manifest.errors['/params-throw/[slug]'].at, 'fixtures/broken/app/params-throw/[slug]/route.ts:2:9');
+});
+
+broken('invalid generateStaticParams results name the index and what was expected', async () => {
+  const { manifest } = await build('broken');
+  assert.is(manifest.errors['/params-not-array/[slug]'].message, 'generateStaticParams must return an array of objects, but it returned an object.');
+  assert.match(manifest.errors['/params-missing-key/[slug]'].message, 'entry [1] has no `slug`');
+  assert.match(manifest.errors['/params-number/[slug]'].message, 'entry [0] has `slug` for /params-number/[slug] set to the number 1, expected a string');
+  assert.match(manifest.errors['/params-string-catchall/[...path]'].message, 'expected a non-empty array of strings');
+  assert.is(manifest.errors['/params-number/[slug]'].at, 'fixtures/broken/app/params-number/[slug]/route.ts:1:17');
+});
+
+broken('a / in a single-segment value is an error with the [...slug] hint', async () => {
+  const { manifest } = await build('broken');
+  assert.match(manifest.errors['/params-slash/[slug]'].message, 'contains `/`');
+  assert.match(manifest.errors['/params-slash/[slug]'].hint!, '[...slug]');
+});
+
+broken('a .. value is an error for the route; nothing is written for it', async () => {
+  const result = await build('broken');
+  assert.match(result.manifest.errors['/params-traversal/[slug]'].message, 'entry [1]');
+  assert.not.ok(result.manifest.routes['/params-traversal/fine']);
+});
+
+broken('no generateStaticParams and an empty result are dynamic, with reasons', async () => {
+  const { manifest } = await build('broken');
+  assert.is(manifest.dynamic['/no-params/[slug]'].reasons[0].kind, 'no generateStaticParams');
+  assert.is(manifest.dynamic['/params-empty/[slug]'].reasons[0].kind, 'generateStaticParams() = []');
+});
+
+broken('process.exit() in a handler fails that path only', async () => {
+  const { manifest } = await build('broken');
+  assert.match(manifest.errors['/exits'].message, 'process.exit(7)');
+});
+
+broken('an error thrown from a timer is reported against its route', async () => {
+  const { manifest } = await build('broken');
+  assert.match(manifest.errors['/late-throw'].message, 'An error escaped the handler');
+  assert.is(manifest.errors['/late-throw'].at, 'fixtures/broken/app/late-throw/route.ts:3:11');
+});
+
+broken('a body stream that errors half-way is an error for that path', async () => {
+  const { manifest } = await build('broken');
+  assert.match(manifest.errors['/broken-stream'].message, 'The response body failed while it was read: the database connection dropped');
+});
+
+broken('the previous output is left alone and the partial output is only kept on request', async () => {
+  const result = await build('broken', { keepPartial: false });
+  assert.not.ok(result.written);
+  assert.is(result.partialDir, undefined);
+  assert.not.ok(existsSync(result.outDir));
+});
+
+broken.run();
+
+const conflicts = suite('URL conflicts and malformed folders');
+
+conflicts('a route and a page at one URL is an error naming both files', async () => {
+  const { manifest } = await build('conflicts');
+  assert.is(manifest.errors['/about'].message, 'A route and a page resolve to the same URL /about: fixtures/conflicts/app/about/route.ts and fixtures/conflicts/app/about/page.tsx.');
+});
+
+conflicts('two route files at one URL through different groups is an error naming both', async () => {
+  const { manifest } = await build('conflicts');
+  assert.match(manifest.errors['/twice'].message, 'fixtures/conflicts/app/(a)/twice/route.ts and fixtures/conflicts/app/(b)/twice/route.ts');
+});
+
+conflicts('malformed segments are errors with a fix', async () => {
+  const { manifest } = await build('conflicts');
+  assert.match(manifest.errors['/[a][b]'].message, '`[a][b]`');
+  assert.match(manifest.errors['/empty/[]'].message, 'empty parameter name');
+  assert.match(manifest.errors['/rest/[...all]/more'].message, 'the catch-all `[...all]` is followed by `more`');
+  assert.match(manifest.errors['/optional/[[x]]'].hint!, '[[...x]]');
+});
+
+conflicts('the other routes are still built', async () => {
+  const { manifest } = await build('conflicts');
+  assert.ok(manifest.routes['/fine']);
+});
+
+conflicts.run();

@@ -1,0 +1,44 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { prerender, type PrerenderOptions, type PrerenderResult } from '../src/index.js';
+
+/** The repository root (tests run from out/test). */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export function fixture(name: string): string {
+  return path.join(ROOT, 'fixtures', name);
+}
+
+export function tempDir(label = 'test'): string {
+  return mkdtempSync(path.join(tmpdir(), `rp-${label}-`));
+}
+
+const builds = new Map<string, Promise<PrerenderResult>>();
+
+/**
+ * Builds a fixture app once per test process into a fresh temporary folder, keeping partial output
+ * when a route errors so that its files can still be inspected.
+ */
+export function build(name: string, options: Partial<PrerenderOptions> = {}): Promise<PrerenderResult> {
+  const key = `${name}|${JSON.stringify(options)}`;
+  let result = builds.get(key);
+  if (!result) {
+    result = prerender({ appDir: fixture(name), out: path.join(tempDir(name), 'dist'), cwd: ROOT, keepPartial: true, concurrency: 2, ...options });
+    builds.set(key, result);
+  }
+  return result;
+}
+
+/** The bytes written for a path, from the output folder (or the kept partial output). */
+export function body(result: PrerenderResult, urlPath: string): Buffer {
+  const entry = result.manifest.routes[urlPath];
+  if (!entry) throw new Error(`${urlPath} is not a static route; static: ${Object.keys(result.manifest.routes).join(', ')}`);
+  if (entry.file === null) throw new Error(`${urlPath} has no file`);
+  return readFileSync(path.join(result.partialDir ?? result.outDir, entry.file));
+}
+
+export function text(result: PrerenderResult, urlPath: string): string {
+  return body(result, urlPath).toString('utf8');
+}
