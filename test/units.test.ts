@@ -1,0 +1,225 @@
+/** Specs of the pure helpers: segments, params, output files, segment config, manifest, report. */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { findExport, readSegmentConfig } from '../src/config.js';
+import { findConflicts } from '../src/discover.js';
+import { assignFiles } from '../src/files.js';
+import { buildManifest, exitCodeFor, serializeManifest } from '../src/manifest.js';
+import { checkStaticParams, expandPaths, pathFromParams, requestPathFromParams } from '../src/params.js';
+import { decideRoute } from '../src/plan.js';
+import { formatReport } from '../src/report.js';
+import { parseFolder, routeFromFolders } from '../src/segments.js';
+import type { PathResult, RouteFile, Segment } from '../src/types.js';
+
+const segments = suite('segments');
+
+segments('folders mean static, dynamic, catch-all, optional, group or private', () => {
+  assert.equal(parseFolder('rss.xml'), { kind: 'segment', segment: { type: 'static', value: 'rss.xml' } });
+  assert.equal(parseFolder('[slug]'), { kind: 'segment', segment: { type: 'dynamic', name: 'slug' } });
+  assert.equal(parseFolder('[...path]'), { kind: 'segment', segment: { type: 'catchall', name: 'path' } });
+  assert.equal(parseFolder('[[...path]]'), { kind: 'segment', segment: { type: 'optional', name: 'path' } });
+  assert.equal(parseFolder('(marketing)'), { kind: 'group' });
+  assert.equal(parseFolder('@modal'), { kind: 'group' });
+  assert.equal(parseFolder('_lib'), { kind: 'private' });
+  assert.equal(parseFolder('%5Fdata'), { kind: 'segment', segment: { type: 'static', value: '_data' } });
+  assert.equal(parseFolder('%5fdata'), { kind: 'segment', segment: { type: 'static', value: '_data' } });
+});
+
+segments('malformed parameter folders are invalid with a hint', () => {
+  for (const name of ['[a][b]', '[]', '[...]', '[[x]]', 'a[b]', '[b]c', '[[...]]']) {
+    const meaning = parseFolder(name);
+    assert.is(meaning.kind, 'invalid', name);
+  }
+});
+
+segments('a catch-all must be last, and parameter names are unique', () => {
+  assert.is(routeFromFolders(['[...a]', 'b']).kind, 'invalid');
+  assert.is(routeFromFolders(['[[...a]]', '[b]']).kind, 'invalid');
+  assert.is(routeFromFolders(['[id]', 'x', '[id]']).kind, 'invalid');
+  assert.equal(routeFromFolders(['(g)', 'blog', '[slug]']), { kind: 'route', segments: [{ type: 'static', value: 'blog' }, { type: 'dynamic', name: 'slug' }], pattern: '/blog/[slug]' });
+  assert.equal(routeFromFolders([]), { kind: 'route', segments: [], pattern: '/' });
+  assert.equal(routeFromFolders(['_lib', 'x']), { kind: 'private' });
+});
+
+segments('different parameter names at one position conflict, naming both files', () => {
+  const route = (file: string, folders: string[]): RouteFile => {
+    const shape = routeFromFolders(folders);
+    if (shape.kind !== 'route') throw new Error('bad test route');
+    return { file, pattern: shape.pattern, segments: shape.segments };
+  };
+  const a = route('a/route.ts', ['blog', '[id]', 'x']);
+  const b = route('b/route.ts', ['blog', '[slug]', 'y']);
+  const c = route('c/route.ts', ['docs', '[[...p]]']);
+  const d = route('d/route.ts', ['docs']);
+  const conflicts = findConflicts([a, b, d, c], []);
+  assert.match(conflicts.get(a)!.message, 'a/route.ts and b/route.ts');
+  assert.match(conflicts.get(b)!.message, 'b/route.ts and a/route.ts');
+  assert.match(conflicts.get(c)!.message, 'also serves /docs');
+  assert.ok(conflicts.get(d));
+});
+
+segments.run();
+
+const params = suite('params');
+const slug: Segment[] = [{ type: 'static', value: 'p' }, { type: 'dynamic', name: 'slug' }];
+const rest: Segment[] = [{ type: 'static', value: 'docs' }, { type: 'catchall', name: 'path' }];
+const optional: Segment[] = [{ type: 'static', value: 'o' }, { type: 'optional', name: 'path' }];
+
+params('accepts strings for [x], arrays for [...x], and [], null or undefined for [[...x]]', () => {
+  assert.equal(checkStaticParams([{ slug: 'a', extra: 1 }], slug, '/p/[slug]'), { ok: true, params: [{ slug: 'a' }] });
+  assert.equal(checkStaticParams([{ path: ['a', 'b'] }], rest, '/docs/[...path]'), { ok: true, params: [{ path: ['a', 'b'] }] });
+  assert.equal(checkStaticParams([{ path: [] }, { path: null }, {}], optional, '/o/[[...path]]'), { ok: true, params: [{}, {}, {}] });
+});
+
+params('rejects, by index, what cannot become a safe path segment', () => {
+  const bad = (value: unknown) => {
+    const check = checkStaticParams([{ slug: 'ok' }, { slug: value }], slug, '/p/[slug]');
+    assert.is(check.ok, false, String(value));
+    return check.ok ? '' : check.message;
+  };
+  assert.match(bad(''), 'entry [1]');
+  assert.match(bad('.'), 'climb folders');
+  assert.match(bad('..'), 'climb folders');
+  assert.match(bad('a/b'), 'contains `/`');
+  assert.match(bad('a\\b'), 'contains `\\`');
+  assert.match(bad('a\u0000b'), 'control character');
+  assert.match(bad('x'.repeat(256)), 'longer than 255 bytes');
+  assert.match(bad(3), 'the number 3');
+  assert.match(bad(['a']), 'an array');
+  const catchall = checkStaticParams([{ path: ['ok', '..'] }], rest, '/docs/[...path]');
+  assert.is(catchall.ok, false);
+  const many = checkStaticParams([{ slug: 1 }, { slug: 2 }, { slug: 3 }], slug, '/p/[slug]');
+  assert.match(many.ok ? '' : many.message, '(2 more entries are invalid)');
+});
+
+params('encodes keys as Next.js does and the request path fully', () => {
+  assert.is(pathFromParams(slug, { slug: 'b c' }), '/p/b c');
+  assert.is(pathFromParams(slug, { slug: 'a#b?c' }), '/p/a%23b%3Fc');
+  assert.is(pathFromParams(slug, { slug: '100%' }), '/p/100%');
+  assert.is(requestPathFromParams(slug, { slug: 'b c' }), '/p/b%20c');
+  assert.is(requestPathFromParams(slug, { slug: '100%' }), '/p/100%25');
+  assert.is(pathFromParams(optional, {}), '/o');
+  assert.is(pathFromParams([], {}), '/');
+});
+
+params('duplicate paths collapse to the first', () => {
+  const paths = expandPaths(rest, [{ path: ['a'] }, { path: ['a'] }, { path: ['b'] }]);
+  assert.equal(paths.map((p) => p.path), ['/docs/a', '/docs/b']);
+});
+
+params.run();
+
+const files = suite('output files');
+
+files('a path is a file at its URL path; the root is index', () => {
+  const { files: map } = assignFiles(['/', '/rss.xml', '/api/posts']);
+  assert.equal([...map], [['/', 'index'], ['/rss.xml', 'rss.xml'], ['/api/posts', 'api/posts']]);
+});
+
+files('a path that is also a folder goes to <path>/index, whatever the order', () => {
+  for (const order of [['/api/posts', '/api/posts/1'], ['/api/posts/1', '/api/posts']]) {
+    const { files: map, conflicts } = assignFiles(order);
+    assert.is(map.get('/api/posts'), 'api/posts/index');
+    assert.is(map.get('/api/posts/1'), 'api/posts/1');
+    assert.is(conflicts.size, 0);
+  }
+});
+
+files('paths that would share a file, also by case, are conflicts; the manifest name is reserved', () => {
+  const { conflicts } = assignFiles(['/a', '/a/x', '/a/index', '/Feed', '/feed', '/prerender-manifest.json'], ['prerender-manifest.json']);
+  assert.is(conflicts.get('/a/index'), 'its file a/index would overwrite the file of /a');
+  assert.is(conflicts.get('/feed'), 'its file feed would overwrite the file of /Feed');
+  assert.is(conflicts.get('/prerender-manifest.json'), 'its file prerender-manifest.json would overwrite prerender-manifest.json');
+  assert.not.ok(conflicts.has('/a'));
+});
+
+files.run();
+
+const config = suite('segment config');
+
+config('defaults, valid values and invalid ones', () => {
+  assert.equal(readSegmentConfig({}), { ok: true, config: { dynamic: 'auto', revalidate: false, dynamicParams: true, runtime: 'nodejs' } });
+  const check = readSegmentConfig({ dynamic: 'force-static', revalidate: 10, runtime: 'experimental-edge', fetchCache: 'force-cache' });
+  assert.equal(check, { ok: true, config: { dynamic: 'force-static', revalidate: 10, dynamicParams: true, runtime: 'edge', fetchCache: 'force-cache' } });
+  for (const bad of [{ dynamic: 'sometimes' }, { revalidate: -1 }, { revalidate: 1.5 }, { revalidate: '60' }, { dynamicParams: 'no' }, { runtime: 'deno' }, { fetchCache: 'always' }]) {
+    const result = readSegmentConfig(bad);
+    assert.is(result.ok, false, JSON.stringify(bad));
+    if (!result.ok) assert.is(result.name, Object.keys(bad)[0]);
+  }
+});
+
+config('findExport points at the exported name', () => {
+  const source = "import x from 'y';\n\nexport const dynamic = 'auto';\nexport async function GET() {}\nexport { handler as POST };\n";
+  assert.equal(findExport(source, 'dynamic'), { line: 3, column: 14 });
+  assert.equal(findExport(source, 'GET'), { line: 4, column: 23 });
+  assert.equal(findExport(source, 'POST'), { line: 5, column: 21 });
+  assert.is(findExport(source, 'PUT'), undefined);
+});
+
+config('decideRoute reports every module-level reason at once', () => {
+  const route: RouteFile = { file: '/app/x/route.ts', pattern: '/x/[id]', segments: [{ type: 'static', value: 'x' }, { type: 'dynamic', name: 'id' }] };
+  const info = { exports: ['GET', 'POST', 'dynamic'], functions: ['GET', 'POST'], config: { dynamic: 'force-dynamic' as const, revalidate: false as const, dynamicParams: true, runtime: 'nodejs' as const } };
+  const decision = decideRoute(route, info, "export const dynamic = 'force-dynamic';\nexport function GET() {}\nexport function POST() {}\n");
+  assert.equal('reasons' in decision && decision.reasons.map((r) => r.kind), ['POST', "dynamic = 'force-dynamic'"]);
+  const plain = decideRoute(route, { ...info, exports: ['GET'], functions: ['GET'], config: { ...info.config, dynamic: 'auto' } }, '');
+  assert.equal('reasons' in plain && plain.reasons.map((r) => r.kind), ['no generateStaticParams']);
+  const ready = decideRoute(route, { ...info, exports: ['GET', 'generateStaticParams'], functions: ['GET', 'generateStaticParams'], config: { ...info.config, dynamic: 'auto' } }, '');
+  assert.equal(ready, { run: true, needsParams: true });
+});
+
+config.run();
+
+const manifest = suite('manifest and report');
+const route: RouteFile = { file: '/work/app/a/route.ts', pattern: '/a/[x]', segments: [] };
+const results: PathResult[] = [
+  { type: 'static', path: '/a/2', route, logs: [], status: 200, headers: { 'content-type': 'text/plain', 'a-first': 'yes' }, file: 'a/2', size: 3, sha256: 'abc', revalidate: false },
+  { type: 'static', path: '/a/1', route, logs: ['hello'], status: 307, headers: { location: '/b' }, file: null, size: 0, sha256: 'e3b0', revalidate: 10 },
+  { type: 'dynamic', path: '/d', route, logs: [], reasons: [{ kind: 'headers()', message: 'reads headers', at: { file: '/work/app/a/route.ts', line: 3, column: 9 } }] },
+  { type: 'error', path: '/e', route, logs: [], message: 'boom', hint: 'fix it', at: { file: '/work/lib/x.ts', line: 1, column: 2 } },
+];
+
+manifest('keys are sorted, locations relative to the working folder, no timestamps', () => {
+  const built = buildManifest(results, '/work');
+  const text = serializeManifest(built);
+  assert.equal(Object.keys(built.routes), ['/a/1', '/a/2']);
+  assert.equal(Object.keys(built.routes['/a/2'].headers), ['a-first', 'content-type']);
+  assert.is(built.dynamic['/d'].reasons[0].at, 'app/a/route.ts:3:9');
+  assert.equal(built.errors['/e'], { at: 'lib/x.ts:1:2', hint: 'fix it', message: 'boom', source: 'app/a/route.ts', srcRoute: '/a/[x]' });
+  assert.is(text, serializeManifest(buildManifest([...results].reverse(), '/work')));
+  assert.ok(text.endsWith('}\n'));
+});
+
+manifest('exit codes: 1 on errors, 3 on dynamic with failOnDynamic, else 0', () => {
+  const withError = buildManifest(results, '/work');
+  const noError = buildManifest(results.filter((r) => r.type !== 'error'), '/work');
+  const onlyStatic = buildManifest(results.filter((r) => r.type === 'static'), '/work');
+  assert.is(exitCodeFor(withError, { failOnDynamic: true }), 1);
+  assert.is(exitCodeFor(noError), 0);
+  assert.is(exitCodeFor(noError, { failOnDynamic: true }), 3);
+  assert.is(exitCodeFor(onlyStatic, { failOnDynamic: true }), 0);
+});
+
+manifest('the report lists static, dynamic with reasons and lines, errors with hints, then a summary', () => {
+  const report = formatReport(results, { routes: 1, durationMs: 1234, output: 'Wrote dist/.' }, { cwd: '/work', color: false, logs: true });
+  assert.equal(report.split('\n'), [
+    'Static',
+    '  ○ /a/2       3 B  text/plain',
+    '  ↪ /a/1  307 → /b',
+    '      │ hello',
+    '',
+    'Dynamic',
+    '  ƒ /d  app/a/route.ts',
+    '      headers() at app/a/route.ts:3:9 — reads headers',
+    '',
+    'Errors',
+    '  ✗ /e  lib/x.ts:1:2',
+    '      boom',
+    '      hint: fix it',
+    '',
+    '2 static (3 B), 1 dynamic, 1 error from 1 route in 1.23 s. Wrote dist/.',
+  ]);
+  const quiet = formatReport(results, { routes: 1, durationMs: 0, output: '' }, { cwd: '/work', color: false, logs: false });
+  assert.not.match(quiet, 'hello');
+});
+
+manifest.run();
