@@ -91,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
     });
     const output = result.written
       ? `Wrote ${relativeFile(result.outDir, cwd)}/.`
-      : `${relativeFile(result.outDir, cwd)}/ was left as it was because a route failed${result.partialDir ? `; the partial output is in ${relativeFile(result.partialDir, cwd)}/` : ' (pass --keep-partial to inspect the partial output)'}.`;
+      : `Left ${relativeFile(result.outDir, cwd)}/ untouched because a route failed${result.partialDir ? `; the partial output is in ${relativeFile(result.partialDir, cwd)}/` : ' (pass --keep-partial to inspect the partial output)'}.`;
     const report = formatReport(result.results, { routes: result.routes, durationMs: result.durationMs, output }, { cwd, color, logs: !quiet });
     if (values.json) {
       process.stdout.write(serializeManifest(result.manifest));

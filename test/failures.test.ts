@@ -142,3 +142,15 @@ conflicts('the other routes are still built', async () => {
 });
 
 conflicts.run();
+
+const limits = suite('time limit');
+
+limits('a handler that never settles, or spins forever, is stopped at --timeout; the others are built', async () => {
+  const { manifest } = await build('hang', { timeout: 1, concurrency: 2 });
+  assert.is(manifest.errors['/never'].message, 'The route timed out after 1 s.');
+  assert.match(manifest.errors['/never'].hint!, '--timeout');
+  assert.is(manifest.errors['/spin'].message, 'The route timed out after 1 s.');
+  assert.is(manifest.routes['/fine'].status, 200);
+});
+
+limits.run();

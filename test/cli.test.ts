@@ -1,0 +1,134 @@
+/** End to end: the built CLI, spawned as a user runs it. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { fixture, ROOT, tempDir } from './helpers.js';
+
+const CLI = path.join(ROOT, 'out/cli.js');
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const child = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', ...env } });
+  return { code: child.status, stdout: child.stdout, stderr: child.stderr };
+}
+
+const cli = suite('cli');
+
+cli('builds the blog: files, manifest, report on stdout, exit 0', () => {
+  const out = path.join(tempDir('cli'), 'dist');
+  const { code, stdout, stderr } = run(['fixtures/blog/app', '--out', out]);
+  assert.is(code, 0, stderr);
+  assert.ok(existsSync(path.join(out, 'rss.xml')));
+  assert.ok(existsSync(path.join(out, 'api/posts/index')));
+  const manifest = JSON.parse(readFileSync(path.join(out, 'prerender-manifest.json'), 'utf8'));
+  assert.is(manifest.dynamic['/api/me'].reasons[0].at, 'fixtures/blog/app/api/me/route.ts:4:26');
+  assert.match(stdout, /○ \/rss\.xml\s+275 B {2}application\/rss\+xml/);
+  assert.match(stdout, 'cookies() at fixtures/blog/app/api/me/route.ts:4:26');
+  assert.match(stdout, '7 static (875 B), 1 dynamic, 0 errors from 6 routes');
+  assert.not.match(stdout, '\u001b[', 'no colour when not a terminal');
+});
+
+cli('--json prints the manifest on stdout and the report on stderr', () => {
+  const out = path.join(tempDir('cli'), 'dist');
+  const { code, stdout, stderr } = run(['fixtures/blog/app', '--out', out, '--json']);
+  assert.is(code, 0);
+  const manifest = JSON.parse(stdout);
+  assert.is(manifest.version, 1);
+  assert.is(manifest.routes['/feed.json'].file, 'feed.json');
+  assert.equal(manifest, JSON.parse(readFileSync(path.join(out, 'prerender-manifest.json'), 'utf8')));
+  assert.match(stderr, 'Dynamic');
+});
+
+cli('--fail-on-dynamic exits 3 when a route is dynamic', () => {
+  const { code } = run(['fixtures/blog/app', '--out', path.join(tempDir('cli'), 'dist'), '--fail-on-dynamic']);
+  assert.is(code, 3);
+  const clean = run(['fixtures/groups/app', '--out', path.join(tempDir('cli'), 'dist'), '--fail-on-dynamic']);
+  assert.is(clean.code, 0);
+});
+
+cli('--manifest moves the manifest out of the output folder', () => {
+  const dir = tempDir('cli');
+  const { code } = run(['fixtures/groups/app', '--out', path.join(dir, 'dist'), '--manifest', path.join(dir, 'reports/manifest.json')]);
+  assert.is(code, 0);
+  assert.ok(existsSync(path.join(dir, 'reports/manifest.json')));
+  assert.not.ok(existsSync(path.join(dir, 'dist/prerender-manifest.json')));
+  // The folder is still recognised as ours on the next run.
+  assert.is(run(['fixtures/groups/app', '--out', path.join(dir, 'dist'), '--manifest', path.join(dir, 'reports/manifest.json')]).code, 0);
+});
+
+cli('a route error exits 1 and leaves the previous output exactly as it was', () => {
+  const out = path.join(tempDir('cli'), 'dist');
+  assert.is(run(['fixtures/blog/app', '--out', out]).code, 0);
+  const before = readFileSync(path.join(out, 'prerender-manifest.json'), 'utf8');
+  const { code, stdout } = run(['fixtures/broken/app', '--out', out]);
+  assert.is(code, 1);
+  assert.match(stdout, 'untouched because a route failed');
+  assert.is(readFileSync(path.join(out, 'prerender-manifest.json'), 'utf8'), before);
+  assert.ok(existsSync(path.join(out, 'rss.xml')));
+  assert.not.ok(existsSync(path.join(out, 'ok')));
+});
+
+cli('--keep-partial keeps the unfinished output and says where', () => {
+  const out = path.join(tempDir('cli'), 'dist');
+  const { code, stdout } = run(['fixtures/broken/app', '--out', out, '--keep-partial']);
+  assert.is(code, 1);
+  const partial = /the partial output is in (\S+)\//.exec(stdout)?.[1];
+  assert.ok(partial, stdout);
+  assert.is(readFileSync(path.resolve(ROOT, partial!, 'ok'), 'utf8'), 'still built');
+});
+
+cli('set-up problems exit 2 with the file and a hint', () => {
+  const missing = run(['fixtures/nope/app']);
+  assert.is(missing.code, 2);
+  assert.match(missing.stderr, `The app directory ${fixture('nope/app')} does not exist.`);
+  assert.match(missing.stderr, 'hint:');
+  const file = run(['fixtures/blog/package.json']);
+  assert.is(file.code, 2);
+  assert.match(file.stderr, 'is a file, not a folder');
+  const empty = run(['fixtures/no-routes/app', '--out', path.join(tempDir('cli'), 'dist')]);
+  assert.is(empty.code, 2);
+  assert.match(empty.stderr, 'No route files found under');
+  assert.match(empty.stderr, 'route.ts');
+});
+
+cli('bad usage exits 2 and names the flag', () => {
+  const unknown = run(['fixtures/blog/app', '--nope']);
+  assert.is(unknown.code, 2);
+  assert.match(unknown.stderr, "Unknown option '--nope'");
+  const concurrency = run(['fixtures/blog/app', '--concurrency', '0']);
+  assert.is(concurrency.code, 2);
+  assert.match(concurrency.stderr, 'Expected --concurrency to be an integer from 1 and up, got `0`');
+  const timeout = run(['fixtures/blog/app', '--timeout', 'soon']);
+  assert.is(timeout.code, 2);
+  assert.match(timeout.stderr, '--timeout');
+  assert.is(run([]).code, 2);
+});
+
+cli('refuses an --out that would replace the project, or a folder it did not write', () => {
+  const project = run(['fixtures/blog/app', '--out', 'fixtures/blog']);
+  assert.is(project.code, 2);
+  assert.match(project.stderr, 'Refusing to write the output to');
+  const foreign = path.join(tempDir('cli'), 'site');
+  mkdirSync(foreign);
+  writeFileSync(path.join(foreign, 'keep.txt'), 'mine');
+  const refused = run(['fixtures/groups/app', '--out', foreign]);
+  assert.is(refused.code, 2);
+  assert.match(refused.stderr, 'already holds files that route-prerender did not write');
+  assert.is(readFileSync(path.join(foreign, 'keep.txt'), 'utf8'), 'mine');
+  assert.is(run(['fixtures/groups/app', '--out', foreign, '--force']).code, 0);
+  assert.not.ok(existsSync(path.join(foreign, 'keep.txt')));
+});
+
+cli('--help lists every option with its default; --version prints the version', () => {
+  const help = run(['--help']);
+  assert.is(help.code, 0);
+  for (const flag of ['--out', '--manifest', '--json', '--fail-on-dynamic', '--concurrency', '--timeout', '--force', '--keep-partial', '--quiet', '--no-color']) {
+    assert.match(help.stdout, flag);
+  }
+  assert.match(help.stdout, '(default: dist)');
+  const version = run(['--version']);
+  assert.is(version.stdout.trim(), JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
+});
+
+cli.run();
