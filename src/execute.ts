@@ -52,7 +52,7 @@ async function toResult(planned: PlannedPath, outcome: RenderOutcome, logs: stri
   if (!isStoredStatus(outcome.status)) {
     return dynamicResult(route, path, [{
       kind: 'response.status',
-      message: `GET responded with status ${outcome.status}; only 2xx, 3xx and 404 responses are prerendered, as in Next.js`,
+      message: `response.status is ${outcome.status}; only 2xx, 3xx and 404 responses are prerendered, as in Next.js`,
     }], logs);
   }
   let file: string | null = null;

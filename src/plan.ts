@@ -62,18 +62,18 @@ export function decideRoute(route: RouteFile, info: ModuleInfo, source: string):
   }
   for (const method of NON_STATIC_METHODS) {
     if (info.functions.includes(method)) {
-      reasons.push({ kind: method, message: `the route also handles ${method}, which keeps the whole route on a server (GET included), as in Next.js`, at: at(method) });
+      reasons.push({ kind: method, message: `${method} is exported too, which keeps the whole route on a server (GET included), as in Next.js`, at: at(method) });
     }
   }
   const { config } = info;
   if (config.dynamic === 'force-dynamic') {
-    reasons.push({ kind: "dynamic = 'force-dynamic'", message: 'the segment config forces the route to render on every request', at: at('dynamic') });
+    reasons.push({ kind: "dynamic = 'force-dynamic'", message: "dynamic = 'force-dynamic' renders the route on every request", at: at('dynamic') });
   }
   if (config.revalidate === 0 && config.dynamic !== 'force-static') {
-    reasons.push({ kind: 'revalidate = 0', message: 'the segment config asks for a fresh response on every request', at: at('revalidate') });
+    reasons.push({ kind: 'revalidate = 0', message: 'revalidate = 0 asks for a fresh response on every request', at: at('revalidate') });
   }
   if (config.runtime === 'edge') {
-    reasons.push({ kind: "runtime = 'edge'", message: 'edge routes are not prerendered by Next.js', at: at('runtime') });
+    reasons.push({ kind: "runtime = 'edge'", message: "runtime = 'edge' puts the route on the edge runtime, which Next.js does not prerender", at: at('runtime') });
   }
   const needsParams = isDynamic(route.segments);
   if (reasons.length === 0 && needsParams && !info.functions.includes('generateStaticParams')) {

@@ -71,7 +71,9 @@ export function formatReport(results: PathResult[], summary: Summary, options: R
     for (const result of dynamics) {
       lines.push(`  ${c.yellow('ƒ')} ${result.path}  ${c.dim(relativeFile(result.route.file, options.cwd))}`);
       for (const reason of result.reasons) {
-        lines.push(`      ${c.yellow(reason.kind)}${reason.at ? ` at ${formatLocation(reason.at, options.cwd)}` : ''}${c.dim(` — ${reason.message}`)}`);
+        // Messages start with the API as written; the report shows it once.
+        const message = reason.message.startsWith(`${reason.kind} `) ? reason.message.slice(reason.kind.length + 1) : reason.message;
+        lines.push(`      ${c.yellow(reason.kind)}${reason.at ? ` at ${formatLocation(reason.at, options.cwd)}` : ''}${c.dim(` — ${message}`)}`);
       }
       lines.push(...logLines(result));
     }

@@ -72,7 +72,7 @@ navigation('a 500 makes the path dynamic, with the status as the reason', async 
   const { manifest } = await build('navigation');
   const reasons = manifest.dynamic['/server-error'].reasons;
   assert.is(reasons[0].kind, 'response.status');
-  assert.match(reasons[0].message, 'status 500');
+  assert.match(reasons[0].message, 'response.status is 500');
 });
 
 navigation.run();

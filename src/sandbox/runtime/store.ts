@@ -67,18 +67,19 @@ export function currentStore(api: string): RequestStore {
 
 const DESCRIPTIONS: Record<string, string> = {
   'headers()': 'reads the request headers',
-  'cookies()': 'reads or sets request cookies',
+  'cookies()': "reads or sets the visitor's cookies",
   'draftMode().enable()': 'turns on draft mode for the visitor',
   'draftMode().disable()': 'turns off draft mode for the visitor',
-  'connection()': 'waits for an incoming request',
-  'unstable_noStore()': 'opts out of static rendering',
+  'connection()': 'waits for a real request',
+  'unstable_noStore()': 'opts the route out of static rendering',
 };
 
+/** A sentence that starts with the API, as written. */
 function describeTouch(kind: string): string {
   const known = DESCRIPTIONS[kind];
-  if (known) return `${kind} ${known}, which differs per request`;
-  if (kind.startsWith('request.')) return `${kind} is request-time data, which differs per request`;
-  if (kind.startsWith('nextUrl.')) return `${kind} depends on the query string, which differs per request`;
-  if (kind.startsWith('fetch')) return `${kind} asks for fresh data on every request`;
+  if (known) return `${kind} ${known}`;
+  if (kind.startsWith('request.')) return `${kind} is request-time data`;
+  if (kind.startsWith('nextUrl.')) return `${kind} depends on the query string of the request`;
+  if (kind.startsWith('fetch')) return `${kind} fetches fresh data on every request`;
   return `${kind} is request-time data`;
 }
