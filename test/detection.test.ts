@@ -25,6 +25,12 @@ const expected: Record<string, [kind: string, at: string]> = {
   '/no-store': ['unstable_noStore()', 'no-store/route.ts:4:3'],
   '/fetch-no-store': ["fetch({ cache: 'no-store' })", 'fetch-no-store/route.ts:2:26'],
   '/fetch-revalidate-0': ['fetch({ next: { revalidate: 0 } })', 'fetch-revalidate-0/route.ts:2:26'],
+  '/request-text': ['request.text()', 'request-text/route.ts:2:37'],
+  '/request-body': ['request.body', 'request-body/route.ts:2:31'],
+  '/next-url-search': ['nextUrl.search', 'next-url-search/route.ts:4:39'],
+  '/next-url-origin': ['nextUrl.origin', 'next-url-origin/route.ts:4:50'],
+  '/next-url-to-string': ['nextUrl.toString()', 'next-url-to-string/route.ts:4:34'],
+  '/draft-disable': ['draftMode().disable()', 'draft-disable/route.ts:4:23'],
 };
 
 for (const [urlPath, [kind, at]] of Object.entries(expected)) {
@@ -72,7 +78,7 @@ detect('draftMode().isEnabled is false at build and not request-time data', asyn
 detect('the build is complete: every route is static or dynamic, none errored', async () => {
   const { manifest } = await build('request-data');
   assert.equal(manifest.errors, {});
-  assert.is(Object.keys(manifest.routes).length + Object.keys(manifest.dynamic).length, 19);
+  assert.is(Object.keys(manifest.routes).length + Object.keys(manifest.dynamic).length, 25);
 });
 
 detect.run();

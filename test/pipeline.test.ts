@@ -123,6 +123,12 @@ groups('the root route is written as index', async () => {
   assert.is(text(result, '/'), 'root');
 });
 
+groups('a route.tsx with JSX compiles even when the project says "jsx": "preserve"', async () => {
+  const result = await build('jsx');
+  assert.is(text(result, '/badge.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="80" height="20"><text x="4" y="14">static</text></svg>');
+  assert.is(result.manifest.routes['/badge.svg'].headers['content-type'], 'image/svg+xml');
+});
+
 groups.run();
 
 const config = suite('segment config');

@@ -79,7 +79,7 @@ function describeTouch(kind: string): string {
   const known = DESCRIPTIONS[kind];
   if (known) return `${kind} ${known}`;
   if (kind.startsWith('request.')) return `${kind} is request-time data`;
-  if (kind.startsWith('nextUrl.')) return `${kind} depends on the query string of the request`;
+  if (kind.startsWith('nextUrl.')) return `${kind} reads the URL of the live request (its query string, host or origin)`;
   if (kind.startsWith('fetch')) return `${kind} fetches fresh data on every request`;
   return `${kind} is request-time data`;
 }
