@@ -22,6 +22,9 @@ Options:
   --fail-on-dynamic       exit with 3 when a route is dynamic (and none errored)
   --concurrency <n>       worker threads (default: number of cores)
   --timeout <seconds>     time limit of one handler or generateStaticParams call (default: 60)
+  --retries <n>           tries again a path that timed out, n more times (default: 0)
+  --max-memory <MB>       heap limit of each worker thread (default: 2048)
+  --max-body <MB>         largest response body; a larger one is an error (default: 512)
   --force                 replace an existing --out folder that route-prerender did not write
   --keep-partial          when a route errors, keep the unfinished output for inspection
   --quiet                 do not show what route code printed
@@ -45,6 +48,9 @@ async function main(argv: string[]): Promise<number> {
         'fail-on-dynamic': { type: 'boolean' },
         concurrency: { type: 'string' },
         timeout: { type: 'string' },
+        retries: { type: 'string' },
+        'max-memory': { type: 'string' },
+        'max-body': { type: 'string' },
         force: { type: 'boolean' },
         'keep-partial': { type: 'boolean' },
         quiet: { type: 'boolean' },
@@ -71,8 +77,11 @@ async function main(argv: string[]): Promise<number> {
     return usageError(positionals.length === 0 ? 'Missing the app directory.' : `Expected one app directory, got ${positionals.length}: ${positionals.join(' ')}.`);
   }
   const concurrency = values.concurrency === undefined ? undefined : integerFlag('--concurrency', values.concurrency, 1);
-  const timeout = values.timeout === undefined ? undefined : numberFlag('--timeout', values.timeout);
-  if (Number.isNaN(concurrency) || Number.isNaN(timeout)) return 2;
+  const timeout = values.timeout === undefined ? undefined : numberFlag('--timeout', values.timeout, 'a number of seconds above 0');
+  const retries = values.retries === undefined ? undefined : integerFlag('--retries', values.retries, 0);
+  const maxMemory = values['max-memory'] === undefined ? undefined : integerFlag('--max-memory', values['max-memory'], 32);
+  const maxBody = values['max-body'] === undefined ? undefined : numberFlag('--max-body', values['max-body'], 'a number of MB above 0');
+  if ([concurrency, timeout, retries, maxMemory, maxBody].some(Number.isNaN)) return 2;
 
   const color = !values['no-color'] && !process.env.NO_COLOR && (values.color ?? process.stderr.isTTY === true);
   const quiet = values.quiet === true;
@@ -84,6 +93,9 @@ async function main(argv: string[]): Promise<number> {
       manifest: values.manifest,
       concurrency,
       timeout,
+      retries,
+      maxMemory,
+      maxBody,
       force: values.force,
       keepPartial: values['keep-partial'],
       cwd,
@@ -125,10 +137,10 @@ function integerFlag(name: string, raw: string, min: number): number {
   return value;
 }
 
-function numberFlag(name: string, raw: string): number {
+function numberFlag(name: string, raw: string, expected: string): number {
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) {
-    usageError(`Expected ${name} to be a number of seconds above 0, got \`${raw}\`.`);
+    usageError(`Expected ${name} to be ${expected}, got \`${raw}\`.`);
     return Number.NaN;
   }
   return value;

@@ -3,9 +3,10 @@
  * Bodies are handed to the writer as they arrive, so they are not all held in memory at once.
  */
 import pMap from 'p-map';
+import { bug } from './errors.js';
 import { dynamicResult, errorResult, type PlannedPath } from './plan.js';
 import type { Sandbox } from './sandbox/pool.js';
-import type { RenderOutcome } from './sandbox/protocol.js';
+import type { RenderOutcome, Task } from './sandbox/protocol.js';
 import type { PathResult } from './types.js';
 
 export interface ExecuteOptions {
@@ -19,21 +20,32 @@ export interface ExecuteOptions {
 
 export async function executePaths(paths: PlannedPath[], sandbox: Sandbox, options: ExecuteOptions): Promise<PathResult[]> {
   let done = 0;
-  return pMap(paths, async (planned) => {
-    const { outcome, logs } = await sandbox.run({
-      type: 'render',
-      entry: planned.entry,
-      source: planned.route.file,
-      pattern: planned.route.pattern,
-      requestPath: planned.requestPath,
-      params: planned.params,
-      config: planned.config,
-    });
+  const tasks = paths.map((planned): RenderTask => ({
+    type: 'render',
+    entry: planned.entry,
+    source: planned.route.file,
+    pattern: planned.route.pattern,
+    requestPath: planned.requestPath,
+    params: planned.params,
+    config: planned.config,
+  }));
+  const results = await pMap(paths, async (planned, index) => {
+    const { outcome, logs } = await sandbox.run(tasks[index]);
     const result = await toResult(planned, outcome, [...planned.logs, ...logs], options);
     options.onProgress?.(++done, paths.length);
     return result;
   }, { concurrency: options.concurrency });
+
+  // A timer or promise of a handler may throw after its response was returned.
+  await sandbox.drain();
+  return results.map((result, index) => {
+    const late = sandbox.lateError(tasks[index]);
+    if (!late || result.type === 'error') return result;
+    return errorResult(result.route, result.path, { ...late, message: `${late.message} (after the response was returned)` }, result.logs);
+  });
 }
+
+type RenderTask = Extract<Task, { type: 'render' }>;
 
 /** Which statuses are stored as they are: 2xx and 3xx, and 404 (NEXTJS-SEMANTICS.md §2). */
 export function isStoredStatus(status: number): boolean {
@@ -58,8 +70,17 @@ async function toResult(planned: PlannedPath, outcome: RenderOutcome, logs: stri
   let file: string | null = null;
   if (hasFile(outcome.status)) {
     file = options.files.get(path) ?? null;
-    if (file === null) throw new Error(`no output file was assigned to ${path}`);
-    await options.writeBody(file, outcome.body);
+    if (file === null) throw bug(`no output file was assigned to ${path}`);
+    try {
+      await options.writeBody(file, outcome.body);
+    } catch (error) {
+      // Planning rules out every name we know to be unwritable; the file system may know more.
+      const code = (error as NodeJS.ErrnoException).code ?? 'an error';
+      return errorResult(route, path, {
+        message: `The body of ${path} could not be written to ${file}: the file system answered ${code}.`,
+        hint: 'choose param values that make plain, short file names',
+      }, logs);
+    }
   }
   return {
     type: 'static',

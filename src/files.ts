@@ -16,31 +16,40 @@ export interface FileAssignment {
 
 export const INDEX_FILE = 'index';
 
-/** `reserved` are files the tool itself writes into the output folder (the manifest). */
-export function assignFiles(paths: string[], reserved: string[] = []): FileAssignment {
+/**
+ * `reserved` are files the tool itself writes into the output folder (the manifest). `describe`
+ * names the owner of a path in conflict messages (its route file).
+ */
+export function assignFiles(paths: string[], reserved: string[] = [], describe: (path: string) => string = (p) => p): FileAssignment {
   const natural = new Map(paths.map((p) => [p, p === '/' ? INDEX_FILE : p.slice(1)]));
   const folders = new Set<string>();
   for (const file of natural.values()) {
     const parts = file.split('/');
-    for (let i = 1; i < parts.length; i++) folders.add(parts.slice(0, i).join('/').toLowerCase());
+    for (let i = 1; i < parts.length; i++) folders.add(fold(parts.slice(0, i).join('/')));
   }
 
   const files = new Map<string, string>();
   const conflicts = new Map<string, string>();
-  // Case-folded, so that two files that only differ in case cannot overwrite each other on a
-  // case-insensitive host (macOS, Windows) either.
-  const owners = new Map<string, string>(reserved.map((file) => [file.toLowerCase(), file]));
+  // Folded (case, Unicode normalization), so that two files cannot overwrite each other on a
+  // case- or normalization-insensitive host (macOS, Windows) either.
+  const owners = new Map<string, string>(reserved.map((file) => [fold(file), file]));
   for (const p of paths) {
     const base = natural.get(p)!;
-    const file = folders.has(base.toLowerCase()) ? `${base}/${INDEX_FILE}` : base;
-    const folded = file.toLowerCase();
+    const file = folders.has(fold(base)) ? `${base}/${INDEX_FILE}` : base;
+    const folded = fold(file);
     const owner = owners.get(folded);
     if (owner !== undefined) {
-      conflicts.set(p, `its file ${file} would overwrite ${owner.startsWith('/') ? `the file of ${owner}` : owner}`);
+      const ownerFile = files.get(owner) ?? owner;
+      const caseOnly = ownerFile !== file ? ' (they differ only in case or Unicode form, and share one file on macOS and Windows)' : '';
+      conflicts.set(p, `its file ${file} would overwrite ${owner.startsWith('/') ? `the file of ${describe(owner)}` : owner}${caseOnly}`);
       continue;
     }
     owners.set(folded, p);
     files.set(p, file);
   }
   return { files, conflicts };
+}
+
+function fold(file: string): string {
+  return file.normalize('NFC').toLowerCase();
 }

@@ -24,6 +24,12 @@ export interface PrerenderOptions {
   concurrency?: number;
   /** Seconds one handler (or generateStaticParams) may take. Default 60. */
   timeout?: number;
+  /** How many more times a path that timed out is tried. Default 0. */
+  retries?: number;
+  /** Heap limit of each worker thread, in MB. Default 2048. */
+  maxMemory?: number;
+  /** Largest response body, in MB. Default 512. */
+  maxBody?: number;
   /** Replace an existing output folder that route-prerender did not write. */
   force?: boolean;
   /** When a route errors, keep the partial output for inspection instead of removing it. */
@@ -39,6 +45,9 @@ export interface ResolvedOptions {
   manifest: string;
   concurrency: number;
   timeoutMs: number;
+  retries: number;
+  maxMemoryMb: number;
+  maxBodyBytes: number;
   force: boolean;
   keepPartial: boolean;
   cwd: string;
@@ -55,12 +64,21 @@ export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw usage('Expected `concurrency` to be an integer from 1 and up', concurrency);
   const timeout = options.timeout === undefined ? 60 : options.timeout;
   if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) throw usage('Expected `timeout` to be a number of seconds above 0', timeout);
+  const retries = options.retries ?? 0;
+  if (!Number.isInteger(retries) || retries < 0) throw usage('Expected `retries` to be an integer from 0 and up', retries);
+  const maxMemory = options.maxMemory ?? 2048;
+  if (!Number.isInteger(maxMemory) || maxMemory < 32) throw usage('Expected `maxMemory` to be a whole number of MB from 32 and up', maxMemory);
+  const maxBody = options.maxBody ?? 512;
+  if (typeof maxBody !== 'number' || !(maxBody > 0) || !Number.isFinite(maxBody)) throw usage('Expected `maxBody` to be a number of MB above 0', maxBody);
   return {
     appDir: path.resolve(cwd, appDir),
     out,
     manifest,
     concurrency,
     timeoutMs: Math.round(timeout * 1000),
+    retries,
+    maxMemoryMb: maxMemory,
+    maxBodyBytes: Math.floor(maxBody * 1024 * 1024),
     force: options.force === true,
     keepPartial: options.keepPartial === true,
     cwd,

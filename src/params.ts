@@ -87,7 +87,10 @@ export function checkValue(value: string): string | null {
   if (value.includes('\\')) return 'contains `\\`';
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) return 'contains a control character';
-  if (Buffer.byteLength(value) > 255) return 'is longer than 255 bytes, too long for a file name';
+  // A lone surrogate becomes U+FFFD in a file name, so two different values could share one file.
+  if (!value.isWellFormed()) return 'is not valid Unicode (it has an unpaired surrogate)';
+  // Measured as written: `#` and `?` become three bytes each.
+  if (Buffer.byteLength(escapeSegment(value)) > 255) return 'is longer than 255 bytes (as a file name), too long for most file systems';
   return null;
 }
 
@@ -133,17 +136,27 @@ export function pathFromParams(segments: Segment[], params: Params): string {
   return `/${parts.join('/')}`;
 }
 
-/** The concrete paths of a route, in the order generated, duplicates collapsed to the first. */
-export function expandPaths(segments: Segment[], list: Params[]): { path: string; params: Params }[] {
-  const seen = new Set<string>();
-  const paths: { path: string; params: Params }[] = [];
+export interface Expansion {
+  /** The concrete paths of a route, in the order generated, duplicates collapsed to the first. */
+  paths: { path: string; params: Params }[];
+  /** Different params that give one path (`a#b` and `a%23b` both give `/p/a%23b`). */
+  clashes: { path: string; params: Params; first: Params }[];
+}
+
+export function expandPaths(segments: Segment[], list: Params[]): Expansion {
+  const seen = new Map<string, Params>();
+  const expansion: Expansion = { paths: [], clashes: [] };
   for (const params of list) {
     const key = pathFromParams(segments, params);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    paths.push({ path: key, params });
+    const first = seen.get(key);
+    if (first === undefined) {
+      seen.set(key, params);
+      expansion.paths.push({ path: key, params });
+    } else if (JSON.stringify(first) !== JSON.stringify(params)) {
+      expansion.clashes.push({ path: key, params, first });
+    }
   }
-  return paths;
+  return expansion;
 }
 
 /** The path the handler sees in its request URL: every value fully percent-encoded (`/p/b%20c`). */

@@ -10,7 +10,7 @@ import { expandPaths, requestPathFromParams } from './params.js';
 import type { Sandbox } from './sandbox/pool.js';
 import type { TaskError } from './sandbox/protocol.js';
 import { isDynamic } from './segments.js';
-import type { DynamicResult, ErrorResult, Params, PathResult, Reason, RouteFile, SegmentConfig } from './types.js';
+import type { DynamicResult, ErrorResult, Params, PathResult, Reason, RouteFile, SegmentConfig, SourceLocation } from './types.js';
 
 /** One handler call to make. */
 export interface PlannedPath {
@@ -125,11 +125,18 @@ async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox): Pro
       return settled(dynamicResult(route, route.pattern, [{
         kind: 'generateStaticParams() = []',
         message: 'generateStaticParams returned an empty array, so no path of this route was prerendered (Next.js is silent here)',
-        at: { file: route.file, ...(findExport(await readFile(route.file, 'utf8'), 'generateStaticParams') ?? { line: 1, column: 1 }) },
+        at: await exportAt(route, 'generateStaticParams'),
       }], logs));
     }
   }
-  const paths = expandPaths(route.segments, list).map(({ path, params }, index) => ({
+  const expansion = expandPaths(route.segments, list);
+  const generatorAt = expansion.clashes.length > 0 ? await exportAt(route, 'generateStaticParams') : undefined;
+  const clashes = expansion.clashes.map(({ path, params, first }) => errorResult(route, path, {
+    message: `generateStaticParams returned ${JSON.stringify(first)} and ${JSON.stringify(params)}, which give the same path ${path}.`,
+    hint: 'a `#` or `?` in a value is written as %23 or %3F; keep values distinct after that encoding',
+    at: generatorAt,
+  }));
+  const paths = expansion.paths.map(({ path, params }, index) => ({
     path,
     requestPath: requestPathFromParams(route.segments, params),
     params,
@@ -138,7 +145,11 @@ async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox): Pro
     config: info.config,
     logs: index === 0 ? logs : [],
   }));
-  return { settled: [], paths };
+  return { settled: clashes, paths: paths.filter((p) => !clashes.some((c) => c.path === p.path)) };
+}
+
+async function exportAt(route: RouteFile, name: string): Promise<SourceLocation> {
+  return { file: route.file, ...(findExport(await readFile(route.file, 'utf8'), name) ?? { line: 1, column: 1 }) };
 }
 
 export function errorResult(route: RouteFile, path: string, error: TaskError, logs: string[] = []): ErrorResult {

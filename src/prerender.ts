@@ -7,7 +7,7 @@ import { bundleRoutes } from './bundle.js';
 import { discoverRoutes } from './discover.js';
 import { executePaths } from './execute.js';
 import { assignFiles } from './files.js';
-import { buildManifest, serializeManifest, type Manifest } from './manifest.js';
+import { buildManifest, relativeFile, serializeManifest, type Manifest } from './manifest.js';
 import { resolveOptions, type PrerenderOptions } from './options.js';
 import { errorResult, planRoutes } from './plan.js';
 import { Sandbox } from './sandbox/pool.js';
@@ -46,6 +46,9 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     projectRoot,
     size: options.concurrency,
     timeoutMs: options.timeoutMs,
+    retries: options.retries,
+    maxMemoryMb: options.maxMemoryMb,
+    maxBodyBytes: options.maxBodyBytes,
     onStrayOutput: (text) => options.logger.warn?.(text),
   });
   const staging = await createStaging(options.out);
@@ -55,7 +58,9 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     results.push(...plan.settled);
 
     const manifestInOut = relativeInside(options.out, options.manifest);
-    const { files, conflicts } = assignFiles(plan.paths.map((p) => p.path), manifestInOut === undefined ? [OWNER_MARKER] : [manifestInOut]);
+    const routeOf = new Map(plan.paths.map((p) => [p.path, p.route]));
+    const describe = (urlPath: string) => `${urlPath} (${relativeFile(routeOf.get(urlPath)!.file, options.cwd)})`;
+    const { files, conflicts } = assignFiles(plan.paths.map((p) => p.path), manifestInOut === undefined ? [OWNER_MARKER] : [manifestInOut], describe);
     for (const planned of plan.paths) {
       const conflict = conflicts.get(planned.path);
       if (conflict) results.push(errorResult(planned.route, planned.path, { message: `The path ${planned.path} cannot be written: ${conflict}.`, hint: 'rename one of the routes or params so that each path has its own file' }));

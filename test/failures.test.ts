@@ -102,6 +102,26 @@ broken('an error thrown from a timer is reported against its route', async () =>
   assert.is(manifest.errors['/late-throw'].at, 'fixtures/broken/app/late-throw/route.ts:3:11');
 });
 
+broken('an error thrown by a timer or a promise after the response was returned fails that path', async () => {
+  const { manifest } = await build('broken');
+  assert.is(manifest.errors['/throws-after-return'].message, 'An error escaped the handler (thrown from a timer, an event or an unawaited promise): cleanup failed (after the response was returned)');
+  assert.is(manifest.errors['/throws-after-return'].at, 'fixtures/broken/app/throws-after-return/route.ts:3:11');
+  assert.match(manifest.errors['/rejects-after-return'].message, 'background sync failed (after the response was returned)');
+  assert.not.ok(manifest.routes['/throws-after-return']);
+});
+
+broken('process.abort() and process.kill() of the build stop one worker only, and are named', async () => {
+  const { manifest } = await build('broken');
+  assert.is(manifest.errors['/aborts'].message, 'The route called process.abort(), which stopped its worker.');
+  assert.is(manifest.errors['/kills'].message, 'The route called process.kill(process.pid, "SIGTERM"), which stopped its worker.');
+  assert.is(manifest.errors['/exits'].message, 'The route called process.exit(7), which stopped its worker.');
+});
+
+broken('returning a plain object is an error that says what came back', async () => {
+  const { manifest } = await build('broken');
+  assert.match(manifest.errors['/returns-object'].message, 'It returned an object (Object).');
+});
+
 broken('a body stream that errors half-way is an error for that path', async () => {
   const { manifest } = await build('broken');
   assert.match(manifest.errors['/broken-stream'].message, 'The response body failed while it was read: the database connection dropped');
@@ -145,12 +165,33 @@ conflicts.run();
 
 const limits = suite('time limit');
 
-limits('a handler that never settles, or spins forever, is stopped at --timeout; the others are built', async () => {
-  const { manifest } = await build('hang', { timeout: 1, concurrency: 2 });
-  assert.is(manifest.errors['/never'].message, 'The route timed out after 1 s.');
+limits('a handler that never settles, or spins forever, is stopped at --timeout, retried, and reported; the others are built', async () => {
+  const { manifest } = await build('hang', { timeout: 1, retries: 1, maxMemory: 64, concurrency: 2 });
+  assert.is(manifest.errors['/never'].message, 'The route timed out after 1 s (2 attempts).');
   assert.match(manifest.errors['/never'].hint!, '--timeout');
-  assert.is(manifest.errors['/spin'].message, 'The route timed out after 1 s.');
+  assert.is(manifest.errors['/spin'].message, 'The route timed out after 1 s (2 attempts).');
   assert.is(manifest.routes['/fine'].status, 200);
+});
+
+limits('a route that allocates without bound is stopped by --max-memory', async () => {
+  const { manifest } = await build('hang', { timeout: 1, retries: 1, maxMemory: 64, concurrency: 2 });
+  assert.is(manifest.errors['/hog'].message, 'The route ran out of memory (limit 64 MB).');
+  assert.match(manifest.errors['/hog'].hint!, '--max-memory');
+});
+
+limits('a body over --max-body is an error for that path only', async () => {
+  const { manifest } = await build('bodies', { maxBody: 100 / 1024 / 1024 });
+  assert.is(manifest.errors['/binary.bin'].message, 'The response body is larger than the limit of 100 bytes (--max-body).');
+  assert.ok(manifest.routes['/streamed.txt']);
+  assert.ok(manifest.routes['/plain']);
+});
+
+limits('paths that would share a file are errors naming both routes; nothing is overwritten', async () => {
+  const result = await build('collisions');
+  assert.is(result.manifest.errors['/docs/index'].message, 'The path /docs/index cannot be written: its file docs/index would overwrite the file of /docs (fixtures/collisions/app/docs/route.ts).');
+  assert.match(result.manifest.errors['/files/readme'].message, 'would overwrite the file of /files/README (fixtures/collisions/app/files/[name]/route.ts) (they differ only in case or Unicode form');
+  assert.is(text(result, '/docs'), 'docs home');
+  assert.is(text(result, '/files/README'), 'README');
 });
 
 limits.run();

@@ -84,6 +84,7 @@ params('rejects, by index, what cannot become a safe path segment', () => {
   assert.match(bad('a\\b'), 'contains `\\`');
   assert.match(bad('a\u0000b'), 'control character');
   assert.match(bad('x'.repeat(256)), 'longer than 255 bytes');
+  assert.match(bad('a\ud800'), 'unpaired surrogate');
   assert.match(bad(3), 'the number 3');
   assert.match(bad(['a']), 'an array');
   const catchall = checkStaticParams([{ path: ['ok', '..'] }], rest, '/docs/[...path]');
@@ -103,8 +104,15 @@ params('encodes keys as Next.js does and the request path fully', () => {
 });
 
 params('duplicate paths collapse to the first', () => {
-  const paths = expandPaths(rest, [{ path: ['a'] }, { path: ['a'] }, { path: ['b'] }]);
+  const { paths, clashes } = expandPaths(rest, [{ path: ['a'] }, { path: ['a'] }, { path: ['b'] }]);
   assert.equal(paths.map((p) => p.path), ['/docs/a', '/docs/b']);
+  assert.equal(clashes, []);
+});
+
+params('different params that give one path are a clash, not a duplicate', () => {
+  const { paths, clashes } = expandPaths(slug, [{ slug: 'a#b' }, { slug: 'a%23b' }]);
+  assert.equal(paths.map((p) => p.path), ['/p/a%23b']);
+  assert.equal(clashes, [{ path: '/p/a%23b', params: { slug: 'a%23b' }, first: { slug: 'a#b' } }]);
 });
 
 params.run();
@@ -128,9 +136,11 @@ files('a path that is also a folder goes to <path>/index, whatever the order', (
 files('paths that would share a file, also by case, are conflicts; the manifest name is reserved', () => {
   const { conflicts } = assignFiles(['/a', '/a/x', '/a/index', '/Feed', '/feed', '/prerender-manifest.json'], ['prerender-manifest.json']);
   assert.is(conflicts.get('/a/index'), 'its file a/index would overwrite the file of /a');
-  assert.is(conflicts.get('/feed'), 'its file feed would overwrite the file of /Feed');
+  assert.is(conflicts.get('/feed'), 'its file feed would overwrite the file of /Feed (they differ only in case or Unicode form, and share one file on macOS and Windows)');
   assert.is(conflicts.get('/prerender-manifest.json'), 'its file prerender-manifest.json would overwrite prerender-manifest.json');
   assert.not.ok(conflicts.has('/a'));
+  const nfd = assignFiles(['/caf\u00e9', '/cafe\u0301']);
+  assert.match(nfd.conflicts.get('/cafe\u0301')!, 'differ only in case or Unicode form');
 });
 
 files.run();

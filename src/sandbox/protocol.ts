@@ -57,9 +57,21 @@ export interface ResultMessage {
   logs: string[];
 }
 
+/** What a worker says besides task results. */
+export type WorkerNotice =
+  /** Output of route code outside any task. */
+  | { log: string }
+  /** An error that escaped task `id` after its result was sent. */
+  | { late: { id: number; error: TaskError } }
+  /** Route code is ending the worker through this API. */
+  | { exiting: string }
+  | { pong: number };
+
 export interface WorkerSetup {
   /** Folder of the compiled route modules; stack frames inside it are the user's code. */
   bundleDir: string;
   /** `process.cwd()` inside route code: the project root, as under `next build`. */
   projectRoot: string;
+  /** A longer response body is an error for its path. */
+  maxBodyBytes: number;
 }

@@ -3,6 +3,7 @@
  * call `generateStaticParams`, or run GET for one path). All instrumentation — the request store,
  * the patched `fetch` and `console`, the `next/*` stand-ins — lives in this thread only.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -11,7 +12,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { findExport, readSegmentConfig } from '../config.js';
 import { checkStaticParams } from '../params.js';
 import type { Headers as HeaderRecord, Params } from '../types.js';
-import type { InspectOutcome, ParamsOutcome, RenderOutcome, ResultMessage, Task, TaskError, TaskMessage, WorkerSetup } from './protocol.js';
+import type { InspectOutcome, ParamsOutcome, RenderOutcome, ResultMessage, Task, TaskError, TaskMessage, WorkerNotice, WorkerSetup } from './protocol.js';
 import { locateInStack, setBundleDir } from './runtime/locate.js';
 import { isNavigationSignal } from './runtime/next-navigation.js';
 import { createIncomingRequest } from './runtime/request.js';
@@ -26,29 +27,86 @@ setBundleDir(setup.bundleDir);
 process.cwd = () => setup.projectRoot;
 
 interface Running {
+  id: number;
   logs: string[];
   crash: (error: unknown) => void;
 }
 let running: Running | undefined;
+/** Which task scheduled the code that is running now: timers and promises keep it. */
+const taskContext = new AsyncLocalStorage<number>();
 
 // What route code prints belongs to the path being built, not to the middle of the report.
 for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
   console[method] = (...args: unknown[]) => {
     const text = format(...args);
     if (running) running.logs.push(text);
-    else port.postMessage({ log: text });
+    else port.postMessage({ log: text } satisfies WorkerNotice);
   };
 }
 
-// Errors that escape the handler (a timer, an event emitter) fail the path being built.
+// An error that escapes a handler (a timer, an event, an unawaited promise) fails the path whose
+// code scheduled it, even when it fires after that path's response was returned.
 process.on('uncaughtException', (error) => report(error));
 process.on('unhandledRejection', (error) => report(error));
 function report(error: unknown): void {
-  if (running) running.crash(new EscapedError(error));
-  else port.postMessage({ log: `Uncaught error after its path was built: ${describeError(error)}` });
+  const owner = taskContext.getStore();
+  if (running && (owner === undefined || owner === running.id)) running.crash(new EscapedError(error));
+  else if (owner !== undefined) port.postMessage({ late: { id: owner, error: taskError(new EscapedError(error)) } } satisfies WorkerNotice);
+  else port.postMessage({ log: `Uncaught error outside any route: ${describeError(error)}` } satisfies WorkerNotice);
 }
 
+// Route code cannot end the build: exiting, aborting or signalling this process stops this worker
+// only, and the build thread reports which API did it.
+const exitWorker = process.exit.bind(process);
+const realKill = process.kill.bind(process);
+process.exit = ((code?: number | string | null) => {
+  port.postMessage({ exiting: `process.exit(${code ?? ''})` } satisfies WorkerNotice);
+  return exitWorker(Number(code ?? 0) || 0);
+}) as typeof process.exit;
+process.abort = (() => {
+  port.postMessage({ exiting: 'process.abort()' } satisfies WorkerNotice);
+  return exitWorker(134);
+}) as typeof process.abort;
+process.kill = ((pid: number, signal?: string | number) => {
+  if (pid === process.pid || pid === 0 || pid === -process.pid || pid === process.ppid) {
+    port.postMessage({ exiting: `process.kill(${pid === process.pid ? 'process.pid' : pid}${signal === undefined ? '' : `, ${JSON.stringify(signal)}`})` } satisfies WorkerNotice);
+    return exitWorker(1);
+  }
+  return realKill(pid, signal);
+}) as typeof process.kill;
+
 installFetch();
+
+// Short timers that route code schedules are tracked, so that the build can wait for them before
+// it decides that no error is still to come from a path that already returned.
+const SHORT_TIMER_MS = 1000;
+const pendingTimers = new Set<unknown>();
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
+globalThis.setTimeout = ((callback: (...args: unknown[]) => void, delay?: number, ...args: unknown[]) => {
+  if (taskContext.getStore() === undefined || typeof callback !== 'function' || (delay ?? 0) > SHORT_TIMER_MS) {
+    return realSetTimeout(callback, delay, ...args);
+  }
+  const timer = realSetTimeout((...rest: unknown[]) => {
+    pendingTimers.delete(timer);
+    callback(...rest);
+  }, delay, ...args);
+  pendingTimers.add(timer);
+  return timer;
+}) as typeof setTimeout;
+globalThis.clearTimeout = ((timer?: Parameters<typeof clearTimeout>[0]) => {
+  pendingTimers.delete(timer);
+  realClearTimeout(timer);
+}) as typeof clearTimeout;
+
+/** Resolves once the short timers of finished tasks have fired (at most SHORT_TIMER_MS later). */
+async function settleTimers(): Promise<void> {
+  const deadline = Date.now() + SHORT_TIMER_MS;
+  while (pendingTimers.size > 0 && Date.now() < deadline) await new Promise((resolve) => realSetTimeout(resolve, 2));
+  // Let rejections from the last callbacks be reported.
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => realSetTimeout(resolve, 0));
+}
 
 /** An error thrown outside the handler's own promise chain (a timer, an event emitter). */
 class EscapedError extends Error {
@@ -68,14 +126,20 @@ function load(entry: string): Promise<Record<string, unknown>> {
   return loaded;
 }
 
-port.on('message', async ({ id, task }: TaskMessage) => {
+port.on('message', async (message: TaskMessage | { ping: number }) => {
+  if ('ping' in message) {
+    await settleTimers();
+    port.postMessage({ pong: message.ping } satisfies WorkerNotice);
+    return;
+  }
+  const { id, task } = message;
   const logs: string[] = [];
   let crash!: (error: unknown) => void;
   const crashed = new Promise<never>((_, reject) => (crash = reject));
-  running = { logs, crash };
+  running = { id, logs, crash };
   let outcome: ResultMessage['outcome'];
   try {
-    outcome = await Promise.race([perform(task), crashed]);
+    outcome = await Promise.race([taskContext.run(id, () => perform(task)), crashed]);
   } catch (error) {
     outcome = { ok: false, error: taskError(error) };
   }
@@ -150,8 +214,9 @@ async function render(task: Extract<Task, { type: 'render' }>): Promise<RenderOu
     }
     let body: Uint8Array;
     try {
-      body = new Uint8Array(await response.arrayBuffer());
+      body = await readBody(response, setup.maxBodyBytes);
     } catch (error) {
+      if (error instanceof BodyTooLarge) return settle(store, { ok: false, error: { message: error.message, hint: 'stream less data from this route, or raise the limit with --max-body' } });
       const failure = taskError(error);
       return settle(store, { ok: false, error: { ...failure, message: `The response body failed while it was read: ${failure.message}` } });
     }
@@ -166,6 +231,38 @@ async function render(task: Extract<Task, { type: 'render' }>): Promise<RenderOu
       revalidate: store.revalidate,
     });
   });
+}
+
+class BodyTooLarge extends Error {}
+
+/** Reads the whole body, but stops as soon as it passes the limit. */
+async function readBody(response: Response, limit: number): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new BodyTooLarge(`The response body is larger than the limit of ${formatMb(limit)} (--max-body).`);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+function formatMb(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${+(bytes / 1024 / 1024).toFixed(2)} MB` : `${bytes} bytes`;
 }
 
 /** Request-time data wins over whatever the handler did after touching it. */
