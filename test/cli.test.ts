@@ -120,6 +120,20 @@ cli('refuses an --out that would replace the project, or a folder it did not wri
   assert.not.ok(existsSync(path.join(foreign, 'keep.txt')));
 });
 
+cli('route output is shown under its path, and hidden with --quiet', () => {
+  const out = path.join(tempDir('cli'), 'dist');
+  const loud = run(['fixtures/broken/app', '--out', out]);
+  assert.match(loud.stdout, /✗ \/returns-undefined .*\n.*\n.*\n +│ computing nothing/);
+  const quiet = run(['fixtures/broken/app', '--out', out, '--quiet']);
+  assert.not.match(quiet.stdout, 'computing nothing');
+  assert.not.match(quiet.stderr, 'computing nothing');
+});
+
+cli('with --json, route output never reaches stdout', () => {
+  const { stdout } = run(['fixtures/broken/app', '--out', path.join(tempDir('cli'), 'dist'), '--json']);
+  assert.is(JSON.parse(stdout).version, 1);
+});
+
 cli('--help lists every option with its default; --version prints the version', () => {
   const help = run(['--help']);
   assert.is(help.code, 0);

@@ -8,6 +8,9 @@ import { buildManifest, exitCodeFor, serializeManifest } from '../src/manifest.j
 import { checkStaticParams, expandPaths, pathFromParams, requestPathFromParams } from '../src/params.js';
 import { decideRoute } from '../src/plan.js';
 import { formatReport } from '../src/report.js';
+import { checkOutDir } from '../src/write.js';
+import { homedir } from 'node:os';
+import path from 'node:path';
 import { parseFolder, routeFromFolders } from '../src/segments.js';
 import type { PathResult, RouteFile, Segment } from '../src/types.js';
 
@@ -233,3 +236,25 @@ manifest('the report lists static, dynamic with reasons and lines, errors with h
 });
 
 manifest.run();
+
+const outDir = suite('output folder');
+
+outDir('refuses /, the home folder, the project, the current folder and the app directory or its parents', () => {
+  const context = { appDir: '/work/site/app', projectRoot: '/work/site', cwd: '/work/site', force: true };
+  const refused = (out: string) => {
+    try {
+      checkOutDir(out, context);
+      return 'accepted';
+    } catch (error) {
+      return (error as { code: string }).code;
+    }
+  };
+  assert.is(refused('/'), 'OUT_DIR_UNSAFE');
+  assert.is(refused(homedir()), 'OUT_DIR_UNSAFE');
+  assert.is(refused('/work/site'), 'OUT_DIR_UNSAFE');
+  assert.is(refused('/work'), 'OUT_DIR_UNSAFE');
+  assert.is(refused('/work/site/app'), 'OUT_DIR_UNSAFE');
+  assert.is(refused(path.join('/work/site', 'dist-that-does-not-exist')), 'accepted');
+});
+
+outDir.run();
