@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { exitCodeFor, formatReport, isPrerenderError, prerender, serializeManifest } from './src/index.js';
+import { exitCodeFor, formatReport, hostLayout, isPrerenderError, prerender, serializeManifest, type HostName } from './src/index.js';
 import { relativeFile } from './src/manifest.js';
 
 const HELP = `Usage: prerender <appDir> [options]
@@ -18,6 +18,8 @@ Arguments:
 Options:
   --out <dir>             output folder, replaced as a whole on success (default: dist)
   --manifest <file>       where to write the manifest (default: <out>/prerender-manifest.json)
+  --host <name>           also write this host's configuration: none, netlify, cloudflare,
+                          vercel or s3 (default: none)
   --json                  print the manifest to stdout; the report goes to stderr
   --fail-on-dynamic       exit with 3 when a route is dynamic (and none errored)
   --concurrency <n>       worker threads (default: number of cores)
@@ -45,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
         out: { type: 'string' },
         manifest: { type: 'string' },
         json: { type: 'boolean' },
+        host: { type: 'string' },
         'fail-on-dynamic': { type: 'boolean' },
         concurrency: { type: 'string' },
         timeout: { type: 'string' },
@@ -96,6 +99,7 @@ async function main(argv: string[]): Promise<number> {
       retries,
       maxMemory,
       maxBody,
+      host: values.host as HostName | undefined,
       force: values.force,
       keepPartial: values['keep-partial'],
       cwd,
@@ -104,7 +108,7 @@ async function main(argv: string[]): Promise<number> {
     const output = result.written
       ? `Wrote ${relativeFile(result.outDir, cwd)}/.`
       : `Left ${relativeFile(result.outDir, cwd)}/ untouched because a route failed${result.partialDir ? `; the partial output is in ${relativeFile(result.partialDir, cwd)}/` : ' (pass --keep-partial to inspect the partial output)'}.`;
-    const report = formatReport(result.results, { routes: result.routes, durationMs: result.durationMs, output }, { cwd, color, logs: !quiet });
+    const report = formatReport(result.results, { routes: result.routes, durationMs: result.durationMs, output }, { cwd, color, logs: !quiet, filePrefix: hostLayout(values.host as HostName ?? 'none').prefix });
     if (values.json) {
       process.stdout.write(serializeManifest(result.manifest));
       process.stderr.write(`${report}\n`);

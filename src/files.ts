@@ -4,7 +4,7 @@
  *
  * The rule for a path that must be both a file and a folder (`/api/posts` beside `/api/posts/1`):
  * its body goes to `api/posts/index`, and the manifest's `file` says so. A root route `/` goes to
- * `index`, as `next build`'s static export does.
+ * `index`, as `next build`'s static export does (or to the host's own index file, see hosts.ts).
  */
 
 export interface FileAssignment {
@@ -17,11 +17,20 @@ export interface FileAssignment {
 export const INDEX_FILE = 'index';
 
 /**
+ * The file of a URL path: the path with `%23` and `%3F` decoded, because a static host decodes the
+ * request (`/p/a%23b`) and looks for the file `p/a#b`. (`next build`'s export writes `p/a%23b`,
+ * which hosts serve at `/p/a%2523b` instead.)
+ */
+export function fileOfPath(urlPath: string): string {
+  return urlPath.slice(1).replace(/%23/g, '#').replace(/%3F/g, '?');
+}
+
+/**
  * `reserved` are files the tool itself writes into the output folder (the manifest). `describe`
  * names the owner of a path in conflict messages (its route file).
  */
-export function assignFiles(paths: string[], reserved: string[] = [], describe: (path: string) => string = (p) => p): FileAssignment {
-  const natural = new Map(paths.map((p) => [p, p === '/' ? INDEX_FILE : p.slice(1)]));
+export function assignFiles(paths: string[], reserved: string[] = [], describe: (path: string) => string = (p) => p, rootFile = INDEX_FILE): FileAssignment {
+  const natural = new Map(paths.map((p) => [p, p === '/' ? rootFile : fileOfPath(p)]));
   const folders = new Set<string>();
   for (const file of natural.values()) {
     const parts = file.split('/');

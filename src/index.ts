@@ -5,3 +5,4 @@ export type { Manifest, ManifestRoute, ManifestDynamic, ManifestError, ManifestR
 export { formatReport, formatBytes } from './report.js';
 export { PrerenderError, isPrerenderError } from './errors.js';
 export type { PathResult, StaticResult, DynamicResult, ErrorResult, Reason, RouteFile, SourceLocation } from './types.js';
+export { hostFiles, hostLayout, HOSTS, type HostName } from './hosts.js';

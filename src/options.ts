@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { PrerenderError } from './errors.js';
+import { HOSTS, type HostName } from './hosts.js';
 import { MANIFEST_NAME } from './write.js';
 
 export interface Logger {
@@ -30,6 +31,8 @@ export interface PrerenderOptions {
   maxMemory?: number;
   /** Largest response body, in MB. Default 512. */
   maxBody?: number;
+  /** Write this host's configuration next to the files. Default `none`. */
+  host?: HostName;
   /** Replace an existing output folder that route-prerender did not write. */
   force?: boolean;
   /** When a route errors, keep the partial output for inspection instead of removing it. */
@@ -48,6 +51,7 @@ export interface ResolvedOptions {
   retries: number;
   maxMemoryMb: number;
   maxBodyBytes: number;
+  host: HostName;
   force: boolean;
   keepPartial: boolean;
   cwd: string;
@@ -70,6 +74,8 @@ export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
   if (!Number.isInteger(maxMemory) || maxMemory < 32) throw usage('Expected `maxMemory` to be a whole number of MB from 32 and up', maxMemory);
   const maxBody = options.maxBody ?? 512;
   if (typeof maxBody !== 'number' || !(maxBody > 0) || !Number.isFinite(maxBody)) throw usage('Expected `maxBody` to be a number of MB above 0', maxBody);
+  const host = options.host ?? 'none';
+  if (!HOSTS.includes(host)) throw usage(`Expected \`host\` to be one of ${HOSTS.join(', ')}`, host);
   return {
     appDir: path.resolve(cwd, appDir),
     out,
@@ -79,6 +85,7 @@ export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
     retries,
     maxMemoryMb: maxMemory,
     maxBodyBytes: Math.floor(maxBody * 1024 * 1024),
+    host,
     force: options.force === true,
     keepPartial: options.keepPartial === true,
     cwd,

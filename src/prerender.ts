@@ -7,6 +7,7 @@ import { bundleRoutes } from './bundle.js';
 import { discoverRoutes } from './discover.js';
 import { executePaths } from './execute.js';
 import { assignFiles } from './files.js';
+import { hostFiles, hostLayout } from './hosts.js';
 import { buildManifest, relativeFile, serializeManifest, type Manifest } from './manifest.js';
 import { resolveOptions, type PrerenderOptions } from './options.js';
 import { errorResult, planRoutes } from './plan.js';
@@ -60,7 +61,11 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const manifestInOut = relativeInside(options.out, options.manifest);
     const routeOf = new Map(plan.paths.map((p) => [p.path, p.route]));
     const describe = (urlPath: string) => `${urlPath} (${relativeFile(routeOf.get(urlPath)!.file, options.cwd)})`;
-    const { files, conflicts } = assignFiles(plan.paths.map((p) => p.path), manifestInOut === undefined ? [OWNER_MARKER] : [manifestInOut], describe);
+    const layout = hostLayout(options.host);
+    const reserved = [manifestInOut ?? OWNER_MARKER, ...layout.reserved];
+    const assigned = assignFiles(plan.paths.map((p) => p.path), reserved, describe, layout.rootFile);
+    const conflicts = assigned.conflicts;
+    const files = new Map([...assigned.files].map(([urlPath, file]) => [urlPath, layout.prefix + file]));
     for (const planned of plan.paths) {
       const conflict = conflicts.get(planned.path);
       if (conflict) results.push(errorResult(planned.route, planned.path, { message: `The path ${planned.path} cannot be written: ${conflict}.`, hint: 'rename one of the routes or params so that each path has its own file' }));
@@ -75,6 +80,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     if (failed) {
       partialDir = await staging.discard(options.keepPartial);
     } else {
+      for (const { file, content } of hostFiles(manifest, options.host)) await staging.writeBody(file, Buffer.from(content));
       const text = serializeManifest(manifest);
       if (manifestInOut !== undefined) await staging.writeBody(manifestInOut, Buffer.from(text));
       else await staging.writeBody(OWNER_MARKER, Buffer.from('This folder was written by route-prerender.\n'));

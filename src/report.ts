@@ -3,6 +3,7 @@
  * assert plain text. Results are listed in plan order (routes sorted, paths as generated).
  */
 import kleur from 'kleur';
+import { fileOfPath } from './files.js';
 import { formatLocation, relativeFile } from './manifest.js';
 import type { PathResult } from './types.js';
 
@@ -11,6 +12,8 @@ export interface ReportOptions {
   color: boolean;
   /** Show what route code printed (off with --quiet). */
   logs: boolean;
+  /** Folder of the bodies inside the output (`static/` for Vercel), left out of file notes. */
+  filePrefix?: string;
 }
 
 export interface Summary {
@@ -59,7 +62,8 @@ export function formatReport(results: PathResult[], summary: Summary, options: R
         lines.push(`  ${c.dim('○')} ${pad}  ${c.dim(String(result.status))}`);
       } else {
         const type = typeof result.headers['content-type'] === 'string' ? result.headers['content-type'] : '';
-        const note = result.file === result.path.slice(1) ? '' : `  → ${result.file}`;
+        const file = result.file.slice(options.filePrefix?.length ?? 0);
+        const note = file === fileOfPath(result.path) ? '' : `  → ${file}`;
         lines.push(`  ${c.green('○')} ${pad}  ${formatBytes(result.size).padStart(8)}  ${c.dim(type)}${c.dim(note)}`);
       }
       lines.push(...logLines(result));

@@ -93,6 +93,7 @@ catchall('values keep spaces and unicode raw in keys and files, # is escaped; th
   assert.is(result.manifest.routes['/p/b c'].file, 'p/b c');
   assert.is(JSON.parse(text(result, '/p/über')).pathname, '/p/%C3%BCber');
   assert.is(JSON.parse(text(result, '/p/a%23b')).name, 'a#b');
+  assert.is(result.manifest.routes['/p/a%23b'].file, 'p/a#b');
   assert.equal(result.manifest.dynamic, {});
 });
 

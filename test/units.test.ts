@@ -127,6 +127,11 @@ files('a path is a file at its URL path; the root is index', () => {
   assert.equal([...map], [['/', 'index'], ['/rss.xml', 'rss.xml'], ['/api/posts', 'api/posts']]);
 });
 
+files('# and ? are written raw in file names, where a host that decodes the URL looks for them', () => {
+  const { files: map } = assignFiles(['/p/a%23b', '/p/c%3Fd', '/p/100%']);
+  assert.equal([...map.values()], ['p/a#b', 'p/c?d', 'p/100%']);
+});
+
 files('a path that is also a folder goes to <path>/index, whatever the order', () => {
   for (const order of [['/api/posts', '/api/posts/1'], ['/api/posts/1', '/api/posts']]) {
     const { files: map, conflicts } = assignFiles(order);

@@ -1,0 +1,197 @@
+/**
+ * Host configuration, from the manifest: what a static host needs to serve each file with the
+ * status, content type and cache headers the handler gave. Pure.
+ *
+ * A static host picks a file's type from its name (`/api/posts` → `application/octet-stream`), so
+ * wherever that guess differs from the response's `content-type`, the host is told.
+ */
+import mime from 'mime';
+import { INDEX_FILE } from './files.js';
+import type { Manifest, ManifestRoute } from './manifest.js';
+
+export const HOSTS = ['none', 'netlify', 'cloudflare', 'vercel', 's3'] as const;
+export type HostName = (typeof HOSTS)[number];
+
+export interface HostLayout {
+  /** Folder of the bodies inside the output folder (`static/` in Vercel's Build Output API). */
+  prefix: string;
+  /** File of the root route `/`: the host's own index document where it has one. */
+  rootFile: string;
+  /** Files this host's configuration takes in the output folder. */
+  reserved: string[];
+}
+
+export function hostLayout(host: HostName): HostLayout {
+  switch (host) {
+    case 'none':
+      return { prefix: '', rootFile: INDEX_FILE, reserved: [] };
+    case 'netlify':
+      return { prefix: '', rootFile: 'index.html', reserved: ['_headers', '_redirects'] };
+    case 'cloudflare':
+      // Without a top-level 404.html, Pages serves the root for every unknown path.
+      return { prefix: '', rootFile: 'index.html', reserved: ['_headers', '_redirects', '404.html'] };
+    case 'vercel':
+      return { prefix: 'static/', rootFile: 'index.html', reserved: ['config.json'] };
+    case 's3':
+      return { prefix: '', rootFile: 'index.html', reserved: [S3_LIST] };
+  }
+}
+
+export const S3_LIST = 's3-upload.json';
+
+export interface HostFile {
+  file: string;
+  content: string;
+}
+
+/** What a host should send for one written file. */
+export interface ServedFile {
+  key: string;
+  /** The path as a browser requests it (`/p/b%20c`). */
+  requestPath: string;
+  file: string;
+  /** The response's content type. */
+  contentType: string | null;
+  /** True when the host's guess from the file name is not the response's type. */
+  typeDiffers: boolean;
+  cacheControl: string | null;
+  /** True when the file does not sit at its URL path (`api/posts/index`, the root). */
+  moved: boolean;
+}
+
+export interface Redirect {
+  key: string;
+  requestPath: string;
+  status: number;
+  location: string;
+}
+
+export function servedFiles(manifest: Manifest, layout: HostLayout): { files: ServedFile[]; redirects: Redirect[] } {
+  const files: ServedFile[] = [];
+  const redirects: Redirect[] = [];
+  for (const [key, route] of Object.entries(manifest.routes)) {
+    const requestPath = requestPathOf(key);
+    if (route.status >= 300 && route.status < 400 && typeof route.headers.location === 'string') {
+      redirects.push({ key, requestPath, status: route.status, location: route.headers.location });
+      continue;
+    }
+    if (route.file === null) continue;
+    const file = route.file.slice(layout.prefix.length);
+    const contentType = single(route.headers['content-type']);
+    files.push({
+      key,
+      requestPath,
+      file,
+      contentType,
+      typeDiffers: contentType !== null && essence(contentType) !== essence(guessType(file)),
+      cacheControl: cacheControlOf(route),
+      moved: file !== decodedPath(key),
+    });
+  }
+  return { files, redirects };
+}
+
+/** The type a static host infers from the file name. */
+export function guessType(file: string): string {
+  const name = file.split('/').pop()!;
+  return (name.includes('.') ? mime.getType(name) : null) ?? 'application/octet-stream';
+}
+
+function essence(type: string): string {
+  return type.split(';')[0].trim().toLowerCase();
+}
+
+/** `revalidate = N` as Next.js sends it; otherwise the response's own cache-control, if any. */
+export function cacheControlOf(route: ManifestRoute): string | null {
+  if (typeof route.revalidate === 'number') return `s-maxage=${route.revalidate}, stale-while-revalidate`;
+  return single(route.headers['cache-control']);
+}
+
+function single(value: string | string[] | undefined): string | null {
+  return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+}
+
+function decodedPath(key: string): string {
+  return key.slice(1).replace(/%23/g, '#').replace(/%3F/g, '?');
+}
+
+/**
+ * The path a browser sends for a manifest key: the WHATWG path encoding, plus `%` itself, so that
+ * every value maps to one request path.
+ */
+export function requestPathOf(key: string): string {
+  return key
+    .split('/')
+    .map((segment) => {
+      const raw = segment.replace(/%23/g, '#').replace(/%3F/g, '?');
+      const escaped = raw.replace(/%/g, '%25').replace(/#/g, '%23').replace(/\?/g, '%3F');
+      return new URL(`http://h/${escaped}`).pathname.slice(1);
+    })
+    .join('/');
+}
+
+/** `_headers` and `_redirects` read `*` and a leading `:` as patterns; spell them literally. */
+function rulePath(requestPath: string): string {
+  return requestPath.replace(/\*/g, '%2A').replace(/\/:/g, '/%3A');
+}
+
+export function hostFiles(manifest: Manifest, host: HostName): HostFile[] {
+  const layout = hostLayout(host);
+  const { files, redirects } = servedFiles(manifest, layout);
+  switch (host) {
+    case 'none':
+      return [];
+    case 'netlify':
+    case 'cloudflare': {
+      const headerBlocks: string[] = [];
+      for (const served of files) {
+        const lines: string[] = [];
+        if (served.typeDiffers || served.moved) lines.push(`  Content-Type: ${served.contentType}`);
+        if (served.cacheControl) lines.push(`  Cache-Control: ${served.cacheControl}`);
+        if (lines.length > 0) headerBlocks.push([rulePath(served.requestPath), ...lines].join('\n'));
+      }
+      const rules = [
+        ...redirects.map((r) => `${rulePath(r.requestPath)} ${encodeLocation(r.location)} ${r.status}`),
+        // A 200 rule serves another file at this URL without a redirect (a rewrite).
+        ...files.filter((f) => f.moved && f.requestPath !== '/').map((f) => `${rulePath(f.requestPath)} ${rulePath(requestPathOf(`/${f.file}`))} 200`),
+      ];
+      const out = [
+        { file: '_headers', content: headerBlocks.length > 0 ? `${headerBlocks.join('\n')}\n` : '' },
+        { file: '_redirects', content: rules.length > 0 ? `${rules.join('\n')}\n` : '' },
+      ];
+      if (host === 'cloudflare') out.push({ file: '404.html', content: 'Not Found\n' });
+      return out;
+    }
+    case 'vercel': {
+      const overrides: Record<string, { path?: string; contentType?: string }> = {};
+      for (const served of files) {
+        const override: { path?: string; contentType?: string } = {};
+        if (served.moved) override.path = served.key === '/' ? '' : decodedPath(served.key);
+        if ((served.typeDiffers || served.moved) && served.contentType) override.contentType = served.contentType;
+        if (Object.keys(override).length > 0) overrides[served.file] = override;
+      }
+      const routes: object[] = [
+        ...redirects.map((r) => ({ src: `^${escapeRegExp(r.requestPath)}$`, status: r.status, headers: { Location: r.location } })),
+        ...files.filter((f) => f.cacheControl).map((f) => ({ src: `^${escapeRegExp(f.requestPath)}$`, headers: { 'cache-control': f.cacheControl }, continue: true })),
+        { handle: 'filesystem' },
+      ];
+      return [{ file: 'config.json', content: `${JSON.stringify({ version: 3, routes, overrides }, null, 2)}\n` }];
+    }
+    case 's3': {
+      const objects = [
+        ...files.map((f) => ({ key: f.key === '/' ? layout.rootFile : decodedPath(f.key), file: f.file, contentType: f.contentType, cacheControl: f.cacheControl, redirect: null as string | null })),
+        // An empty object whose website-redirect-location sends visitors on (S3 answers 301).
+        ...redirects.map((r) => ({ key: decodedPath(r.key), file: null, contentType: null, cacheControl: null, redirect: r.location })),
+      ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      return [{ file: S3_LIST, content: `${JSON.stringify(objects, null, 2)}\n` }];
+    }
+  }
+}
+
+function encodeLocation(location: string): string {
+  return location.replace(/ /g, '%20');
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
