@@ -2,9 +2,9 @@
 /**
  * `prerender <appDir> [options]`: parses arguments, calls the library, prints, sets the exit code.
  */
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { exitCodeFor, formatReport, hostLayout, isPrerenderError, prerender, serializeManifest, type HostName } from './src/index.js';
+import { compareManifests, exitCodeFor, formatComparison, formatMarkdown, formatReport, githubAnnotations, hostLayout, isPrerenderError, prerender, serializeManifest, unwantedDynamic, type HostName, type Manifest } from './src/index.js';
 import { relativeFile } from './src/manifest.js';
 
 const HELP = `Usage: prerender <appDir> [options]
@@ -21,7 +21,14 @@ Options:
   --host <name>           also write this host's configuration: none, netlify, cloudflare,
                           vercel or s3 (default: none)
   --json                  print the manifest to stdout; the report goes to stderr
-  --fail-on-dynamic       exit with 3 when a route is dynamic (and none errored)
+  --format <text|markdown>
+                          the report's format; markdown suits a pull-request comment (default: text)
+  --baseline <manifest>   compare with a previous run's manifest and list what changed
+  --fail-on <dynamic|new-dynamic>
+                          exit with 3 when any route is dynamic, or only when a route that was
+                          static in --baseline is now dynamic (default: never)
+  --fail-on-dynamic       the same as --fail-on dynamic
+  --allow-dynamic <glob>  a path or route pattern meant to stay dynamic (repeatable), e.g. '/api/**'
   --concurrency <n>       worker threads (default: number of cores)
   --timeout <seconds>     time limit of one handler or generateStaticParams call (default: 60)
   --retries <n>           tries again a path that timed out, n more times (default: 0)
@@ -49,6 +56,10 @@ async function main(argv: string[]): Promise<number> {
         json: { type: 'boolean' },
         host: { type: 'string' },
         'fail-on-dynamic': { type: 'boolean' },
+        'fail-on': { type: 'string' },
+        format: { type: 'string' },
+        baseline: { type: 'string' },
+        'allow-dynamic': { type: 'string', multiple: true },
         concurrency: { type: 'string' },
         timeout: { type: 'string' },
         retries: { type: 'string' },
@@ -85,6 +96,23 @@ async function main(argv: string[]): Promise<number> {
   const maxMemory = values['max-memory'] === undefined ? undefined : integerFlag('--max-memory', values['max-memory'], 32);
   const maxBody = values['max-body'] === undefined ? undefined : numberFlag('--max-body', values['max-body'], 'a number of MB above 0');
   if ([concurrency, timeout, retries, maxMemory, maxBody].some(Number.isNaN)) return 2;
+  const format = values.format ?? 'text';
+  if (format !== 'text' && format !== 'markdown') return usageError(`Expected --format to be text or markdown, got \`${format}\`.`);
+  const failOn = values['fail-on'] ?? (values['fail-on-dynamic'] ? 'dynamic' : undefined);
+  if (failOn !== undefined && failOn !== 'dynamic' && failOn !== 'new-dynamic') return usageError(`Expected --fail-on to be dynamic or new-dynamic, got \`${failOn}\`.`);
+  if (failOn === 'new-dynamic' && values.baseline === undefined) return usageError('--fail-on new-dynamic compares with a previous run: pass its manifest with --baseline <file>.');
+  let baseline: Manifest | undefined;
+  if (values.baseline !== undefined) {
+    try {
+      baseline = JSON.parse(readFileSync(values.baseline, 'utf8')) as Manifest;
+      if (baseline?.version !== 1 || typeof baseline.routes !== 'object') throw new Error('it is not a route-prerender manifest (version 1)');
+    } catch (error) {
+      process.stderr.write(`prerender: Cannot read the baseline ${values.baseline}: ${(error as Error).message}\n  hint: pass the prerender-manifest.json of an earlier run\n`);
+      return 2;
+    }
+  }
+  const allowDynamic = values['allow-dynamic'] ?? [];
+  const github = process.env.GITHUB_ACTIONS === 'true';
 
   const color = !values['no-color'] && !process.env.NO_COLOR && (values.color ?? process.stderr.isTTY === true);
   const quiet = values.quiet === true;
@@ -103,20 +131,35 @@ async function main(argv: string[]): Promise<number> {
       force: values.force,
       keepPartial: values['keep-partial'],
       cwd,
-      logger: { warn: quiet ? undefined : (message) => process.stderr.write(`${message}\n`) },
+      logger: {
+        warn: quiet ? undefined : (message) => progress.write(`${message}\n`),
+        progress: quiet ? undefined : (done, total) => progress.update(`Prerendering ${done}/${total} paths`),
+      },
     });
+    progress.clear();
     const output = result.written
       ? `Wrote ${relativeFile(result.outDir, cwd)}/.`
       : `Left ${relativeFile(result.outDir, cwd)}/ untouched because a route failed${result.partialDir ? `; the partial output is in ${relativeFile(result.partialDir, cwd)}/` : ' (pass --keep-partial to inspect the partial output)'}.`;
-    const report = formatReport(result.results, { routes: result.routes, durationMs: result.durationMs, output }, { cwd, color, logs: !quiet, filePrefix: hostLayout(values.host as HostName ?? 'none').prefix });
-    if (values.json) {
-      process.stdout.write(serializeManifest(result.manifest));
-      process.stderr.write(`${report}\n`);
-    } else {
-      process.stdout.write(`${report}\n`);
+    const summary = { routes: result.routes, durationMs: result.durationMs, output };
+    const comparison = baseline ? compareManifests(baseline, result.manifest) : undefined;
+    const policy = { failOn, allowDynamic, baseline } as const;
+    const code = exitCodeFor(result.manifest, policy);
+    const verdict = code === 3 ? `\nFailing: ${unwantedDynamic(result.manifest, policy).join(', ')} ${failOn === 'new-dynamic' ? 'became' : 'is'} dynamic (--fail-on ${failOn}).` : '';
+    const report = format === 'markdown'
+      ? formatMarkdown(result.manifest, summary, comparison).trimEnd() + verdict
+      : [formatReport(result.results, summary, { cwd, color, logs: !quiet, filePrefix: hostLayout((values.host as HostName | undefined) ?? 'none').prefix }), ...(comparison ? ['', ...formatComparison(comparison)] : [])].join('\n') + verdict;
+    const out = values.json ? process.stderr : process.stdout;
+    if (values.json) process.stdout.write(serializeManifest(result.manifest));
+    out.write(`${report}\n`);
+    if (github) {
+      // Workflow commands, read by the runner from the step's output (stderr with --json, so
+      // that stdout stays the manifest).
+      for (const line of githubAnnotations(result.manifest, { allowDynamic })) out.write(`${line}\n`);
+      if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, formatMarkdown(result.manifest, summary, comparison));
     }
-    return exitCodeFor(result.manifest, { failOnDynamic: values['fail-on-dynamic'] });
+    return code;
   } catch (error) {
+    progress.clear();
     if (isPrerenderError(error) && error.code !== 'INTERNAL') {
       process.stderr.write(`prerender: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`);
       return 2;
@@ -126,6 +169,28 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
+
+/** One status line on a terminal, rewritten in place; nothing when stderr is not a terminal. */
+const progress = {
+  shown: false,
+  last: 0,
+  update(text: string) {
+    if (!process.stderr.isTTY) return;
+    const now = Date.now();
+    if (now - this.last < 100) return;
+    this.last = now;
+    process.stderr.write(`\r\u001b[2K${text}`);
+    this.shown = true;
+  },
+  write(text: string) {
+    this.clear();
+    process.stderr.write(text);
+  },
+  clear() {
+    if (this.shown) process.stderr.write('\r\u001b[2K');
+    this.shown = false;
+  },
+};
 
 function usageError(message: string): number {
   process.stderr.write(`prerender: ${message}\nRun \`prerender --help\` for the options.\n`);

@@ -6,3 +6,5 @@ export { formatReport, formatBytes } from './report.js';
 export { PrerenderError, isPrerenderError } from './errors.js';
 export type { PathResult, StaticResult, DynamicResult, ErrorResult, Reason, RouteFile, SourceLocation } from './types.js';
 export { hostFiles, hostLayout, HOSTS, type HostName } from './hosts.js';
+export { compareManifests, unwantedDynamic, allowMatcher, type Comparison, type FailOn, type Policy } from './compare.js';
+export { formatMarkdown, formatComparison, githubAnnotations } from './ci.js';

@@ -3,6 +3,7 @@
  * (sorted keys, no timestamps), paths relative to the working directory with forward slashes.
  */
 import path from 'node:path';
+import { unwantedDynamic, type Policy } from './compare.js';
 import type { Headers, PathResult, SourceLocation } from './types.js';
 
 export const MANIFEST_VERSION = 1;
@@ -122,12 +123,12 @@ export function countManifest(manifest: Manifest): Counts {
 
 /**
  * The exit code contract: 0 done (dynamic routes are not failures); 1 at least one route errored;
- * 3 with `failOnDynamic` when a route is dynamic and none errored. (2, bad usage or set-up, is
- * decided before a manifest exists.)
+ * 3 when the policy (`--fail-on-dynamic`, `--fail-on new-dynamic`) counts a dynamic route against
+ * the build and none errored. (2, bad usage or set-up, is decided before a manifest exists.)
  */
-export function exitCodeFor(manifest: Manifest, options: { failOnDynamic?: boolean } = {}): 0 | 1 | 3 {
-  const counts = countManifest(manifest);
-  if (counts.errors > 0) return 1;
-  if (options.failOnDynamic && counts.dynamic > 0) return 3;
+export function exitCodeFor(manifest: Manifest, policy: Policy & { failOnDynamic?: boolean } = {}): 0 | 1 | 3 {
+  if (Object.keys(manifest.errors).length > 0) return 1;
+  const failOn = policy.failOn ?? (policy.failOnDynamic ? 'dynamic' : undefined);
+  if (unwantedDynamic(manifest, { ...policy, failOn }).length > 0) return 3;
   return 0;
 }

@@ -12,6 +12,8 @@ export interface Logger {
   /** Progress and route output; the CLI sends it to stderr. */
   info?(message: string): void;
   warn?(message: string): void;
+  /** Called as paths finish: how many are done of how many. */
+  progress?(done: number, total: number): void;
 }
 
 export interface PrerenderOptions {

@@ -71,7 +71,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       if (conflict) results.push(errorResult(planned.route, planned.path, { message: `The path ${planned.path} cannot be written: ${conflict}.`, hint: 'rename one of the routes or params so that each path has its own file' }));
     }
     const runnable = plan.paths.filter((p) => !conflicts.has(p.path));
-    results.push(...(await executePaths(runnable, sandbox, { concurrency: options.concurrency, files, writeBody: staging.writeBody })));
+    const onProgress = options.logger.progress?.bind(options.logger);
+    results.push(...(await executePaths(runnable, sandbox, { concurrency: options.concurrency, files, writeBody: staging.writeBody, onProgress })));
 
     const ordered = orderResults(results, discovery.routes.concat(discovery.invalid.map((i) => i.route), [...bundle.failures.keys()]));
     const manifest = buildManifest(ordered, options.cwd);

@@ -146,3 +146,65 @@ cli('--help lists every option with its default; --version prints the version', 
 });
 
 cli.run();
+
+const ci = suite('cli in CI');
+
+function baselineOf(version: string): string {
+  const out = path.join(tempDir('ci'), 'dist');
+  const { code, stderr } = run([`fixtures/evolve/${version}/app`, '--out', out]);
+  assert.is(code, 0, stderr);
+  return path.join(out, 'prerender-manifest.json');
+}
+
+ci('--baseline lists what changed; --fail-on new-dynamic exits 3 for a route that was static', () => {
+  const baseline = baselineOf('v1');
+  const { code, stdout } = run(['fixtures/evolve/v2/app', '--out', path.join(tempDir('ci'), 'dist'), '--baseline', baseline, '--fail-on', 'new-dynamic']);
+  assert.is(code, 3);
+  assert.match(stdout, 'Changes since the baseline\n  ! /user was static, now dynamic: cookies() at fixtures/evolve/v2/app/user/route.ts:4:23\n  + /new.txt is new\n  - /old.txt is gone\n  ~ /feed.json has other bytes');
+  assert.match(stdout, 'Failing: /user became dynamic (--fail-on new-dynamic).');
+});
+
+ci('a route dynamic in both runs does not fail new-dynamic; --allow-dynamic exempts a route from --fail-on dynamic', () => {
+  const baseline = baselineOf('v2');
+  const same = run(['fixtures/evolve/v2/app', '--out', path.join(tempDir('ci'), 'dist'), '--baseline', baseline, '--fail-on', 'new-dynamic']);
+  assert.is(same.code, 0);
+  assert.match(same.stdout, 'Changes since the baseline\n  no changes');
+  const strict = run(['fixtures/evolve/v2/app', '--out', path.join(tempDir('ci'), 'dist'), '--fail-on', 'dynamic', '--allow-dynamic', '/api/**']);
+  assert.is(strict.code, 3);
+  assert.match(strict.stdout, 'Failing: /user is dynamic (--fail-on dynamic).');
+  const allowed = run(['fixtures/evolve/v2/app', '--out', path.join(tempDir('ci'), 'dist'), '--fail-on', 'dynamic', '--allow-dynamic', '/api/**', '--allow-dynamic', '/user']);
+  assert.is(allowed.code, 0);
+});
+
+ci('--fail-on new-dynamic without --baseline, a bad --format or an unreadable baseline is bad usage', () => {
+  assert.is(run(['fixtures/evolve/v2/app', '--fail-on', 'new-dynamic']).code, 2);
+  assert.is(run(['fixtures/evolve/v2/app', '--format', 'html']).code, 2);
+  const broken = run(['fixtures/evolve/v2/app', '--baseline', 'package.json']);
+  assert.is(broken.code, 2);
+  assert.match(broken.stderr, 'Cannot read the baseline package.json: it is not a route-prerender manifest');
+});
+
+ci('--format markdown prints tables for a pull-request comment', () => {
+  const baseline = baselineOf('v1');
+  const { code, stdout } = run(['fixtures/evolve/v2/app', '--out', path.join(tempDir('ci'), 'dist'), '--format', 'markdown', '--baseline', baseline]);
+  assert.is(code, 0);
+  assert.match(stdout, '### route-prerender: 2 static, 2 dynamic, 0 errors');
+  assert.match(stdout, '- :warning: `/user` was static and is now dynamic: `cookies()` at `fixtures/evolve/v2/app/user/route.ts:4:23`');
+  assert.match(stdout, '| `/api/session` | `POST`: POST is exported too');
+  assert.match(stdout, '| `/feed.json` | 200 | 19 B | application/json |');
+});
+
+ci('on GitHub Actions: annotations on the exact lines, and the markdown summary appended to the step summary', () => {
+  const summary = path.join(tempDir('ci'), 'summary.md');
+  writeFileSync(summary, '# earlier step\n');
+  const { stdout } = run(['fixtures/evolve/v2/app', '--out', path.join(tempDir('ci'), 'dist'), '--allow-dynamic', '/api/**'], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary });
+  assert.match(stdout, '::warning file=fixtures/evolve/v2/app/user/route.ts,line=4,col=23,title=/user is dynamic::cookies(): cookies() reads or sets the visitor\'s cookies');
+  assert.not.match(stdout, '::warning file=fixtures/evolve/v2/app/api', 'allowed routes are not annotated');
+  const written = readFileSync(summary, 'utf8');
+  assert.ok(written.startsWith('# earlier step\n### route-prerender: 2 static, 2 dynamic, 0 errors'));
+  const broken = run(['fixtures/broken/app', '--out', path.join(tempDir('ci'), 'dist'), '--json'], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary });
+  assert.is(JSON.parse(broken.stdout).version, 1, 'stdout stays JSON');
+  assert.match(broken.stderr, '::error file=fixtures/broken/app/throws/route.ts,line=7,col=9,title=/throws failed to prerender::missing API key');
+});
+
+ci.run();

@@ -68,6 +68,17 @@ blog('replaces the output folder as a whole and writes the manifest into it', as
   assert.equal(manifest.errors, {});
 });
 
+blog('reports progress to the logger as paths finish, and prints nothing by itself', async () => {
+  const seen: [number, number][] = [];
+  const { prerender } = await import('../src/index.js');
+  const { tempDir, fixture, ROOT } = await import('./helpers.js');
+  const result = await prerender({ appDir: fixture('blog'), out: `${tempDir('progress')}/dist`, cwd: ROOT, logger: { progress: (done, total) => seen.push([done, total]) } });
+  // Eight handlers run: the seven static paths and /api/me, found dynamic while it ran.
+  assert.equal(seen.map(([done]) => done), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.equal(seen.at(-1), [8, 8]);
+  assert.ok(result.written);
+});
+
 blog.run();
 
 const catchall = suite('catch-all and encoding');

@@ -8,6 +8,8 @@ import { buildManifest, exitCodeFor, serializeManifest } from '../src/manifest.j
 import { checkStaticParams, expandPaths, pathFromParams, requestPathFromParams } from '../src/params.js';
 import { decideRoute } from '../src/plan.js';
 import { formatReport } from '../src/report.js';
+import { compareManifests, unwantedDynamic } from '../src/compare.js';
+import { formatMarkdown, githubAnnotations } from '../src/ci.js';
 import { checkOutDir } from '../src/write.js';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -263,3 +265,46 @@ outDir('refuses /, the home folder, the project, the current folder and the app 
 });
 
 outDir.run();
+
+const reports = suite('comparison and CI reports');
+
+const baseManifest = (): ReturnType<typeof buildManifest> => ({ version: 1, routes: {}, dynamic: {}, errors: {} });
+const staticEntry = (srcRoute: string, sha256 = 'a') => ({ srcRoute, source: 'app/x/route.ts', file: 'x', status: 200, headers: {}, revalidate: false as const, size: 1, sha256 });
+
+reports('a route that became dynamic as a whole (keyed by its pattern) is matched to its old paths', () => {
+  const before = baseManifest();
+  before.routes['/posts/a'] = staticEntry('/posts/[slug]');
+  before.routes['/posts/b'] = staticEntry('/posts/[slug]');
+  before.routes['/feed'] = staticEntry('/feed', 'old');
+  before.dynamic['/me'] = { srcRoute: '/me', source: 'app/me/route.ts', reasons: [] };
+  const after = baseManifest();
+  after.dynamic['/posts/[slug]'] = { srcRoute: '/posts/[slug]', source: 'x', reasons: [{ kind: 'POST', message: 'm', at: 'x:1:1' }] };
+  after.routes['/feed'] = staticEntry('/feed', 'new');
+  after.routes['/me'] = staticEntry('/me');
+  after.routes['/fresh'] = staticEntry('/fresh');
+  const c = compareManifests(before, after);
+  assert.equal(c.becameDynamic.map((d) => d.path), ['/posts/a', '/posts/b']);
+  assert.equal(c.becameStatic.map((s) => s.path), ['/me']);
+  assert.equal(c.added, ['/fresh']);
+  assert.equal(c.removed, []);
+  assert.equal(c.changed, ['/feed']);
+  assert.equal(unwantedDynamic(after, { failOn: 'new-dynamic', baseline: before }), ['/posts/a', '/posts/b']);
+  assert.equal(unwantedDynamic(after, { failOn: 'new-dynamic', baseline: before, allowDynamic: ['/posts/[slug]'] }), []);
+  assert.equal(unwantedDynamic(after, { failOn: 'new-dynamic', baseline: before, allowDynamic: ['/posts/*'] }), []);
+  assert.equal(unwantedDynamic(after, { failOn: 'dynamic' }), ['/posts/[slug]']);
+  assert.equal(unwantedDynamic(after, {}), []);
+});
+
+reports('annotations escape what GitHub reads as syntax', () => {
+  const m = baseManifest();
+  m.errors['/a,b'] = { srcRoute: '/a,b', source: 'app/a,b/route.ts', message: 'line one\nline two 100%', at: 'app/a,b/route.ts:3:9' };
+  assert.equal(githubAnnotations(m), ['::error file=app/a%2Cb/route.ts,line=3,col=9,title=/a%2Cb failed to prerender::line one%0Aline two 100%25']);
+});
+
+reports('the markdown report escapes table cells', () => {
+  const m = baseManifest();
+  m.errors['/x'] = { srcRoute: '/x', source: 's', message: 'a | b', at: 's:1:1' };
+  assert.match(formatMarkdown(m, { routes: 1, durationMs: 0, output: '' }), '| `/x` | a \\| b | `s:1:1` |');
+});
+
+reports.run();

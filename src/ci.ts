@@ -1,0 +1,104 @@
+/**
+ * Reports for CI: a markdown summary for pull-request comments and the GitHub step summary, and
+ * GitHub workflow annotations on the exact lines that touched request data. Pure.
+ */
+import type { Comparison } from './compare.js';
+import { allowMatcher } from './compare.js';
+import type { Manifest } from './manifest.js';
+import { formatBytes, type Summary } from './report.js';
+
+export function formatMarkdown(manifest: Manifest, summary: Summary, comparison?: Comparison): string {
+  const statics = Object.entries(manifest.routes);
+  const dynamics = Object.entries(manifest.dynamic);
+  const errors = Object.entries(manifest.errors);
+  const bytes = statics.reduce((sum, [, r]) => sum + (r.file === null ? 0 : r.size), 0);
+  const lines = [
+    `### route-prerender: ${statics.length} static, ${dynamics.length} dynamic, ${errors.length} ${errors.length === 1 ? 'error' : 'errors'}`,
+    '',
+    `${summary.routes} ${summary.routes === 1 ? 'route' : 'routes'}, ${formatBytes(bytes)} written, ${(summary.durationMs / 1000).toFixed(2)} s. ${summary.output}`,
+  ];
+  if (comparison) lines.push('', ...markdownComparison(comparison));
+  if (errors.length > 0) {
+    lines.push('', '#### Errors', '', '| Path | Error | Location |', '|---|---|---|');
+    for (const [path, e] of errors) lines.push(`| ${code(path)} | ${cell(e.message)}${e.hint ? `<br>${cell(`hint: ${e.hint}`)}` : ''} | ${code(e.at ?? e.source)} |`);
+  }
+  if (dynamics.length > 0) {
+    lines.push('', '#### Dynamic', '', '| Path | Reason | Location |', '|---|---|---|');
+    for (const [path, d] of dynamics) {
+      for (const reason of d.reasons) lines.push(`| ${code(path)} | ${code(reason.kind)}: ${cell(reason.message)} | ${code(reason.at ?? d.source)} |`);
+    }
+  }
+  if (statics.length > 0) {
+    lines.push('', `<details><summary>Static (${statics.length})</summary>`, '', '| Path | Status | Size | Content type |', '|---|---|---|---|');
+    for (const [path, r] of statics) lines.push(`| ${code(path)} | ${r.status} | ${r.file === null ? '' : formatBytes(r.size)} | ${cell(String(r.headers['content-type'] ?? ''))} |`);
+    lines.push('', '</details>');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function markdownComparison(c: Comparison): string[] {
+  const lines = ['#### Changes since the baseline', ''];
+  const list = (title: string, items: string[]) => {
+    if (items.length > 0) lines.push(`**${title}** (${items.length}): ${items.map(code).join(', ')}`, '');
+  };
+  for (const d of c.becameDynamic) lines.push(`- :warning: ${code(d.path)} was static and is now dynamic: ${d.reasons.map((r) => `${code(r.kind)}${r.at ? ` at ${code(r.at)}` : ''}`).join(', ')}`);
+  if (c.becameDynamic.length > 0) lines.push('');
+  list('Now static', c.becameStatic.map((s) => s.path));
+  list('New', c.added);
+  list('Removed', c.removed);
+  list('Changed bytes', c.changed);
+  if (lines.length === 2) lines.push('No changes.', '');
+  return lines.slice(0, -1);
+}
+
+/** A line of text report per change, for the terminal. */
+export function formatComparison(c: Comparison): string[] {
+  const lines = ['Changes since the baseline'];
+  for (const d of c.becameDynamic) lines.push(`  ! ${d.path} was static, now dynamic: ${d.reasons.map((r) => `${r.kind}${r.at ? ` at ${r.at}` : ''}`).join(', ')}`);
+  for (const s of c.becameStatic) lines.push(`  + ${s.path} was dynamic, now static`);
+  for (const path of c.added) lines.push(`  + ${path} is new`);
+  for (const path of c.removed) lines.push(`  - ${path} is gone`);
+  for (const path of c.changed) lines.push(`  ~ ${path} has other bytes`);
+  if (lines.length === 1) lines.push('  no changes');
+  return lines;
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
+}
+
+/**
+ * `::warning` for each dynamic reason, `::error` for each error, on the file, line and column.
+ * Allowed dynamic routes are left out.
+ */
+export function githubAnnotations(manifest: Manifest, options: { allowDynamic?: string[] } = {}): string[] {
+  const allowed = allowMatcher(options.allowDynamic ?? []);
+  const lines: string[] = [];
+  for (const [path, d] of Object.entries(manifest.dynamic)) {
+    if (allowed(path, d.srcRoute)) continue;
+    for (const reason of d.reasons) lines.push(command('warning', reason.at ?? d.source, `${path} is dynamic`, `${reason.kind}: ${reason.message}`));
+  }
+  for (const [path, e] of Object.entries(manifest.errors)) {
+    lines.push(command('error', e.at ?? e.source, `${path} failed to prerender`, e.hint ? `${e.message} (hint: ${e.hint})` : e.message));
+  }
+  return lines;
+}
+
+function command(kind: 'warning' | 'error', at: string, title: string, message: string): string {
+  const match = /^(.*?):(\d+):(\d+)$/.exec(at);
+  const place = match ? `file=${property(match[1])},line=${match[2]},col=${match[3]}` : `file=${property(at)}`;
+  return `::${kind} ${place},title=${property(title)}::${data(message)}`;
+}
+
+// Escaping of workflow commands: data escapes %, CR and LF; properties also : and ,.
+function data(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+function property(text: string): string {
+  return data(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
