@@ -20,24 +20,25 @@ Options:
   --manifest <file>       where to write the manifest (default: <out>/prerender-manifest.json)
   --host <name>           also write this host's configuration: none, netlify, cloudflare,
                           vercel or s3 (default: none)
-  --json                  print the manifest to stdout; the report goes to stderr
+  --json                  print the manifest to stdout; the report goes to stderr (default: off)
   --format <text|markdown>
                           the report's format; markdown suits a pull-request comment (default: text)
-  --baseline <manifest>   compare with a previous run's manifest and list what changed
+  --baseline <manifest>   compare with a previous run's manifest and list what changed (default: none)
   --fail-on <dynamic|new-dynamic>
                           exit with 3 when any route is dynamic, or only when a route that was
                           static in --baseline is now dynamic (default: never)
-  --fail-on-dynamic       the same as --fail-on dynamic
+  --fail-on-dynamic       the same as --fail-on dynamic (default: off)
   --allow-dynamic <glob>  a path or route pattern meant to stay dynamic (repeatable), e.g. '/api/**'
+                          (default: none)
   --concurrency <n>       worker threads (default: number of cores)
   --timeout <seconds>     time limit of one handler or generateStaticParams call (default: 60)
   --retries <n>           tries again a path that timed out, n more times (default: 0)
   --max-memory <MB>       heap limit of each worker thread (default: 2048)
   --max-body <MB>         largest response body; a larger one is an error (default: 512)
-  --force                 replace an existing --out folder that route-prerender did not write
-  --keep-partial          when a route errors, keep the unfinished output for inspection
-  --quiet                 do not show what route code printed
-  --no-color              plain text (also with NO_COLOR set)
+  --force                 replace an existing --out folder that route-prerender did not write (default: off)
+  --keep-partial          when a route errors, keep the unfinished output for inspection (default: off)
+  --quiet                 do not show what route code printed, nor progress (default: off)
+  --no-color              plain text (also with NO_COLOR set; default: colour on a terminal)
   -h, --help              show this help
   -v, --version           show the version
 

@@ -134,6 +134,17 @@ cli('with --json, route output never reaches stdout', () => {
   assert.is(JSON.parse(stdout).version, 1);
 });
 
+cli('on a terminal, a progress line is shown and cleared before the report', () => {
+  const out = path.join(tempDir('cli'), 'dist');
+  // `script` runs the command with a pseudo-terminal as its stdout and stderr.
+  const tty = spawnSync('script', ['-qec', `${process.execPath} ${CLI} fixtures/shuffle/app --out ${out}`, '/dev/null'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  assert.is(tty.status, 0, tty.stderr);
+  assert.match(tty.stdout, /Prerendering \d+\/60 paths/);
+  assert.match(tty.stdout, /\r\u001b\[2K(Static|\r)/);
+  const piped = run(['fixtures/shuffle/app', '--out', out]);
+  assert.not.match(piped.stderr + piped.stdout, 'Prerendering', 'no progress noise when not a terminal');
+});
+
 cli('--help lists every option with its default; --version prints the version', () => {
   const help = run(['--help']);
   assert.is(help.code, 0);
@@ -141,6 +152,8 @@ cli('--help lists every option with its default; --version prints the version', 
     assert.match(help.stdout, flag);
   }
   assert.match(help.stdout, '(default: dist)');
+  const optionLines = help.stdout.split('Options:')[1].split('Exit codes')[0].split(/\n(?=  -)/).filter((block) => block.includes('--') && !/--(help|version)/.test(block));
+  for (const block of optionLines) assert.match(block, 'default', `no default in: ${block}`);
   const version = run(['--version']);
   assert.is(version.stdout.trim(), JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
 });
