@@ -96,10 +96,12 @@ export interface Plan {
 /** Inspects every module and expands its params, `concurrency` routes at a time. */
 export async function planRoutes(entries: Map<RouteFile, string>, sandbox: Sandbox, concurrency: number): Promise<Plan> {
   const perRoute = await pMap([...entries], async ([route, entry]) => planRoute(route, entry, sandbox), { concurrency });
-  return {
-    settled: perRoute.flatMap((r) => r.settled),
-    paths: perRoute.flatMap((r) => r.paths),
-  };
+  const plan: Plan = { settled: [], paths: [] };
+  for (const route of perRoute) {
+    for (const result of route.settled) plan.settled.push(result);
+    for (const path of route.paths) plan.paths.push(path);
+  }
+  return plan;
 }
 
 async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox): Promise<Plan> {

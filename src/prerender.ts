@@ -29,20 +29,34 @@ export interface PrerenderResult {
   /** With `keepPartial`, where the unfinished output of a failed build was left. */
   partialDir?: string;
   durationMs: number;
+  /** Milliseconds spent in each stage. */
+  timings: { discover: number; bundle: number; plan: number; execute: number; write: number };
 }
 
 export async function prerender(input: PrerenderOptions): Promise<PrerenderResult> {
   const started = performance.now();
+  let mark = started;
+  const lap = () => {
+    const now = performance.now();
+    const spent = now - mark;
+    mark = now;
+    return Math.round(spent);
+  };
+  const timings = { discover: 0, bundle: 0, plan: 0, execute: 0, write: 0 };
   const options = resolveOptions(input);
   const discovery = await discoverRoutes(options.appDir, options.cwd);
+  timings.discover = lap();
   const projectRoot = findProjectRoot(discovery.appDir);
   checkOutDir(options.out, { appDir: discovery.appDir, projectRoot, cwd: options.cwd, force: options.force });
 
   const results: PathResult[] = discovery.invalid.map(({ route, problem }) => errorResult(route, route.pattern, problem));
   const bundle = await bundleRoutes(discovery.routes, projectRoot);
   for (const [route, problem] of bundle.failures) results.push(errorResult(route, route.pattern, problem));
+  timings.bundle = lap();
 
+  const staging = await createStaging(options.out);
   const sandbox = new Sandbox({
+    outputDir: staging.dir,
     bundleDir: bundle.dir,
     projectRoot,
     size: options.concurrency,
@@ -52,12 +66,12 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     maxBodyBytes: options.maxBodyBytes,
     onStrayOutput: (text) => options.logger.warn?.(text),
   });
-  const staging = await createStaging(options.out);
   let committed = false;
   try {
     const plan = await planRoutes(bundle.entries, sandbox, options.concurrency);
-    results.push(...plan.settled);
+    for (const result of plan.settled) results.push(result);
 
+    timings.plan = lap();
     const manifestInOut = relativeInside(options.out, options.manifest);
     const routeOf = new Map(plan.paths.map((p) => [p.path, p.route]));
     const describe = (urlPath: string) => `${urlPath} (${relativeFile(routeOf.get(urlPath)!.file, options.cwd)})`;
@@ -72,8 +86,10 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     }
     const runnable = plan.paths.filter((p) => !conflicts.has(p.path));
     const onProgress = options.logger.progress?.bind(options.logger);
-    results.push(...(await executePaths(runnable, sandbox, { concurrency: options.concurrency, files, writeBody: staging.writeBody, onProgress })));
+    // A loop, not push(...): a spread of 100k+ results exceeds the argument limit.
+    for (const result of await executePaths(runnable, sandbox, { files, onProgress })) results.push(result);
 
+    timings.execute = lap();
     const ordered = orderResults(results, discovery.routes.concat(discovery.invalid.map((i) => i.route), [...bundle.failures.keys()]));
     const manifest = buildManifest(ordered, options.cwd);
     const failed = Object.keys(manifest.errors).length > 0;
@@ -89,7 +105,9 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       committed = true;
       if (manifestInOut === undefined) await writeFileAtomic(options.manifest, text);
     }
+    timings.write = lap();
     return {
+      timings,
       manifest,
       results: ordered,
       routes: discovery.routes.length + discovery.invalid.length,

@@ -53,7 +53,7 @@ export function formatReport(results: PathResult[], summary: Summary, options: R
 
   if (statics.length > 0) {
     lines.push(c.bold('Static'));
-    const width = Math.max(...statics.map((r) => r.path.length));
+    const width = statics.reduce((max, r) => Math.max(max, r.path.length), 0);
     for (const result of statics) {
       const pad = result.path.padEnd(width);
       if (result.status >= 300 && result.status < 400) {

@@ -145,6 +145,14 @@ cli('on a terminal, a progress line is shown and cleared before the report', () 
   assert.not.match(piped.stderr + piped.stdout, 'Prerendering', 'no progress noise when not a terminal');
 });
 
+cli('the library runs from node -e without its workers running that code again', () => {
+  const out = path.join(tempDir('cli'), 'dist');
+  const code = `const { prerender } = await import(${JSON.stringify(path.join(ROOT, 'out/src/index.js'))}); const r = await prerender({ appDir: 'fixtures/groups/app', out: ${JSON.stringify(out)} }); console.log(String(Object.keys(r.manifest.routes).length));`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  assert.is(child.status, 0, child.stderr);
+  assert.is(child.stdout.trim(), '5');
+});
+
 cli('--help lists every option with its default; --version prints the version', () => {
   const help = run(['--help']);
   assert.is(help.code, 0);

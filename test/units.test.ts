@@ -308,3 +308,15 @@ reports('the markdown report escapes table cells', () => {
 });
 
 reports.run();
+
+const workers = suite('worker flags');
+
+workers('workers get the build\'s node flags but never the code of node -e / -p', async () => {
+  const { workerExecArgv } = await import('../src/sandbox/pool.js');
+  assert.equal(workerExecArgv(['-e', 'code()', '--input-type=module', '--enable-source-maps']), ['--enable-source-maps']);
+  assert.equal(workerExecArgv(['--eval=code()', '--import', 'tsx']), ['--import', 'tsx']);
+  assert.equal(workerExecArgv(['-p', 'x', '--input-type', 'module']), []);
+  assert.equal(workerExecArgv(['--cpu-prof']), ['--cpu-prof']);
+});
+
+workers.run();

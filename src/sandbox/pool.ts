@@ -1,13 +1,18 @@
 /**
  * The one door to the sandbox: a pool of worker threads that run route code. Nothing else in the
- * build thread knows how isolation works. Each worker runs one task at a time, so whatever route code
- * prints or throws is attributed to the task it belongs to. A task that does not settle in time, or
- * whose worker dies (`process.exit()`, out of memory), ends as an error and its worker is replaced.
+ * build thread knows how isolation works.
+ *
+ * Tasks go to workers in batches and results come back in batches, so a worker always has its next
+ * task at hand and the build thread is not woken once per path. Each worker runs one task at a
+ * time and publishes, in shared memory, which task it is running and since when: a watchdog reads
+ * it to stop a task at the time limit (its worker is replaced, the tasks queued behind it go to
+ * another worker), and a worker that dies (`process.exit()`, out of memory) is known to have died
+ * in that task.
  */
 import { Worker } from 'node:worker_threads';
-import type { Outcome, ResultMessage, Task, TaskError, WorkerNotice, WorkerSetup } from './protocol.js';
+import { BEAT, type Outcome, type ResultMessage, type Task, type TaskError, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
 
-export interface SandboxOptions extends WorkerSetup {
+export interface SandboxOptions extends Omit<WorkerSetup, 'beat'> {
   /** Number of worker threads. */
   size: number;
   /** Per-task time limit. */
@@ -23,13 +28,14 @@ export interface SandboxOptions extends WorkerSetup {
 export interface TaskResult<T extends Task> {
   outcome: Outcome<T>;
   logs: string[];
+  /** The task's id, for `lateError`. */
+  id: number;
 }
 
 interface Job {
   id: number;
   task: Task;
   resolve: (result: TaskResult<Task>) => void;
-  timer?: NodeJS.Timeout;
   /** What the worker wrote to stdout/stderr directly while this job ran. */
   output: string[];
   attempts: number;
@@ -37,7 +43,12 @@ interface Job {
 
 interface Slot {
   worker: Worker;
-  job?: Job;
+  /** Jobs sent to this worker and not answered yet, in the order it runs them. */
+  jobs: Map<number, Job>;
+  /** Shared with the worker: [running task id or 0, when it started (ms), last finished id]. */
+  beat: Float64Array;
+  /** When the worker last answered or was given work. */
+  lastProgress: number;
   dead?: boolean;
   /** The API route code used to end the worker (`process.exit(7)`), told just before it ends. */
   exiting?: string;
@@ -45,14 +56,36 @@ interface Slot {
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
+/**
+ * Node flags for the workers: the build's own, without the code of `node -e` / `node -p`, which a
+ * worker would otherwise run again (and, calling `prerender()`, start workers of its own).
+ */
+export function workerExecArgv(execArgv: string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const flag = execArgv[i];
+    if (/^(-e|--eval|-p|--print|-pe|-ep)$/.test(flag)) {
+      i++; // its code
+      continue;
+    }
+    if (/^(--eval|--print)=/.test(flag) || /^--input-type(=|$)/.test(flag)) {
+      if (flag === '--input-type') i++;
+      continue;
+    }
+    kept.push(flag);
+  }
+  return kept;
+}
+const MAX_BATCH = 64;
+
 export class Sandbox {
   readonly #options: SandboxOptions;
   readonly #slots: Slot[] = [];
   readonly #queue: Job[] = [];
-  /** Tasks by id, to attribute errors that arrive after a task's result. */
-  readonly #tasks = new Map<number, Task>();
-  readonly #late = new Map<Task, TaskError>();
+  /** Errors that arrived after their task's result, by task id. */
+  readonly #late = new Map<number, TaskError>();
   readonly #pings = new Map<number, () => void>();
+  #watchdog?: NodeJS.Timeout;
   #nextId = 1;
   #closed = false;
 
@@ -63,10 +96,8 @@ export class Sandbox {
   run<T extends Task>(task: T): Promise<TaskResult<T>> {
     if (this.#closed) throw new Error('The sandbox is closed');
     return new Promise((resolve) => {
-      const id = this.#nextId++;
-      this.#tasks.set(id, task);
-      this.#queue.push({ id, task, resolve: resolve as Job['resolve'], output: [], attempts: 0 });
-      this.#pump();
+      this.#queue.push({ id: this.#nextId++, task, resolve: resolve as Job['resolve'], output: [], attempts: 0 });
+      queueMicrotask(() => this.#pump());
     });
   }
 
@@ -74,13 +105,13 @@ export class Sandbox {
    * An error thrown by the task's code after its result was returned (a timer, a late rejection),
    * if one arrived. Call `drain()` first to receive those already thrown.
    */
-  lateError(task: Task): TaskError | undefined {
-    return this.#late.get(task);
+  lateError(id: number): TaskError | undefined {
+    return this.#late.get(id);
   }
 
-  /** Waits until every worker has delivered what it sent so far. */
+  /** Waits until every worker has delivered what it sent so far (and its short timers fired). */
   async drain(): Promise<void> {
-    await Promise.all(this.#slots.filter((slot) => !slot.dead).map((slot) => new Promise<void>((resolve) => {
+    await Promise.all(this.#live().map((slot) => new Promise<void>((resolve) => {
       const ping = this.#nextId++;
       this.#pings.set(ping, resolve);
       slot.worker.once('exit', () => resolve());
@@ -90,87 +121,87 @@ export class Sandbox {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#watchdog);
     const slots = this.#slots.splice(0);
     for (const slot of slots) slot.dead = true;
-    this.#tasks.clear();
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
   }
 
-  #pump(): void {
-    while (this.#queue.length > 0 && !this.#closed) {
-      let slot = this.#slots.find((s) => !s.job && !s.dead);
-      if (!slot) {
-        if (this.#slots.length >= this.#options.size) return;
-        slot = this.#spawn();
-      }
-      this.#assign(slot, this.#queue.shift()!);
-    }
+  #live(): Slot[] {
+    return this.#slots.filter((slot) => !slot.dead);
   }
 
-  #assign(slot: Slot, job: Job): void {
-    slot.job = job;
-    job.attempts++;
-    const seconds = this.#options.timeoutMs / 1000;
-    job.timer = setTimeout(() => {
-      if (job.attempts <= (this.#options.retries ?? 0)) {
-        // Try again in a fresh worker; the stuck one is terminated.
-        slot.job = undefined;
-        this.#queue.unshift(job);
-        this.#fail(slot, '');
-        return;
+  /** Keeps every worker two batches deep while there is work. */
+  #pump(): void {
+    if (this.#closed || this.#queue.length === 0) return;
+    while (this.#slots.length < this.#options.size && this.#slots.length < this.#queue.length + this.#live().reduce((n, s) => n + s.jobs.size, 0)) this.#spawn();
+    // The least busy worker first.
+    const live = this.#live().sort((a, b) => a.jobs.size - b.jobs.size);
+    // Smaller batches near the end, so that no worker is left holding the last long queue.
+    const batch = Math.max(1, Math.min(MAX_BATCH, Math.ceil(this.#queue.length / (live.length * 4))));
+    for (const slot of live) {
+      if (this.#queue.length === 0) break;
+      if (slot.jobs.size > batch) continue;
+      const jobs = this.#queue.splice(0, batch);
+      for (const job of jobs) {
+        job.attempts++;
+        slot.jobs.set(job.id, job);
       }
-      const what = job.task.type === 'params' ? 'generateStaticParams call' : job.task.type === 'render' ? 'GET handler' : 'module';
-      const tries = job.attempts > 1 ? ` (${job.attempts} attempts)` : '';
-      this.#fail(slot, `timed out after ${seconds} s${tries}`, `make the ${what} finish sooner, or raise the limit with --timeout`);
-    }, this.#options.timeoutMs);
-    slot.worker.postMessage({ id: job.id, task: job.task });
+      slot.lastProgress = Date.now();
+      slot.worker.postMessage({ tasks: jobs.map(({ id, task }): TaskMessage => ({ id, task })) });
+    }
+    this.#watch();
   }
 
   #spawn(): Slot {
-    const { bundleDir, projectRoot, maxBodyBytes, maxMemoryMb } = this.#options;
+    const { bundleDir, projectRoot, maxBodyBytes, outputDir, maxMemoryMb } = this.#options;
+    const shared = new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT * 3);
     const worker = new Worker(WORKER_URL, {
-      workerData: { bundleDir, projectRoot, maxBodyBytes } satisfies WorkerSetup,
+      workerData: { bundleDir, projectRoot, maxBodyBytes, outputDir, beat: shared } satisfies WorkerSetup,
+      execArgv: workerExecArgv(process.execArgv),
       stdout: true,
       stderr: true,
       // As under `next build`.
       env: { ...process.env, NODE_ENV: 'production', NEXT_PHASE: 'phase-production-build' },
       ...(maxMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb } } : {}),
     });
-    const slot: Slot = { worker };
+    const slot: Slot = { worker, jobs: new Map(), beat: new Float64Array(shared), lastProgress: Date.now() };
     this.#slots.push(slot);
     const stray = (chunk: Buffer | string) => {
       const text = String(chunk).replace(/\n$/, '');
-      if (slot.job) slot.job.output.push(text);
+      const running = slot.jobs.get(slot.beat[BEAT.running]);
+      if (running) running.output.push(text);
       else this.#options.onStrayOutput?.(text);
     };
     worker.stdout.on('data', stray);
     worker.stderr.on('data', stray);
-    worker.on('message', (message: ResultMessage | WorkerNotice) => {
+    worker.on('message', (message: { results: ResultMessage[] } | WorkerNotice) => {
+      if ('results' in message) {
+        slot.lastProgress = Date.now();
+        for (const { id, outcome, logs } of message.results) {
+          const job = slot.jobs.get(id);
+          if (!job) continue;
+          slot.jobs.delete(id);
+          job.resolve({ outcome, logs: job.output.length > 0 ? [...job.output, ...logs] : logs, id });
+        }
+        this.#pump();
+        return;
+      }
       if ('log' in message) return this.#options.onStrayOutput?.(message.log);
       if ('exiting' in message) {
         slot.exiting = message.exiting;
         return;
       }
       if ('late' in message) {
-        const task = this.#tasks.get(message.late.id);
-        if (task && !this.#late.has(task)) this.#late.set(task, message.late.error);
+        if (!this.#late.has(message.late.id)) this.#late.set(message.late.id, message.late.error);
         return;
       }
-      if ('pong' in message) {
-        this.#pings.get(message.pong)?.();
-        this.#pings.delete(message.pong);
-        return;
-      }
-      const job = slot.job;
-      if (!job || job.id !== message.id) return;
-      clearTimeout(job.timer);
-      slot.job = undefined;
-      job.resolve({ outcome: message.outcome, logs: [...job.output, ...message.logs] });
-      this.#pump();
+      this.#pings.get(message.pong)?.();
+      this.#pings.delete(message.pong);
     });
     worker.on('error', (error) => {
       const outOfMemory = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
-      this.#fail(
+      this.#retire(
         slot,
         outOfMemory ? `ran out of memory (limit ${maxMemoryMb} MB)` : `crashed its worker: ${error.message}`,
         outOfMemory ? 'reduce what the route holds in memory, or raise the limit with --max-memory' : 'this may be a bug in route-prerender; please report it with the route file',
@@ -178,24 +209,75 @@ export class Sandbox {
     });
     worker.on('exit', (code) => {
       const api = slot.exiting ?? `process.exit(${code})`;
-      this.#fail(slot, `called ${api}, which stopped its worker`, `route code must not end the process; return a Response (or throw) instead`);
+      this.#retire(slot, `called ${api}, which stopped its worker`, 'route code must not end the process; return a Response (or throw) instead');
     });
     return slot;
   }
 
-  /** Ends the slot's job (if any) as an error, and retires the worker. */
-  #fail(slot: Slot, message: string, hint?: string): void {
+  /** Checks the running task of each worker against the time limit. */
+  #watch(): void {
+    if (this.#watchdog) return;
+    const { timeoutMs } = this.#options;
+    this.#watchdog = setInterval(() => {
+      const now = Date.now();
+      let busy = false;
+      for (const slot of this.#live()) {
+        if (slot.jobs.size === 0) continue;
+        busy = true;
+        const running = slot.beat[BEAT.running];
+        if (running !== 0 && now - slot.beat[BEAT.since] > timeoutMs) this.#timeOut(slot, running);
+        else if (running === 0 && now - slot.lastProgress > timeoutMs) {
+          // Between tasks and not answering: code of an earlier path (a timer) holds the thread.
+          this.#options.onStrayOutput?.(`A worker stopped answering after it built the path of task ${slot.beat[BEAT.finished]}: code left running by a route (a timer or a loop) holds it; it was replaced.`);
+          this.#retire(slot, '');
+        }
+      }
+      if (!busy && this.#queue.length === 0) {
+        clearInterval(this.#watchdog);
+        this.#watchdog = undefined;
+      }
+    }, Math.max(10, Math.min(250, timeoutMs / 4)));
+    this.#watchdog.unref();
+  }
+
+  #timeOut(slot: Slot, id: number): void {
+    const job = slot.jobs.get(id);
+    if (!job) return;
+    if (job.attempts <= (this.#options.retries ?? 0)) {
+      // Try again in a fresh worker; the stuck one is terminated.
+      slot.jobs.delete(id);
+      this.#queue.unshift(job);
+      this.#retire(slot, '');
+      return;
+    }
+    const what = job.task.type === 'params' ? 'generateStaticParams call' : job.task.type === 'render' ? 'GET handler' : 'module';
+    const tries = job.attempts > 1 ? ` (${job.attempts} attempts)` : '';
+    this.#retire(slot, `timed out after ${this.#options.timeoutMs / 1000} s${tries}`, `make the ${what} finish sooner, or raise the limit with --timeout`);
+  }
+
+  /**
+   * Retires a worker. The task it was running (if any) ends as an error with `message`; the tasks
+   * queued behind it go back to the front of the queue for another worker.
+   */
+  #retire(slot: Slot, message: string, hint?: string): void {
     if (slot.dead) return;
     slot.dead = true;
     const index = this.#slots.indexOf(slot);
     if (index !== -1) this.#slots.splice(index, 1);
     void slot.worker.terminate();
-    const job = slot.job;
-    slot.job = undefined;
-    if (job) {
-      clearTimeout(job.timer);
-      job.resolve({ outcome: { ok: false, error: { message: `The route ${message}.`, hint } } as Outcome<Task>, logs: job.output });
+    const running = slot.beat[BEAT.running];
+    const requeue: Job[] = [];
+    for (const job of slot.jobs.values()) {
+      if (job.id === running && message) {
+        job.resolve({ outcome: { ok: false, error: { message: `The route ${message}.`, hint } } as Outcome<Task>, logs: job.output, id: job.id });
+      } else {
+        if (job.id !== running) job.attempts--; // it never started
+        requeue.push(job);
+      }
     }
+    if (message && !slot.jobs.has(running)) this.#options.onStrayOutput?.(`Code left running by a route ${message} after its path was built.`);
+    slot.jobs.clear();
+    this.#queue.unshift(...requeue);
     this.#pump();
   }
 }

@@ -19,6 +19,8 @@ export type Task =
       requestPath: string;
       params: Params;
       config: SegmentConfig;
+      /** Where a 2xx body goes, relative to the output folder. */
+      file: string | null;
     };
 
 export type InspectOutcome =
@@ -33,8 +35,10 @@ export type RenderOutcome =
       kind: 'response';
       status: number;
       headers: Headers;
-      body: Uint8Array;
+      size: number;
       sha256: string;
+      /** True when the body was written to the task's file. */
+      written: boolean;
       revalidate: number | false;
     }
   | { ok: true; kind: 'dynamic'; reasons: Reason[] }
@@ -74,4 +78,11 @@ export interface WorkerSetup {
   projectRoot: string;
   /** A longer response body is an error for its path. */
   maxBodyBytes: number;
+  /** The folder that bodies are written to (the staging folder). */
+  outputDir: string;
+  /** Float64 slots, indexed by BEAT, that the worker updates as it starts and ends tasks. */
+  beat: SharedArrayBuffer;
 }
+
+/** Where the worker tells, in shared memory, what it is doing. */
+export const BEAT = { running: 0, since: 1, finished: 2 } as const;

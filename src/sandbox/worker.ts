@@ -1,18 +1,20 @@
 /**
- * Worker thread entry: loads compiled route modules and runs one task at a time (inspect a module,
- * call `generateStaticParams`, or run GET for one path). All instrumentation — the request store,
+ * Worker thread entry: loads compiled route modules and runs the tasks it is sent one at a time
+ * (inspect a module, call `generateStaticParams`, or run GET for one path). All instrumentation — the request store,
  * the patched `fetch` and `console`, the `next/*` stand-ins — lives in this thread only.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import { findExport, readSegmentConfig } from '../config.js';
 import { checkStaticParams } from '../params.js';
+import { hasFile, isStoredStatus } from '../status.js';
 import type { Headers as HeaderRecord, Params } from '../types.js';
-import type { InspectOutcome, ParamsOutcome, RenderOutcome, ResultMessage, Task, TaskError, TaskMessage, WorkerNotice, WorkerSetup } from './protocol.js';
+import { BEAT, type InspectOutcome, type ParamsOutcome, type RenderOutcome, type ResultMessage, type Task, type TaskError, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
 import { locateInStack, setBundleDir } from './runtime/locate.js';
 import { isNavigationSignal } from './runtime/next-navigation.js';
 import { createIncomingRequest } from './runtime/request.js';
@@ -126,27 +128,62 @@ function load(entry: string): Promise<Record<string, unknown>> {
   return loaded;
 }
 
-port.on('message', async (message: TaskMessage | { ping: number }) => {
-  if ('ping' in message) {
-    await settleTimers();
-    port.postMessage({ pong: message.ping } satisfies WorkerNotice);
-    return;
+const beat = new Float64Array(setup.beat);
+const queue: Array<TaskMessage | { ping: number }> = [];
+let results: ResultMessage[] = [];
+let lastFlush = Date.now();
+let working = false;
+
+port.on('message', (message: { tasks: TaskMessage[] } | { ping: number }) => {
+  if ('tasks' in message) for (const task of message.tasks) queue.push(task);
+  else queue.push(message);
+  if (!working) void work();
+});
+
+/** Runs queued tasks one at a time; results go back in batches. */
+async function work(): Promise<void> {
+  working = true;
+  while (queue.length > 0) {
+    const next = queue.shift()!;
+    if ('ping' in next) {
+      flush();
+      await settleTimers();
+      port.postMessage({ pong: next.ping } satisfies WorkerNotice);
+      continue;
+    }
+    results.push(await runTask(next));
+    // Send when the batch is done, or often enough that progress and the pipeline keep moving.
+    if (queue.length === 0 || results.length >= 32 || Date.now() - lastFlush > 50) flush();
   }
-  const { id, task } = message;
+  flush();
+  working = false;
+}
+
+function flush(): void {
+  if (results.length === 0) return;
+  port.postMessage({ results });
+  results = [];
+  lastFlush = Date.now();
+}
+
+async function runTask({ id, task }: TaskMessage): Promise<ResultMessage> {
   const logs: string[] = [];
   let crash!: (error: unknown) => void;
   const crashed = new Promise<never>((_, reject) => (crash = reject));
   running = { id, logs, crash };
+  beat[BEAT.since] = Date.now();
+  beat[BEAT.running] = id;
   let outcome: ResultMessage['outcome'];
   try {
     outcome = await Promise.race([taskContext.run(id, () => perform(task)), crashed]);
   } catch (error) {
     outcome = { ok: false, error: taskError(error) };
   }
+  beat[BEAT.running] = 0;
+  beat[BEAT.finished] = id;
   running = undefined;
-  const transfer = 'body' in outcome && outcome.body.byteLength > 0 ? [outcome.body.buffer as ArrayBuffer] : [];
-  port.postMessage({ id, outcome, logs } satisfies ResultMessage, transfer);
-});
+  return { id, outcome, logs };
+}
 
 function perform(task: Task): Promise<ResultMessage['outcome']> {
   switch (task.type) {
@@ -221,16 +258,44 @@ async function render(task: Extract<Task, { type: 'render' }>): Promise<RenderOu
       return settle(store, { ok: false, error: { ...failure, message: `The response body failed while it was read: ${failure.message}` } });
     }
     for (const callback of store.after) await callback();
-    return settle(store, {
+    const outcome = settle(store, {
       ok: true,
       kind: 'response',
       status: response.status,
       headers: headerRecord(response.headers),
-      body,
+      size: body.byteLength,
       sha256: createHash('sha256').update(body).digest('hex'),
       revalidate: store.revalidate,
+      written: false,
     });
+    if (!outcome.ok || outcome.kind !== 'response' || !isStoredStatus(outcome.status) || !hasFile(outcome.status) || task.file === null) return outcome;
+    return writeBody(task.file, body, outcome);
   });
+}
+
+const madeFolders = new Set<string>();
+
+/**
+ * Bodies are written here, synchronously: a worker thread has nothing else to do meanwhile, and
+ * many small files are written fastest that way. The bytes never travel to the build thread.
+ */
+function writeBody(file: string, body: Uint8Array, outcome: Extract<RenderOutcome, { kind: 'response' }>): RenderOutcome {
+  const target = path.join(setup.outputDir, ...file.split('/'));
+  // Every file name was checked when it was planned; this guards the invariant.
+  if (!target.startsWith(setup.outputDir + path.sep)) return { ok: false, error: { message: `Refusing to write ${file} outside the output folder. This is a bug in route-prerender, please report it.` } };
+  try {
+    const folder = path.dirname(target);
+    if (!madeFolders.has(folder)) {
+      mkdirSync(folder, { recursive: true });
+      madeFolders.add(folder);
+    }
+    writeFileSync(target, body);
+  } catch (error) {
+    // Planning rules out every name we know to be unwritable; the file system may know more.
+    const code = (error as NodeJS.ErrnoException).code ?? 'an error';
+    return { ok: false, error: { message: `The body could not be written to ${file}: the file system answered ${code}.`, hint: 'choose param values that make plain, short file names' } };
+  }
+  return { ...outcome, written: true };
 }
 
 class BodyTooLarge extends Error {}
