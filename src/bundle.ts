@@ -64,8 +64,9 @@ export interface Bundle {
   cleanup(): Promise<void>;
 }
 
-export async function bundleRoutes(routes: RouteFile[], projectRoot: string): Promise<Bundle> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'route-prerender-'));
+/** Compiles into `dir` (a new temporary folder when not given), which `cleanup` removes. */
+export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir?: string): Promise<Bundle> {
+  dir ??= await mkdtemp(path.join(tmpdir(), 'route-prerender-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const failures = new Map<RouteFile, RouteProblem>();
   let buildable = routes;

@@ -136,11 +136,10 @@ function rulePath(requestPath: string): string {
 }
 
 export function hostFiles(manifest: Manifest, host: HostName): HostFile[] {
+  if (host === 'none') return [];
   const layout = hostLayout(host);
   const { files, redirects } = servedFiles(manifest, layout);
   switch (host) {
-    case 'none':
-      return [];
     case 'netlify':
     case 'cloudflare': {
       const headerBlocks: string[] = [];

@@ -47,39 +47,58 @@ export interface Manifest {
 }
 
 export function buildManifest(results: PathResult[], cwd: string): Manifest {
-  const manifest: Manifest = { version: MANIFEST_VERSION, routes: {}, dynamic: {}, errors: {} };
+  const routes: Record<string, ManifestRoute> = {};
+  const dynamic: Record<string, ManifestDynamic> = {};
+  const errors: Record<string, ManifestError> = {};
+  const sources = new Map<string, string>();
+  const sourceOf = (file: string) => {
+    let source = sources.get(file);
+    if (source === undefined) sources.set(file, (source = relativeFile(file, cwd)));
+    return source;
+  };
+  // Objects are written with their keys in sorted order, so serializing needs no second copy.
   for (const result of results) {
-    const base = { srcRoute: result.route.pattern, source: relativeFile(result.route.file, cwd) };
+    const srcRoute = result.route.pattern;
+    const source = sourceOf(result.route.file);
     switch (result.type) {
       case 'static':
-        manifest.routes[result.path] = {
-          ...base,
+        routes[result.path] = {
           file: result.file,
-          status: result.status,
-          headers: result.headers,
+          headers: sortedRecord(result.headers),
           revalidate: result.revalidate,
-          size: result.size,
           sha256: result.sha256,
+          size: result.size,
+          source,
+          srcRoute,
+          status: result.status,
         };
         break;
       case 'dynamic':
-        manifest.dynamic[result.path] = {
-          ...base,
-          reasons: result.reasons.map((reason) => ({ kind: reason.kind, message: reason.message, ...(reason.at ? { at: formatLocation(reason.at, cwd) } : {}) })),
+        dynamic[result.path] = {
+          reasons: result.reasons.map((reason) => (reason.at ? { at: formatLocation(reason.at, cwd), kind: reason.kind, message: reason.message } : { kind: reason.kind, message: reason.message })),
+          source,
+          srcRoute,
         };
         break;
       case 'error':
         // A path keeps its first error (two conflicting routes share one URL and one message).
-        manifest.errors[result.path] ??= {
-          ...base,
-          message: result.message,
+        errors[result.path] ??= {
           ...(result.at ? { at: formatLocation(result.at, cwd) } : {}),
           ...(result.hint ? { hint: result.hint } : {}),
+          message: result.message,
+          source,
+          srcRoute,
         };
         break;
     }
   }
-  return sortKeys(manifest) as Manifest;
+  return { dynamic: sortedRecord(dynamic), errors: sortedRecord(errors), routes: sortedRecord(routes), version: MANIFEST_VERSION } as Manifest;
+}
+
+function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
+  const sorted: Record<string, T> = {};
+  for (const key of Object.keys(record).sort()) sorted[key] = record[key];
+  return sorted;
 }
 
 export function relativeFile(file: string, cwd: string): string {
@@ -91,17 +110,12 @@ export function formatLocation(at: SourceLocation, cwd: string): string {
   return `${relativeFile(at.file, cwd)}:${at.line}:${at.column}`;
 }
 
-/** JSON with every object's keys sorted, arrays in order, two-space indent, final newline. */
+/**
+ * Two-space JSON with a final newline. The keys of a manifest from `buildManifest` are already in
+ * sorted order at every level, so the text is deterministic without a sorted copy.
+ */
 export function serializeManifest(manifest: Manifest): string {
-  return `${JSON.stringify(sortKeys(manifest), null, 2)}\n`;
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== 'object') return value;
-  const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
-  return sorted;
+  return `${JSON.stringify(manifest, null, 2)}\n`;
 }
 
 export interface Counts {

@@ -3,7 +3,9 @@
  * local values passed from stage to stage; nothing is kept at module level.
  */
 import path from 'node:path';
-import { bundleRoutes } from './bundle.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { bundleRoutes, type Bundle } from './bundle.js';
 import { discoverRoutes } from './discover.js';
 import { executePaths } from './execute.js';
 import { assignFiles } from './files.js';
@@ -50,14 +52,12 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
   checkOutDir(options.out, { appDir: discovery.appDir, projectRoot, cwd: options.cwd, force: options.force });
 
   const results: PathResult[] = discovery.invalid.map(({ route, problem }) => errorResult(route, route.pattern, problem));
-  const bundle = await bundleRoutes(discovery.routes, projectRoot);
-  for (const [route, problem] of bundle.failures) results.push(errorResult(route, route.pattern, problem));
-  timings.bundle = lap();
-
+  const bundleDir = await mkdtemp(path.join(tmpdir(), 'route-prerender-'));
   const staging = await createStaging(options.out);
+  // The workers start while esbuild compiles; they load route modules only when given tasks.
   const sandbox = new Sandbox({
     outputDir: staging.dir,
-    bundleDir: bundle.dir,
+    bundleDir,
     projectRoot,
     size: options.concurrency,
     timeoutMs: options.timeoutMs,
@@ -66,6 +66,19 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     maxBodyBytes: options.maxBodyBytes,
     onStrayOutput: (text) => options.logger.warn?.(text),
   });
+  sandbox.start();
+  let bundle: Bundle;
+  try {
+    bundle = await bundleRoutes(discovery.routes, projectRoot, bundleDir);
+  } catch (error) {
+    await sandbox.close();
+    await staging.discard(false);
+    await rm(bundleDir, { recursive: true, force: true });
+    throw error;
+  }
+  for (const [route, problem] of bundle.failures) results.push(errorResult(route, route.pattern, problem));
+  timings.bundle = lap();
+
   let committed = false;
   try {
     const plan = await planRoutes(bundle.entries, sandbox, options.concurrency);

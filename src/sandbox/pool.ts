@@ -93,6 +93,11 @@ export class Sandbox {
     this.#options = options;
   }
 
+  /** Starts every worker now, so that they boot while the build does other work. */
+  start(): void {
+    while (this.#slots.length < this.#options.size) this.#spawn();
+  }
+
   run<T extends Task>(task: T): Promise<TaskResult<T>> {
     if (this.#closed) throw new Error('The sandbox is closed');
     return new Promise((resolve) => {
