@@ -4,10 +4,11 @@
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { compareManifests, exitCodeFor, formatComparison, formatMarkdown, formatReport, githubAnnotations, hostLayout, isPrerenderError, prerender, serializeManifest, unwantedDynamic, type HostName, type Manifest } from './src/index.js';
+import { compareManifests, countManifest, exitCodeFor, formatBytes, mergeShards, parseShard, type ShardSpec, formatComparison, formatMarkdown, formatReport, githubAnnotations, hostLayout, isPrerenderError, prerender, serializeManifest, unwantedDynamic, type HostName, type Manifest } from './src/index.js';
 import { relativeFile } from './src/manifest.js';
 
 const HELP = `Usage: prerender <appDir> [options]
+       prerender merge <shard-dir>... --out <dir> [--force] [--json]
 
 Prerenders the static GET route handlers of a Next.js App Router app to plain files,
 and reports which routes must stay dynamic and why.
@@ -30,6 +31,8 @@ Options:
   --fail-on-dynamic       the same as --fail-on dynamic (default: off)
   --allow-dynamic <glob>  a path or route pattern meant to stay dynamic (repeatable), e.g. '/api/**'
                           (default: none)
+  --shard <i>/<n>         build part i of n (balanced by path count) into --out, for
+                          \`prerender merge\` (default: the whole build)
   --concurrency <n>       worker threads (default: number of cores)
   --timeout <seconds>     time limit of one handler or generateStaticParams call (default: 60)
   --retries <n>           tries again a path that timed out, n more times (default: 0)
@@ -45,6 +48,7 @@ Options:
 Exit codes: 0 done, 1 a route errored, 2 bad usage or set-up, 3 dynamic routes with --fail-on-dynamic.`;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'merge') return merge(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({
@@ -62,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
         baseline: { type: 'string' },
         'allow-dynamic': { type: 'string', multiple: true },
         concurrency: { type: 'string' },
+        shard: { type: 'string' },
         timeout: { type: 'string' },
         retries: { type: 'string' },
         'max-memory': { type: 'string' },
@@ -113,6 +118,12 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const allowDynamic = values['allow-dynamic'] ?? [];
+  let shard: ShardSpec | undefined;
+  try {
+    shard = values.shard === undefined ? undefined : parseShard(values.shard);
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
   const github = process.env.GITHUB_ACTIONS === 'true';
 
   const color = !values['no-color'] && !process.env.NO_COLOR && (values.color ?? process.stderr.isTTY === true);
@@ -129,6 +140,7 @@ async function main(argv: string[]): Promise<number> {
       maxMemory,
       maxBody,
       host: values.host as HostName | undefined,
+      shard,
       force: values.force,
       keepPartial: values['keep-partial'],
       cwd,
@@ -192,6 +204,36 @@ const progress = {
     this.shown = false;
   },
 };
+
+/** `prerender merge <dir>... --out <dir>`: the shards' outputs as one. */
+async function merge(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { out: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (positionals.length === 0) return usageError('Missing the shard folders: prerender merge dist-1 dist-2 … --out dist');
+  try {
+    const { manifest, outDir } = await mergeShards({ dirs: positionals, out: values.out, force: values.force });
+    const counts = countManifest(manifest);
+    const line = `Merged ${positionals.length} shards: ${counts.static} static (${formatBytes(counts.bytes)}), ${counts.dynamic} dynamic, ${counts.errors} ${counts.errors === 1 ? 'error' : 'errors'}. Wrote ${relativeFile(outDir, process.cwd())}/.`;
+    if (values.json) process.stdout.write(serializeManifest(manifest));
+    (values.json ? process.stderr : process.stdout).write(`${line}\n`);
+    return exitCodeFor(manifest);
+  } catch (error) {
+    if (isPrerenderError(error) && error.code !== 'INTERNAL') {
+      process.stderr.write(`prerender merge: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`);
+      return 2;
+    }
+    throw error;
+  }
+}
 
 function usageError(message: string): number {
   process.stderr.write(`prerender: ${message}\nRun \`prerender --help\` for the options.\n`);

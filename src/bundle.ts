@@ -50,7 +50,7 @@ const BUILD_OPTIONS = Object.freeze({
   entryNames: '[name]',
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'silent', // failures are returned per route, never printed by esbuild
-  metafile: false,
+  metafile: true, // its inputs fingerprint the app (see sharding)
   // Bundled CommonJS packages may `require()` Node built-ins; ESM output has no `require` otherwise.
   banner: { js: "import { createRequire as __rpCreateRequire } from 'node:module'; const require = __rpCreateRequire(import.meta.url);" },
 } satisfies esbuild.BuildOptions);
@@ -61,6 +61,8 @@ export interface Bundle {
   entries: Map<RouteFile, string>;
   /** Routes that did not compile, with esbuild's first error in the user's file. */
   failures: Map<RouteFile, RouteProblem>;
+  /** Every source file that went into the build, absolute, sorted. */
+  inputs: string[];
   cleanup(): Promise<void>;
 }
 
@@ -70,9 +72,10 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const failures = new Map<RouteFile, RouteProblem>();
   let buildable = routes;
+  let inputs: string[] = [];
   try {
     try {
-      await build(buildable, routes, dir, projectRoot, true);
+      inputs = await build(buildable, routes, dir, projectRoot, true);
     } catch (error) {
       if (!isBuildFailure(error)) throw error;
       // One broken module must not hide the others: find which routes fail on their own, then
@@ -86,22 +89,22 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
         }
       }, { concurrency: 4 });
       buildable = routes.filter((route) => !failures.has(route));
-      if (buildable.length > 0) await build(buildable, routes, dir, projectRoot, true);
+      if (buildable.length > 0) inputs = await build(buildable, routes, dir, projectRoot, true);
     }
   } catch (error) {
     await cleanup();
     throw error;
   }
   const entries = new Map(buildable.map((route) => [route, path.join(dir, `${entryName(routes.indexOf(route))}.js`)]));
-  return { dir, entries, failures, cleanup };
+  return { dir, entries, failures, inputs, cleanup };
 }
 
 function entryName(index: number): string {
   return `route-${index}`;
 }
 
-async function build(routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean): Promise<void> {
-  await esbuild.build({
+async function build(routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean): Promise<string[]> {
+  const result = await esbuild.build({
     ...BUILD_OPTIONS,
     absWorkingDir: projectRoot,
     entryPoints: routes.map((route) => ({ in: route.file, out: entryName(all.indexOf(route)) })),
@@ -109,6 +112,7 @@ async function build(routes: RouteFile[], all: RouteFile[], outdir: string, proj
     write,
     plugins: [standIns],
   });
+  return Object.keys(result.metafile?.inputs ?? {}).map((input) => path.resolve(projectRoot, input)).sort();
 }
 
 function isBuildFailure(error: unknown): error is esbuild.BuildFailure {

@@ -3,11 +3,13 @@
  * Bodies are handed to the writer as they arrive, so they are not all held in memory at once.
  */
 import { bug } from './errors.js';
-import { dynamicResult, errorResult, type PlannedPath } from './plan.js';
+import pMap from 'p-map';
+import { requestPathFromParams } from './params.js';
+import { dynamicResult, errorResult, NO_LOGS, type PlannedPath } from './plan.js';
 import type { Sandbox } from './sandbox/pool.js';
 import type { RenderOutcome, Task } from './sandbox/protocol.js';
 import { hasFile, isStoredStatus } from './status.js';
-import type { PathResult } from './types.js';
+import type { Headers, PathResult } from './types.js';
 
 export interface ExecuteOptions {
   /** Output file of each path (from `assignFiles`). */
@@ -17,27 +19,27 @@ export interface ExecuteOptions {
 
 export async function executePaths(paths: PlannedPath[], sandbox: Sandbox, options: ExecuteOptions): Promise<PathResult[]> {
   let done = 0;
-  const tasks = paths.map((planned): RenderTask => ({
-    type: 'render',
-    entry: planned.entry,
-    source: planned.route.file,
-    pattern: planned.route.pattern,
-    requestPath: planned.requestPath,
-    params: planned.params,
-    config: planned.config,
-    file: options.files.get(planned.path) ?? null,
-  }));
   const ids: number[] = [];
-  // Every task goes to the sandbox at once: it keeps each worker busy and limits what runs.
-  const results = await Promise.all(paths.map(async (planned, index) => {
-    const task = tasks[index];
-    tasks[index] = undefined!; // let it go: at 100k paths the tasks add up
+  const headers = new Map<string, Headers>();
+  // A window of tasks, wide enough to keep every worker two batches deep, and narrow enough that
+  // 100k paths do not become 100k pending tasks at once.
+  const results = await pMap(paths, async (planned, index) => {
+    const task: RenderTask = {
+      type: 'render',
+      entry: planned.entry,
+      source: planned.route.file,
+      pattern: planned.route.pattern,
+      requestPath: requestPathFromParams(planned.route.segments, planned.params),
+      params: planned.params,
+      config: planned.config,
+      file: options.files.get(planned.path) ?? null,
+    };
     const { outcome, logs, id } = await sandbox.run(task);
     ids[index] = id;
-    const result = toResult(planned, outcome, planned.logs.length > 0 ? [...planned.logs, ...logs] : logs, task.file);
+    const result = toResult(planned, outcome, planned.logs.length > 0 ? [...planned.logs, ...logs] : logs.length > 0 ? logs : NO_LOGS, task.file, headers);
     options.onProgress?.(++done, paths.length);
     return result;
-  }));
+  }, { concurrency: sandbox.window });
 
   // A timer or promise of a handler may throw after its response was returned.
   await sandbox.drain();
@@ -50,7 +52,8 @@ export async function executePaths(paths: PlannedPath[], sandbox: Sandbox, optio
 
 type RenderTask = Extract<Task, { type: 'render' }>;
 
-function toResult(planned: PlannedPath, outcome: RenderOutcome, logs: string[], file: string | null): PathResult {
+/** `headers` interns header records: most paths of a route answer with the same headers. */
+function toResult(planned: PlannedPath, outcome: RenderOutcome, logs: string[], file: string | null, headers: Map<string, Headers>): PathResult {
   const { route, path } = planned;
   if (!outcome.ok) return errorResult(route, path, outcome.error, logs);
   if (outcome.kind === 'dynamic') return dynamicResult(route, path, outcome.reasons, logs);
@@ -66,11 +69,19 @@ function toResult(planned: PlannedPath, outcome: RenderOutcome, logs: string[], 
     path,
     route,
     status: outcome.status,
-    headers: outcome.headers,
+    headers: intern(headers, outcome.headers),
     file: outcome.written ? file : null,
     size: outcome.size,
     sha256: outcome.sha256,
     revalidate: outcome.revalidate,
     logs,
   };
+}
+
+function intern(seen: Map<string, Headers>, record: Headers): Headers {
+  const key = JSON.stringify(record);
+  const known = seen.get(key);
+  if (known) return known;
+  seen.set(key, record);
+  return record;
 }

@@ -8,3 +8,5 @@ export type { PathResult, StaticResult, DynamicResult, ErrorResult, Reason, Rout
 export { hostFiles, hostLayout, HOSTS, type HostName } from './hosts.js';
 export { compareManifests, unwantedDynamic, allowMatcher, type Comparison, type FailOn, type Policy } from './compare.js';
 export { formatMarkdown, formatComparison, githubAnnotations } from './ci.js';
+export { mergeShards, type MergeOptions } from './merge.js';
+export { parseShard, shardPaths, type ShardSpec, type ShardInfo } from './shard.js';

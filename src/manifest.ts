@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { unwantedDynamic, type Policy } from './compare.js';
+import type { ShardInfo } from './shard.js';
 import type { Headers, PathResult, SourceLocation } from './types.js';
 
 export const MANIFEST_VERSION = 1;
@@ -44,6 +45,8 @@ export interface Manifest {
   routes: Record<string, ManifestRoute>;
   dynamic: Record<string, ManifestDynamic>;
   errors: Record<string, ManifestError>;
+  /** Only in the output of `--shard`: which part of which build this is. */
+  shard?: ShardInfo;
 }
 
 export function buildManifest(results: PathResult[], cwd: string): Manifest {
@@ -51,6 +54,13 @@ export function buildManifest(results: PathResult[], cwd: string): Manifest {
   const dynamic: Record<string, ManifestDynamic> = {};
   const errors: Record<string, ManifestError> = {};
   const sources = new Map<string, string>();
+  // Header records are shared between paths (see execute.ts), and so are their sorted copies.
+  const sorted = new Map<Headers, Headers>();
+  const sortedHeaders = (headers: Headers) => {
+    let copy = sorted.get(headers);
+    if (!copy) sorted.set(headers, (copy = sortedRecord(headers)));
+    return copy;
+  };
   const sourceOf = (file: string) => {
     let source = sources.get(file);
     if (source === undefined) sources.set(file, (source = relativeFile(file, cwd)));
@@ -64,7 +74,7 @@ export function buildManifest(results: PathResult[], cwd: string): Manifest {
       case 'static':
         routes[result.path] = {
           file: result.file,
-          headers: sortedRecord(result.headers),
+          headers: sortedHeaders(result.headers),
           revalidate: result.revalidate,
           sha256: result.sha256,
           size: result.size,

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { PrerenderError } from './errors.js';
 import { HOSTS, type HostName } from './hosts.js';
+import type { ShardSpec } from './shard.js';
 import { MANIFEST_NAME } from './write.js';
 
 export interface Logger {
@@ -33,6 +34,8 @@ export interface PrerenderOptions {
   maxMemory?: number;
   /** Largest response body, in MB. Default 512. */
   maxBody?: number;
+  /** Build only this part of the paths (`{ index: 2, count: 4 }`); see `mergeShards`. */
+  shard?: ShardSpec;
   /** Write this host's configuration next to the files. Default `none`. */
   host?: HostName;
   /** Replace an existing output folder that route-prerender did not write. */
@@ -54,6 +57,7 @@ export interface ResolvedOptions {
   maxMemoryMb: number;
   maxBodyBytes: number;
   host: HostName;
+  shard?: ShardSpec;
   force: boolean;
   keepPartial: boolean;
   cwd: string;
@@ -78,7 +82,12 @@ export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
   if (typeof maxBody !== 'number' || !(maxBody > 0) || !Number.isFinite(maxBody)) throw usage('Expected `maxBody` to be a number of MB above 0', maxBody);
   const host = options.host ?? 'none';
   if (!HOSTS.includes(host)) throw usage(`Expected \`host\` to be one of ${HOSTS.join(', ')}`, host);
+  const { shard } = options;
+  if (shard !== undefined && !(Number.isInteger(shard.count) && Number.isInteger(shard.index) && shard.count >= 1 && shard.index >= 1 && shard.index <= shard.count)) {
+    throw usage('Expected `shard` to be { index, count } with 1 <= index <= count', JSON.stringify(shard));
+  }
   return {
+    shard,
     appDir: path.resolve(cwd, appDir),
     out,
     manifest,

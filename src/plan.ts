@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import pMap from 'p-map';
 import { findExport } from './config.js';
-import { expandPaths, requestPathFromParams } from './params.js';
+import { expandPaths } from './params.js';
 import type { Sandbox } from './sandbox/pool.js';
 import type { TaskError } from './sandbox/protocol.js';
 import { isDynamic } from './segments.js';
@@ -15,7 +15,6 @@ import type { DynamicResult, ErrorResult, Params, PathResult, Reason, RouteFile,
 /** One handler call to make. */
 export interface PlannedPath {
   path: string;
-  requestPath: string;
   params: Params;
   route: RouteFile;
   entry: string;
@@ -35,6 +34,9 @@ export type Decision =
   | { run: true; needsParams: boolean }
   | { run: false; reasons: Reason[] }
   | { run: false; error: TaskError };
+
+/** Shared by the many paths that printed nothing. */
+export const NO_LOGS: string[] = Object.freeze([]) as unknown as string[];
 
 /** Methods whose presence keeps the whole route on a server, GET included (as in Next.js). */
 const NON_STATIC_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -140,12 +142,11 @@ async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox): Pro
   }));
   const paths = expansion.paths.map(({ path, params }, index) => ({
     path,
-    requestPath: requestPathFromParams(route.segments, params),
     params,
     route,
     entry,
     config: info.config,
-    logs: index === 0 ? logs : [],
+    logs: index === 0 ? logs : NO_LOGS,
   }));
   return { settled: clashes, paths: paths.filter((p) => !clashes.some((c) => c.path === p.path)) };
 }

@@ -10,9 +10,10 @@ import { discoverRoutes } from './discover.js';
 import { executePaths } from './execute.js';
 import { assignFiles } from './files.js';
 import { hostFiles, hostLayout } from './hosts.js';
-import { buildManifest, relativeFile, serializeManifest, type Manifest } from './manifest.js';
-import { resolveOptions, type PrerenderOptions } from './options.js';
-import { errorResult, planRoutes } from './plan.js';
+import { buildManifest, MANIFEST_VERSION, relativeFile, serializeManifest, type Manifest } from './manifest.js';
+import { fingerprint, hashPaths, shardPaths, type ShardInfo } from './shard.js';
+import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './options.js';
+import { errorResult, planRoutes, type PlannedPath } from './plan.js';
 import { Sandbox } from './sandbox/pool.js';
 import type { PathResult, RouteFile } from './types.js';
 import { checkOutDir, createStaging, OWNER_MARKER, writeFileAtomic } from './write.js';
@@ -86,25 +87,20 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
 
     timings.plan = lap();
     const manifestInOut = relativeInside(options.out, options.manifest);
-    const routeOf = new Map(plan.paths.map((p) => [p.path, p.route]));
-    const describe = (urlPath: string) => `${urlPath} (${relativeFile(routeOf.get(urlPath)!.file, options.cwd)})`;
-    const layout = hostLayout(options.host);
-    const reserved = [manifestInOut ?? OWNER_MARKER, ...layout.reserved];
-    const assigned = assignFiles(plan.paths.map((p) => p.path), reserved, describe, layout.rootFile);
-    const conflicts = assigned.conflicts;
-    const files = new Map([...assigned.files].map(([urlPath, file]) => [urlPath, layout.prefix + file]));
-    for (const planned of plan.paths) {
-      const conflict = conflicts.get(planned.path);
-      if (conflict) results.push(errorResult(planned.route, planned.path, { message: `The path ${planned.path} cannot be written: ${conflict}.`, hint: 'rename one of the routes or params so that each path has its own file' }));
-    }
-    const runnable = plan.paths.filter((p) => !conflicts.has(p.path));
-    const onProgress = options.logger.progress?.bind(options.logger);
-    // A loop, not push(...): a spread of 100k+ results exceeds the argument limit.
-    for (const result of await executePaths(runnable, sandbox, { files, onProgress })) results.push(result);
-
+    const paths = plan.paths;
+    plan.paths = [];
+    const allPaths = options.shard ? hashPaths(paths.map((p) => p.path)) : '';
+    // In a function of its own, so that the planned paths and file names can be collected
+    // before the manifest is built.
+    await assignAndExecute(paths, sandbox, options, manifestInOut, results);
     timings.execute = lap();
     const ordered = orderResults(results, discovery.routes.concat(discovery.invalid.map((i) => i.route), [...bundle.failures.keys()]));
-    const manifest = buildManifest(ordered, options.cwd);
+    let manifest = buildManifest(ordered, options.cwd);
+    if (options.shard) {
+      const print = await fingerprint(bundle.inputs, { host: options.host, version: MANIFEST_VERSION });
+      const shard: ShardInfo = { count: options.shard.count, fingerprint: print, host: options.host, index: options.shard.index, paths: allPaths };
+      manifest = { dynamic: manifest.dynamic, errors: manifest.errors, routes: manifest.routes, shard, version: manifest.version } as Manifest;
+    }
     const failed = Object.keys(manifest.errors).length > 0;
     let partialDir: string | undefined;
     if (failed) {
@@ -135,6 +131,31 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     await bundle.cleanup();
     if (!committed && existsSync(staging.dir) && !options.keepPartial) await staging.discard(false);
   }
+}
+
+/** Gives each path its file, reports conflicts, and runs the rest. Results are added to `results`. */
+async function assignAndExecute(paths: PlannedPath[], sandbox: Sandbox, options: ResolvedOptions, manifestInOut: string | undefined, results: PathResult[]): Promise<void> {
+  let routeOf: Map<string, RouteFile> | undefined;
+  const describe = (urlPath: string) => {
+    routeOf ??= new Map(paths.map((p) => [p.path, p.route]));
+    return `${urlPath} (${relativeFile(routeOf.get(urlPath)!.file, options.cwd)})`;
+  };
+  const layout = hostLayout(options.host);
+  const reserved = [manifestInOut ?? OWNER_MARKER, ...layout.reserved];
+  const assigned = assignFiles(paths.map((p) => p.path), reserved, describe, layout.rootFile);
+  const { conflicts } = assigned;
+  const files = layout.prefix ? new Map([...assigned.files].map(([urlPath, file]) => [urlPath, layout.prefix + file])) : assigned.files;
+  // A shard runs its part of the paths, with the files they have in the whole build.
+  const mine = options.shard ? shardPaths(paths.map((p) => p.path), options.shard) : undefined;
+  for (const planned of paths) {
+    if (mine && !mine.has(planned.path)) continue;
+    const conflict = conflicts.get(planned.path);
+    if (conflict) results.push(errorResult(planned.route, planned.path, { message: `The path ${planned.path} cannot be written: ${conflict}.`, hint: 'rename one of the routes or params so that each path has its own file' }));
+  }
+  const runnable = conflicts.size > 0 || mine ? paths.filter((p) => !conflicts.has(p.path) && (!mine || mine.has(p.path))) : paths;
+  const onProgress = options.logger.progress?.bind(options.logger);
+  // A loop, not push(...): a spread of 100k+ results exceeds the argument limit.
+  for (const result of await executePaths(runnable, sandbox, { files, onProgress })) results.push(result);
 }
 
 /** The nearest folder at or above the app directory with a package.json (else the app's parent). */

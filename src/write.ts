@@ -14,8 +14,8 @@ export const OWNER_MARKER = '.route-prerender';
 export const MANIFEST_NAME = 'prerender-manifest.json';
 
 export interface OutDirContext {
-  appDir: string;
-  projectRoot: string;
+  appDir?: string;
+  projectRoot?: string;
   cwd: string;
   force: boolean;
 }
@@ -34,9 +34,9 @@ export function checkOutDir(outDir: string, context: OutDirContext): void {
     });
   if (out === path.parse(out).root) throw unsafe('the root of the file system');
   if (out === homedir()) throw unsafe('your home folder');
-  if (contains(out, context.projectRoot)) throw unsafe('the project folder or one that contains it');
+  if (context.projectRoot && contains(out, context.projectRoot)) throw unsafe('the project folder or one that contains it');
   if (contains(out, context.cwd)) throw unsafe('the current folder or one that contains it');
-  if (contains(out, context.appDir)) throw unsafe('the app directory or one that contains it');
+  if (context.appDir && contains(out, context.appDir)) throw unsafe('the app directory or one that contains it');
 
   if (!existsSync(out)) return;
   if (!statSync(out).isDirectory()) {

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,4 +42,15 @@ export function body(result: PrerenderResult, urlPath: string): Buffer {
 
 export function text(result: PrerenderResult, urlPath: string): string {
   return body(result, urlPath).toString('utf8');
+}
+
+/** Every file under a folder, relative path → sha256 of its bytes. */
+export function tree(dir: string, prefix = ''): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const name of readdirSync(dir).sort()) {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) Object.assign(files, tree(full, `${prefix}${name}/`));
+    else files[`${prefix}${name}`] = createHash('sha256').update(readFileSync(full)).digest('hex');
+  }
+  return files;
 }

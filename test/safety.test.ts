@@ -2,25 +2,14 @@
  * Guarantees under hostile input: output never escapes the output folder, URL path, file and
  * manifest entry round-trip, nothing is overwritten silently, and the output is deterministic.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkValue, pathFromParams } from '../src/params.js';
 import { prerender } from '../src/index.js';
-import { fixture, ROOT, tempDir } from './helpers.js';
+import { fixture, ROOT, tempDir, tree } from './helpers.js';
 
-/** Every file under a folder, relative path → sha256 of its bytes. */
-function tree(dir: string, prefix = ''): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const name of readdirSync(dir).sort()) {
-    const full = path.join(dir, name);
-    if (statSync(full).isDirectory()) Object.assign(files, tree(full, `${prefix}${name}/`));
-    else files[`${prefix}${name}`] = createHash('sha256').update(readFileSync(full)).digest('hex');
-  }
-  return files;
-}
 
 const determinism = suite('determinism');
 

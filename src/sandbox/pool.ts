@@ -93,6 +93,11 @@ export class Sandbox {
     this.#options = options;
   }
 
+  /** How many tasks to keep submitted to keep every worker two full batches deep. */
+  get window(): number {
+    return this.#options.size * MAX_BATCH * 2;
+  }
+
   /** Starts every worker now, so that they boot while the build does other work. */
   start(): void {
     while (this.#slots.length < this.#options.size) this.#spawn();

@@ -1,0 +1,62 @@
+/**
+ * `prerender merge <dir>... --out dist`: the shards' outputs as one output folder and manifest,
+ * byte for byte what a one-machine build writes.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import pMap from 'p-map';
+import { PrerenderError } from './errors.js';
+import { hostFiles, type HostName } from './hosts.js';
+import { serializeManifest, type Manifest } from './manifest.js';
+import { mergeManifests } from './shard.js';
+import { checkOutDir, createStaging, MANIFEST_NAME } from './write.js';
+
+export interface MergeOptions {
+  /** The shards' output folders. */
+  dirs: string[];
+  out?: string;
+  force?: boolean;
+  cwd?: string;
+}
+
+export async function mergeShards(options: MergeOptions): Promise<{ manifest: Manifest; outDir: string }> {
+  const cwd = options.cwd ?? process.cwd();
+  const out = path.resolve(cwd, options.out ?? 'dist');
+  const parts = options.dirs.map((given) => {
+    const dir = path.resolve(cwd, given);
+    const file = path.join(dir, MANIFEST_NAME);
+    if (!existsSync(file)) {
+      throw new PrerenderError('USAGE', `${given} has no ${MANIFEST_NAME}.`, { file: dir, hint: 'pass the --out folder of each shard; a shard whose routes failed writes no output' });
+    }
+    return { dir: given, root: dir, manifest: JSON.parse(readFileSync(file, 'utf8')) as Manifest };
+  });
+  const { manifest, host, sources } = mergeManifests(parts);
+  for (const part of parts) {
+    if (path.resolve(part.root) === out) throw new PrerenderError('OUT_DIR_UNSAFE', `--out ${options.out} is one of the shards being merged.`, { hint: 'merge into a new folder' });
+  }
+  checkOutDir(out, { cwd, force: options.force === true });
+
+  const roots = new Map(parts.map((p) => [p.dir, p.root]));
+  const staging = await createStaging(out);
+  try {
+    const made = new Set<string>();
+    await pMap(Object.entries(manifest.routes), async ([key, entry]) => {
+      if (entry.file === null) return;
+      const target = path.join(staging.dir, ...entry.file.split('/'));
+      const folder = path.dirname(target);
+      if (!made.has(folder)) {
+        await mkdir(folder, { recursive: true });
+        made.add(folder);
+      }
+      await copyFile(path.join(roots.get(sources.get(key)!)!, ...entry.file.split('/')), target);
+    }, { concurrency: 16 });
+    for (const { file, content } of hostFiles(manifest, host as HostName)) await staging.writeBody(file, Buffer.from(content));
+    await staging.writeBody(MANIFEST_NAME, Buffer.from(serializeManifest(manifest)));
+    await staging.commit();
+  } catch (error) {
+    await staging.discard(false);
+    throw error;
+  }
+  return { manifest, outDir: out };
+}
