@@ -4,7 +4,7 @@
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { compareManifests, countManifest, exitCodeFor, formatBytes, mergeShards, parseShard, type ShardSpec, formatComparison, formatMarkdown, formatReport, githubAnnotations, hostLayout, isPrerenderError, prerender, serializeManifest, unwantedDynamic, type HostName, type Manifest } from './src/index.js';
+import { compareManifests, countManifest, manifestChunks, exitCodeFor, formatBytes, mergeShards, parseShard, type ShardSpec, formatComparison, formatMarkdown, formatReport, githubAnnotations, hostLayout, isPrerenderError, prerender, serializeManifest, unwantedDynamic, type HostName, type Manifest } from './src/index.js';
 import { relativeFile } from './src/manifest.js';
 
 const HELP = `Usage: prerender <appDir> [options]
@@ -162,7 +162,7 @@ async function main(argv: string[]): Promise<number> {
       ? formatMarkdown(result.manifest, summary, comparison).trimEnd() + verdict
       : [formatReport(result.results, summary, { cwd, color, logs: !quiet, filePrefix: hostLayout((values.host as HostName | undefined) ?? 'none').prefix }), ...(comparison ? ['', ...formatComparison(comparison)] : [])].join('\n') + verdict;
     const out = values.json ? process.stderr : process.stdout;
-    if (values.json) process.stdout.write(serializeManifest(result.manifest));
+    if (values.json) for (const chunk of manifestChunks(result.manifest)) process.stdout.write(chunk);
     out.write(`${report}\n`);
     if (github) {
       // Workflow commands, read by the runner from the step's output (stderr with --json, so

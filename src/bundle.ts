@@ -95,6 +95,8 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
     await cleanup();
     throw error;
   }
+  // esbuild keeps a service process for later builds; there are none, so let it go.
+  await esbuild.stop();
   const entries = new Map(buildable.map((route) => [route, path.join(dir, `${entryName(routes.indexOf(route))}.js`)]));
   return { dir, entries, failures, inputs, cleanup };
 }

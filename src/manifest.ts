@@ -125,7 +125,42 @@ export function formatLocation(at: SourceLocation, cwd: string): string {
  * sorted order at every level, so the text is deterministic without a sorted copy.
  */
 export function serializeManifest(manifest: Manifest): string {
-  return `${JSON.stringify(manifest, null, 2)}\n`;
+  return [...manifestChunks(manifest)].join('');
+}
+
+/**
+ * The same text as `serializeManifest`, in pieces of about `entries` entries, so that the manifest
+ * of 100k paths is written without one string of tens of megabytes.
+ */
+export function* manifestChunks(manifest: Manifest, entries = 2000): Generator<string> {
+  yield '{\n';
+  const keys = Object.keys(manifest) as (keyof Manifest)[];
+  for (const [i, key] of keys.entries()) {
+    const value = manifest[key];
+    const comma = i < keys.length - 1 ? ',' : '';
+    const isSection = key === 'routes' || key === 'dynamic' || key === 'errors';
+    if (!isSection || Object.keys(value as object).length === 0) {
+      yield `  ${JSON.stringify(key)}: ${indent(JSON.stringify(value, null, 2), 2)}${comma}\n`;
+      continue;
+    }
+    yield `  ${JSON.stringify(key)}: {\n`;
+    const record = value as Record<string, unknown>;
+    const names = Object.keys(record);
+    let chunk: string[] = [];
+    for (const [j, name] of names.entries()) {
+      chunk.push(`    ${JSON.stringify(name)}: ${indent(JSON.stringify(record[name], null, 2), 4)}${j < names.length - 1 ? ',' : ''}\n`);
+      if (chunk.length >= entries) {
+        yield chunk.join('');
+        chunk = [];
+      }
+    }
+    yield `${chunk.join('')}  }${comma}\n`;
+  }
+  yield '}\n';
+}
+
+function indent(json: string, spaces: number): string {
+  return json.replace(/\n/g, `\n${' '.repeat(spaces)}`);
 }
 
 export interface Counts {

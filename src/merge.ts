@@ -8,7 +8,7 @@ import path from 'node:path';
 import pMap from 'p-map';
 import { PrerenderError } from './errors.js';
 import { hostFiles, type HostName } from './hosts.js';
-import { serializeManifest, type Manifest } from './manifest.js';
+import { manifestChunks, type Manifest } from './manifest.js';
 import { mergeManifests } from './shard.js';
 import { checkOutDir, createStaging, MANIFEST_NAME } from './write.js';
 
@@ -52,7 +52,7 @@ export async function mergeShards(options: MergeOptions): Promise<{ manifest: Ma
       await copyFile(path.join(roots.get(sources.get(key)!)!, ...entry.file.split('/')), target);
     }, { concurrency: 16 });
     for (const { file, content } of hostFiles(manifest, host as HostName)) await staging.writeBody(file, Buffer.from(content));
-    await staging.writeBody(MANIFEST_NAME, Buffer.from(serializeManifest(manifest)));
+    await staging.writeChunks(MANIFEST_NAME, manifestChunks(manifest));
     await staging.commit();
   } catch (error) {
     await staging.discard(false);

@@ -10,7 +10,7 @@ import { discoverRoutes } from './discover.js';
 import { executePaths } from './execute.js';
 import { assignFiles } from './files.js';
 import { hostFiles, hostLayout } from './hosts.js';
-import { buildManifest, MANIFEST_VERSION, relativeFile, serializeManifest, type Manifest } from './manifest.js';
+import { buildManifest, MANIFEST_VERSION, manifestChunks, relativeFile, type Manifest } from './manifest.js';
 import { fingerprint, hashPaths, shardPaths, type ShardInfo } from './shard.js';
 import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './options.js';
 import { errorResult, planRoutes, type PlannedPath } from './plan.js';
@@ -107,12 +107,11 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       partialDir = await staging.discard(options.keepPartial);
     } else {
       for (const { file, content } of hostFiles(manifest, options.host)) await staging.writeBody(file, Buffer.from(content));
-      const text = serializeManifest(manifest);
-      if (manifestInOut !== undefined) await staging.writeBody(manifestInOut, Buffer.from(text));
+      if (manifestInOut !== undefined) await staging.writeChunks(manifestInOut, manifestChunks(manifest));
       else await staging.writeBody(OWNER_MARKER, Buffer.from('This folder was written by route-prerender.\n'));
       await staging.commit();
       committed = true;
-      if (manifestInOut === undefined) await writeFileAtomic(options.manifest, text);
+      if (manifestInOut === undefined) await writeFileAtomic(options.manifest, manifestChunks(manifest));
     }
     timings.write = lap();
     return {

@@ -5,7 +5,7 @@
 import kleur from 'kleur';
 import { fileOfPath } from './files.js';
 import { formatLocation, relativeFile } from './manifest.js';
-import type { PathResult } from './types.js';
+import type { PathResult, RouteFile, StaticResult } from './types.js';
 
 export interface ReportOptions {
   cwd: string;
@@ -46,15 +46,20 @@ const colored: Palette = {
 export function formatReport(results: PathResult[], summary: Summary, options: ReportOptions): string {
   const c = options.color ? colored : plain;
   const lines: string[] = [];
-  const statics = results.filter((r) => r.type === 'static');
+  const statics = results.filter((r): r is StaticResult => r.type === 'static');
   const dynamics = results.filter((r) => r.type === 'dynamic');
   const errors = results.filter((r) => r.type === 'error');
   const logLines = (result: PathResult) => (options.logs ? result.logs.flatMap((log) => log.split('\n')).map((line) => `      ${c.dim(`│ ${line}`)}`) : []);
 
   if (statics.length > 0) {
     lines.push(c.bold('Static'));
-    const width = statics.reduce((max, r) => Math.max(max, r.path.length), 0);
-    for (const result of statics) {
+    const shown = collapse(statics);
+    const width = shown.reduce((max, r) => Math.max(max, 'more' in r ? 0 : r.path.length), 0);
+    for (const result of shown) {
+      if ('more' in result) {
+        lines.push(`  ${c.dim(`… and ${result.more.toLocaleString('en-US')} more paths of ${result.pattern} (${formatBytes(result.bytes)})`)}`);
+        continue;
+      }
       const pad = result.path.padEnd(width);
       if (result.status >= 300 && result.status < 400) {
         lines.push(`  ${c.cyan('↪')} ${pad}  ${c.dim(`${result.status} → ${String(result.headers.location ?? '')}`)}`);
@@ -101,6 +106,46 @@ export function formatReport(results: PathResult[], summary: Summary, options: R
   ];
   lines.push(`${parts.join(', ')} from ${summary.routes} ${summary.routes === 1 ? 'route' : 'routes'} in ${(summary.durationMs / 1000).toFixed(2)} s. ${summary.output}`);
   return lines.join('\n');
+}
+
+/** A route's written paths beyond the first few, as one line (like `next build`'s "+N more paths"). */
+const SHOWN_PER_ROUTE = 3;
+const COLLAPSE_FROM = 6;
+
+type Collapsed = { more: number; bytes: number; pattern: string };
+
+function collapse(statics: StaticResult[]): Array<StaticResult | Collapsed> {
+  const perRoute = new Map<RouteFile, number>();
+  for (const result of statics) if (isPlain(result)) perRoute.set(result.route, (perRoute.get(result.route) ?? 0) + 1);
+  const out: Array<StaticResult | Collapsed> = [];
+  const seen = new Map<RouteFile, number>();
+  const folded = new Map<RouteFile, Collapsed>();
+  for (const result of statics) {
+    if (!isPlain(result) || (perRoute.get(result.route) ?? 0) < COLLAPSE_FROM) {
+      out.push(result);
+      continue;
+    }
+    const index = seen.get(result.route) ?? 0;
+    seen.set(result.route, index + 1);
+    if (index < SHOWN_PER_ROUTE) {
+      out.push(result);
+      continue;
+    }
+    let line = folded.get(result.route);
+    if (!line) {
+      line = { more: 0, bytes: 0, pattern: result.route.pattern };
+      folded.set(result.route, line);
+      out.push(line);
+    }
+    line.more++;
+    line.bytes += result.size;
+  }
+  return out;
+}
+
+/** A written 2xx path that printed nothing: safe to fold into a count. */
+function isPlain(result: StaticResult): boolean {
+  return result.file !== null && result.logs.length === 0;
 }
 
 export function formatBytes(bytes: number): string {

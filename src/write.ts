@@ -4,7 +4,7 @@
  * previous output exactly as it was.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { PrerenderError } from './errors.js';
@@ -55,6 +55,8 @@ export function checkOutDir(outDir: string, context: OutDirContext): void {
 export interface Staging {
   dir: string;
   writeBody(file: string, body: Uint8Array): Promise<void>;
+  /** Writes a file from pieces of text, without joining them first. */
+  writeChunks(file: string, chunks: Iterable<string>): Promise<void>;
   /** Swaps the staging folder in as `outDir`. */
   commit(): Promise<void>;
   /** Removes the staging folder, or keeps it for inspection. */
@@ -82,6 +84,9 @@ export async function createStaging(outDir: string): Promise<Staging> {
       }
       await writeFile(target, body);
     },
+    async writeChunks(file, chunks) {
+      await writeChunksTo(path.join(dir, ...file.split('/')), chunks);
+    },
     async commit() {
       if (existsSync(out)) {
         const old = path.join(parent, `.prerender-old-${path.basename(out)}-${suffix}`);
@@ -101,9 +106,18 @@ export async function createStaging(outDir: string): Promise<Staging> {
 }
 
 /** Writes a file whole or not at all (a temporary file, then a rename). */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
+export async function writeFileAtomic(file: string, chunks: Iterable<string>): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, text);
+  await writeChunksTo(temporary, chunks);
   await rename(temporary, file);
+}
+
+async function writeChunksTo(file: string, chunks: Iterable<string>): Promise<void> {
+  const handle = await open(file, 'w');
+  try {
+    for (const chunk of chunks) await handle.write(chunk);
+  } finally {
+    await handle.close();
+  }
 }

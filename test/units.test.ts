@@ -320,3 +320,36 @@ workers('workers get the build\'s node flags but never the code of node -e / -p'
 });
 
 workers.run();
+
+const large = suite('large builds');
+
+large('the manifest written in chunks is exactly JSON.stringify of it', async () => {
+  const { build } = await import('./helpers.js');
+  const { manifestChunks } = await import('../src/manifest.js');
+  for (const app of ['blog', 'broken', 'navigation', 'request-data']) {
+    const { manifest } = await build(app);
+    const expected = `${JSON.stringify(manifest, null, 2)}\n`;
+    assert.is([...manifestChunks(manifest, 3)].join(''), expected, app);
+    assert.is(serializeManifest(manifest), expected, app);
+  }
+  const empty = buildManifest([], '/');
+  assert.is(serializeManifest(empty), `${JSON.stringify(empty, null, 2)}\n`);
+});
+
+large('the report folds a route\'s written paths after the first three into one line; redirects and output stay listed', () => {
+  const many: RouteFile = { file: '/w/app/p/[id]/route.ts', pattern: '/p/[id]', segments: [] };
+  const results: PathResult[] = Array.from({ length: 10 }, (_, i) => ({ type: 'static' as const, path: `/p/${i}`, route: many, logs: i === 7 ? ['hello'] : [], status: i === 8 ? 307 : 200, headers: (i === 8 ? { location: '/x' } : {}) as Record<string, string>, file: i === 8 ? null : `p/${i}`, size: 10, sha256: 'x', revalidate: false as const }));
+  const lines = formatReport(results, { routes: 1, durationMs: 0, output: '' }, { cwd: '/w', color: false, logs: true }).split('\n');
+  assert.equal(lines.slice(0, 8), [
+    'Static',
+    '  ○ /p/0      10 B  ',
+    '  ○ /p/1      10 B  ',
+    '  ○ /p/2      10 B  ',
+    '  … and 5 more paths of /p/[id] (50 B)',
+    '  ○ /p/7      10 B  ',
+    '      │ hello',
+    '  ↪ /p/8  307 → /x',
+  ]);
+});
+
+large.run();
