@@ -3,7 +3,6 @@
  * Bodies are handed to the writer as they arrive, so they are not all held in memory at once.
  */
 import { bug } from './errors.js';
-import pMap from 'p-map';
 import { requestPathFromParams } from './params.js';
 import { dynamicResult, errorResult, NO_LOGS, type PlannedPath } from './plan.js';
 import type { Sandbox } from './sandbox/pool.js';
@@ -19,27 +18,35 @@ export interface ExecuteOptions {
 
 export async function executePaths(paths: PlannedPath[], sandbox: Sandbox, options: ExecuteOptions): Promise<PathResult[]> {
   let done = 0;
-  const ids: number[] = [];
+  const ids: number[] = new Array(paths.length);
+  const results: PathResult[] = new Array(paths.length);
+  const files: (string | null)[] = new Array(paths.length);
+  // Most paths of a route answer with the same headers: one record each, shared.
   const headers = new Map<string, Headers>();
-  // A window of tasks, wide enough to keep every worker two batches deep, and narrow enough that
-  // 100k paths do not become 100k pending tasks at once.
-  const results = await pMap(paths, async (planned, index) => {
-    const task: RenderTask = {
-      type: 'render',
-      entry: planned.entry,
-      source: planned.route.file,
-      pattern: planned.route.pattern,
-      requestPath: requestPathFromParams(planned.route.segments, planned.params),
-      params: planned.params,
-      config: planned.config,
-      file: options.files.get(planned.path) ?? null,
-    };
-    const { outcome, logs, id } = await sandbox.run(task);
-    ids[index] = id;
-    const result = toResult(planned, outcome, planned.logs.length > 0 ? [...planned.logs, ...logs] : logs.length > 0 ? logs : NO_LOGS, task.file, headers);
-    options.onProgress?.(++done, paths.length);
-    return result;
-  }, { concurrency: sandbox.window });
+  await sandbox.runAll(
+    paths.length,
+    (index): RenderTask => {
+      const planned = paths[index];
+      const file = options.files.get(planned.path) ?? null;
+      files[index] = file;
+      return {
+        type: 'render',
+        entry: planned.entry,
+        source: planned.route.file,
+        pattern: planned.route.pattern,
+        requestPath: requestPathFromParams(planned.route.segments, planned.params),
+        params: planned.params,
+        config: planned.config,
+        file,
+      };
+    },
+    (index, { outcome, logs, id }) => {
+      const planned = paths[index];
+      ids[index] = id;
+      results[index] = toResult(planned, outcome, planned.logs.length > 0 ? [...planned.logs, ...logs] : logs.length > 0 ? logs : NO_LOGS, files[index], headers);
+      options.onProgress?.(++done, paths.length);
+    },
+  );
 
   // A timer or promise of a handler may throw after its response was returned.
   await sandbox.drain();
@@ -78,10 +85,9 @@ function toResult(planned: PlannedPath, outcome: RenderOutcome, logs: string[], 
   };
 }
 
-function intern(seen: Map<string, Headers>, record: Headers): Headers {
-  const key = JSON.stringify(record);
-  const known = seen.get(key);
-  if (known) return known;
-  seen.set(key, record);
+/** Headers arrive as JSON text (cheaper to send than an object); each distinct text is parsed once. */
+function intern(seen: Map<string, Headers>, json: string): Headers {
+  let record = seen.get(json);
+  if (!record) seen.set(json, (record = JSON.parse(json) as Headers));
   return record;
 }

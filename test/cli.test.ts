@@ -153,6 +153,12 @@ cli('the library runs from node -e without its workers running that code again',
   assert.is(child.stdout.trim(), '5');
 });
 
+cli('runs under node flags that workers refuse, such as --max-old-space-size', () => {
+  const child = spawnSync(process.execPath, ['--max-old-space-size=4096', '--stack-size=2000', CLI, 'fixtures/groups/app', '--out', path.join(tempDir('cli'), 'dist')], { cwd: ROOT, encoding: 'utf8' });
+  assert.is(child.status, 0, child.stderr);
+  assert.match(child.stdout, '5 static');
+});
+
 cli('--help lists every option with its default; --version prints the version', () => {
   const help = run(['--help']);
   assert.is(help.code, 0);

@@ -9,7 +9,7 @@
  * another worker), and a worker that dies (`process.exit()`, out of memory) is known to have died
  * in that task.
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { BEAT, type Outcome, type ResultMessage, type Task, type TaskError, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
 
 export interface SandboxOptions extends Omit<WorkerSetup, 'beat'> {
@@ -85,17 +85,14 @@ export class Sandbox {
   /** Errors that arrived after their task's result, by task id. */
   readonly #late = new Map<number, TaskError>();
   readonly #pings = new Map<number, () => void>();
+  /** Where `runAll` tasks come from: made on demand, as workers free up. */
+  #source?: { next: number; count: number; make: (index: number) => Task; onResult: (index: number, result: TaskResult<Task>) => void; left: number; done: () => void };
   #watchdog?: NodeJS.Timeout;
   #nextId = 1;
   #closed = false;
 
   constructor(options: SandboxOptions) {
     this.#options = options;
-  }
-
-  /** How many tasks to keep submitted to keep every worker two full batches deep. */
-  get window(): number {
-    return this.#options.size * MAX_BATCH * 2;
   }
 
   /** Starts every worker now, so that they boot while the build does other work. */
@@ -109,6 +106,50 @@ export class Sandbox {
       this.#queue.push({ id: this.#nextId++, task, resolve: resolve as Job['resolve'], output: [], attempts: 0 });
       queueMicrotask(() => this.#pump());
     });
+  }
+
+  /**
+   * Runs `count` tasks, made by `make(index)` only when a worker is about to need them, and calls
+   * `onResult(index, result)` as each finishes, so that 100k paths never become 100k pending tasks.
+   */
+  runAll<T extends Task>(count: number, make: (index: number) => T, onResult: (index: number, result: TaskResult<T>) => void): Promise<void> {
+    if (this.#closed) throw new Error('The sandbox is closed');
+    if (this.#source) throw new Error('runAll is already running');
+    if (count === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#source = {
+        next: 0,
+        count,
+        make,
+        onResult: onResult as (index: number, result: TaskResult<Task>) => void,
+        left: count,
+        done: () => {
+          this.#source = undefined;
+          resolve();
+        },
+      };
+      this.#pump();
+    });
+  }
+
+  /** Moves tasks from the `runAll` source into the queue, enough to fill every worker. */
+  #pull(): void {
+    const source = this.#source;
+    if (!source) return;
+    const want = this.#options.size * MAX_BATCH * 2;
+    while (source.next < source.count && this.#queue.length < want) {
+      const index = source.next++;
+      this.#queue.push({
+        id: this.#nextId++,
+        task: source.make(index),
+        resolve: (result) => {
+          source.onResult(index, result);
+          if (--source.left === 0) source.done();
+        },
+        output: [],
+        attempts: 0,
+      });
+    }
   }
 
   /**
@@ -143,15 +184,18 @@ export class Sandbox {
 
   /** Keeps every worker two batches deep while there is work. */
   #pump(): void {
+    this.#pull();
     if (this.#closed || this.#queue.length === 0) return;
     while (this.#slots.length < this.#options.size && this.#slots.length < this.#queue.length + this.#live().reduce((n, s) => n + s.jobs.size, 0)) this.#spawn();
     // The least busy worker first.
     const live = this.#live().sort((a, b) => a.jobs.size - b.jobs.size);
     // Smaller batches near the end, so that no worker is left holding the last long queue.
-    const batch = Math.max(1, Math.min(MAX_BATCH, Math.ceil(this.#queue.length / (live.length * 4))));
+    const waiting = this.#queue.length + (this.#source ? this.#source.count - this.#source.next : 0);
+    const batch = Math.max(1, Math.min(MAX_BATCH, Math.ceil(waiting / (live.length * 4))));
     for (const slot of live) {
       if (this.#queue.length === 0) break;
       if (slot.jobs.size > batch) continue;
+      this.#pull();
       const jobs = this.#queue.splice(0, batch);
       for (const job of jobs) {
         job.attempts++;
@@ -166,9 +210,8 @@ export class Sandbox {
   #spawn(): Slot {
     const { bundleDir, projectRoot, maxBodyBytes, outputDir, maxMemoryMb } = this.#options;
     const shared = new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT * 3);
-    const worker = new Worker(WORKER_URL, {
+    const worker = this.#newWorker({
       workerData: { bundleDir, projectRoot, maxBodyBytes, outputDir, beat: shared } satisfies WorkerSetup,
-      execArgv: workerExecArgv(process.execArgv),
       stdout: true,
       stderr: true,
       // As under `next build`.
@@ -222,6 +265,31 @@ export class Sandbox {
       this.#retire(slot, `called ${api}, which stopped its worker`, 'route code must not end the process; return a Response (or throw) instead');
     });
     return slot;
+  }
+
+  #execArgv?: string[];
+
+  /**
+   * A worker with the build's Node flags, less the code of `node -e`. An explicit list is
+   * validated by Node, which refuses V8 and process-wide flags (`--max-old-space-size`): those
+   * it names are left out, as Node itself does when a worker inherits the flags.
+   */
+  #newWorker(options: WorkerOptions): Worker {
+    let flags: string[] = this.#execArgv ?? workerExecArgv(process.execArgv);
+    for (;;) {
+      try {
+        const worker = new Worker(WORKER_URL, { ...options, execArgv: flags });
+        this.#execArgv = flags;
+        return worker;
+      } catch (error) {
+        const named = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? /flags: (.*)$/.exec((error as Error).message)?.[1] : undefined;
+        if (!named) throw error;
+        const refused = new Set(named.split(', '));
+        const kept: string[] = flags.filter((flag) => !refused.has(flag));
+        if (kept.length === flags.length) throw error;
+        flags = kept;
+      }
+    }
   }
 
   /** Checks the running task of each worker against the time limit. */

@@ -34,7 +34,8 @@ export type RenderOutcome =
       ok: true;
       kind: 'response';
       status: number;
-      headers: Headers;
+      /** JSON of the lower-cased headers: text is cheaper to send than an object. */
+      headers: string;
       size: number;
       sha256: string;
       /** True when the body was written to the task's file. */

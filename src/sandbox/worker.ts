@@ -262,7 +262,7 @@ async function render(task: Extract<Task, { type: 'render' }>): Promise<RenderOu
       ok: true,
       kind: 'response',
       status: response.status,
-      headers: headerRecord(response.headers),
+      headers: JSON.stringify(headerRecord(response.headers)),
       size: body.byteLength,
       sha256: createHash('sha256').update(body).digest('hex'),
       revalidate: store.revalidate,
