@@ -5,7 +5,7 @@
  * ratios. Wall time, CPU time (the process and its children) and peak RSS (summed over the process
  * tree, sampled every 20 ms) are measured from outside the measured process.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,8 @@ interface Measure {
 
 /** Runs a command under `sh`, which reports the CPU time of everything it waited for. */
 async function measure(command: string[], cwd: string): Promise<Measure> {
+  // Flush the previous run's writes and deletions, so that they do not slow this one down.
+  spawnSync('sync');
   const quoted = command.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
   const started = performance.now();
   const child = spawn('sh', ['-c', `${quoted} > /dev/null 2>&1; code=$?; cat /proc/$$/stat; exit $code`], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -6,7 +6,7 @@ import { findConflicts } from '../src/discover.js';
 import { assignFiles } from '../src/files.js';
 import { buildManifest, exitCodeFor, serializeManifest } from '../src/manifest.js';
 import { checkStaticParams, expandPaths, pathFromParams, requestPathFromParams } from '../src/params.js';
-import { decideRoute } from '../src/plan.js';
+import { decideRoute } from '../src/decide.js';
 import { formatReport } from '../src/report.js';
 import { compareManifests, unwantedDynamic } from '../src/compare.js';
 import { formatMarkdown, githubAnnotations } from '../src/ci.js';

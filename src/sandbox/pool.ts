@@ -328,7 +328,7 @@ export class Sandbox {
       this.#retire(slot, '');
       return;
     }
-    const what = job.task.type === 'params' ? 'generateStaticParams call' : job.task.type === 'render' ? 'GET handler' : 'module';
+    const what = job.task.type === 'render' ? 'GET handler' : 'module (and its generateStaticParams)';
     const tries = job.attempts > 1 ? ` (${job.attempts} attempts)` : '';
     this.#retire(slot, `timed out after ${this.#options.timeoutMs / 1000} s${tries}`, `make the ${what} finish sooner, or raise the limit with --timeout`);
   }

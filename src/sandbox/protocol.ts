@@ -1,5 +1,5 @@
 /** Messages between the build thread and the worker threads that run route code. Plain data only. */
-import type { Headers, Params, Reason, Segment, SegmentConfig, SourceLocation } from '../types.js';
+import type { Params, Reason, RouteFile, SegmentConfig, SourceLocation } from '../types.js';
 
 export interface TaskError {
   message: string;
@@ -8,8 +8,7 @@ export interface TaskError {
 }
 
 export type Task =
-  | { type: 'inspect'; entry: string; source: string }
-  | { type: 'params'; entry: string; source: string; segments: Segment[]; pattern: string }
+  | { type: 'analyze'; entry: string; source: string; route: RouteFile }
   | {
       type: 'render';
       entry: string;
@@ -23,11 +22,11 @@ export type Task =
       file: string | null;
     };
 
-export type InspectOutcome =
-  | { ok: true; exports: string[]; functions: string[]; config: SegmentConfig }
+/** A route's module, loaded: dynamic as a whole (with the reasons), or the params of its paths. */
+export type AnalyzeOutcome =
+  | { ok: true; config: SegmentConfig; reasons: Reason[] }
+  | { ok: true; config: SegmentConfig; params: Params[] }
   | { ok: false; error: TaskError };
-
-export type ParamsOutcome = { ok: true; params: Params[] } | { ok: false; error: TaskError };
 
 export type RenderOutcome =
   | {
@@ -45,11 +44,7 @@ export type RenderOutcome =
   | { ok: true; kind: 'dynamic'; reasons: Reason[] }
   | { ok: false; error: TaskError };
 
-export type Outcome<T extends Task> = T extends { type: 'inspect' }
-  ? InspectOutcome
-  : T extends { type: 'params' }
-    ? ParamsOutcome
-    : RenderOutcome;
+export type Outcome<T extends Task> = T extends { type: 'analyze' } ? AnalyzeOutcome : RenderOutcome;
 
 export interface TaskMessage {
   id: number;
@@ -58,7 +53,7 @@ export interface TaskMessage {
 
 export interface ResultMessage {
   id: number;
-  outcome: InspectOutcome | ParamsOutcome | RenderOutcome;
+  outcome: AnalyzeOutcome | RenderOutcome;
   logs: string[];
 }
 

@@ -11,10 +11,11 @@ import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import { findExport, readSegmentConfig } from '../config.js';
+import { decideRoute } from '../decide.js';
 import { checkStaticParams } from '../params.js';
 import { hasFile, isStoredStatus } from '../status.js';
-import type { Headers as HeaderRecord, Params } from '../types.js';
-import { BEAT, type InspectOutcome, type ParamsOutcome, type RenderOutcome, type ResultMessage, type Task, type TaskError, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
+import type { Headers as HeaderRecord, Params, SegmentConfig } from '../types.js';
+import { BEAT, type AnalyzeOutcome, type RenderOutcome, type ResultMessage, type Task, type TaskError, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
 import { locateInStack, setBundleDir } from './runtime/locate.js';
 import { isNavigationSignal } from './runtime/next-navigation.js';
 import { createIncomingRequest } from './runtime/request.js';
@@ -186,17 +187,29 @@ async function runTask({ id, task }: TaskMessage): Promise<ResultMessage> {
 }
 
 function perform(task: Task): Promise<ResultMessage['outcome']> {
-  switch (task.type) {
-    case 'inspect':
-      return inspect(task);
-    case 'params':
-      return params(task);
-    case 'render':
-      return render(task);
+  return task.type === 'analyze' ? analyze(task) : render(task);
+}
+
+/** Loads a route's module, applies the module-level rules, and generates its params. */
+async function analyze(task: Extract<Task, { type: 'analyze' }>): Promise<AnalyzeOutcome> {
+  const inspected = await inspect(task);
+  if (!inspected.ok) return inspected;
+  const decision = decideRoute(task.route, inspected, readFileSync(task.source, 'utf8'));
+  if ('error' in decision) return { ok: false, error: decision.error };
+  if (!decision.run) return { ok: true, config: inspected.config, reasons: decision.reasons };
+  if (!decision.needsParams) return { ok: true, config: inspected.config, params: [{}] };
+  try {
+    const generated = await params(task);
+    return generated.ok ? { ok: true, config: inspected.config, params: generated.params } : generated;
+  } catch (error) {
+    const failure = taskError(error);
+    return { ok: false, error: { ...failure, message: `generateStaticParams failed: ${failure.message}` } };
   }
 }
 
-async function inspect(task: Extract<Task, { type: 'inspect' }>): Promise<InspectOutcome> {
+type Inspected = { ok: true; exports: string[]; functions: string[]; config: SegmentConfig } | { ok: false; error: TaskError };
+
+async function inspect(task: Extract<Task, { type: 'analyze' }>): Promise<Inspected> {
   let mod: Record<string, unknown>;
   try {
     mod = await load(task.entry);
@@ -213,11 +226,11 @@ async function inspect(task: Extract<Task, { type: 'inspect' }>): Promise<Inspec
   return { ok: true, exports, functions, config: check.config };
 }
 
-async function params(task: Extract<Task, { type: 'params' }>): Promise<ParamsOutcome> {
+async function params(task: Extract<Task, { type: 'analyze' }>): Promise<{ ok: true; params: Params[] } | { ok: false; error: TaskError }> {
   const mod = await load(task.entry);
   const generate = mod.generateStaticParams as (arg: { params: Params }) => unknown;
   const value = await generate({ params: {} });
-  const check = checkStaticParams(value, task.segments, task.pattern);
+  const check = checkStaticParams(value, task.route.segments, task.route.pattern);
   if (!check.ok) {
     return { ok: false, error: { message: check.message, hint: check.hint, at: exportLocation(task.source, 'generateStaticParams') } };
   }
