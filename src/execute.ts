@@ -81,6 +81,7 @@ function toResult(planned: PlannedPath, outcome: RenderOutcome, logs: string[], 
     size: outcome.size,
     sha256: outcome.sha256,
     revalidate: outcome.revalidate,
+    ...(outcome.tags ? { tags: outcome.tags } : {}),
     logs,
   };
 }

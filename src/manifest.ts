@@ -18,6 +18,8 @@ export interface ManifestRoute {
   revalidate: number | false;
   size: number;
   sha256: string;
+  /** Cache tags of the path's fetches, when any. */
+  tags?: string[];
 }
 
 export interface ManifestReason {
@@ -81,6 +83,7 @@ export function buildManifest(results: PathResult[], cwd: string): Manifest {
           source,
           srcRoute,
           status: result.status,
+          ...(result.tags ? { tags: result.tags } : {}),
         };
         break;
       case 'dynamic':

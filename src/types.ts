@@ -61,6 +61,8 @@ export interface StaticResult extends ResultBase {
   size: number;
   sha256: string;
   revalidate: number | false;
+  /** Cache tags of the path's fetches (`next: { tags }`), sorted. */
+  tags?: string[];
 }
 
 export interface DynamicResult extends ResultBase {

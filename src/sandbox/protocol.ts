@@ -39,6 +39,8 @@ export type RenderOutcome =
       sha256: string;
       /** True when the body was written to the task's file. */
       written: boolean;
+      /** Cache tags of the path's fetches, sorted. */
+      tags?: string[];
       revalidate: number | false;
     }
   | { ok: true; kind: 'dynamic'; reasons: Reason[] }

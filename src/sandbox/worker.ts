@@ -19,7 +19,7 @@ import { BEAT, type AnalyzeOutcome, type RenderOutcome, type ResultMessage, type
 import { locateInStack, setBundleDir } from './runtime/locate.js';
 import { isNavigationSignal } from './runtime/next-navigation.js';
 import { createIncomingRequest } from './runtime/request.js';
-import { DynamicUsageError, requestData, requestStore, type RequestStore } from './runtime/store.js';
+import { DynamicUsageError, requestData, requestStore, violate, type RequestStore } from './runtime/store.js';
 import { syncAndAsync } from './runtime/thenable.js';
 
 const setup = workerData as WorkerSetup;
@@ -240,7 +240,7 @@ async function params(task: Extract<Task, { type: 'analyze' }>): Promise<{ ok: t
 async function render(task: Extract<Task, { type: 'render' }>): Promise<RenderOutcome> {
   const mod = await load(task.entry);
   const GET = mod.GET as (request: Request, context: { params: unknown }) => unknown;
-  const store: RequestStore = { pattern: task.pattern, mode: task.config.dynamic, reasons: [], revalidate: task.config.revalidate, after: [] };
+  const store: RequestStore = { pattern: task.pattern, mode: task.config.dynamic, reasons: [], revalidate: task.config.revalidate, after: [], fetchCache: task.config.fetchCache, tags: new Set() };
   const request = createIncomingRequest(`http://localhost:3000${task.requestPath}`);
   const context = { params: syncAndAsync({ ...task.params }) };
 
@@ -280,6 +280,7 @@ async function render(task: Extract<Task, { type: 'render' }>): Promise<RenderOu
       sha256: createHash('sha256').update(body).digest('hex'),
       revalidate: store.revalidate,
       written: false,
+      ...(store.tags.size > 0 ? { tags: [...store.tags].sort() } : {}),
     });
     if (!outcome.ok || outcome.kind !== 'response' || !isStoredStatus(outcome.status) || !hasFile(outcome.status) || task.file === null) return outcome;
     return writeBody(task.file, body, outcome);
@@ -395,8 +396,9 @@ function exportLocation(source: string, name: string) {
 }
 
 /**
- * `fetch` as in a Next.js build: `cache: 'no-store'` and `next: { revalidate: 0 }` are request-time;
- * `next: { revalidate: N }` lowers the path's revalidate to the smallest N seen.
+ * `fetch` as in a Next.js build: `cache: 'no-store'` (or `'no-cache'`) and `next: { revalidate: 0 }`
+ * are request-time; `next: { revalidate: N }` lowers the path's revalidate to the smallest N seen;
+ * `next: { tags }` is recorded; the `fetchCache` segment config overrides or forbids as in Next.js.
  */
 function installFetch(): void {
   const original = globalThis.fetch;
@@ -406,9 +408,19 @@ function installFetch(): void {
     if (store) {
       const cache = (init as { cache?: string } | undefined)?.cache ?? (input instanceof Request ? input.cache : undefined);
       const revalidate = init?.next?.revalidate;
+      const url = input instanceof Request ? input.url : String(input);
+      const mode = store.fetchCache ?? 'auto';
+      for (const tag of init?.next?.tags ?? []) store.tags.add(tag);
+      if (mode === 'only-cache' && cache === 'no-store') violate(`cache: 'no-store' used on fetch for ${url} with 'export const fetchCache = 'only-cache'`);
+      if (mode === 'only-no-store' && (cache === 'force-cache' || (typeof revalidate === 'number' && revalidate > 0))) {
+        violate(`cache: 'force-cache' used on fetch for ${url} with 'export const fetchCache = 'only-no-store'`);
+      }
+      const forcedCache = mode === 'force-cache' && (revalidate === undefined || revalidate === 0);
       const pass = () => undefined;
-      if (cache === 'no-store') requestData("fetch({ cache: 'no-store' })", pass, pass);
-      if (revalidate === 0) requestData('fetch({ next: { revalidate: 0 } })', pass, pass);
+      if (mode === 'force-no-store' || mode === 'only-no-store') requestData(`fetchCache = '${mode}'`, pass, pass);
+      else if (!forcedCache && (cache === 'no-store' || cache === 'no-cache')) requestData(`fetch({ cache: '${cache}' })`, pass, pass);
+      else if (!forcedCache && revalidate === 0) requestData('fetch({ next: { revalidate: 0 } })', pass, pass);
+      else if (mode === 'default-no-store' && cache === undefined && revalidate === undefined) requestData("fetchCache = 'default-no-store'", pass, pass);
       if (typeof revalidate === 'number' && revalidate > 0 && (store.revalidate === false || revalidate < store.revalidate)) {
         store.revalidate = revalidate;
       }

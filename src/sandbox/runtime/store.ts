@@ -19,6 +19,10 @@ export interface RequestStore {
   revalidate: number | false;
   /** `after()` callbacks, run once the response is complete. */
   after: Array<() => unknown>;
+  /** The route's `fetchCache` segment config. */
+  fetchCache?: string;
+  /** Cache tags given to `fetch(…, { next: { tags } })`. */
+  tags: Set<string>;
 }
 
 export const requestStore = new AsyncLocalStorage<RequestStore>();
@@ -56,6 +60,13 @@ export function requestData<T>(kind: string, real: () => T, empty: () => T): T {
   throw new DynamicUsageError(kind, store.pattern);
 }
 
+/** A use that Next.js refuses at build time: an error for the path, even if the handler catches it. */
+export function violate(message: string): never {
+  const store = requestStore.getStore();
+  if (store) store.violation ??= { message, at: locateCaller() };
+  throw new Error(message);
+}
+
 /** Request-time APIs that only make sense inside a handler (`headers()`, `cookies()`, …). */
 export function currentStore(api: string): RequestStore {
   const store = requestStore.getStore();
@@ -80,6 +91,7 @@ function describeTouch(kind: string): string {
   if (known) return `${kind} ${known}`;
   if (kind.startsWith('request.')) return `${kind} is request-time data`;
   if (kind.startsWith('nextUrl.')) return `${kind} reads the URL of the live request (its query string, host or origin)`;
+  if (kind.startsWith('fetchCache')) return `${kind} makes the route's fetches skip the cache, so they run on every request`;
   if (kind.startsWith('fetch')) return `${kind} fetches fresh data on every request`;
   return `${kind} is request-time data`;
 }

@@ -1,0 +1,54 @@
+/** The rest of the next/server, next/cache and fetch surface that route code touches. */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { build, text } from './helpers.js';
+
+const surface = suite('next surface');
+
+surface('fetchCache: force-no-store and default-no-store make fetches request-time, as in Next.js', async () => {
+  const { manifest } = await build('next-surface');
+  assert.equal(manifest.dynamic['/fetch-cache/force-no-store'].reasons.map((r) => [r.kind, r.at]), [["fetchCache = 'force-no-store'", 'fixtures/next-surface/app/fetch-cache/force-no-store/route.ts:4:26']]);
+  assert.is(manifest.dynamic['/fetch-cache/default-no-store'].reasons[0].kind, "fetchCache = 'default-no-store'");
+  assert.ok(manifest.routes['/fetch-cache/default-no-store-cached'], 'an explicit force-cache wins over default-no-store');
+  assert.ok(manifest.routes['/fetch-cache/force-cache'], 'force-cache overrides a no-store fetch');
+  assert.is(manifest.dynamic['/fetch-cache/no-cache'].reasons[0].kind, "fetch({ cache: 'no-cache' })");
+});
+
+surface("fetchCache: only-cache and only-no-store refuse the other kind of fetch with Next.js's words", async () => {
+  const { manifest } = await build('next-surface');
+  assert.is(manifest.errors['/fetch-cache/only-cache'].message, `cache: 'no-store' used on fetch for data:application/json,{"n":1} with 'export const fetchCache = 'only-cache'`);
+  assert.is(manifest.errors['/fetch-cache/only-cache'].at, 'fixtures/next-surface/app/fetch-cache/only-cache/route.ts:4:26');
+  assert.is(manifest.errors['/fetch-cache/only-no-store'].message, `cache: 'force-cache' used on fetch for data:application/json,{"n":1} with 'export const fetchCache = 'only-no-store'`);
+});
+
+surface('fetch next.tags are recorded per path, sorted and unique', async () => {
+  const { manifest } = await build('next-surface');
+  assert.equal(manifest.routes['/tags'].tags, ['authors', 'posts']);
+  assert.is(manifest.routes['/after'].tags, undefined);
+});
+
+surface('after() callbacks run before the path is done; their output stays with the path', async () => {
+  const result = await build('next-surface');
+  assert.is(text(result, '/after'), 'before');
+  assert.equal(result.results.find((r) => r.path === '/after')!.logs, ['after ran']);
+});
+
+surface('unstable_cache is memoised for the build; revalidatePath and revalidateTag are harmless', async () => {
+  const result = await build('next-surface');
+  assert.equal(JSON.parse(text(result, '/unstable-cache')), { calls: 2 });
+});
+
+surface("NextResponse.rewrite(), NextResponse.next() and a relative NextResponse.redirect() are errors in Next.js's words", async () => {
+  const { manifest } = await build('next-surface');
+  assert.is(manifest.errors['/rewrite'].message, 'NextResponse.rewrite() was used in a app route handler, this is not currently supported. Please remove the invocation to continue.');
+  assert.match(manifest.errors['/next'].message, 'NextResponse.next() was used in a app route handler, this is not supported.');
+  assert.match(manifest.errors['/relative-redirect'].message, 'URL is malformed "/relative". Please use only absolute URLs');
+  assert.is(manifest.errors['/rewrite'].at, 'fixtures/next-surface/app/rewrite/route.ts:4:23');
+});
+
+surface('request.ip and request.geo are absent at build time and are not request-time data', async () => {
+  const result = await build('next-surface');
+  assert.equal(JSON.parse(text(result, '/request-surface')), { ip: null, geo: null, pathname: '/request-surface' });
+});
+
+surface.run();
