@@ -162,6 +162,7 @@ async function main(argv: string[]): Promise<number> {
       ? formatMarkdown(result.manifest, summary, comparison).trimEnd() + verdict
       : [formatReport(result.results, summary, { cwd, color, logs: !quiet, filePrefix: hostLayout((values.host as HostName | undefined) ?? 'none').prefix }), ...(comparison ? ['', ...formatComparison(comparison)] : [])].join('\n') + verdict;
     const out = values.json ? process.stderr : process.stdout;
+    for (const warning of result.warnings) out.write(`Warning: ${warning}\n`);
     if (values.json) for (const chunk of manifestChunks(result.manifest)) process.stdout.write(chunk);
     out.write(`${report}\n`);
     if (github) {

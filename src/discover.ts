@@ -9,9 +9,10 @@ import { routeFromFolders, shapeOf, formatSegment } from './segments.js';
 import { relativeFile } from './manifest.js';
 import type { RouteFile, RouteProblem } from './types.js';
 
-// Next.js recognises exactly these (`route.mjs` is not a route there either).
-const ROUTE_GLOB = '**/route.{ts,tsx,js,jsx}';
-const PAGE_GLOB = '**/page.{ts,tsx,js,jsx,md,mdx}';
+// Next.js recognises route files with the `pageExtensions` of next.config (by default these;
+// `route.mjs` is not a route there either).
+const DEFAULT_EXTENSIONS = ['tsx', 'ts', 'jsx', 'js'];
+const globOf = (name: string, extensions: string[]) => `**/${name}.${extensions.length === 1 ? extensions[0] : `{${extensions.join(',')}}`}`;
 
 export interface InvalidRoute {
   route: RouteFile;
@@ -54,16 +55,16 @@ export function resolveAppDir(input: string): string {
 }
 
 /** `cwd` is the base of the file names shown in messages. */
-export async function discoverRoutes(appDirInput: string, cwd = process.cwd()): Promise<Discovery> {
+export async function discoverRoutes(appDirInput: string, cwd = process.cwd(), extensions = DEFAULT_EXTENSIONS): Promise<Discovery> {
   const appDir = resolveAppDir(appDirInput);
   const [routeFiles, pageFiles] = await Promise.all([
-    glob(ROUTE_GLOB, { cwd: appDir, ignore: ['**/node_modules/**'] }),
-    glob(PAGE_GLOB, { cwd: appDir, ignore: ['**/node_modules/**'] }),
+    glob(globOf('route', extensions), { cwd: appDir, ignore: ['**/node_modules/**'] }),
+    glob(globOf('page', [...extensions, 'md', 'mdx']), { cwd: appDir, ignore: ['**/node_modules/**'] }),
   ]);
   if (routeFiles.length === 0) {
     throw new PrerenderError('NO_ROUTES', `No route files found under ${appDir}.`, {
       file: appDir,
-      hint: 'Route handlers live in files named route.ts, route.tsx, route.js or route.jsx (see https://nextjs.org/docs/app/api-reference/file-conventions/route).',
+      hint: `Route handlers live in files named ${extensions.map((e) => `route.${e}`).join(', ')} (see https://nextjs.org/docs/app/api-reference/file-conventions/route).`,
     });
   }
 

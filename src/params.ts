@@ -169,3 +169,8 @@ function mapValues(params: Params, fn: (value: string) => string): Params {
   for (const [key, value] of Object.entries(params)) out[key] = Array.isArray(value) ? value.map(fn) : value === undefined ? value : fn(value);
   return out;
 }
+
+/** A URL path under next.config's `basePath` (`/docs` + `/` is `/docs`). */
+export function withBasePath(basePath: string, urlPath: string): string {
+  return basePath === '' ? urlPath : urlPath === '/' ? basePath : basePath + urlPath;
+}

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import pMap from 'p-map';
 import { findExport } from './config.js';
-import { expandPaths } from './params.js';
+import { expandPaths, withBasePath } from './params.js';
 import type { Sandbox } from './sandbox/pool.js';
 import type { TaskError } from './sandbox/protocol.js';
 import type { DynamicResult, ErrorResult, Params, PathResult, Reason, RouteFile, SegmentConfig, SourceLocation } from './types.js';
@@ -33,8 +33,8 @@ export interface Plan {
 }
 
 /** Inspects every module and expands its params, `concurrency` routes at a time. */
-export async function planRoutes(entries: Map<RouteFile, string>, sandbox: Sandbox, concurrency: number): Promise<Plan> {
-  const perRoute = await pMap([...entries], async ([route, entry]) => planRoute(route, entry, sandbox), { concurrency });
+export async function planRoutes(entries: Map<RouteFile, string>, sandbox: Sandbox, concurrency: number, basePath = ''): Promise<Plan> {
+  const perRoute = await pMap([...entries], async ([route, entry]) => planRoute(route, entry, sandbox, basePath), { concurrency });
   const plan: Plan = { settled: [], paths: [] };
   for (const route of perRoute) {
     for (const result of route.settled) plan.settled.push(result);
@@ -43,7 +43,7 @@ export async function planRoutes(entries: Map<RouteFile, string>, sandbox: Sandb
   return plan;
 }
 
-async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox): Promise<Plan> {
+async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, basePath: string): Promise<Plan> {
   const settled = (result: PathResult): Plan => ({ settled: [result], paths: [] });
   // One task: load the module, apply the module-level rules, and generate the params.
   const { outcome, logs } = await sandbox.run({ type: 'analyze', entry, source: route.file, route });
@@ -58,20 +58,20 @@ async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox): Pro
   }
   const expansion = expandPaths(route.segments, outcome.params);
   const generatorAt = expansion.clashes.length > 0 ? await exportAt(route, 'generateStaticParams') : undefined;
-  const clashes = expansion.clashes.map(({ path, params, first }) => errorResult(route, path, {
+  const clashes = expansion.clashes.map(({ path, params, first }) => errorResult(route, withBasePath(basePath, path), {
     message: `generateStaticParams returned ${JSON.stringify(first)} and ${JSON.stringify(params)}, which give the same path ${path}.`,
     hint: 'a `#` or `?` in a value is written as %23 or %3F; keep values distinct after that encoding',
     at: generatorAt,
   }));
   const paths = expansion.paths.map(({ path, params }, index) => ({
-    path,
+    path: withBasePath(basePath, path),
     params,
     route,
     entry,
     config: outcome.config,
     logs: index === 0 ? logs : NO_LOGS,
   }));
-  return { settled: clashes, paths: paths.filter((p) => !clashes.some((c) => c.path === p.path)) };
+  return { settled: clashes, paths: clashes.length > 0 ? paths.filter((p) => !clashes.some((c) => c.path === p.path)) : paths };
 }
 
 async function exportAt(route: RouteFile, name: string): Promise<SourceLocation> {

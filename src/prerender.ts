@@ -6,7 +6,9 @@ import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { bundleRoutes, type Bundle } from './bundle.js';
-import { discoverRoutes } from './discover.js';
+import { discoverRoutes, resolveAppDir } from './discover.js';
+import { loadProject } from './project.js';
+import { withBasePath } from './params.js';
 import { executePaths } from './execute.js';
 import { assignFiles } from './files.js';
 import { hostFiles, hostLayout } from './hosts.js';
@@ -32,6 +34,8 @@ export interface PrerenderResult {
   /** With `keepPartial`, where the unfinished output of a failed build was left. */
   partialDir?: string;
   durationMs: number;
+  /** Settings of next.config that were not applied and would change what is served. */
+  warnings: string[];
   /** Milliseconds spent in each stage. */
   timings: { discover: number; bundle: number; plan: number; execute: number; write: number };
 }
@@ -47,9 +51,12 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
   };
   const timings = { discover: 0, bundle: 0, plan: 0, execute: 0, write: 0 };
   const options = resolveOptions(input);
-  const discovery = await discoverRoutes(options.appDir, options.cwd);
+  const appDir = resolveAppDir(options.appDir);
+  const projectRoot = findProjectRoot(appDir);
+  const project = await loadProject(projectRoot);
+  const { basePath } = project.config;
+  const discovery = await discoverRoutes(appDir, options.cwd, project.config.pageExtensions);
   timings.discover = lap();
-  const projectRoot = findProjectRoot(discovery.appDir);
   checkOutDir(options.out, { appDir: discovery.appDir, projectRoot, cwd: options.cwd, force: options.force });
 
   const results: PathResult[] = discovery.invalid.map(({ route, problem }) => errorResult(route, route.pattern, problem));
@@ -65,6 +72,9 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     retries: options.retries,
     maxMemoryMb: options.maxMemoryMb,
     maxBodyBytes: options.maxBodyBytes,
+    // Environment first, then .env files; next.config's env is inlined by Next.js, so it wins.
+    env: { ...project.env, ...process.env, ...project.config.env },
+    basePath,
     onStrayOutput: (text) => options.logger.warn?.(text),
   });
   sandbox.start();
@@ -82,7 +92,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
 
   let committed = false;
   try {
-    const plan = await planRoutes(bundle.entries, sandbox, options.concurrency);
+    const plan = await planRoutes(bundle.entries, sandbox, options.concurrency, basePath);
     for (const result of plan.settled) results.push(result);
 
     timings.plan = lap();
@@ -94,6 +104,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     // before the manifest is built.
     await assignAndExecute(paths, sandbox, options, manifestInOut, results);
     timings.execute = lap();
+    // Keys of routes that never ran are their patterns; with a basePath they are URLs under it too.
+    if (basePath) for (const result of results) if (result.path !== basePath && !result.path.startsWith(`${basePath}/`)) result.path = withBasePath(basePath, result.path);
     const ordered = orderResults(results, discovery.routes.concat(discovery.invalid.map((i) => i.route), [...bundle.failures.keys()]));
     let manifest = buildManifest(ordered, options.cwd);
     if (options.shard) {
@@ -115,6 +127,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     }
     timings.write = lap();
     return {
+      warnings: project.config.ignored,
       timings,
       manifest,
       results: ordered,

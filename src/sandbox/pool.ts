@@ -13,6 +13,8 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { BEAT, type Outcome, type ResultMessage, type Task, type TaskError, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
 
 export interface SandboxOptions extends Omit<WorkerSetup, 'beat'> {
+  /** The environment of route code (NODE_ENV and NEXT_PHASE are set on top, as under next build). */
+  env?: Record<string, string | undefined>;
   /** Number of worker threads. */
   size: number;
   /** Per-task time limit. */
@@ -208,14 +210,14 @@ export class Sandbox {
   }
 
   #spawn(): Slot {
-    const { bundleDir, projectRoot, maxBodyBytes, outputDir, maxMemoryMb } = this.#options;
+    const { bundleDir, projectRoot, maxBodyBytes, outputDir, maxMemoryMb, basePath } = this.#options;
     const shared = new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT * 3);
     const worker = this.#newWorker({
-      workerData: { bundleDir, projectRoot, maxBodyBytes, outputDir, beat: shared } satisfies WorkerSetup,
+      workerData: { bundleDir, projectRoot, maxBodyBytes, outputDir, basePath, beat: shared } satisfies WorkerSetup,
       stdout: true,
       stderr: true,
       // As under `next build`.
-      env: { ...process.env, NODE_ENV: 'production', NEXT_PHASE: 'phase-production-build' },
+      env: { ...(this.#options.env ?? process.env), NODE_ENV: 'production', NEXT_PHASE: 'phase-production-build' },
       ...(maxMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb } } : {}),
     });
     const slot: Slot = { worker, jobs: new Map(), beat: new Float64Array(shared), lastProgress: Date.now() };

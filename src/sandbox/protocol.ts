@@ -78,6 +78,8 @@ export interface WorkerSetup {
   maxBodyBytes: number;
   /** The folder that bodies are written to (the staging folder). */
   outputDir: string;
+  /** next.config's basePath: request URLs include it, `nextUrl.pathname` does not. */
+  basePath?: string;
   /** Float64 slots, indexed by BEAT, that the worker updates as it starts and ends tasks. */
   beat: SharedArrayBuffer;
 }

@@ -12,7 +12,7 @@ import { format } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import { findExport, readSegmentConfig } from '../config.js';
 import { decideRoute } from '../decide.js';
-import { checkStaticParams } from '../params.js';
+import { checkStaticParams, withBasePath } from '../params.js';
 import { hasFile, isStoredStatus } from '../status.js';
 import type { Headers as HeaderRecord, Params, SegmentConfig } from '../types.js';
 import { BEAT, type AnalyzeOutcome, type RenderOutcome, type ResultMessage, type Task, type TaskError, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
@@ -241,7 +241,7 @@ async function render(task: Extract<Task, { type: 'render' }>): Promise<RenderOu
   const mod = await load(task.entry);
   const GET = mod.GET as (request: Request, context: { params: unknown }) => unknown;
   const store: RequestStore = { pattern: task.pattern, mode: task.config.dynamic, reasons: [], revalidate: task.config.revalidate, after: [], fetchCache: task.config.fetchCache, tags: new Set() };
-  const request = createIncomingRequest(`http://localhost:3000${task.requestPath}`);
+  const request = createIncomingRequest(`http://localhost:3000${withBasePath(setup.basePath ?? '', task.requestPath)}`, setup.basePath ?? '');
   const context = { params: syncAndAsync({ ...task.params }) };
 
   return requestStore.run(store, async (): Promise<RenderOutcome> => {

@@ -15,15 +15,21 @@ function gate<T>(target: object, kind: string, real: () => T, empty: () => T = r
 export class NextURL {
   readonly #url: URL;
   readonly #owner: object;
+  readonly #basePath: string;
 
-  constructor(input: string | URL, owner?: object) {
+  constructor(input: string | URL, owner?: object, basePath = '') {
     this.#url = new URL(String(input));
     this.#owner = owner ?? this;
+    this.#basePath = basePath;
   }
 
   // Not request-time data: the same for every visitor of this path (NEXTJS-SEMANTICS.md §2).
+  /** Without next.config's basePath, as in Next.js. */
   get pathname(): string {
-    return this.#url.pathname;
+    const { pathname } = this.#url;
+    if (!this.#basePath) return pathname;
+    if (pathname === this.#basePath) return '/';
+    return pathname.startsWith(`${this.#basePath}/`) ? pathname.slice(this.#basePath.length) : pathname;
   }
   get host(): string {
     return this.#url.host;
@@ -47,7 +53,7 @@ export class NextURL {
     return this.#url.password;
   }
   get basePath(): string {
-    return '';
+    return this.#basePath;
   }
   get buildId(): string | undefined {
     return undefined;
@@ -79,7 +85,7 @@ export class NextURL {
     return gate(this.#owner, 'nextUrl.toJSON()', () => this.#url.href, () => this.#bare());
   }
   clone(): NextURL {
-    return new NextURL(this.#url, this.#owner);
+    return new NextURL(this.#url, this.#owner, this.#basePath);
   }
 
   #bare(): string {
@@ -91,9 +97,9 @@ export class NextRequest extends Request {
   readonly #nextUrl: NextURL;
   #cookies?: RequestCookies;
 
-  constructor(input: string | URL | Request, init?: RequestInit) {
+  constructor(input: string | URL | Request, init?: RequestInit & { nextConfig?: { basePath?: string } }) {
     super(input, init);
-    this.#nextUrl = new NextURL(baseGet<string>(this, 'url'), this);
+    this.#nextUrl = new NextURL(baseGet<string>(this, 'url'), this, init?.nextConfig?.basePath ?? '');
   }
 
   get nextUrl(): NextURL {
@@ -146,7 +152,7 @@ Object.defineProperty(NextRequest.prototype, 'clone', {
   configurable: true,
   writable: true,
   value(this: NextRequest): NextRequest {
-    const copy = new NextRequest(baseGet<string>(this, 'url'), { method: this.method, headers: baseGet<Headers>(this, 'headers'), signal: this.signal });
+    const copy = new NextRequest(baseGet<string>(this, 'url'), { method: this.method, headers: baseGet<Headers>(this, 'headers'), signal: this.signal, nextConfig: { basePath: this.nextUrl.basePath } });
     if (watched.has(this)) watched.add(copy);
     return copy;
   },
@@ -156,11 +162,11 @@ Object.defineProperty(NextRequest.prototype, 'clone', {
  * The request of one prerendered path, the way `next build` makes it. Built on first use: most GET
  * handlers never touch their request, and a `Request` costs tens of microseconds to make.
  */
-export function createIncomingRequest(url: string): NextRequest {
+export function createIncomingRequest(url: string, basePath = ''): NextRequest {
   let request: NextRequest | undefined;
   const real = (): NextRequest => {
     if (!request) {
-      request = new NextRequest(url, { method: 'GET' });
+      request = new NextRequest(url, { method: 'GET', nextConfig: { basePath } });
       watched.add(request);
     }
     return request;
