@@ -6,9 +6,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import pMap from 'p-map';
+import { metadataModule } from './metadata.js';
 import type { RouteFile, RouteProblem } from './types.js';
 
 const RUNTIME_DIR = fileURLToPath(new URL('./sandbox/runtime/', import.meta.url));
@@ -23,9 +25,21 @@ const STAND_INS: Record<string, string> = {
   'server-only': 'empty.js',
 };
 
-const standIns: esbuild.Plugin = {
+/**
+ * Stand-ins and generated modules: `next/*` resolve to the sandbox's instrumented versions; a
+ * metadata file's route module is generated; `next/og` is the app's own, when it has one.
+ */
+const standIns = (routes: RouteFile[], projectRoot: string): esbuild.Plugin => ({
   name: 'route-prerender-next-stand-ins',
   setup(build) {
+    const appNextOg = resolveFrom(projectRoot, 'next/og');
+    build.onResolve({ filter: /^route-prerender-metadata:\d+$/ }, (args) => ({ path: args.path, namespace: 'route-prerender-metadata' }));
+    build.onLoad({ filter: /.*/, namespace: 'route-prerender-metadata' }, (args) => {
+      const route = routes[Number(args.path.split(':')[1])];
+      return { contents: metadataModule(route.file, route.metadata!, path.join(RUNTIME_DIR, 'metadata.js'), appNextOg !== undefined), resolveDir: path.dirname(route.file), loader: 'js' };
+    });
+    // The app's own next/og, loaded at run time from its node_modules (it ships WebAssembly).
+    build.onResolve({ filter: /^next\/og$/ }, () => ({ path: appNextOg ?? path.join(RUNTIME_DIR, 'next-og-missing.js'), external: true }));
     build.onResolve({ filter: /^(next\/(server|headers|navigation|cache)(\.js)?|server-only)$/ }, (args) => ({
       // External: one copy per worker, shared by every route, and the same module instance as the
       // request store the worker reads.
@@ -33,7 +47,7 @@ const standIns: esbuild.Plugin = {
       external: true,
     }));
   },
-};
+});
 
 /** The esbuild configuration, frozen; each non-obvious flag says why. */
 const BUILD_OPTIONS = Object.freeze({
@@ -101,6 +115,14 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
   return { dir, entries, failures, inputs, cleanup };
 }
 
+function resolveFrom(root: string, specifier: string): string | undefined {
+  try {
+    return createRequire(path.join(root, 'package.json')).resolve(specifier);
+  } catch {
+    return undefined;
+  }
+}
+
 function entryName(index: number): string {
   return `route-${index}`;
 }
@@ -109,12 +131,15 @@ async function build(routes: RouteFile[], all: RouteFile[], outdir: string, proj
   const result = await esbuild.build({
     ...BUILD_OPTIONS,
     absWorkingDir: projectRoot,
-    entryPoints: routes.map((route) => ({ in: route.file, out: entryName(all.indexOf(route)) })),
+    entryPoints: routes.map((route) => ({ in: route.metadata ? `route-prerender-metadata:${all.indexOf(route)}` : route.file, out: entryName(all.indexOf(route)) })),
     outdir,
     write,
-    plugins: [standIns],
+    plugins: [standIns(all, projectRoot)],
   });
-  return Object.keys(result.metafile?.inputs ?? {}).map((input) => path.resolve(projectRoot, input)).sort();
+  // Generated modules are not files; the metadata files they embed or import are.
+  const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((input) => !input.startsWith('route-prerender-metadata:')).map((input) => path.resolve(projectRoot, input));
+  for (const route of routes) if (route.metadata) inputs.push(route.file);
+  return [...new Set(inputs)].sort();
 }
 
 function isBuildFailure(error: unknown): error is esbuild.BuildFailure {

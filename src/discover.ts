@@ -1,13 +1,14 @@
 /**
  * Stage 1: find the route files under the app directory and the URL each one serves.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
 import { PrerenderError } from './errors.js';
-import { routeFromFolders, shapeOf, formatSegment } from './segments.js';
 import { relativeFile } from './manifest.js';
-import type { RouteFile, RouteProblem } from './types.js';
+import { metadataFile, METADATA_GLOB } from './metadata.js';
+import { formatSegment, patternOf, routeFromFolders, shapeOf } from './segments.js';
+import type { RouteFile, RouteProblem, Segment } from './types.js';
 
 // Next.js recognises route files with the `pageExtensions` of next.config (by default these;
 // `route.mjs` is not a route there either).
@@ -61,7 +62,7 @@ export async function discoverRoutes(appDirInput: string, cwd = process.cwd(), e
     glob(globOf('route', extensions), { cwd: appDir, ignore: ['**/node_modules/**'] }),
     glob(globOf('page', [...extensions, 'md', 'mdx']), { cwd: appDir, ignore: ['**/node_modules/**'] }),
   ]);
-  if (routeFiles.length === 0) {
+  if (routeFiles.length === 0 && (await glob(METADATA_GLOB, { cwd: appDir, ignore: ['**/node_modules/**'] })).length === 0) {
     throw new PrerenderError('NO_ROUTES', `No route files found under ${appDir}.`, {
       file: appDir,
       hint: `Route handlers live in files named ${extensions.map((e) => `route.${e}`).join(', ')} (see https://nextjs.org/docs/app/api-reference/file-conventions/route).`,
@@ -82,6 +83,8 @@ export async function discoverRoutes(appDirInput: string, cwd = process.cwd(), e
     routes.push({ file, pattern: shape.pattern, segments: shape.segments });
   }
 
+  for (const route of await discoverMetadata(appDir)) routes.push(route);
+
   const pages: RouteFile[] = [];
   for (const relative of pageFiles.sort()) {
     const shape = routeFromFolders(foldersOf(relative));
@@ -97,6 +100,23 @@ export async function discoverRoutes(appDirInput: string, cwd = process.cwd(), e
     routes: valid.sort((a, b) => compare(a.pattern, b.pattern)),
     invalid: invalid.sort((a, b) => compare(a.route.pattern, b.route.pattern) || compare(a.route.file, b.route.file)),
   };
+}
+
+/** Metadata files (sitemap.ts, robots.txt, favicon.ico, …) as routes at the URL Next.js gives them. */
+async function discoverMetadata(appDir: string): Promise<RouteFile[]> {
+  const routes: RouteFile[] = [];
+  for (const relative of (await glob(METADATA_GLOB, { cwd: appDir, ignore: ['**/node_modules/**'] })).sort()) {
+    const folders = foldersOf(relative);
+    const shape = routeFromFolders(folders);
+    if (shape.kind !== 'route') continue;
+    const file = path.join(appDir, relative);
+    const name = path.basename(relative);
+    const meta = metadataFile(name, folders.length === 0, name.startsWith('sitemap.') ? readFileSync(file, 'utf8') : '');
+    if (!meta) continue;
+    const segments: Segment[] = [...shape.segments, ...meta.urlSegments.map((part): Segment => (part.startsWith('[') ? { type: 'dynamic', name: part.slice(1, -1) } : { type: 'static', value: part }))];
+    routes.push({ file, pattern: patternOf(segments), segments, metadata: meta });
+  }
+  return routes;
 }
 
 function foldersOf(relative: string): string[] {

@@ -13,6 +13,8 @@ export interface RouteFile {
   /** URL pattern, e.g. `/posts/[slug]`; `/` for `app/route.ts`. */
   pattern: string;
   segments: Segment[];
+  /** Set for metadata files (sitemap.ts, favicon.ico, …), served through a generated route module. */
+  metadata?: import('./metadata.js').MetadataFile;
 }
 
 /** A place in the user's original source (1-based line and column, absolute file). */

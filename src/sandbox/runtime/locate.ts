@@ -59,7 +59,13 @@ function mapFrame(url: string, line: number, column: number): SourceLocation | u
     originalColumn?: number;
   };
   if (!entry || entry.originalSource === undefined || entry.originalLine === undefined) return undefined;
-  // Map sources are URLs relative to the map (`[slug]` is spelled `%5Bslug%5D`).
-  const source = fileURLToPath(new URL(entry.originalSource, url));
+  // Map sources are URLs relative to the map (`[slug]` is spelled `%5Bslug%5D`); a generated
+  // module (a metadata route) has a source that is not a file.
+  let source: string;
+  try {
+    source = fileURLToPath(new URL(entry.originalSource, url));
+  } catch {
+    return undefined;
+  }
   return { file: source, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 };
 }

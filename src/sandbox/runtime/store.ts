@@ -60,6 +60,13 @@ export function requestData<T>(kind: string, real: () => T, empty: () => T): T {
   throw new DynamicUsageError(kind, store.pattern);
 }
 
+/** Marks the path dynamic for a reason of the tool's own (a missing optional package). */
+export function markDynamic(kind: string, message: string): never {
+  const store = currentStore(kind);
+  store.reasons.push({ kind, message, at: locateCaller() });
+  throw new DynamicUsageError(kind, store.pattern);
+}
+
 /** A use that Next.js refuses at build time: an error for the path, even if the handler catches it. */
 export function violate(message: string): never {
   const store = requestStore.getStore();

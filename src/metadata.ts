@@ -1,0 +1,133 @@
+/**
+ * Metadata files of the App Router (sitemap, robots, manifest, icons, Open Graph images): which
+ * files they are, the URL each serves, and the route module that serves it, as Next.js's metadata
+ * loader makes one. Pure, except `metadataModule`, which reads the static file it embeds.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export type MetadataKind =
+  /** sitemap.ts, robots.ts, manifest.ts: a function whose result becomes text. */
+  | 'text'
+  /** icon.tsx, opengraph-image.tsx, …: an ImageResponse from next/og. */
+  | 'image'
+  /** favicon.ico, icon.png, sitemap.xml, …: the file itself. */
+  | 'static';
+
+export interface MetadataFile {
+  kind: MetadataKind;
+  /** `sitemap`, `robots`, `manifest`, `favicon`, `icon`, `apple-icon`, `opengraph-image`, `twitter-image`. */
+  name: string;
+  /** The last URL segment(s) it serves: `sitemap.xml`, or `sitemap/[__metadata_id__]` with generateSitemaps. */
+  urlSegments: string[];
+  contentType?: string;
+  cacheControl?: string;
+}
+
+const CODE = ['ts', 'tsx', 'js', 'jsx'];
+const IMAGE_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', ico: 'image/x-icon', svg: 'image/svg+xml', gif: 'image/gif' };
+const STATIC_FILES: Record<string, string[]> = {
+  favicon: ['ico'],
+  icon: ['ico', 'jpg', 'jpeg', 'png', 'svg'],
+  'apple-icon': ['jpg', 'jpeg', 'png'],
+  'opengraph-image': ['jpg', 'jpeg', 'png', 'gif'],
+  'twitter-image': ['jpg', 'jpeg', 'png', 'gif'],
+  sitemap: ['xml'],
+  robots: ['txt'],
+  manifest: ['json', 'webmanifest'],
+};
+/** Only valid at the root of the app directory. */
+const ROOT_ONLY = new Set(['favicon', 'robots', 'manifest']);
+const TEXT_ROUTES: Record<string, string> = { sitemap: 'sitemap.xml', robots: 'robots.txt', manifest: 'manifest.webmanifest' };
+const TEXT_TYPES: Record<string, string> = { sitemap: 'application/xml', robots: 'text/plain', manifest: 'application/manifest+json' };
+
+export const LONG_CACHE = 'public, immutable, no-transform, max-age=31536000';
+export const REVALIDATE_CACHE = 'public, max-age=0, must-revalidate';
+
+/** The glob of every metadata file a folder may hold. */
+export const METADATA_GLOB = `**/{${[...new Set([...Object.keys(TEXT_ROUTES), ...Object.keys(STATIC_FILES), 'icon', 'apple-icon', 'opengraph-image', 'twitter-image'])].join(',')}}.*`;
+
+/**
+ * What a file is, given its name and whether it sits at the root of the app directory. `source`
+ * (a sitemap module's text) tells whether it exports generateSitemaps, as Next.js checks.
+ */
+export function metadataFile(fileName: string, atRoot: boolean, source = ''): MetadataFile | undefined {
+  const dot = fileName.indexOf('.');
+  if (dot <= 0) return undefined;
+  const name = fileName.slice(0, dot);
+  const ext = fileName.slice(dot + 1);
+  if (ROOT_ONLY.has(name) && !atRoot) return undefined;
+  if (CODE.includes(ext)) {
+    if (name in TEXT_ROUTES) {
+      const sharded = name === 'sitemap' && /export\s+(?:async\s+)?(?:function|const|let|var)\s+generateSitemaps\b|export\s*\{[^}]*\bgenerateSitemaps\b/.test(source);
+      return { kind: 'text', name, urlSegments: sharded ? ['sitemap', '[__metadata_id__]'] : [TEXT_ROUTES[name]], contentType: TEXT_TYPES[name], cacheControl: REVALIDATE_CACHE };
+    }
+    if (['icon', 'apple-icon', 'opengraph-image', 'twitter-image'].includes(name)) return { kind: 'image', name, urlSegments: [name] };
+    return undefined;
+  }
+  if (STATIC_FILES[name]?.includes(ext)) {
+    const contentType = name in TEXT_TYPES ? TEXT_TYPES[name] : name === 'favicon' ? 'image/x-icon' : IMAGE_TYPES[ext] ?? 'text/plain';
+    return { kind: 'static', name, urlSegments: [fileName], contentType, cacheControl: name === 'favicon' ? REVALIDATE_CACHE : LONG_CACHE };
+  }
+  return undefined;
+}
+
+/**
+ * The route module that serves a metadata file (the way Next.js's loader writes one), importing
+ * the user's module for `text` and `image` files. `runtime` is the absolute path of the sandbox's
+ * metadata serializers.
+ */
+export function metadataModule(file: string, meta: MetadataFile, runtime: string, hasNextOg = true): string {
+  const user = JSON.stringify(file);
+  if (meta.kind === 'image' && !hasNextOg) {
+    // The user's module needs next/og (and React) to compile; the stand-in says what to install.
+    return `import { ImageResponse } from 'next/og';
+export function GET() {
+  return new ImageResponse();
+}
+`;
+  }
+  if (meta.kind === 'static') {
+    const bytes = readFileSync(file).toString('base64');
+    return `import { NextResponse } from 'next/server';
+const body = Buffer.from(${JSON.stringify(bytes)}, 'base64');
+export function GET() {
+  return new NextResponse(body, { headers: { 'Content-Type': ${JSON.stringify(meta.contentType)}, 'Cache-Control': ${JSON.stringify(meta.cacheControl)} } });
+}
+export const dynamic = 'force-static';
+`;
+  }
+  if (meta.kind === 'image') {
+    return `import * as userland from ${user};
+export * from ${user};
+export async function GET() {
+  if (typeof userland.default !== 'function') throw new Error('Default export is missing in ' + ${user});
+  return userland.default({ params: undefined, id: undefined });
+}
+`;
+  }
+  const serializer = meta.name === 'sitemap' ? 'sitemapXml' : meta.name === 'robots' ? 'robotsTxt' : 'manifestJson';
+  const sharded = meta.urlSegments.length > 1;
+  return `import { NextResponse } from 'next/server';
+import * as userland from ${user};
+import { ${serializer} as serialize } from ${JSON.stringify(runtime)};
+export * from ${user};
+export async function GET(_request, context) {
+  if (typeof userland.default !== 'function') throw new Error('Default export is missing in ' + ${user});
+  let id;
+  ${sharded ? `const wanted = (await context.params).__metadata_id__;
+  const found = (await userland.generateSitemaps()).find((item) => String(item.id) + '.xml' === wanted);
+  if (!found) return new NextResponse('Not Found', { status: 404 });
+  id = found.id;` : ''}
+  const data = await userland.default(${sharded ? '{ id }' : ''});
+  return new NextResponse(serialize(data), { headers: { 'Content-Type': ${JSON.stringify(meta.contentType)}, 'Cache-Control': ${JSON.stringify(meta.cacheControl)} } });
+}
+${sharded ? `export async function generateStaticParams() {
+  return (await userland.generateSitemaps()).map((item) => ({ __metadata_id__: String(item.id) + '.xml' }));
+}` : ''}
+`;
+}
+
+export function isMetadataFileName(relative: string): boolean {
+  return metadataFile(path.basename(relative), !relative.includes('/')) !== undefined;
+}

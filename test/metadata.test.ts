@@ -1,0 +1,86 @@
+/** Metadata routes and files, at Next.js's URLs, with its serialization, content types and cache headers. */
+import { readFileSync } from 'node:fs';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { metadataFile } from '../src/metadata.js';
+import { body, build, fixture, text } from './helpers.js';
+
+const metadata = suite('metadata routes');
+
+metadata('robots.ts becomes /robots.txt as Next.js writes it', async () => {
+  const result = await build('metadata');
+  assert.is(text(result, '/robots.txt'), [
+    'User-Agent: Googlebot', 'Allow: /', 'Disallow: /private/', '',
+    'User-Agent: Applebot', 'User-Agent: Bingbot', 'Disallow: /', 'Crawl-delay: 2', '',
+    'Host: https://example.com', 'Sitemap: https://example.com/sitemap.xml', '',
+  ].join('\n'));
+  assert.equal(result.manifest.routes['/robots.txt'].headers, { 'cache-control': 'public, max-age=0, must-revalidate', 'content-type': 'text/plain' });
+});
+
+metadata('sitemap.ts becomes /sitemap.xml with the namespaces its entries need', async () => {
+  const result = await build('metadata');
+  assert.is(text(result, '/sitemap.xml'), `<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:image="http://www.google.com/schemas/sitemap-image/1.1" xmlns:xhtml="http://www.w3.org/1999/xhtml">
+<url>
+<loc>https://example.com</loc>
+<lastmod>2026-01-02T03:04:05.000Z</lastmod>
+<changefreq>yearly</changefreq>
+<priority>1</priority>
+</url>
+<url>
+<loc>https://example.com/about</loc>
+<xhtml:link rel="alternate" hreflang="de" href="https://example.com/de/about" />
+</url>
+<url>
+<loc>https://example.com/gallery</loc>
+<image:image>
+<image:loc>https://example.com/a.png</image:loc>
+</image:image>
+</url>
+</urlset>
+`);
+  assert.is(result.manifest.routes['/sitemap.xml'].headers['content-type'], 'application/xml');
+  assert.is(result.manifest.routes['/sitemap.xml'].source, 'fixtures/metadata/app/sitemap.ts');
+});
+
+metadata('a nested sitemap keeps its folder; generateSitemaps gives /…/sitemap/<id>.xml', async () => {
+  const result = await build('metadata');
+  assert.match(text(result, '/blog/sitemap.xml'), '<loc>https://example.com/blog/hello</loc>');
+  assert.match(text(result, '/products/sitemap/0.xml'), '<loc>https://example.com/products/0</loc>');
+  assert.match(text(result, '/products/sitemap/1.xml'), '<loc>https://example.com/products/1000</loc>');
+  assert.is(result.manifest.routes['/products/sitemap/1.xml'].srcRoute, '/products/sitemap/[__metadata_id__]');
+});
+
+metadata('manifest.ts becomes /manifest.webmanifest (compact JSON)', async () => {
+  const result = await build('metadata');
+  assert.is(text(result, '/manifest.webmanifest'), '{"name":"Example","short_name":"Ex","start_url":"/","display":"standalone","icons":[{"src":"/icon.png","sizes":"1x1","type":"image/png"}]}');
+  assert.is(result.manifest.routes['/manifest.webmanifest'].headers['content-type'], 'application/manifest+json');
+});
+
+metadata('static metadata files are copied byte for byte with their type and cache header', async () => {
+  const result = await build('metadata');
+  assert.ok(body(result, '/icon.png').equals(readFileSync(fixture('metadata/app/icon.png'))));
+  assert.equal(result.manifest.routes['/icon.png'].headers, { 'cache-control': 'public, immutable, no-transform, max-age=31536000', 'content-type': 'image/png' });
+  assert.equal(result.manifest.routes['/favicon.ico'].headers, { 'cache-control': 'public, max-age=0, must-revalidate', 'content-type': 'image/x-icon' });
+  assert.is(result.manifest.routes['/docs/sitemap.xml'].headers['content-type'], 'application/xml');
+});
+
+metadata('an image route without next/og installed is dynamic, saying what to install; never a crash', async () => {
+  const { manifest } = await build('metadata');
+  const reason = manifest.dynamic['/opengraph-image'].reasons[0];
+  assert.is(reason.kind, 'next/og');
+  assert.match(reason.message, 'npm install next react react-dom');
+  assert.equal(manifest.errors, {});
+});
+
+metadata('which file names are metadata, and where', () => {
+  assert.is(metadataFile('robots.ts', true)?.urlSegments[0], 'robots.txt');
+  assert.is(metadataFile('robots.ts', false), undefined);
+  assert.is(metadataFile('favicon.ico', false), undefined);
+  assert.is(metadataFile('icon.webp', true), undefined);
+  assert.equal(metadataFile('sitemap.ts', false, 'export async function generateSitemaps() {}')?.urlSegments, ['sitemap', '[__metadata_id__]']);
+  assert.is(metadataFile('opengraph-image.jpg', false)?.contentType, 'image/jpeg');
+  assert.is(metadataFile('manifest.json', true)?.contentType, 'application/manifest+json');
+});
+
+metadata.run();
