@@ -31,6 +31,8 @@ Options:
   --fail-on-dynamic       the same as --fail-on dynamic (default: off)
   --allow-dynamic <glob>  a path or route pattern meant to stay dynamic (repeatable), e.g. '/api/**'
                           (default: none)
+  --strict                also apply the Cache Components rules of Next.js 16: Math.random(),
+                          Date.now(), uncached fetch, timers… make a path dynamic (default: off)
   --shard <i>/<n>         build part i of n (balanced by path count) into --out, for
                           \`prerender merge\` (default: the whole build)
   --concurrency <n>       worker threads (default: number of cores)
@@ -67,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
         'allow-dynamic': { type: 'string', multiple: true },
         concurrency: { type: 'string' },
         shard: { type: 'string' },
+        strict: { type: 'boolean' },
         timeout: { type: 'string' },
         retries: { type: 'string' },
         'max-memory': { type: 'string' },
@@ -141,6 +144,7 @@ async function main(argv: string[]): Promise<number> {
       maxBody,
       host: values.host as HostName | undefined,
       shard,
+      strict: values.strict,
       force: values.force,
       keepPartial: values['keep-partial'],
       cwd,

@@ -3,7 +3,7 @@
  * are handled by esbuild; imports of `next/server|headers|navigation|cache` — from route code or
  * from any package it imports — resolve to the sandbox's instrumented versions.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import pMap from 'p-map';
 import { metadataModule } from './metadata.js';
+import { transformUseCache } from './use-cache.js';
 import type { RouteFile, RouteProblem } from './types.js';
 
 const RUNTIME_DIR = fileURLToPath(new URL('./sandbox/runtime/', import.meta.url));
@@ -29,10 +30,21 @@ const STAND_INS: Record<string, string> = {
  * Stand-ins and generated modules: `next/*` resolve to the sandbox's instrumented versions; a
  * metadata file's route module is generated; `next/og` is the app's own, when it has one.
  */
-const standIns = (routes: RouteFile[], projectRoot: string): esbuild.Plugin => ({
+const standIns = (routes: RouteFile[], projectRoot: string, strict: boolean): esbuild.Plugin => ({
   name: 'route-prerender-next-stand-ins',
   setup(build) {
     const appNextOg = resolveFrom(projectRoot, 'next/og');
+    if (strict) {
+      // 'use cache' functions run in a cache scope (see use-cache.ts); the app's own files only.
+      build.onResolve({ filter: /^route-prerender:cache-scope$/ }, () => ({ path: path.join(RUNTIME_DIR, 'strict.js'), external: true }));
+      build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
+        if (args.path.split(path.sep).includes('node_modules')) return undefined;
+        const contents = transformUseCache(await readFile(args.path, 'utf8'));
+        if (contents === undefined) return undefined;
+        const ext = path.extname(args.path).replace(/^\.[cm]?/, '');
+        return { contents, loader: ext as esbuild.Loader };
+      });
+    }
     build.onResolve({ filter: /^route-prerender-metadata:\d+$/ }, (args) => ({ path: args.path, namespace: 'route-prerender-metadata' }));
     build.onLoad({ filter: /.*/, namespace: 'route-prerender-metadata' }, (args) => {
       const route = routes[Number(args.path.split(':')[1])];
@@ -80,8 +92,11 @@ export interface Bundle {
   cleanup(): Promise<void>;
 }
 
-/** Compiles into `dir` (a new temporary folder when not given), which `cleanup` removes. */
-export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir?: string): Promise<Bundle> {
+/**
+ * Compiles into `dir` (a new temporary folder when not given), which `cleanup` removes. With
+ * `strict`, 'use cache' functions are marked for the sandbox.
+ */
+export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir?: string, strict = false): Promise<Bundle> {
   dir ??= await mkdtemp(path.join(tmpdir(), 'route-prerender-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const failures = new Map<RouteFile, RouteProblem>();
@@ -89,21 +104,21 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
   let inputs: string[] = [];
   try {
     try {
-      inputs = await build(buildable, routes, dir, projectRoot, true);
+      inputs = await build(buildable, routes, dir, projectRoot, true, strict);
     } catch (error) {
       if (!isBuildFailure(error)) throw error;
       // One broken module must not hide the others: find which routes fail on their own, then
       // build the rest together.
       await pMap(routes, async (route) => {
         try {
-          await build([route], routes, dir, projectRoot, false);
+          await build([route], routes, dir, projectRoot, false, strict);
         } catch (single) {
           if (!isBuildFailure(single)) throw single;
           failures.set(route, problemOf(single, projectRoot));
         }
       }, { concurrency: 4 });
       buildable = routes.filter((route) => !failures.has(route));
-      if (buildable.length > 0) inputs = await build(buildable, routes, dir, projectRoot, true);
+      if (buildable.length > 0) inputs = await build(buildable, routes, dir, projectRoot, true, strict);
     }
   } catch (error) {
     await cleanup();
@@ -127,14 +142,14 @@ function entryName(index: number): string {
   return `route-${index}`;
 }
 
-async function build(routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean): Promise<string[]> {
+async function build(routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, strict: boolean): Promise<string[]> {
   const result = await esbuild.build({
     ...BUILD_OPTIONS,
     absWorkingDir: projectRoot,
     entryPoints: routes.map((route) => ({ in: route.metadata ? `route-prerender-metadata:${all.indexOf(route)}` : route.file, out: entryName(all.indexOf(route)) })),
     outdir,
     write,
-    plugins: [standIns(all, projectRoot)],
+    plugins: [standIns(all, projectRoot, strict)],
   });
   // Generated modules are not files; the metadata files they embed or import are.
   const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((input) => !input.startsWith('route-prerender-metadata:')).map((input) => path.resolve(projectRoot, input));

@@ -34,6 +34,8 @@ export interface PrerenderOptions {
   maxMemory?: number;
   /** Largest response body, in MB. Default 512. */
   maxBody?: number;
+  /** Apply the Cache Components rules of Next.js 16 on top of the default ones. */
+  strict?: boolean;
   /** Build only this part of the paths (`{ index: 2, count: 4 }`); see `mergeShards`. */
   shard?: ShardSpec;
   /** Write this host's configuration next to the files. Default `none`. */
@@ -57,6 +59,7 @@ export interface ResolvedOptions {
   maxMemoryMb: number;
   maxBodyBytes: number;
   host: HostName;
+  strict: boolean;
   shard?: ShardSpec;
   force: boolean;
   keepPartial: boolean;
@@ -88,6 +91,7 @@ export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
   }
   return {
     shard,
+    strict: options.strict === true,
     appDir: path.resolve(cwd, appDir),
     out,
     manifest,

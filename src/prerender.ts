@@ -75,12 +75,13 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     // Environment first, then .env files; next.config's env is inlined by Next.js, so it wins.
     env: { ...project.env, ...process.env, ...project.config.env },
     basePath,
+    strict: options.strict,
     onStrayOutput: (text) => options.logger.warn?.(text),
   });
   sandbox.start();
   let bundle: Bundle;
   try {
-    bundle = await bundleRoutes(discovery.routes, projectRoot, bundleDir);
+    bundle = await bundleRoutes(discovery.routes, projectRoot, bundleDir, options.strict);
   } catch (error) {
     await sandbox.close();
     await staging.discard(false);
@@ -109,7 +110,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const ordered = orderResults(results, discovery.routes.concat(discovery.invalid.map((i) => i.route), [...bundle.failures.keys()]));
     let manifest = buildManifest(ordered, options.cwd);
     if (options.shard) {
-      const print = await fingerprint(bundle.inputs, { host: options.host, version: MANIFEST_VERSION });
+      const print = await fingerprint(bundle.inputs, { host: options.host, strict: options.strict, version: MANIFEST_VERSION });
       const shard: ShardInfo = { count: options.shard.count, fingerprint: print, host: options.host, index: options.shard.index, paths: allPaths };
       manifest = { dynamic: manifest.dynamic, errors: manifest.errors, routes: manifest.routes, shard, version: manifest.version } as Manifest;
     }

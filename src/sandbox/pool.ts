@@ -54,6 +54,8 @@ interface Slot {
   dead?: boolean;
   /** The API route code used to end the worker (`process.exit(7)`), told just before it ends. */
   exiting?: string;
+  /** The worker finished setting up. */
+  ready?: boolean;
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -92,6 +94,9 @@ export class Sandbox {
   #watchdog?: NodeJS.Timeout;
   #nextId = 1;
   #closed = false;
+  /** Workers in a row that died before they were set up; past a few, the sandbox gives up. */
+  #failedStarts = 0;
+  #startFailure?: string;
 
   constructor(options: SandboxOptions) {
     this.#options = options;
@@ -105,6 +110,7 @@ export class Sandbox {
   run<T extends Task>(task: T): Promise<TaskResult<T>> {
     if (this.#closed) throw new Error('The sandbox is closed');
     return new Promise((resolve) => {
+      if (this.#startFailure) return resolve({ outcome: { ok: false, error: { message: this.#startFailure } } as Outcome<T>, logs: [], id: this.#nextId++ });
       this.#queue.push({ id: this.#nextId++, task, resolve: resolve as Job['resolve'], output: [], attempts: 0 });
       queueMicrotask(() => this.#pump());
     });
@@ -186,6 +192,7 @@ export class Sandbox {
 
   /** Keeps every worker two batches deep while there is work. */
   #pump(): void {
+    if (this.#startFailure) return this.#failAll(this.#startFailure);
     this.#pull();
     if (this.#closed || this.#queue.length === 0) return;
     while (this.#slots.length < this.#options.size && this.#slots.length < this.#queue.length + this.#live().reduce((n, s) => n + s.jobs.size, 0)) this.#spawn();
@@ -210,10 +217,10 @@ export class Sandbox {
   }
 
   #spawn(): Slot {
-    const { bundleDir, projectRoot, maxBodyBytes, outputDir, maxMemoryMb, basePath } = this.#options;
+    const { bundleDir, projectRoot, maxBodyBytes, outputDir, maxMemoryMb, basePath, strict } = this.#options;
     const shared = new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT * 3);
     const worker = this.#newWorker({
-      workerData: { bundleDir, projectRoot, maxBodyBytes, outputDir, basePath, beat: shared } satisfies WorkerSetup,
+      workerData: { bundleDir, projectRoot, maxBodyBytes, outputDir, basePath, strict, beat: shared } satisfies WorkerSetup,
       stdout: true,
       stderr: true,
       // As under `next build`.
@@ -240,6 +247,11 @@ export class Sandbox {
           job.resolve({ outcome, logs: job.output.length > 0 ? [...job.output, ...logs] : logs, id });
         }
         this.#pump();
+        return;
+      }
+      if ('ready' in message) {
+        slot.ready = true;
+        this.#failedStarts = 0;
         return;
       }
       if ('log' in message) return this.#options.onStrayOutput?.(message.log);
@@ -342,6 +354,10 @@ export class Sandbox {
   #retire(slot: Slot, message: string, hint?: string): void {
     if (slot.dead) return;
     slot.dead = true;
+    if (!slot.ready && !this.#closed && ++this.#failedStarts >= 3) {
+      // Workers that cannot even start would be replaced forever: end every task instead.
+      this.#startFailure = `A worker thread could not start (${message || 'it stopped'}). This is a bug in route-prerender, or a Node flag it cannot run with; please report it.`;
+    }
     const index = this.#slots.indexOf(slot);
     if (index !== -1) this.#slots.splice(index, 1);
     void slot.worker.terminate();
@@ -358,6 +374,19 @@ export class Sandbox {
     if (message && !slot.jobs.has(running)) this.#options.onStrayOutput?.(`Code left running by a route ${message} after its path was built.`);
     slot.jobs.clear();
     this.#queue.unshift(...requeue);
+    if (this.#startFailure) this.#failAll(this.#startFailure);
     this.#pump();
+  }
+
+  /** Ends every waiting task (and what a runAll source has left) with `message`. */
+  #failAll(message: string): void {
+    const outcome = { ok: false, error: { message } } as Outcome<Task>;
+    for (const job of this.#queue.splice(0)) job.resolve({ outcome, logs: job.output, id: job.id });
+    const source = this.#source;
+    while (source && source.next < source.count) {
+      const index = source.next++;
+      source.onResult(index, { outcome, logs: [], id: this.#nextId++ });
+      if (--source.left === 0) source.done();
+    }
   }
 }

@@ -67,6 +67,7 @@ export type WorkerNotice =
   | { late: { id: number; error: TaskError } }
   /** Route code is ending the worker through this API. */
   | { exiting: string }
+  | { ready: true }
   | { pong: number };
 
 export interface WorkerSetup {
@@ -78,6 +79,8 @@ export interface WorkerSetup {
   maxBodyBytes: number;
   /** The folder that bodies are written to (the staging folder). */
   outputDir: string;
+  /** `--strict`: the Cache Components rules count too. */
+  strict?: boolean;
   /** next.config's basePath: request URLs include it, `nextUrl.pathname` does not. */
   basePath?: string;
   /** Float64 slots, indexed by BEAT, that the worker updates as it starts and ends tasks. */

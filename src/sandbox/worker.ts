@@ -20,6 +20,7 @@ import { locateInStack, setBundleDir } from './runtime/locate.js';
 import { isNavigationSignal } from './runtime/next-navigation.js';
 import { createIncomingRequest } from './runtime/request.js';
 import { DynamicUsageError, requestData, requestStore, violate, type RequestStore } from './runtime/store.js';
+import { installStrictWatch, strictUse } from './runtime/strict.js';
 import { syncAndAsync } from './runtime/thenable.js';
 
 const setup = workerData as WorkerSetup;
@@ -79,6 +80,7 @@ process.kill = ((pid: number, signal?: string | number) => {
 }) as typeof process.kill;
 
 installFetch();
+installStrictWatch();
 
 // Short timers that route code schedules are tracked, so that the build can wait for them before
 // it decides that no error is still to come from a path that already returned.
@@ -87,6 +89,7 @@ const pendingTimers = new Set<unknown>();
 const realSetTimeout = globalThis.setTimeout;
 const realClearTimeout = globalThis.clearTimeout;
 globalThis.setTimeout = ((callback: (...args: unknown[]) => void, delay?: number, ...args: unknown[]) => {
+  strictUse('setTimeout');
   if (taskContext.getStore() === undefined || typeof callback !== 'function' || (delay ?? 0) > SHORT_TIMER_MS) {
     return realSetTimeout(callback, delay, ...args);
   }
@@ -134,6 +137,9 @@ const queue: Array<TaskMessage | { ping: number }> = [];
 let results: ResultMessage[] = [];
 let lastFlush = Date.now();
 let working = false;
+
+// Set up: the build thread counts a worker that dies before this as a failure to start.
+port.postMessage({ ready: true } satisfies WorkerNotice);
 
 port.on('message', (message: { tasks: TaskMessage[] } | { ping: number }) => {
   if ('tasks' in message) for (const task of message.tasks) queue.push(task);
@@ -240,7 +246,7 @@ async function params(task: Extract<Task, { type: 'analyze' }>): Promise<{ ok: t
 async function render(task: Extract<Task, { type: 'render' }>): Promise<RenderOutcome> {
   const mod = await load(task.entry);
   const GET = mod.GET as (request: Request, context: { params: unknown }) => unknown;
-  const store: RequestStore = { pattern: task.pattern, mode: task.config.dynamic, reasons: [], revalidate: task.config.revalidate, after: [], fetchCache: task.config.fetchCache, tags: new Set() };
+  const store: RequestStore = { pattern: task.pattern, mode: task.config.dynamic, reasons: [], revalidate: task.config.revalidate, after: [], fetchCache: task.config.fetchCache, tags: new Set(), strict: setup.strict };
   const request = createIncomingRequest(`http://localhost:3000${withBasePath(setup.basePath ?? '', task.requestPath)}`, setup.basePath ?? '');
   const context = { params: syncAndAsync({ ...task.params }) };
 
@@ -421,6 +427,8 @@ function installFetch(): void {
       else if (!forcedCache && (cache === 'no-store' || cache === 'no-cache')) requestData(`fetch({ cache: '${cache}' })`, pass, pass);
       else if (!forcedCache && revalidate === 0) requestData('fetch({ next: { revalidate: 0 } })', pass, pass);
       else if (mode === 'default-no-store' && cache === undefined && revalidate === undefined) requestData("fetchCache = 'default-no-store'", pass, pass);
+      // --strict: a fetch must say how it is cached (or run in cached work).
+      if (cache !== 'force-cache' && !(typeof revalidate === 'number' && revalidate > 0) && mode !== 'force-cache') strictUse('fetch() without cache');
       if (typeof revalidate === 'number' && revalidate > 0 && (store.revalidate === false || revalidate < store.revalidate)) {
         store.revalidate = revalidate;
       }

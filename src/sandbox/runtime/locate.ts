@@ -34,6 +34,20 @@ export function locateInStack(stack: string | undefined): SourceLocation | undef
   return fallback;
 }
 
+/**
+ * Whether the function `depth` frames above this one's caller is compiled app code (the app's own
+ * files or the packages bundled with them), not Node's or the sandbox's.
+ */
+export function callerInBundle(depth: number): boolean {
+  const holder: { stack?: string } = {};
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = depth + 2;
+  Error.captureStackTrace(holder, callerInBundle);
+  Error.stackTraceLimit = limit;
+  const frame = holder.stack?.split('\n')[depth + 1]?.trim() ?? '';
+  return FRAME.exec(frame)?.[1].startsWith(bundlePrefix) ?? false;
+}
+
 /** Where the caller's caller stands in the user's code. */
 export function locateCaller(): SourceLocation | undefined {
   const holder: { stack?: string } = {};

@@ -1,5 +1,6 @@
 /** The sandbox's `next/cache`: caching works for the length of the build; invalidation is harmless. */
 import { requestData } from './store.js';
+import { cacheScope } from './strict.js';
 
 export function unstable_noStore(): void {
   requestData('unstable_noStore()', () => undefined, () => undefined);
@@ -14,7 +15,8 @@ export function unstable_cache<A extends unknown[], R>(fn: (...args: A) => Promi
     const key = `${base}|${JSON.stringify(args)}`;
     let hit = memo.get(key) as Promise<R> | undefined;
     if (!hit) {
-      hit = Promise.resolve().then(() => fn(...args));
+      // Cached work: with --strict, what it does (Date.now(), an uncached fetch) does not count.
+      hit = cacheScope.run(true, () => Promise.resolve().then(() => fn(...args)));
       memo.set(key, hit);
       hit.catch(() => memo.delete(key));
     }

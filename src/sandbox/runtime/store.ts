@@ -23,6 +23,8 @@ export interface RequestStore {
   fetchCache?: string;
   /** Cache tags given to `fetch(…, { next: { tags } })`. */
   tags: Set<string>;
+  /** `--strict`: non-deterministic and uncached work counts too. */
+  strict?: boolean;
 }
 
 export const requestStore = new AsyncLocalStorage<RequestStore>();

@@ -1,0 +1,94 @@
+/**
+ * `--strict`: the Cache Components rules of Next.js 16. Inside a request, non-deterministic or
+ * uncached work makes the path dynamic (it would differ per request), unless it runs inside a
+ * `'use cache'` function or `unstable_cache`. Uses are recorded, not thrown, so libraries that call
+ * `Date.now()` keep working; the path is simply not written.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import crypto from 'node:crypto';
+import { syncBuiltinESMExports } from 'node:module';
+import { callerInBundle, locateCaller } from './locate.js';
+import { requestStore } from './store.js';
+
+/** Set while a `'use cache'` function or `unstable_cache` callback runs. */
+export const cacheScope = new AsyncLocalStorage<true>();
+
+/** Runs `body` as cached work: what it does does not count against `--strict`. */
+export function __rpCacheScope<T>(body: () => Promise<T>): Promise<T> {
+  return cacheScope.run(true, body);
+}
+
+const MESSAGES: Record<string, string> = {
+  'Math.random()': 'is random, so the response would differ per request',
+  'Date.now()': 'reads the clock, so the response would differ per request',
+  'new Date()': 'reads the clock, so the response would differ per request',
+  'performance.now()': 'reads the clock, so the response would differ per request',
+  'crypto.randomUUID()': 'is random, so the response would differ per request',
+  'crypto.getRandomValues()': 'is random, so the response would differ per request',
+  'fetch() without cache': "is uncached; give it `cache: 'force-cache'` or `next: { revalidate }`, or call it in a 'use cache' function",
+  setTimeout: 'makes the response wait on a timer',
+  setInterval: 'makes the response wait on a timer',
+};
+
+/** Records a use that `--strict` counts, once per kind and path. */
+export function strictUse(kind: string): void {
+  const store = requestStore.getStore();
+  if (!store?.strict || cacheScope.getStore() || store.mode === 'force-static') return;
+  // Only the app's own calls count: undici and Node read the clock inside fetch() too.
+  if (!callerInBundle(2)) return;
+  if (store.reasons.some((reason) => reason.kind === kind)) return;
+  store.reasons.push({ kind, message: `${kind} ${MESSAGES[kind] ?? 'is not allowed with --strict'} (--strict, as Next.js 16 with cacheComponents)`, at: locateCaller() });
+}
+
+/**
+ * Watches the non-deterministic APIs. Installed in every worker; they only count with `--strict`.
+ * A Node version whose globals cannot be replaced keeps them unwatched rather than failing.
+ */
+export function installStrictWatch(): void {
+  try {
+    watch();
+  } catch (error) {
+    process.emitWarning(`route-prerender could not watch every non-deterministic API for --strict: ${(error as Error).message}`);
+  }
+}
+
+function watch(): void {
+  const random = Math.random;
+  Math.random = function random_() {
+    strictUse('Math.random()');
+    return random();
+  };
+  const now = Date.now;
+  const RealDate = Date;
+  // A Date that notices `new Date()` and `Date.now()`; everything else is the real Date.
+  const WatchedDate = function (this: unknown, ...args: unknown[]) {
+    if (!new.target) return RealDate();
+    if (args.length === 0) strictUse('new Date()');
+    return Reflect.construct(RealDate, args, new.target);
+  } as unknown as DateConstructor;
+  Object.setPrototypeOf(WatchedDate, RealDate);
+  (WatchedDate as { prototype: unknown }).prototype = RealDate.prototype;
+  WatchedDate.now = () => {
+    strictUse('Date.now()');
+    return now();
+  };
+  globalThis.Date = WatchedDate;
+  const performanceNow = performance.now.bind(performance);
+  performance.now = () => {
+    strictUse('performance.now()');
+    return performanceNow();
+  };
+  const randomUUID = crypto.randomUUID.bind(crypto);
+  crypto.randomUUID = ((options?: crypto.RandomUUIDOptions) => {
+    strictUse('crypto.randomUUID()');
+    return randomUUID(options);
+  }) as typeof crypto.randomUUID;
+  // `import { randomUUID } from 'node:crypto'` sees the watched function too. (node:crypto's
+  // getRandomValues is a read-only getter onto Web Crypto's, watched below.)
+  syncBuiltinESMExports();
+  const web = globalThis.crypto;
+  const webRandomUUID = web.randomUUID.bind(web);
+  const webGetRandomValues = web.getRandomValues.bind(web);
+  Object.defineProperty(web, 'randomUUID', { configurable: true, value: () => (strictUse('crypto.randomUUID()'), webRandomUUID()) });
+  Object.defineProperty(web, 'getRandomValues', { configurable: true, value: <T extends ArrayBufferView | null>(array: T) => (strictUse('crypto.getRandomValues()'), webGetRandomValues(array as never)) });
+}
