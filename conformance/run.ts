@@ -1,39 +1,72 @@
 /**
- * `npm run conformance`: builds fixtures/conformance with the real `next build` (Next.js 14.2, the
- * last version that prerenders a plain GET without an opt-in) and with route-prerender, and
- * compares them path by path: classification, status, content-type and body bytes.
+ * `npm run conformance`: builds fixture apps with the real `next build` and with route-prerender,
+ * and compares them path by path: classification, status, content-type and body bytes.
+ * - default mode against Next.js 14.2 (the last version that prerenders a plain GET without an
+ *   opt-in), on fixtures/conformance;
+ * - `--strict` against Next.js 16 with `cacheComponents: true`, on fixtures/strict.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prerender } from '../src/index.js';
 import { compareBuilds, type Expected, type NextBuild } from './compare.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const NEXT_VERSION = '14.2.35';
-const CACHE = path.join(ROOT, '.cache/conformance', `next-${NEXT_VERSION}`);
-const PACKAGES = [`next@${NEXT_VERSION}`, 'react@18.3.1', 'react-dom@18.3.1', 'typescript@5.9.3', '@types/react@18', '@types/node@20'];
+interface Run {
+  name: string;
+  next: string;
+  packages: string[];
+  fixture: string;
+  /** next.config.js written into the copy that next build builds. */
+  config: string;
+  strict: boolean;
+  expected: Expected;
+}
 
 /** Where we knowingly differ from Next.js 14.2, and why. */
-const EXPECTED: Expected = {
+const EXPECTED_14: Expected = {
   '/methods/put-only': 'Next.js 14.2 checks POST twice instead of PUT, so it prerenders a GET beside a PUT; we keep the route dynamic, as for the other methods (NEXTJS-SEMANTICS.md §1)',
   '/sitemap.xml': 'Next.js 14.2 leaves out sitemap images (`images`), which Next.js 15 and later write; we write them',
 };
 
-function install(): void {
-  if (existsSync(path.join(CACHE, 'node_modules/next/package.json'))) return;
-  mkdirSync(CACHE, { recursive: true });
-  writeFileSync(path.join(CACHE, 'package.json'), '{ "name": "conformance-next", "private": true }\n');
-  const result = spawnSync('npm', ['install', '--no-audit', '--no-fund', ...PACKAGES], { cwd: CACHE, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`npm install ${PACKAGES.join(' ')} failed`);
+const RUNS: Run[] = [
+  {
+    name: 'default mode',
+    next: '14.2.35',
+    packages: ['react@18.3.1', 'react-dom@18.3.1', 'typescript@5.9.3', '@types/react@18', '@types/node@20'],
+    fixture: 'conformance',
+    config: 'module.exports = { typescript: { ignoreBuildErrors: true }, eslint: { ignoreDuringBuilds: true } };\n',
+    strict: false,
+    expected: EXPECTED_14,
+  },
+  {
+    name: '--strict',
+    next: '16.4.6',
+    packages: ['react@19', 'react-dom@19', 'typescript@5.9.3', '@types/react@19', '@types/node@20'],
+    fixture: 'strict',
+    config: 'module.exports = { cacheComponents: true, typescript: { ignoreBuildErrors: true } };\n',
+    strict: true,
+    expected: {},
+  },
+];
+
+const cacheOf = (run: Run) => path.join(ROOT, '.cache/conformance', `next-${run.next}`);
+
+function install(run: Run): void {
+  const cache = cacheOf(run);
+  if (existsSync(path.join(cache, 'node_modules/next/package.json'))) return;
+  mkdirSync(cache, { recursive: true });
+  writeFileSync(path.join(cache, 'package.json'), '{ "name": "conformance-next", "private": true }\n');
+  const packages = [`next@${run.next}`, ...run.packages];
+  const result = spawnSync('npm', ['install', '--no-audit', '--no-fund', ...packages], { cwd: cache, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`npm install ${packages.join(' ')} failed`);
 }
 
-function nextBuild(project: string): NextBuild {
+function nextBuild(project: string, run: Run): NextBuild {
   const log = path.join(project, 'next-build.log');
-  const result = spawnSync(process.execPath, [path.join(CACHE, 'node_modules/next/dist/bin/next'), 'build'], {
+  const result = spawnSync(process.execPath, [path.join(cacheOf(run), 'node_modules/next/dist/bin/next'), 'build'], {
     cwd: project,
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
     encoding: 'utf8',
@@ -46,8 +79,12 @@ function nextBuild(project: string): NextBuild {
   const manifest = JSON.parse(readFileSync(path.join(dist, 'prerender-manifest.json'), 'utf8')) as {
     routes: Record<string, { initialStatus?: number; initialHeaders?: Record<string, string>; srcRoute: string | null }>;
   };
+  const appPaths = JSON.parse(readFileSync(path.join(dist, 'app-path-routes-manifest.json'), 'utf8')) as Record<string, string>;
+  const routes = [...new Set(Object.entries(appPaths).filter(([page]) => page.endsWith('/route')).map(([, route]) => route))].sort();
   const paths: NextBuild['paths'] = new Map();
   for (const [key, entry] of Object.entries(manifest.routes)) {
+    // Pages Next.js adds of its own (/_not-found, /_global-error) are not route handlers.
+    if (!routes.includes(entry.srcRoute ?? key)) continue;
     const file = path.join(dist, 'server/app', `${key === '/' ? 'index' : key.slice(1)}.body`);
     const body = existsSync(file) ? readFileSync(file) : Buffer.alloc(0);
     paths.set(key, {
@@ -57,27 +94,27 @@ function nextBuild(project: string): NextBuild {
       srcRoute: entry.srcRoute ?? key,
     });
   }
-  const appPaths = JSON.parse(readFileSync(path.join(dist, 'app-path-routes-manifest.json'), 'utf8')) as Record<string, string>;
-  const routes = Object.entries(appPaths).filter(([page]) => page.endsWith('/route')).map(([, route]) => route);
-  return { paths, routes: [...new Set(routes)].sort() };
+  return { paths, routes };
 }
 
-async function main(): Promise<void> {
-  install();
-  const work = mkdtempSync(path.join(tmpdir(), 'route-prerender-conformance-'));
+async function compare(run: Run): Promise<number> {
+  install(run);
+  // Inside the folder Next.js is installed in: Node finds `next` by walking up, and Turbopack
+  // (Next.js 16) compiles only within the folder that holds the install's lockfile.
+  const work = mkdtempSync(path.join(cacheOf(run), 'run-'));
   try {
     const project = path.join(work, 'app-project');
-    cpSync(path.join(ROOT, 'fixtures/conformance'), project, { recursive: true });
-    symlinkSync(path.join(CACHE, 'node_modules'), path.join(project, 'node_modules'), 'dir');
-    console.log(`next build (Next.js ${NEXT_VERSION}) of fixtures/conformance …`);
-    const next = nextBuild(project);
-    const ours = await prerender({ appDir: path.join(ROOT, 'fixtures/conformance/app'), out: path.join(work, 'ours'), cwd: ROOT, keepPartial: true });
-    const result = compareBuilds(next, ours.manifest, EXPECTED);
+    cpSync(path.join(ROOT, 'fixtures', run.fixture), project, { recursive: true });
+    writeFileSync(path.join(project, 'next.config.js'), run.config);
+    console.log(`\n${run.name}: next build (Next.js ${run.next}) of fixtures/${run.fixture} against prerender${run.strict ? ' --strict' : ''}`);
+    const next = nextBuild(project, run);
+    const ours = await prerender({ appDir: path.join(ROOT, 'fixtures', run.fixture, 'app'), out: path.join(work, 'ours'), cwd: ROOT, keepPartial: true, strict: run.strict });
+    const result = compareBuilds(next, ours.manifest, run.expected);
     const unexpected = result.differences.filter((d) => !d.expected);
     console.log(`${next.routes.length} route handlers, ${next.paths.size} paths prerendered by Next.js, ${Object.keys(ours.manifest.routes).length} by route-prerender`);
     for (const d of result.differences) console.log(`${d.expected ? 'expected' : 'DIFFERS '}  ${d.key}: ${d.what}${d.expected ? `\n           because ${d.expected}` : ''}`);
     console.log(`${result.agree} agree, ${result.differences.length} differ (${result.differences.length - unexpected.length} expected, ${unexpected.length} unexpected)`);
-    process.exitCode = unexpected.length > 0 ? 1 : 0;
+    return unexpected.length;
   } finally {
     // CONFORMANCE_KEEP=1 keeps both outputs for a closer look.
     if (process.env.CONFORMANCE_KEEP) console.log(`Kept ${work}`);
@@ -85,4 +122,6 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+let unexpected = 0;
+for (const run of RUNS) unexpected += await compare(run);
+process.exitCode = unexpected > 0 ? 1 : 0;

@@ -22,12 +22,10 @@ const MESSAGES: Record<string, string> = {
   'Math.random()': 'is random, so the response would differ per request',
   'Date.now()': 'reads the clock, so the response would differ per request',
   'new Date()': 'reads the clock, so the response would differ per request',
-  'performance.now()': 'reads the clock, so the response would differ per request',
   'crypto.randomUUID()': 'is random, so the response would differ per request',
   'crypto.getRandomValues()': 'is random, so the response would differ per request',
   'fetch() without cache': "is uncached; give it `cache: 'force-cache'` or `next: { revalidate }`, or call it in a 'use cache' function",
   setTimeout: 'makes the response wait on a timer',
-  setInterval: 'makes the response wait on a timer',
 };
 
 /** Records a use that `--strict` counts, once per kind and path. */
@@ -73,11 +71,7 @@ function watch(): void {
     return now();
   };
   globalThis.Date = WatchedDate;
-  const performanceNow = performance.now.bind(performance);
-  performance.now = () => {
-    strictUse('performance.now()');
-    return performanceNow();
-  };
+  // performance.now() is not watched: Next.js 16 prerenders a route that reads it.
   const randomUUID = crypto.randomUUID.bind(crypto);
   crypto.randomUUID = ((options?: crypto.RandomUUIDOptions) => {
     strictUse('crypto.randomUUID()');
