@@ -84,3 +84,15 @@ metadata('which file names are metadata, and where', () => {
 });
 
 metadata.run();
+
+const images = suite('image metadata routes');
+
+images("an image route runs with the app's own next/og and is written with its type", async () => {
+  const result = await build('og');
+  assert.is(text(result, '/opengraph-image'), 'image 1200x630: {"type":"div","props":{"children":"Example"}}');
+  assert.is(result.manifest.routes['/opengraph-image'].headers['content-type'], 'image/png');
+  assert.is(text(result, '/icon'), 'image 32x32: {"type":"span","props":{"children":"E"}}');
+  assert.equal(result.manifest.dynamic, {});
+});
+
+images.run();

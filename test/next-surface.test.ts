@@ -52,3 +52,12 @@ surface('request.ip and request.geo are absent at build time and are not request
 });
 
 surface.run();
+
+const profiles = suite('cache profiles');
+
+profiles('cacheLife and cacheTag (and their unstable_ names) are harmless at build time', async () => {
+  const result = await build('next-surface');
+  assert.is(text(result, '/cache-profile'), 'profiled');
+});
+
+profiles.run();
