@@ -7,12 +7,12 @@ import { glob } from 'tinyglobby';
 import { PrerenderError } from './errors.js';
 import { relativeFile } from './manifest.js';
 import { metadataFile, METADATA_GLOB } from './metadata.js';
+import { DEFAULT_PAGE_EXTENSIONS } from './project.js';
 import { formatSegment, patternOf, routeFromFolders, shapeOf } from './segments.js';
 import type { RouteFile, RouteProblem, Segment } from './types.js';
 
-// Next.js recognises route files with the `pageExtensions` of next.config (by default these;
-// `route.mjs` is not a route there either).
-const DEFAULT_EXTENSIONS = ['tsx', 'ts', 'jsx', 'js'];
+// Next.js recognises route files with the `pageExtensions` of next.config (by default tsx, ts,
+// jsx, js; `route.mjs` is not a route there either).
 const globOf = (name: string, extensions: string[]) => `**/${name}.${extensions.length === 1 ? extensions[0] : `{${extensions.join(',')}}`}`;
 
 export interface InvalidRoute {
@@ -56,7 +56,7 @@ export function resolveAppDir(input: string): string {
 }
 
 /** `cwd` is the base of the file names shown in messages. */
-export async function discoverRoutes(appDirInput: string, cwd = process.cwd(), extensions = DEFAULT_EXTENSIONS): Promise<Discovery> {
+export async function discoverRoutes(appDirInput: string, cwd = process.cwd(), extensions = DEFAULT_PAGE_EXTENSIONS): Promise<Discovery> {
   const appDir = resolveAppDir(appDirInput);
   const [routeFiles, pageFiles] = await Promise.all([
     glob(globOf('route', extensions), { cwd: appDir, ignore: ['**/node_modules/**'] }),

@@ -39,8 +39,3 @@ export function bug(message: string): PrerenderError {
     `${message}. This is a bug in route-prerender, please report it with the route file that triggered it.`,
   );
 }
-
-/** Problems that are setup failures (exit code 2) rather than per-route failures (exit code 1). */
-export function isSetupError(error: PrerenderError): boolean {
-  return error.code !== 'INTERNAL';
-}

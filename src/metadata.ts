@@ -4,7 +4,6 @@
  * loader makes one. Pure, except `metadataModule`, which reads the static file it embeds.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 
 export type MetadataKind =
   /** sitemap.ts, robots.ts, manifest.ts: a function whose result becomes text. */
@@ -126,8 +125,4 @@ ${sharded ? `export async function generateStaticParams() {
   return (await userland.generateSitemaps()).map((item) => ({ __metadata_id__: String(item.id) + '.xml' }));
 }` : ''}
 `;
-}
-
-export function isMetadataFileName(relative: string): boolean {
-  return metadataFile(path.basename(relative), !relative.includes('/')) !== undefined;
 }
