@@ -4,18 +4,18 @@
  */
 import type { Comparison } from './compare.js';
 import { allowMatcher } from './compare.js';
-import type { Manifest } from './manifest.js';
+import { countManifest, type Manifest } from './manifest.js';
 import { formatBytes, type Summary } from './report.js';
 
 export function formatMarkdown(manifest: Manifest, summary: Summary, comparison?: Comparison): string {
   const statics = Object.entries(manifest.routes);
   const dynamics = Object.entries(manifest.dynamic);
   const errors = Object.entries(manifest.errors);
-  const bytes = statics.reduce((sum, [, r]) => sum + (r.file === null ? 0 : r.size), 0);
+  const counts = countManifest(manifest);
   const lines = [
-    `### route-prerender: ${statics.length} static, ${dynamics.length} dynamic, ${errors.length} ${errors.length === 1 ? 'error' : 'errors'}`,
+    `### route-prerender: ${counts.static} static, ${counts.dynamic} dynamic, ${counts.errors} ${counts.errors === 1 ? 'error' : 'errors'}`,
     '',
-    `${summary.routes} ${summary.routes === 1 ? 'route' : 'routes'}, ${formatBytes(bytes)} written, ${(summary.durationMs / 1000).toFixed(2)} s. ${summary.output}`,
+    `${summary.routes} ${summary.routes === 1 ? 'route' : 'routes'}, ${formatBytes(counts.bytes)} written, ${(summary.durationMs / 1000).toFixed(2)} s. ${summary.output}`,
   ];
   if (comparison) lines.push('', ...markdownComparison(comparison));
   if (errors.length > 0) {

@@ -1,7 +1,9 @@
 /**
  * Route segment config (`export const dynamic = …`), validated as Next.js does at build time
- * (NEXTJS-SEMANTICS.md §3). Pure.
+ * (NEXTJS-SEMANTICS.md §3), and where a route file's exports stand. Pure but for
+ * `exportLocation`, which reads the file.
  */
+import { readFileSync } from 'node:fs';
 import type { SegmentConfig } from './types.js';
 
 const DYNAMIC = ['auto', 'force-dynamic', 'error', 'force-static'] as const;
@@ -61,4 +63,16 @@ export function findExport(source: string, name: string): { line: number; column
     return { line, column: offset - before.lastIndexOf('\n') };
   }
   return undefined;
+}
+
+/**
+ * Where `export … name` stands in a route file, or its first line when it cannot be found (a
+ * re-export); undefined when the file cannot be read.
+ */
+export function exportLocation(file: string, name: string): { file: string; line: number; column: number } | undefined {
+  try {
+    return { file, ...(findExport(readFileSync(file, 'utf8'), name) ?? { line: 1, column: 1 }) };
+  } catch {
+    return undefined;
+  }
 }

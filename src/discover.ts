@@ -8,7 +8,7 @@ import { PrerenderError } from './errors.js';
 import { relativeFile } from './manifest.js';
 import { metadataFile, METADATA_GLOB } from './metadata.js';
 import { DEFAULT_PAGE_EXTENSIONS } from './project.js';
-import { formatSegment, patternOf, routeFromFolders, shapeOf } from './segments.js';
+import { formatSegment, parseFolder, patternOf, routeFromFolders, shapeOf } from './segments.js';
 import type { RouteFile, RouteProblem, Segment } from './types.js';
 
 // Next.js recognises route files with the `pageExtensions` of next.config (by default tsx, ts,
@@ -76,7 +76,7 @@ export async function discoverRoutes(appDirInput: string, cwd = process.cwd(), e
     const shape = routeFromFolders(foldersOf(relative));
     if (shape.kind === 'private') continue;
     if (shape.kind === 'invalid') {
-      const pattern = `/${foldersOf(relative).filter((f) => !/^\(.+\)$/.test(f) && !f.startsWith('@')).join('/')}`;
+      const pattern = `/${foldersOf(relative).filter((f) => parseFolder(f).kind !== 'group').join('/')}`;
       invalid.push({ route: { file, pattern, segments: [] }, problem: { message: `Invalid route folder: ${shape.message}.`, hint: shape.hint } });
       continue;
     }

@@ -6,7 +6,7 @@
  * wherever that guess differs from the response's `content-type`, the host is told.
  */
 import mime from 'mime';
-import { INDEX_FILE } from './files.js';
+import { fileOfPath, INDEX_FILE } from './files.js';
 import type { Manifest, ManifestRoute } from './manifest.js';
 
 export const HOSTS = ['none', 'netlify', 'cloudflare', 'vercel', 's3'] as const;
@@ -85,7 +85,7 @@ export function servedFiles(manifest: Manifest, layout: HostLayout): { files: Se
       contentType,
       typeDiffers: contentType !== null && essence(contentType) !== essence(guessType(file)),
       cacheControl: cacheControlOf(route),
-      moved: file !== decodedPath(key),
+      moved: file !== fileOfPath(key),
     });
   }
   return { files, redirects };
@@ -109,10 +109,6 @@ export function cacheControlOf(route: ManifestRoute): string | null {
 
 function single(value: string | string[] | undefined): string | null {
   return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
-}
-
-function decodedPath(key: string): string {
-  return key.slice(1).replace(/%23/g, '#').replace(/%3F/g, '?');
 }
 
 /**
@@ -165,7 +161,7 @@ export function hostFiles(manifest: Manifest, host: HostName): HostFile[] {
       const overrides: Record<string, { path?: string; contentType?: string }> = {};
       for (const served of files) {
         const override: { path?: string; contentType?: string } = {};
-        if (served.moved) override.path = served.key === '/' ? '' : decodedPath(served.key);
+        if (served.moved) override.path = served.key === '/' ? '' : fileOfPath(served.key);
         if ((served.typeDiffers || served.moved) && served.contentType) override.contentType = served.contentType;
         if (Object.keys(override).length > 0) overrides[served.file] = override;
       }
@@ -178,9 +174,9 @@ export function hostFiles(manifest: Manifest, host: HostName): HostFile[] {
     }
     case 's3': {
       const objects = [
-        ...files.map((f) => ({ key: f.key === '/' ? layout.rootFile : decodedPath(f.key), file: f.file, contentType: f.contentType, cacheControl: f.cacheControl, redirect: null as string | null })),
+        ...files.map((f) => ({ key: f.key === '/' ? layout.rootFile : fileOfPath(f.key), file: f.file, contentType: f.contentType, cacheControl: f.cacheControl, redirect: null as string | null })),
         // An empty object whose website-redirect-location sends visitors on (S3 answers 301).
-        ...redirects.map((r) => ({ key: decodedPath(r.key), file: null, contentType: null, cacheControl: null, redirect: r.location })),
+        ...redirects.map((r) => ({ key: fileOfPath(r.key), file: null, contentType: null, cacheControl: null, redirect: r.location })),
       ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       return [{ file: S3_LIST, content: `${JSON.stringify(objects, null, 2)}\n` }];
     }

@@ -108,7 +108,8 @@ export function buildManifest(results: PathResult[], cwd: string): Manifest {
   return { dynamic: sortedRecord(dynamic), errors: sortedRecord(errors), routes: sortedRecord(routes), version: MANIFEST_VERSION } as Manifest;
 }
 
-function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
+/** The record with its keys in sorted order. */
+export function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
   const sorted: Record<string, T> = {};
   for (const key of Object.keys(record).sort()) sorted[key] = record[key];
   return sorted;

@@ -3,13 +3,12 @@
  * Routes whose module alone makes them dynamic (a POST export, `force-dynamic`, no
  * `generateStaticParams` for a dynamic segment) end here with their reasons.
  */
-import { readFile } from 'node:fs/promises';
 import pMap from 'p-map';
-import { findExport } from './config.js';
+import { exportLocation } from './config.js';
 import { expandPaths, withBasePath } from './params.js';
 import type { Sandbox } from './sandbox/pool.js';
 import type { TaskError } from './sandbox/protocol.js';
-import type { DynamicResult, ErrorResult, Params, PathResult, Reason, RouteFile, SegmentConfig, SourceLocation } from './types.js';
+import type { DynamicResult, ErrorResult, Params, PathResult, Reason, RouteFile, SegmentConfig } from './types.js';
 
 /** One handler call to make. */
 export interface PlannedPath {
@@ -53,11 +52,11 @@ async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, base
     return settled(dynamicResult(route, route.pattern, [{
       kind: 'generateStaticParams() = []',
       message: 'generateStaticParams returned an empty array, so no path of this route was prerendered (Next.js is silent here)',
-      at: await exportAt(route, 'generateStaticParams'),
+      at: exportLocation(route.file, 'generateStaticParams'),
     }], logs));
   }
   const expansion = expandPaths(route.segments, outcome.params);
-  const generatorAt = expansion.clashes.length > 0 ? await exportAt(route, 'generateStaticParams') : undefined;
+  const generatorAt = expansion.clashes.length > 0 ? exportLocation(route.file, 'generateStaticParams') : undefined;
   const clashes = expansion.clashes.map(({ path, params, first }) => errorResult(route, withBasePath(basePath, path), {
     message: `generateStaticParams returned ${JSON.stringify(first)} and ${JSON.stringify(params)}, which give the same path ${path}.`,
     hint: 'a `#` or `?` in a value is written as %23 or %3F; keep values distinct after that encoding',
@@ -72,10 +71,6 @@ async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, base
     logs: index === 0 ? logs : NO_LOGS,
   }));
   return { settled: clashes, paths: clashes.length > 0 ? paths.filter((p) => !clashes.some((c) => c.path === p.path)) : paths };
-}
-
-async function exportAt(route: RouteFile, name: string): Promise<SourceLocation> {
-  return { file: route.file, ...(findExport(await readFile(route.file, 'utf8'), name) ?? { line: 1, column: 1 }) };
 }
 
 export function errorResult(route: RouteFile, path: string, error: TaskError, logs: string[] = []): ErrorResult {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { PrerenderError } from './errors.js';
-import type { Manifest } from './manifest.js';
+import { sortedRecord, type Manifest } from './manifest.js';
 
 export interface ShardSpec {
   /** 1-based. */
@@ -105,6 +105,5 @@ export function mergeManifests(parts: { dir: string; manifest: Manifest & { shar
     for (const [key, entry] of Object.entries(manifest.dynamic)) dynamic[key] ??= entry;
     for (const [key, entry] of Object.entries(manifest.errors)) errors[key] ??= entry;
   }
-  const sorted = <T>(record: Record<string, T>) => Object.fromEntries(Object.keys(record).sort().map((k) => [k, record[k]]));
-  return { manifest: { dynamic: sorted(dynamic), errors: sorted(errors), routes: sorted(routes), version: 1 } as Manifest, host: first.host, sources };
+  return { manifest: { dynamic: sortedRecord(dynamic), errors: sortedRecord(errors), routes: sortedRecord(routes), version: 1 } as Manifest, host: first.host, sources };
 }

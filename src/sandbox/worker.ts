@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
-import { findExport, readSegmentConfig } from '../config.js';
+import { exportLocation, readSegmentConfig } from '../config.js';
 import { decideRoute } from '../decide.js';
 import { checkStaticParams, withBasePath } from '../params.js';
 import { hasFile, isStoredStatus } from '../status.js';
@@ -390,15 +390,6 @@ function describeValue(value: unknown): string {
   if (typeof value === 'string') return `a string`;
   if (typeof value === 'object') return `${Array.isArray(value) ? 'an array' : `an object (${Object.getPrototypeOf(value)?.constructor?.name ?? 'no prototype'})`}`;
   return `a ${typeof value}`;
-}
-
-function exportLocation(source: string, name: string) {
-  try {
-    const found = findExport(readFileSync(source, 'utf8'), name);
-    return found ? { file: source, ...found } : { file: source, line: 1, column: 1 };
-  } catch {
-    return undefined;
-  }
 }
 
 /**
