@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import pMap from 'p-map';
+import { errorText } from './errors.js';
 import { metadataModule } from './metadata.js';
 import { transformUseCache } from './use-cache.js';
 import type { RouteFile, RouteProblem } from './types.js';
@@ -166,11 +167,12 @@ function problemOf(failure: esbuild.BuildFailure, projectRoot: string): RoutePro
   const more = failure.errors.length > 1 ? ` (and ${failure.errors.length - 1} more ${failure.errors.length === 2 ? 'error' : 'errors'})` : '';
   const location = first?.location;
   const text = first?.text ?? failure.message;
+  const problem = errorText('COMPILE_FAILED', `${text}${more}`);
   return {
-    message: `The route module does not compile: ${text}${more}`,
+    ...problem,
     hint: /Could not resolve/.test(text)
       ? 'install the package in the project, or fix the import path (tsconfig `paths` such as `@/lib/…` are read from the project\'s tsconfig.json)'
-      : 'fix the code at this location; the route is built as soon as it compiles',
+      : problem.hint,
     at: location ? { file: path.resolve(projectRoot, location.file), line: location.line, column: location.column + 1 } : undefined,
   };
 }

@@ -2,8 +2,10 @@
  * Reports for CI: a markdown summary for pull-request comments and the GitHub step summary, and
  * GitHub workflow annotations on the exact lines that touched request data. Pure.
  */
+import path from 'node:path';
 import type { Comparison } from './compare.js';
-import { allowMatcher } from './compare.js';
+import { relativeFile } from './location.js';
+import { allowMatcher } from './policy.js';
 import { countManifest, type Manifest } from './manifest.js';
 import { formatBytes, type Summary } from './report.js';
 
@@ -75,8 +77,12 @@ function code(text: string): string {
  * `::warning` for each dynamic reason, `::error` for each error, on the file, line and column.
  * Allowed dynamic routes are left out.
  */
-export function githubAnnotations(manifest: Manifest, options: { allowDynamic?: string[] } = {}): string[] {
+export function githubAnnotations(manifest: Manifest, options: { allowDynamic?: string[]; cwd?: string; workspace?: string } = {}): string[] {
   const allowed = allowMatcher(options.allowDynamic ?? []);
+  // GitHub places an annotation by its path from the workspace root; the manifest's are from cwd.
+  const { cwd, workspace } = options;
+  const place = (at: string) => (cwd && workspace ? relativeFile(path.resolve(cwd, at), workspace) : at);
+  const command = (kind: 'warning' | 'error', at: string, title: string, message: string) => workflowCommand(kind, place(at), title, message);
   const lines: string[] = [];
   for (const [path, d] of Object.entries(manifest.dynamic)) {
     if (allowed(path, d.srcRoute)) continue;
@@ -88,7 +94,7 @@ export function githubAnnotations(manifest: Manifest, options: { allowDynamic?: 
   return lines;
 }
 
-function command(kind: 'warning' | 'error', at: string, title: string, message: string): string {
+function workflowCommand(kind: 'warning' | 'error', at: string, title: string, message: string): string {
   const match = /^(.*?):(\d+):(\d+)$/.exec(at);
   const place = match ? `file=${property(match[1])},line=${match[2]},col=${match[3]}` : `file=${property(at)}`;
   return `::${kind} ${place},title=${property(title)}::${data(message)}`;

@@ -1,7 +1,6 @@
 /**
  * What changed since a previous run's manifest, and the CI policy built on it. Pure.
  */
-import picomatch from 'picomatch';
 import type { Manifest, ManifestReason } from './manifest.js';
 
 export interface Comparison {
@@ -51,32 +50,4 @@ export function compareManifests(baseline: Manifest, current: Manifest): Compari
 
 function byPath(a: { path: string }, b: { path: string }): number {
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
-}
-
-export type FailOn = 'dynamic' | 'new-dynamic';
-
-export interface Policy {
-  /** `dynamic`: any dynamic route fails; `new-dynamic`: only one that was static in the baseline. */
-  failOn?: FailOn;
-  /** Routes meant to stay on a server: globs matched against the path and the route pattern. */
-  allowDynamic?: string[];
-  baseline?: Manifest;
-}
-
-/** Dynamic paths that the policy counts against the build. */
-export function unwantedDynamic(manifest: Manifest, policy: Policy): string[] {
-  if (!policy.failOn) return [];
-  const allowed = allowMatcher(policy.allowDynamic ?? []);
-  if (policy.failOn === 'dynamic') {
-    return Object.entries(manifest.dynamic).filter(([path, entry]) => !allowed(path, entry.srcRoute)).map(([path]) => path);
-  }
-  if (!policy.baseline) throw new Error('`failOn: new-dynamic` needs a baseline manifest');
-  return compareManifests(policy.baseline, manifest).becameDynamic.filter((d) => !allowed(d.path, d.srcRoute)).map((d) => d.path);
-}
-
-export function allowMatcher(globs: string[]): (path: string, srcRoute: string) => boolean {
-  if (globs.length === 0) return () => false;
-  // Route patterns hold brackets (`/posts/[slug]`), which are literal here, not character classes.
-  const matchers = globs.map((glob) => picomatch(glob, { dot: true }));
-  return (path, srcRoute) => globs.some((glob, i) => glob === path || glob === srcRoute || matchers[i](path) || matchers[i](srcRoute));
 }

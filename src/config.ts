@@ -4,13 +4,14 @@
  * `exportLocation`, which reads the file.
  */
 import { readFileSync } from 'node:fs';
+import { errorText } from './errors.js';
 import type { SegmentConfig } from './types.js';
 
 const DYNAMIC = ['auto', 'force-dynamic', 'error', 'force-static'] as const;
 const FETCH_CACHE = ['auto', 'default-cache', 'only-cache', 'force-cache', 'force-no-store', 'default-no-store', 'only-no-store'] as const;
 const RUNTIME = ['nodejs', 'edge', 'experimental-edge'] as const;
 
-export type ConfigCheck = { ok: true; config: SegmentConfig } | { ok: false; name: string; message: string; hint: string };
+export type ConfigCheck = { ok: true; config: SegmentConfig } | { ok: false; name: string; error: { code: 'SEGMENT_CONFIG_INVALID'; message: string; hint?: string } };
 
 export function readSegmentConfig(exports: Record<string, unknown>): ConfigCheck {
   const { dynamic = 'auto', revalidate = false, dynamicParams = true, runtime = 'nodejs', fetchCache } = exports;
@@ -35,12 +36,7 @@ export function readSegmentConfig(exports: Record<string, unknown>): ConfigCheck
 
 function invalid(name: string, value: unknown, expected: string): ConfigCheck {
   const shown = typeof value === 'string' ? `'${value}'` : typeof value === 'function' ? 'a function' : String(value);
-  return {
-    ok: false,
-    name,
-    message: `Invalid segment config: \`${name} = ${shown}\`.`,
-    hint: `\`${name}\` must be ${expected} (see https://nextjs.org/docs/app/api-reference/file-conventions/route-segment-config)`,
-  };
+  return { ok: false, name, error: errorText('SEGMENT_CONFIG_INVALID', name, shown, expected) };
 }
 
 function list(values: readonly string[]): string {
@@ -53,6 +49,8 @@ export function findExport(source: string, name: string): { line: number; column
     new RegExp(`export\\s+(?:async\\s+)?(?:function\\*?|const|let|var|class)\\s+(${name})\\b`),
     new RegExp(`export\\s*\\{[^}]*?\\bas\\s+(${name})\\b`),
     new RegExp(`export\\s*\\{[^}]*?\\b(${name})\\b`),
+    // `export const { GET, POST } = handlers` (auth libraries, proxies).
+    new RegExp(`export\\s+(?:const|let|var)\\s*\\{[^}]*?\\b(${name})\\b[^}]*\\}\\s*=`),
   ];
   for (const pattern of patterns) {
     const match = pattern.exec(source);

@@ -3,6 +3,8 @@
  * Pure; used in the worker threads, where the module is loaded.
  */
 import { findExport } from './config.js';
+import { errorText } from './errors.js';
+import { reasonSentence, type ReasonKind } from './reasons.js';
 import type { TaskError } from './sandbox/protocol.js';
 import { isDynamic } from './segments.js';
 import type { Reason, RouteFile, SegmentConfig } from './types.js';
@@ -20,7 +22,7 @@ export type Decision =
   | { run: false; error: TaskError };
 
 /** Methods whose presence keeps the whole route on a server, GET included (as in Next.js). */
-const NON_STATIC_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const NON_STATIC_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /**
  * The module-level rules of NEXTJS-SEMANTICS.md §2. Every rule that applies is reported, so a user
@@ -32,32 +34,21 @@ export function decideRoute(route: RouteFile, info: ModuleInfo, source: string):
     const found = findExport(source, name);
     return found ? { file: route.file, ...found } : undefined;
   };
-  if (info.exports.includes('GET') && !info.functions.includes('GET')) {
-    return { run: false, error: { message: 'The route exports GET, but it is not a function.', hint: 'export an async function: `export async function GET(request) { … }`', at: at('GET') } };
+  for (const name of ['GET', 'generateStaticParams']) {
+    if (info.exports.includes(name) && !info.functions.includes(name)) return { run: false, error: { ...errorText('EXPORT_NOT_FUNCTION', name), at: at(name) } };
   }
-  if (info.exports.includes('generateStaticParams') && !info.functions.includes('generateStaticParams')) {
-    return { run: false, error: { message: 'The route exports generateStaticParams, but it is not a function.', hint: 'export a function that returns an array of params objects', at: at('generateStaticParams') } };
-  }
-
-  const reasons: Reason[] = [];
+  const reason = (kind: ReasonKind, where = at(kind)): Reason => ({ kind, message: reasonSentence(kind), at: where });
+  const methods = NON_STATIC_METHODS.filter((method) => info.functions.includes(method));
   if (!info.functions.includes('GET')) {
-    reasons.push({ kind: 'no GET', message: 'the route exports no GET handler, so there is nothing to prerender', at: { file: route.file, line: 1, column: 1 } });
+    // The other methods it exports do not matter: there is no GET to keep on a server.
+    const others = methods.length > 0 ? ` (it exports ${methods.join(', ')})` : '';
+    return { run: false, reasons: [{ kind: 'no GET', message: `the route exports no GET handler${others}, so there is nothing to prerender`, at: { file: route.file, line: 1, column: 1 } }] };
   }
-  for (const method of NON_STATIC_METHODS) {
-    if (info.functions.includes(method)) {
-      reasons.push({ kind: method, message: `${method} is exported too, which keeps the whole route on a server (GET included), as in Next.js`, at: at(method) });
-    }
-  }
+  const reasons: Reason[] = methods.map((method) => reason(method));
   const { config } = info;
-  if (config.dynamic === 'force-dynamic') {
-    reasons.push({ kind: "dynamic = 'force-dynamic'", message: "dynamic = 'force-dynamic' renders the route on every request", at: at('dynamic') });
-  }
-  if (config.revalidate === 0 && config.dynamic !== 'force-static') {
-    reasons.push({ kind: 'revalidate = 0', message: 'revalidate = 0 asks for a fresh response on every request', at: at('revalidate') });
-  }
-  if (config.runtime === 'edge') {
-    reasons.push({ kind: "runtime = 'edge'", message: "runtime = 'edge' puts the route on the edge runtime, which Next.js does not prerender", at: at('runtime') });
-  }
+  if (config.dynamic === 'force-dynamic') reasons.push(reason("dynamic = 'force-dynamic'", at('dynamic')));
+  if (config.revalidate === 0 && config.dynamic !== 'force-static') reasons.push(reason('revalidate = 0', at('revalidate')));
+  if (config.runtime === 'edge') reasons.push(reason("runtime = 'edge'", at('runtime')));
   const needsParams = isDynamic(route.segments);
   if (reasons.length === 0 && needsParams && !info.functions.includes('generateStaticParams')) {
     reasons.push({
@@ -68,4 +59,3 @@ export function decideRoute(route: RouteFile, info: ModuleInfo, source: string):
   }
   return reasons.length > 0 ? { run: false, reasons } : { run: true, needsParams };
 }
-

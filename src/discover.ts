@@ -4,8 +4,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
-import { PrerenderError } from './errors.js';
-import { relativeFile } from './manifest.js';
+import { errorText, setupError } from './errors.js';
+import { relativeFile } from './location.js';
+import { withBasePath } from './params.js';
 import { metadataFile, METADATA_GLOB } from './metadata.js';
 import { DEFAULT_PAGE_EXTENSIONS } from './project.js';
 import { formatSegment, parseFolder, patternOf, routeFromFolders, shapeOf } from './segments.js';
@@ -32,19 +33,25 @@ export interface Discovery {
  * The folder holding the routes. A project root is accepted too: its `app/` or `src/app/` is used,
  * as Next.js looks for both.
  */
+/**
+ * The app directory of the project in `folder` (`app/`, else `src/app/`), as `next build` finds it
+ * when given no directory.
+ */
+export function findAppDir(folder: string): string {
+  for (const candidate of ['app', 'src/app']) {
+    const dir = path.join(folder, candidate);
+    if (existsSync(dir) && statSync(dir).isDirectory()) return dir;
+  }
+  throw setupError('APP_DIR_MISSING', [path.join(folder, 'app')], { file: folder, hint: `no app/ or src/app/ folder in ${folder}: run prerender in your Next.js project, or pass the app directory, e.g. \`prerender ./app\`` });
+}
+
 export function resolveAppDir(input: string): string {
   const dir = path.resolve(input);
   if (!existsSync(dir)) {
-    throw new PrerenderError('APP_DIR_MISSING', `The app directory ${dir} does not exist.`, {
-      file: dir,
-      hint: 'Pass the folder that holds your route files, e.g. `prerender ./app` or `prerender ./src/app`.',
-    });
+    throw setupError('APP_DIR_MISSING', [dir], { file: dir });
   }
   if (!statSync(dir).isDirectory()) {
-    throw new PrerenderError('APP_DIR_NOT_A_DIRECTORY', `The app directory ${dir} is a file, not a folder.`, {
-      file: dir,
-      hint: 'Pass the folder that holds your route files, e.g. `prerender ./app`.',
-    });
+    throw setupError('APP_DIR_NOT_A_DIRECTORY', [dir], { file: dir });
   }
   if (existsSync(path.join(dir, 'package.json'))) {
     for (const candidate of ['app', 'src/app']) {
@@ -56,14 +63,25 @@ export function resolveAppDir(input: string): string {
 }
 
 /** `cwd` is the base of the file names shown in messages. */
-export async function discoverRoutes(appDirInput: string, cwd = process.cwd(), extensions = DEFAULT_PAGE_EXTENSIONS): Promise<Discovery> {
+export interface DiscoverOptions {
+  /** The base of the file names shown in messages. */
+  cwd?: string;
+  /** next.config's `pageExtensions`. */
+  extensions?: string[];
+  /** next.config's `basePath`: every route's `srcRoute` is under it. */
+  basePath?: string;
+}
+
+export async function discoverRoutes(appDirInput: string, { cwd = process.cwd(), extensions = DEFAULT_PAGE_EXTENSIONS, basePath = '' }: DiscoverOptions = {}): Promise<Discovery> {
+  const routeFile = (file: string, pattern: string, segments: Segment[], metadata?: RouteFile['metadata']): RouteFile =>
+    ({ file, pattern, srcRoute: withBasePath(basePath, pattern), segments, ...(metadata ? { metadata } : {}) });
   const appDir = resolveAppDir(appDirInput);
   const [routeFiles, pageFiles] = await Promise.all([
     glob(globOf('route', extensions), { cwd: appDir, ignore: ['**/node_modules/**'] }),
     glob(globOf('page', [...extensions, 'md', 'mdx']), { cwd: appDir, ignore: ['**/node_modules/**'] }),
   ]);
   if (routeFiles.length === 0 && (await glob(METADATA_GLOB, { cwd: appDir, ignore: ['**/node_modules/**'] })).length === 0) {
-    throw new PrerenderError('NO_ROUTES', `No route files found under ${appDir}.`, {
+    throw setupError('NO_ROUTES', [appDir], {
       file: appDir,
       hint: `Route handlers live in files named ${extensions.map((e) => `route.${e}`).join(', ')} (see https://nextjs.org/docs/app/api-reference/file-conventions/route).`,
     });
@@ -77,18 +95,18 @@ export async function discoverRoutes(appDirInput: string, cwd = process.cwd(), e
     if (shape.kind === 'private') continue;
     if (shape.kind === 'invalid') {
       const pattern = `/${foldersOf(relative).filter((f) => parseFolder(f).kind !== 'group').join('/')}`;
-      invalid.push({ route: { file, pattern, segments: [] }, problem: { message: `Invalid route folder: ${shape.message}.`, hint: shape.hint } });
+      invalid.push({ route: routeFile(file, pattern, []), problem: { ...errorText('FOLDER_INVALID', shape.message), hint: shape.hint } });
       continue;
     }
-    routes.push({ file, pattern: shape.pattern, segments: shape.segments });
+    routes.push(routeFile(file, shape.pattern, shape.segments));
   }
 
-  for (const route of await discoverMetadata(appDir)) routes.push(route);
+  for (const { file, segments, metadata } of await discoverMetadata(appDir)) routes.push(routeFile(file, patternOf(segments), segments, metadata));
 
   const pages: RouteFile[] = [];
   for (const relative of pageFiles.sort()) {
     const shape = routeFromFolders(foldersOf(relative));
-    if (shape.kind === 'route') pages.push({ file: path.join(appDir, relative), pattern: shape.pattern, segments: shape.segments });
+    if (shape.kind === 'route') pages.push(routeFile(path.join(appDir, relative), shape.pattern, shape.segments));
   }
 
   const conflicts = findConflicts(routes, pages, (file) => relativeFile(file, cwd));
@@ -103,8 +121,8 @@ export async function discoverRoutes(appDirInput: string, cwd = process.cwd(), e
 }
 
 /** Metadata files (sitemap.ts, robots.txt, favicon.ico, …) as routes at the URL Next.js gives them. */
-async function discoverMetadata(appDir: string): Promise<RouteFile[]> {
-  const routes: RouteFile[] = [];
+async function discoverMetadata(appDir: string): Promise<Pick<RouteFile, 'file' | 'segments' | 'metadata'>[]> {
+  const routes: Pick<RouteFile, 'file' | 'segments' | 'metadata'>[] = [];
   for (const relative of (await glob(METADATA_GLOB, { cwd: appDir, ignore: ['**/node_modules/**'] })).sort()) {
     const folders = foldersOf(relative);
     const shape = routeFromFolders(folders);
@@ -114,7 +132,7 @@ async function discoverMetadata(appDir: string): Promise<RouteFile[]> {
     const meta = metadataFile(name, folders.length === 0, name.startsWith('sitemap.') ? readFileSync(file, 'utf8') : '');
     if (!meta) continue;
     const segments: Segment[] = [...shape.segments, ...meta.urlSegments.map((part): Segment => (part.startsWith('[') ? { type: 'dynamic', name: part.slice(1, -1) } : { type: 'static', value: part }))];
-    routes.push({ file, pattern: patternOf(segments), segments, metadata: meta });
+    routes.push({ file, segments, metadata: meta });
   }
   return routes;
 }
@@ -135,7 +153,7 @@ function compare(a: string, b: string): number {
 export function findConflicts(routes: RouteFile[], pages: RouteFile[], display: (file: string) => string = (file) => file): Map<RouteFile, RouteProblem> {
   const conflicts = new Map<RouteFile, RouteProblem>();
   const flag = (route: RouteFile, other: RouteFile, message: string, hint: string) => {
-    if (!conflicts.has(route)) conflicts.set(route, { message: `${message}: ${display(route.file)} and ${display(other.file)}.`, hint });
+    if (!conflicts.has(route)) conflicts.set(route, { ...errorText('ROUTE_CONFLICT', message, display(route.file), display(other.file)), hint });
   };
 
   const pageByShape = new Map(pages.map((page) => [shapeOf(page.segments), page]));

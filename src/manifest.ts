@@ -1,13 +1,17 @@
 /**
- * The manifest: what a CDN deploy and CI read. Pure: built from the results alone, deterministic
- * (sorted keys, no timestamps), paths relative to the working directory with forward slashes.
+ * The manifest: what a CDN deploy and CI read. This module owns its format: the types, the version,
+ * the builder (from results), the serializer (which sorts keys itself, at every level) and the
+ * reader that validates a manifest from disk (for `--baseline` and `merge`). Pure but for
+ * `readManifest`. Paths are relative to the working directory, with forward slashes.
  */
-import path from 'node:path';
-import { unwantedDynamic, type Policy } from './compare.js';
-import type { ShardInfo } from './shard.js';
-import type { Headers, PathResult, SourceLocation } from './types.js';
+import { readFileSync } from 'node:fs';
+import { setupError, type RouteErrorCode } from './errors.js';
+import { formatLocation, relativeFile } from './location.js';
+import type { ReasonKind } from './reasons.js';
+import type { Headers, PathResult } from './types.js';
 
 export const MANIFEST_VERSION = 1;
+export const MANIFEST_NAME = 'prerender-manifest.json';
 
 export interface ManifestRoute {
   srcRoute: string;
@@ -23,7 +27,7 @@ export interface ManifestRoute {
 }
 
 export interface ManifestReason {
-  kind: string;
+  kind: ReasonKind;
   message: string;
   at?: string;
 }
@@ -37,9 +41,22 @@ export interface ManifestDynamic {
 export interface ManifestError {
   srcRoute: string;
   source: string;
+  /** Stable, from the error catalogue (the README lists every code). */
+  code: RouteErrorCode;
   message: string;
   at?: string;
   hint?: string;
+}
+
+/** What a partial manifest says about the build it is part of (`--shard`). */
+export interface ShardInfo {
+  count: number;
+  index: number;
+  /** sha256 of every compiled source file and the build options that change the output. */
+  fingerprint: string;
+  /** sha256 of the sorted list of every path of the whole build. */
+  paths: string;
+  host: string;
 }
 
 export interface Manifest {
@@ -51,108 +68,92 @@ export interface Manifest {
   shard?: ShardInfo;
 }
 
-export function buildManifest(results: PathResult[], cwd: string): Manifest {
-  const routes: Record<string, ManifestRoute> = {};
-  const dynamic: Record<string, ManifestDynamic> = {};
-  const errors: Record<string, ManifestError> = {};
-  const sources = new Map<string, string>();
-  // Header records are shared between paths (see execute.ts), and so are their sorted copies.
-  const sorted = new Map<Headers, Headers>();
-  const sortedHeaders = (headers: Headers) => {
-    let copy = sorted.get(headers);
-    if (!copy) sorted.set(headers, (copy = sortedRecord(headers)));
-    return copy;
-  };
-  const sourceOf = (file: string) => {
-    let source = sources.get(file);
-    if (source === undefined) sources.set(file, (source = relativeFile(file, cwd)));
-    return source;
-  };
-  // Objects are written with their keys in sorted order, so serializing needs no second copy.
-  for (const result of results) {
-    const srcRoute = result.route.pattern;
-    const source = sourceOf(result.route.file);
-    switch (result.type) {
-      case 'static':
-        routes[result.path] = {
-          file: result.file,
-          headers: sortedHeaders(result.headers),
-          revalidate: result.revalidate,
-          sha256: result.sha256,
-          size: result.size,
-          source,
-          srcRoute,
-          status: result.status,
-          ...(result.tags ? { tags: result.tags } : {}),
-        };
-        break;
-      case 'dynamic':
-        dynamic[result.path] = {
-          reasons: result.reasons.map((reason) => (reason.at ? { at: formatLocation(reason.at, cwd), kind: reason.kind, message: reason.message } : { kind: reason.kind, message: reason.message })),
-          source,
-          srcRoute,
-        };
-        break;
-      case 'error':
-        // A path keeps its first error (two conflicting routes share one URL and one message).
-        errors[result.path] ??= {
-          ...(result.at ? { at: formatLocation(result.at, cwd) } : {}),
-          ...(result.hint ? { hint: result.hint } : {}),
-          message: result.message,
-          source,
-          srcRoute,
-        };
-        break;
-    }
-  }
-  return { dynamic: sortedRecord(dynamic), errors: sortedRecord(errors), routes: sortedRecord(routes), version: MANIFEST_VERSION } as Manifest;
+/** A manifest from its sections, each with its keys in sorted order (what every reader iterates). */
+export function createManifest(sections: Pick<Manifest, 'routes' | 'dynamic' | 'errors'>, shard?: ShardInfo): Manifest {
+  return { version: MANIFEST_VERSION, routes: sortedRecord(sections.routes), dynamic: sortedRecord(sections.dynamic), errors: sortedRecord(sections.errors), ...(shard ? { shard } : {}) };
 }
 
-/** The record with its keys in sorted order. */
-export function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
+function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
   const sorted: Record<string, T> = {};
   for (const key of Object.keys(record).sort()) sorted[key] = record[key];
   return sorted;
 }
 
-export function relativeFile(file: string, cwd: string): string {
-  const relative = path.relative(cwd, file);
-  return (relative === '' ? '.' : relative).split(path.sep).join('/');
+export function buildManifest(results: PathResult[], cwd: string): Manifest {
+  const routes: Record<string, ManifestRoute> = {};
+  const dynamic: Record<string, ManifestDynamic> = {};
+  const errors: Record<string, ManifestError> = {};
+  const sources = new Map<string, string>();
+  const sourceOf = (file: string) => {
+    let source = sources.get(file);
+    if (source === undefined) sources.set(file, (source = relativeFile(file, cwd)));
+    return source;
+  };
+  for (const result of results) {
+    const { srcRoute } = result.route;
+    const source = sourceOf(result.route.file);
+    switch (result.type) {
+      case 'static':
+        routes[result.path] = {
+          srcRoute,
+          source,
+          file: result.file,
+          status: result.status,
+          headers: result.headers,
+          revalidate: result.revalidate,
+          size: result.size,
+          sha256: result.sha256,
+          ...(result.tags ? { tags: result.tags } : {}),
+        };
+        break;
+      case 'dynamic':
+        dynamic[result.path] = {
+          srcRoute,
+          source,
+          reasons: result.reasons.map((reason) => ({ kind: reason.kind, message: reason.message, ...(reason.at ? { at: formatLocation(reason.at, cwd) } : {}) })),
+        };
+        break;
+      case 'error':
+        // A path keeps its first error (two conflicting routes share one URL and one message).
+        errors[result.path] ??= {
+          srcRoute,
+          source,
+          code: result.code,
+          message: result.message,
+          ...(result.at ? { at: formatLocation(result.at, cwd) } : {}),
+          ...(result.hint ? { hint: result.hint } : {}),
+        };
+        break;
+    }
+  }
+  return createManifest({ routes, dynamic, errors });
 }
 
-export function formatLocation(at: SourceLocation, cwd: string): string {
-  return `${relativeFile(at.file, cwd)}:${at.line}:${at.column}`;
-}
-
-/**
- * Two-space JSON with a final newline. The keys of a manifest from `buildManifest` are already in
- * sorted order at every level, so the text is deterministic without a sorted copy.
- */
+/** Two-space JSON with every object's keys sorted and a final newline: the same text for the same manifest. */
 export function serializeManifest(manifest: Manifest): string {
   return [...manifestChunks(manifest)].join('');
 }
 
 /**
- * The same text as `serializeManifest`, in pieces of about `entries` entries, so that the manifest
- * of 100k paths is written without one string of tens of megabytes.
+ * The text of `serializeManifest`, in pieces of about `entries` entries, so that the manifest of
+ * 100k paths is written without one string of tens of megabytes.
  */
 export function* manifestChunks(manifest: Manifest, entries = 2000): Generator<string> {
   yield '{\n';
-  const keys = Object.keys(manifest) as (keyof Manifest)[];
+  const keys = definedKeys(manifest as unknown as Record<string, unknown>);
   for (const [i, key] of keys.entries()) {
-    const value = manifest[key];
+    const value = (manifest as unknown as Record<string, unknown>)[key];
     const comma = i < keys.length - 1 ? ',' : '';
-    const isSection = key === 'routes' || key === 'dynamic' || key === 'errors';
-    if (!isSection || Object.keys(value as object).length === 0) {
-      yield `  ${JSON.stringify(key)}: ${indent(JSON.stringify(value, null, 2), 2)}${comma}\n`;
+    const record = value as Record<string, unknown>;
+    const names = key === 'routes' || key === 'dynamic' || key === 'errors' ? definedKeys(record) : [];
+    if (names.length === 0) {
+      yield `  ${JSON.stringify(key)}: ${pretty(value, '  ')}${comma}\n`;
       continue;
     }
     yield `  ${JSON.stringify(key)}: {\n`;
-    const record = value as Record<string, unknown>;
-    const names = Object.keys(record);
     let chunk: string[] = [];
     for (const [j, name] of names.entries()) {
-      chunk.push(`    ${JSON.stringify(name)}: ${indent(JSON.stringify(record[name], null, 2), 4)}${j < names.length - 1 ? ',' : ''}\n`);
+      chunk.push(`    ${JSON.stringify(name)}: ${pretty(record[name], '    ')}${j < names.length - 1 ? ',' : ''}\n`);
       if (chunk.length >= entries) {
         yield chunk.join('');
         chunk = [];
@@ -163,8 +164,22 @@ export function* manifestChunks(manifest: Manifest, entries = 2000): Generator<s
   yield '}\n';
 }
 
-function indent(json: string, spaces: number): string {
-  return json.replace(/\n/g, `\n${' '.repeat(spaces)}`);
+function definedKeys(record: Record<string, unknown>): string[] {
+  return Object.keys(record).filter((key) => record[key] !== undefined).sort();
+}
+
+/** `JSON.stringify(value, null, 2)` at `indent`, with object keys sorted. */
+function pretty(value: unknown, indent: string): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    return `[\n${value.map((item) => `${inner}${pretty(item === undefined ? null : item, inner)}`).join(',\n')}\n${indent}]`;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = definedKeys(record);
+  if (keys.length === 0) return '{}';
+  return `{\n${keys.map((key) => `${inner}${JSON.stringify(key)}: ${pretty(record[key], inner)}`).join(',\n')}\n${indent}}`;
 }
 
 export interface Counts {
@@ -184,14 +199,59 @@ export function countManifest(manifest: Manifest): Counts {
   };
 }
 
-/**
- * The exit code contract: 0 done (dynamic routes are not failures); 1 at least one route errored;
- * 3 when the policy (`--fail-on-dynamic`, `--fail-on new-dynamic`) counts a dynamic route against
- * the build and none errored. (2, bad usage or set-up, is decided before a manifest exists.)
- */
-export function exitCodeFor(manifest: Manifest, policy: Policy & { failOnDynamic?: boolean } = {}): 0 | 1 | 3 {
-  if (Object.keys(manifest.errors).length > 0) return 1;
-  const failOn = policy.failOn ?? (policy.failOnDynamic ? 'dynamic' : undefined);
-  if (unwantedDynamic(manifest, { ...policy, failOn }).length > 0) return 3;
-  return 0;
+/** Reads and validates a manifest written by route-prerender; the error names what is wrong. */
+export function readManifest(file: string): Manifest {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw setupError('MANIFEST_INVALID', [file, code === 'ENOENT' ? 'the file does not exist' : `it cannot be read (${code ?? (error as Error).message})`], { file });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw setupError('MANIFEST_INVALID', [file, `it is not JSON (${(error as Error).message})`], { file });
+  }
+  const problem = checkManifest(value);
+  if (problem) throw setupError('MANIFEST_INVALID', [file, problem], { file });
+  return value as Manifest;
+}
+
+/** What is wrong with a value that should be a manifest, or undefined when nothing is. */
+export function checkManifest(value: unknown): string | undefined {
+  if (!isRecord(value)) return 'it is not a JSON object';
+  if (value.version !== MANIFEST_VERSION) return `its "version" is ${JSON.stringify(value.version)}, not ${MANIFEST_VERSION} (it is not a route-prerender manifest, or of another version)`;
+  const fields: Record<'routes' | 'dynamic' | 'errors', Record<string, (v: unknown) => boolean>> = {
+    routes: { srcRoute: isString, source: isString, file: (v) => v === null || isString(v), status: isNumber, headers: isRecord, size: isNumber, sha256: isString, revalidate: (v) => v === false || isNumber(v) },
+    dynamic: { srcRoute: isString, source: isString, reasons: Array.isArray },
+    errors: { srcRoute: isString, source: isString, message: isString },
+  };
+  for (const section of ['routes', 'dynamic', 'errors'] as const) {
+    const entries = value[section];
+    if (!isRecord(entries)) return `its "${section}" is ${entries === undefined ? 'missing' : 'not an object'}`;
+    for (const [key, entry] of Object.entries(entries)) {
+      if (!isRecord(entry)) return `${section}[${JSON.stringify(key)}] is not an object`;
+      for (const [field, valid] of Object.entries(fields[section])) {
+        if (!valid(entry[field])) return `${section}[${JSON.stringify(key)}].${field} is ${entry[field] === undefined ? 'missing' : `invalid (${JSON.stringify(entry[field])})`}`;
+      }
+    }
+  }
+  if (value.shard !== undefined && !(isRecord(value.shard) && isNumber(value.shard.index) && isNumber(value.shard.count) && isString(value.shard.fingerprint) && isString(value.shard.paths) && isString(value.shard.host))) {
+    return 'its "shard" is invalid';
+  }
+  return undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
+}
+
+function isNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
 }

@@ -2,15 +2,15 @@
  * `prerender merge <dir>... --out dist`: the shards' outputs as one output folder and manifest,
  * byte for byte what a one-machine build writes.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import pMap from 'p-map';
-import { PrerenderError } from './errors.js';
+import { setupError } from './errors.js';
 import { hostFiles, type HostName } from './hosts.js';
-import { manifestChunks, type Manifest } from './manifest.js';
+import { MANIFEST_NAME, manifestChunks, readManifest, type Manifest } from './manifest.js';
 import { mergeManifests } from './shard.js';
-import { checkOutDir, createStaging, MANIFEST_NAME } from './write.js';
+import { checkOutDir, createStaging } from './write.js';
 
 export interface MergeOptions {
   /** The shards' output folders. */
@@ -27,13 +27,13 @@ export async function mergeShards(options: MergeOptions): Promise<{ manifest: Ma
     const dir = path.resolve(cwd, given);
     const file = path.join(dir, MANIFEST_NAME);
     if (!existsSync(file)) {
-      throw new PrerenderError('USAGE', `${given} has no ${MANIFEST_NAME}.`, { file: dir, hint: 'pass the --out folder of each shard; a shard whose routes failed writes no output' });
+      throw setupError('SHARD_MISMATCH', [`${given} has no ${MANIFEST_NAME}.`], { file: dir, hint: 'pass the --out folder of each shard; a shard whose routes failed writes no output' });
     }
-    return { dir: given, root: dir, manifest: JSON.parse(readFileSync(file, 'utf8')) as Manifest };
+    return { dir: given, root: dir, manifest: readManifest(file) };
   });
   const { manifest, host, sources } = mergeManifests(parts);
   for (const part of parts) {
-    if (path.resolve(part.root) === out) throw new PrerenderError('OUT_DIR_UNSAFE', `--out ${options.out} is one of the shards being merged.`, { hint: 'merge into a new folder' });
+    if (path.resolve(part.root) === out) throw setupError('OUT_DIR_UNSAFE', [out, 'one of the shards being merged'], { hint: 'merge into a new folder' });
   }
   checkOutDir(out, { cwd, force: options.force === true });
 

@@ -4,10 +4,11 @@
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { PrerenderError } from './errors.js';
+import { setupError, type PrerenderError } from './errors.js';
+import { findAppDir } from './discover.js';
 import { HOSTS, type HostName } from './hosts.js';
 import type { ShardSpec } from './shard.js';
-import { MANIFEST_NAME } from './write.js';
+import { MANIFEST_NAME } from './manifest.js';
 
 export interface Logger {
   /** Progress and route output; the CLI sends it to stderr. */
@@ -18,8 +19,8 @@ export interface Logger {
 }
 
 export interface PrerenderOptions {
-  /** The app directory (`./app`, `./src/app`), or the project folder that holds it. */
-  appDir: string;
+  /** The app directory (`./app`, `./src/app`), or the project folder that holds it. Default: the project in `cwd`. */
+  appDir?: string;
   /** Output folder. Default `dist`. */
   out?: string;
   /** Where to write the manifest. Default `<out>/prerender-manifest.json`. */
@@ -70,7 +71,7 @@ export interface ResolvedOptions {
 export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw usage('Expected options to be an object', options);
   const cwd = options.cwd === undefined ? process.cwd() : requireString('cwd', options.cwd);
-  const appDir = requireString('appDir', options.appDir);
+  const appDir = options.appDir === undefined ? findAppDir(cwd) : requireString('appDir', options.appDir);
   const out = path.resolve(cwd, options.out === undefined ? 'dist' : requireString('out', options.out));
   const manifest = options.manifest === undefined ? path.join(out, MANIFEST_NAME) : path.resolve(cwd, requireString('manifest', options.manifest));
   const concurrency = options.concurrency === undefined ? availableParallelism() : options.concurrency;
@@ -114,5 +115,5 @@ function requireString(name: string, value: unknown): string {
 }
 
 function usage(expected: string, received: unknown): PrerenderError {
-  return new PrerenderError('USAGE', `${expected}, got \`${String(received)}\` (${received === null ? 'null' : typeof received}).`);
+  return setupError('USAGE', [`${expected}, got \`${String(received)}\` (${received === null ? 'null' : typeof received}).`]);
 }

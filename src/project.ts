@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as esbuild from 'esbuild';
-import { PrerenderError } from './errors.js';
+import { setupError } from './errors.js';
 
 /** Next.js's order for `next build`: the first file that sets a key wins (after the environment). */
 export const ENV_FILES = ['.env.production.local', '.env.local', '.env.production', '.env'];
@@ -108,8 +108,7 @@ async function loadNextConfig(root: string, env: Record<string, string>): Promis
   if (!name) return defaults;
   const file = path.join(root, name);
   const raw = await evaluateConfig(file, env);
-  const problem = (what: string) =>
-    new PrerenderError('USAGE', `${file}: ${what}`, { file, hint: 'see https://nextjs.org/docs/app/api-reference/config/next-config-js' });
+  const problem = (what: string) => setupError('CONFIG_INVALID', [file, what], { file });
 
   const basePath = raw.basePath ?? '';
   if (typeof basePath !== 'string' || (basePath !== '' && (!basePath.startsWith('/') || basePath.endsWith('/')))) {
@@ -168,7 +167,7 @@ async function evaluateConfig(file: string, env: Record<string, string>): Promis
     if (!reply.ok) throw new Error(reply.message);
     return reply.config ?? {};
   } catch (error) {
-    throw new PrerenderError('USAGE', `Cannot load ${file}: ${(error as Error).message}`, { file, hint: 'fix the config file; route-prerender reads basePath, env and pageExtensions from it' });
+    throw setupError('CONFIG_INVALID', [file, `cannot be loaded: ${(error as Error).message}`], { file, hint: 'fix the config file; route-prerender reads basePath, env and pageExtensions from it' });
   } finally {
     if (compiled) await rm(compiled, { recursive: true, force: true });
   }

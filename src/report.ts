@@ -4,7 +4,7 @@
  */
 import kleur from 'kleur';
 import { fileOfPath } from './files.js';
-import { formatLocation, relativeFile } from './manifest.js';
+import { formatLocation, relativeFile } from './location.js';
 import type { PathResult, RouteFile, StaticResult } from './types.js';
 
 export interface ReportOptions {

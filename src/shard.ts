@@ -4,8 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { PrerenderError } from './errors.js';
-import { sortedRecord, type Manifest } from './manifest.js';
+import { setupError } from './errors.js';
+import { createManifest, type Manifest, type ShardInfo } from './manifest.js';
 
 export interface ShardSpec {
   /** 1-based. */
@@ -13,23 +13,12 @@ export interface ShardSpec {
   count: number;
 }
 
-/** What a partial manifest says about the build it is part of. */
-export interface ShardInfo {
-  count: number;
-  index: number;
-  /** sha256 of every compiled source file and the build options that change the output. */
-  fingerprint: string;
-  /** sha256 of the sorted list of every path of the whole build. */
-  paths: string;
-  host: string;
-}
-
 export function parseShard(text: string): ShardSpec {
   const match = /^(\d+)\/(\d+)$/.exec(text);
   const index = match ? Number(match[1]) : NaN;
   const count = match ? Number(match[2]) : NaN;
   if (!match || count < 1 || index < 1 || index > count) {
-    throw new PrerenderError('USAGE', `Expected --shard to be <i>/<n> with 1 <= i <= n, e.g. 2/4, got \`${text}\`.`);
+    throw setupError('USAGE', [`Expected --shard to be <i>/<n> with 1 <= i <= n, e.g. 2/4, got \`${text}\`.`]);
   }
   return { index, count };
 }
@@ -64,8 +53,8 @@ export function hashPaths(paths: string[]): string {
  * One manifest from the shards' manifests. Refuses shards of different builds, a missing or
  * repeated shard, and static paths written by two shards.
  */
-export function mergeManifests(parts: { dir: string; manifest: Manifest & { shard?: ShardInfo } }[]): { manifest: Manifest; host: string; sources: Map<string, string> } {
-  const refuse = (message: string, hint: string) => new PrerenderError('USAGE', message, { hint });
+export function mergeManifests(parts: { dir: string; manifest: Manifest }[]): { manifest: Manifest; host: string; sources: Map<string, string> } {
+  const refuse = (message: string, hint: string) => setupError('SHARD_MISMATCH', [message], { hint });
   if (parts.length === 0) throw refuse('Nothing to merge.', 'pass the output folders of every shard: prerender merge dist-1 dist-2 … --out dist');
   const infos = parts.map(({ dir, manifest }) => {
     if (!manifest.shard) throw refuse(`${dir} is not the output of a sharded build (its manifest has no "shard").`, 'build each part with --shard <i>/<n>');
@@ -105,5 +94,5 @@ export function mergeManifests(parts: { dir: string; manifest: Manifest & { shar
     for (const [key, entry] of Object.entries(manifest.dynamic)) dynamic[key] ??= entry;
     for (const [key, entry] of Object.entries(manifest.errors)) errors[key] ??= entry;
   }
-  return { manifest: { dynamic: sortedRecord(dynamic), errors: sortedRecord(errors), routes: sortedRecord(routes), version: 1 } as Manifest, host: first.host, sources };
+  return { manifest: createManifest({ routes, dynamic, errors }), host: first.host, sources };
 }

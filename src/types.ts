@@ -1,4 +1,6 @@
 /** Plain data passed between the pipeline stages: discover → bundle → plan → execute → write → report. */
+import type { RouteErrorCode } from './errors.js';
+import type { ReasonKind } from './reasons.js';
 
 export type Segment =
   | { type: 'static'; value: string }
@@ -10,8 +12,13 @@ export type Segment =
 export interface RouteFile {
   /** Absolute path of the route file. */
   file: string;
-  /** URL pattern, e.g. `/posts/[slug]`; `/` for `app/route.ts`. */
+  /** URL pattern inside the app, e.g. `/posts/[slug]`; `/` for `app/route.ts`. */
   pattern: string;
+  /**
+   * The pattern as served, under next.config's `basePath` (`/docs/posts/[slug]`): the manifest's
+   * `srcRoute`, and the key of every result of a route that never ran. Made by `withBasePath`.
+   */
+  srcRoute: string;
   segments: Segment[];
   /** Set for metadata files (sitemap.ts, favicon.ico, …), served through a generated route module. */
   metadata?: import('./metadata.js').MetadataFile;
@@ -26,7 +33,7 @@ export interface SourceLocation {
 
 /** Why a path cannot be prerendered. `kind` is a stable identifier, listed in the README. */
 export interface Reason {
-  kind: string;
+  kind: ReasonKind;
   message: string;
   at?: SourceLocation;
 }
@@ -47,7 +54,10 @@ export type Params = Record<string, string | string[] | undefined>;
 export type Headers = Record<string, string | string[]>;
 
 interface ResultBase {
-  /** Manifest key: the concrete URL path when the handler ran for it, else the route pattern. */
+  /**
+   * Manifest key: the concrete URL path (under basePath) when the handler ran for it, else the
+   * route's `srcRoute`. Decided once, where the result is made.
+   */
   path: string;
   route: RouteFile;
   /** What the route code printed while this path was handled. */
@@ -74,6 +84,8 @@ export interface DynamicResult extends ResultBase {
 
 export interface ErrorResult extends ResultBase {
   type: 'error';
+  /** Stable, from the error catalogue (errors.ts). */
+  code: RouteErrorCode;
   message: string;
   at?: SourceLocation;
   hint?: string;
@@ -83,6 +95,7 @@ export type PathResult = StaticResult | DynamicResult | ErrorResult;
 
 /** Something wrong with one route, found before its handler ran. */
 export interface RouteProblem {
+  code: RouteErrorCode;
   message: string;
   hint?: string;
   at?: SourceLocation;

@@ -7,11 +7,11 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { PrerenderError } from './errors.js';
+import { setupError } from './errors.js';
+import { MANIFEST_NAME } from './manifest.js';
 
 /** Left in an output folder whose manifest lives elsewhere, so later runs know the folder is ours. */
 export const OWNER_MARKER = '.route-prerender';
-export const MANIFEST_NAME = 'prerender-manifest.json';
 
 export interface OutDirContext {
   appDir?: string;
@@ -27,11 +27,7 @@ export function checkOutDir(outDir: string, context: OutDirContext): void {
     const rel = path.relative(parent, child);
     return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
   };
-  const unsafe = (what: string) =>
-    new PrerenderError('OUT_DIR_UNSAFE', `Refusing to write the output to ${out}: it is ${what}, and the output folder is replaced as a whole.`, {
-      file: out,
-      hint: 'pass a dedicated folder, e.g. `--out dist`',
-    });
+  const unsafe = (what: string) => setupError('OUT_DIR_UNSAFE', [out, what], { file: out });
   if (out === path.parse(out).root) throw unsafe('the root of the file system');
   if (out === homedir()) throw unsafe('your home folder');
   if (context.projectRoot && contains(out, context.projectRoot)) throw unsafe('the project folder or one that contains it');
@@ -41,15 +37,12 @@ export function checkOutDir(outDir: string, context: OutDirContext): void {
   if (!existsSync(out)) return;
   if (!statSync(out).isDirectory()) {
     if (context.force) return;
-    throw new PrerenderError('OUT_DIR_NOT_OURS', `The output path ${out} is a file.`, { file: out, hint: 'remove it, choose another --out, or pass --force to replace it' });
+    throw setupError('OUT_DIR_NOT_OURS', [out, true], { file: out });
   }
   const entries = readdirSync(out);
   if (entries.length === 0 || context.force) return;
   if (entries.includes(MANIFEST_NAME) || entries.includes(OWNER_MARKER)) return;
-  throw new PrerenderError('OUT_DIR_NOT_OURS', `The output folder ${out} already holds files that route-prerender did not write.`, {
-    file: out,
-    hint: 'it would be replaced as a whole: choose an empty or new folder, or pass --force to replace it',
-  });
+  throw setupError('OUT_DIR_NOT_OURS', [out, false], { file: out });
 }
 
 export interface Staging {

@@ -95,14 +95,19 @@ cli('set-up problems exit 2 with the file and a hint', () => {
 cli('bad usage exits 2 and names the flag', () => {
   const unknown = run(['fixtures/blog/app', '--nope']);
   assert.is(unknown.code, 2);
-  assert.match(unknown.stderr, "Unknown option '--nope'");
+  assert.match(unknown.stderr, 'unknown option --nope');
+  const near = run(['fixtures/blog/app', '--outdir', 'dist']);
+  assert.is(near.code, 2);
+  assert.match(near.stderr, 'unknown option --outdir (did you mean --out?)');
   const concurrency = run(['fixtures/blog/app', '--concurrency', '0']);
   assert.is(concurrency.code, 2);
   assert.match(concurrency.stderr, 'Expected --concurrency to be an integer from 1 and up, got `0`');
   const timeout = run(['fixtures/blog/app', '--timeout', 'soon']);
   assert.is(timeout.code, 2);
   assert.match(timeout.stderr, '--timeout');
-  assert.is(run([]).code, 2);
+  const none = run([]);
+  assert.is(none.code, 2, 'the repository root has no app/ folder');
+  assert.match(none.stderr, 'no app/ or src/app/ folder in');
 });
 
 cli('refuses an --out that would replace the project, or a folder it did not write', () => {
@@ -208,7 +213,7 @@ ci('--fail-on new-dynamic without --baseline, a bad --format or an unreadable ba
   assert.is(run(['fixtures/evolve/v2/app', '--format', 'html']).code, 2);
   const broken = run(['fixtures/evolve/v2/app', '--baseline', 'package.json']);
   assert.is(broken.code, 2);
-  assert.match(broken.stderr, 'Cannot read the baseline package.json: it is not a route-prerender manifest');
+  assert.match(broken.stderr, 'Cannot read the manifest package.json: its "version" is "0.1.0", not 1');
 });
 
 ci('--format markdown prints tables for a pull-request comment', () => {
@@ -224,9 +229,10 @@ ci('--format markdown prints tables for a pull-request comment', () => {
 ci('on GitHub Actions: annotations on the exact lines, and the markdown summary appended to the step summary', () => {
   const summary = path.join(tempDir('ci'), 'summary.md');
   writeFileSync(summary, '# earlier step\n');
-  const { stdout } = run(['fixtures/evolve/v2/app', '--out', path.join(tempDir('ci'), 'dist'), '--allow-dynamic', '/api/**'], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary });
-  assert.match(stdout, '::warning file=fixtures/evolve/v2/app/user/route.ts,line=4,col=23,title=/user is dynamic::cookies(): cookies() reads or sets the visitor\'s cookies');
-  assert.not.match(stdout, '::warning file=fixtures/evolve/v2/app/api', 'allowed routes are not annotated');
+  const { stdout, stderr } = run(['fixtures/evolve/v2/app', '--out', path.join(tempDir('ci'), 'dist'), '--allow-dynamic', '/api/**'], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary });
+  assert.match(stderr, '::warning file=fixtures/evolve/v2/app/user/route.ts,line=4,col=23,title=/user is dynamic::cookies(): cookies() reads or sets the visitor\'s cookies');
+  assert.not.match(stderr, '::warning file=fixtures/evolve/v2/app/api', 'allowed routes are not annotated');
+  assert.not.match(stdout, '::', 'annotations never mix into the report');
   const written = readFileSync(summary, 'utf8');
   assert.ok(written.startsWith('# earlier step\n### route-prerender: 2 static, 2 dynamic, 0 errors'));
   const broken = run(['fixtures/broken/app', '--out', path.join(tempDir('ci'), 'dist'), '--json'], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary });

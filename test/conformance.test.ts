@@ -7,7 +7,7 @@ import type { PathResult, RouteFile } from '../src/types.js';
 
 const conformance = suite('conformance comparison');
 
-const route = (pattern: string): RouteFile => ({ file: `/app${pattern}/route.ts`, pattern, segments: [] });
+const route = (pattern: string): RouteFile => ({ file: `/app${pattern}/route.ts`, pattern, srcRoute: pattern, segments: [] });
 const ok = (path: string, sha256: string, extra: Partial<PathResult> = {}): PathResult => ({ type: 'static', path, route: route(path), logs: [], status: 200, headers: { 'content-type': 'application/json' }, file: path.slice(1), size: 1, sha256, revalidate: false, ...extra } as PathResult);
 
 conformance('agreement, and each kind of difference, with expected ones marked', () => {

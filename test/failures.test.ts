@@ -119,7 +119,7 @@ broken('process.abort() and process.kill() of the build stop one worker only, an
 
 broken('returning a plain object is an error that says what came back', async () => {
   const { manifest } = await build('broken');
-  assert.match(manifest.errors['/returns-object'].message, 'It returned an object (Object).');
+  assert.match(manifest.errors['/returns-object'].message, 'It returned a plain object.');
 });
 
 broken('a body stream that errors half-way is an error for that path', async () => {

@@ -91,9 +91,10 @@ methods('PUT and DELETE exported through export { … as } are found, each with 
   assert.is(manifest.dynamic['/put-delete'].reasons[0].at, 'fixtures/methods/app/put-delete/route.ts:5:37');
 });
 
-methods('a route without GET is dynamic', async () => {
+methods('a route without GET is dynamic for that reason alone, naming the methods it has', async () => {
   const { manifest } = await build('methods');
-  assert.equal(manifest.dynamic['/only-post'].reasons.map((r) => r.kind), ['no GET', 'POST']);
+  assert.equal(manifest.dynamic['/only-post'].reasons.map((r) => r.kind), ['no GET']);
+  assert.match(manifest.dynamic['/only-post'].reasons[0].message, '(it exports POST)');
 });
 
 methods('HEAD does not keep a route on a server', async () => {

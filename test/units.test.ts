@@ -4,11 +4,12 @@ import * as assert from 'uvu/assert';
 import { findExport, readSegmentConfig } from '../src/config.js';
 import { findConflicts } from '../src/discover.js';
 import { assignFiles } from '../src/files.js';
-import { buildManifest, exitCodeFor, serializeManifest } from '../src/manifest.js';
+import { buildManifest, serializeManifest } from '../src/manifest.js';
+import { exitCodeFor, unwantedDynamic } from '../src/policy.js';
 import { checkStaticParams, expandPaths, pathFromParams, requestPathFromParams } from '../src/params.js';
 import { decideRoute } from '../src/decide.js';
 import { formatReport } from '../src/report.js';
-import { compareManifests, unwantedDynamic } from '../src/compare.js';
+import { compareManifests } from '../src/compare.js';
 import { formatMarkdown, githubAnnotations } from '../src/ci.js';
 import { checkOutDir } from '../src/write.js';
 import { homedir } from 'node:os';
@@ -50,7 +51,7 @@ segments('different parameter names at one position conflict, naming both files'
   const route = (file: string, folders: string[]): RouteFile => {
     const shape = routeFromFolders(folders);
     if (shape.kind !== 'route') throw new Error('bad test route');
-    return { file, pattern: shape.pattern, segments: shape.segments };
+    return { file, pattern: shape.pattern, srcRoute: shape.pattern, segments: shape.segments };
   };
   const a = route('a/route.ts', ['blog', '[id]', 'x']);
   const b = route('b/route.ts', ['blog', '[slug]', 'y']);
@@ -177,7 +178,7 @@ config('findExport points at the exported name', () => {
 });
 
 config('decideRoute reports every module-level reason at once', () => {
-  const route: RouteFile = { file: '/app/x/route.ts', pattern: '/x/[id]', segments: [{ type: 'static', value: 'x' }, { type: 'dynamic', name: 'id' }] };
+  const route: RouteFile = { file: '/app/x/route.ts', pattern: '/x/[id]', srcRoute: '/x/[id]', segments: [{ type: 'static', value: 'x' }, { type: 'dynamic', name: 'id' }] };
   const info = { exports: ['GET', 'POST', 'dynamic'], functions: ['GET', 'POST'], config: { dynamic: 'force-dynamic' as const, revalidate: false as const, dynamicParams: true, runtime: 'nodejs' as const } };
   const decision = decideRoute(route, info, "export const dynamic = 'force-dynamic';\nexport function GET() {}\nexport function POST() {}\n");
   assert.equal('reasons' in decision && decision.reasons.map((r) => r.kind), ['POST', "dynamic = 'force-dynamic'"]);
@@ -190,21 +191,24 @@ config('decideRoute reports every module-level reason at once', () => {
 config.run();
 
 const manifest = suite('manifest and report');
-const route: RouteFile = { file: '/work/app/a/route.ts', pattern: '/a/[x]', segments: [] };
+const route: RouteFile = { file: '/work/app/a/route.ts', pattern: '/a/[x]', srcRoute: '/a/[x]', segments: [] };
 const results: PathResult[] = [
   { type: 'static', path: '/a/2', route, logs: [], status: 200, headers: { 'content-type': 'text/plain', 'a-first': 'yes' }, file: 'a/2', size: 3, sha256: 'abc', revalidate: false },
   { type: 'static', path: '/a/1', route, logs: ['hello'], status: 307, headers: { location: '/b' }, file: null, size: 0, sha256: 'e3b0', revalidate: 10 },
   { type: 'dynamic', path: '/d', route, logs: [], reasons: [{ kind: 'headers()', message: 'reads headers', at: { file: '/work/app/a/route.ts', line: 3, column: 9 } }] },
-  { type: 'error', path: '/e', route, logs: [], message: 'boom', hint: 'fix it', at: { file: '/work/lib/x.ts', line: 1, column: 2 } },
+  { type: 'error', path: '/e', route, logs: [], code: 'HANDLER_THREW', message: 'boom', hint: 'fix it', at: { file: '/work/lib/x.ts', line: 1, column: 2 } },
 ];
 
 manifest('keys are sorted, locations relative to the working folder, no timestamps', () => {
   const built = buildManifest(results, '/work');
   const text = serializeManifest(built);
-  assert.equal(Object.keys(built.routes), ['/a/1', '/a/2']);
-  assert.equal(Object.keys(built.routes['/a/2'].headers), ['a-first', 'content-type']);
+  const written = JSON.parse(text) as typeof built;
+  assert.equal(Object.keys(written.routes), ['/a/1', '/a/2']);
+  assert.equal(Object.keys(written.routes['/a/2'].headers), ['a-first', 'content-type']);
+  assert.equal(Object.keys(written.routes['/a/2']), ['file', 'headers', 'revalidate', 'sha256', 'size', 'source', 'srcRoute', 'status']);
+  assert.equal(Object.keys(written), ['dynamic', 'errors', 'routes', 'version']);
   assert.is(built.dynamic['/d'].reasons[0].at, 'app/a/route.ts:3:9');
-  assert.equal(built.errors['/e'], { at: 'lib/x.ts:1:2', hint: 'fix it', message: 'boom', source: 'app/a/route.ts', srcRoute: '/a/[x]' });
+  assert.equal(built.errors['/e'], { at: 'lib/x.ts:1:2', code: 'HANDLER_THREW', hint: 'fix it', message: 'boom', source: 'app/a/route.ts', srcRoute: '/a/[x]' });
   assert.is(text, serializeManifest(buildManifest([...results].reverse(), '/work')));
   assert.ok(text.endsWith('}\n'));
 });
@@ -297,13 +301,13 @@ reports('a route that became dynamic as a whole (keyed by its pattern) is matche
 
 reports('annotations escape what GitHub reads as syntax', () => {
   const m = baseManifest();
-  m.errors['/a,b'] = { srcRoute: '/a,b', source: 'app/a,b/route.ts', message: 'line one\nline two 100%', at: 'app/a,b/route.ts:3:9' };
+  m.errors['/a,b'] = { srcRoute: '/a,b', source: 'app/a,b/route.ts', code: 'HANDLER_THREW', message: 'line one\nline two 100%', at: 'app/a,b/route.ts:3:9' };
   assert.equal(githubAnnotations(m), ['::error file=app/a%2Cb/route.ts,line=3,col=9,title=/a%2Cb failed to prerender::line one%0Aline two 100%25']);
 });
 
 reports('the markdown report escapes table cells', () => {
   const m = baseManifest();
-  m.errors['/x'] = { srcRoute: '/x', source: 's', message: 'a | b', at: 's:1:1' };
+  m.errors['/x'] = { srcRoute: '/x', source: 's', code: 'HANDLER_THREW', message: 'a | b', at: 's:1:1' };
   assert.match(formatMarkdown(m, { routes: 1, durationMs: 0, output: '' }), '| `/x` | a \\| b | `s:1:1` |');
 });
 
@@ -312,7 +316,7 @@ reports.run();
 const workers = suite('worker flags');
 
 workers('workers get the build\'s node flags but never the code of node -e / -p', async () => {
-  const { workerExecArgv } = await import('../src/sandbox/pool.js');
+  const { workerExecArgv } = await import('../src/sandbox/scheduler.js');
   assert.equal(workerExecArgv(['-e', 'code()', '--input-type=module', '--enable-source-maps']), ['--enable-source-maps']);
   assert.equal(workerExecArgv(['--eval=code()', '--import', 'tsx']), ['--import', 'tsx']);
   assert.equal(workerExecArgv(['-p', 'x', '--input-type', 'module']), []);
@@ -323,21 +327,22 @@ workers.run();
 
 const large = suite('large builds');
 
-large('the manifest written in chunks is exactly JSON.stringify of it', async () => {
+large('the manifest written in chunks is exactly JSON.stringify of it with every key sorted', async () => {
   const { build } = await import('./helpers.js');
   const { manifestChunks } = await import('../src/manifest.js');
+  const sortDeep = (value: unknown): unknown => (Array.isArray(value) ? value.map(sortDeep) : value && typeof value === 'object' ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortDeep((value as Record<string, unknown>)[k])])) : value);
   for (const app of ['blog', 'broken', 'navigation', 'request-data']) {
     const { manifest } = await build(app);
-    const expected = `${JSON.stringify(manifest, null, 2)}\n`;
+    const expected = `${JSON.stringify(sortDeep(manifest), null, 2)}\n`;
     assert.is([...manifestChunks(manifest, 3)].join(''), expected, app);
     assert.is(serializeManifest(manifest), expected, app);
   }
   const empty = buildManifest([], '/');
-  assert.is(serializeManifest(empty), `${JSON.stringify(empty, null, 2)}\n`);
+  assert.is(serializeManifest(empty), `${JSON.stringify(sortDeep(empty), null, 2)}\n`);
 });
 
 large('the report folds a route\'s written paths after the first three into one line; redirects and output stay listed', () => {
-  const many: RouteFile = { file: '/w/app/p/[id]/route.ts', pattern: '/p/[id]', segments: [] };
+  const many: RouteFile = { file: '/w/app/p/[id]/route.ts', pattern: '/p/[id]', srcRoute: '/p/[id]', segments: [] };
   const results: PathResult[] = Array.from({ length: 10 }, (_, i) => ({ type: 'static' as const, path: `/p/${i}`, route: many, logs: i === 7 ? ['hello'] : [], status: i === 8 ? 307 : 200, headers: (i === 8 ? { location: '/x' } : {}) as Record<string, string>, file: i === 8 ? null : `p/${i}`, size: 10, sha256: 'x', revalidate: false as const }));
   const lines = formatReport(results, { routes: 1, durationMs: 0, output: '' }, { cwd: '/w', color: false, logs: true }).split('\n');
   assert.equal(lines.slice(0, 8), [

@@ -10,7 +10,12 @@
  * in that task.
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { errorText } from '../errors.js';
 import { BEAT, type Outcome, type ResultMessage, type Task, type TaskError, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
+import { batchSize, lookahead, workerExecArgv } from './scheduler.js';
+import { checkWorker, watchInterval } from './watchdog.js';
+
+export { workerExecArgv };
 
 export interface SandboxOptions extends Omit<WorkerSetup, 'beat'> {
   /** The environment of route code (NODE_ENV and NEXT_PHASE are set on top, as under next build). */
@@ -60,27 +65,6 @@ interface Slot {
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
-/**
- * Node flags for the workers: the build's own, without the code of `node -e` / `node -p`, which a
- * worker would otherwise run again (and, calling `prerender()`, start workers of its own).
- */
-export function workerExecArgv(execArgv: string[]): string[] {
-  const kept: string[] = [];
-  for (let i = 0; i < execArgv.length; i++) {
-    const flag = execArgv[i];
-    if (/^(-e|--eval|-p|--print|-pe|-ep)$/.test(flag)) {
-      i++; // its code
-      continue;
-    }
-    if (/^(--eval|--print)=/.test(flag) || /^--input-type(=|$)/.test(flag)) {
-      if (flag === '--input-type') i++;
-      continue;
-    }
-    kept.push(flag);
-  }
-  return kept;
-}
-const MAX_BATCH = 64;
 
 export class Sandbox {
   readonly #options: SandboxOptions;
@@ -96,7 +80,7 @@ export class Sandbox {
   #closed = false;
   /** Workers in a row that died before they were set up; past a few, the sandbox gives up. */
   #failedStarts = 0;
-  #startFailure?: string;
+  #startFailure?: TaskError;
 
   constructor(options: SandboxOptions) {
     this.#options = options;
@@ -110,7 +94,7 @@ export class Sandbox {
   run<T extends Task>(task: T): Promise<TaskResult<T>> {
     if (this.#closed) throw new Error('The sandbox is closed');
     return new Promise((resolve) => {
-      if (this.#startFailure) return resolve({ outcome: { ok: false, error: { message: this.#startFailure } } as Outcome<T>, logs: [], id: this.#nextId++ });
+      if (this.#startFailure) return resolve({ outcome: { ok: false, error: this.#startFailure } as Outcome<T>, logs: [], id: this.#nextId++ });
       this.#queue.push({ id: this.#nextId++, task, resolve: resolve as Job['resolve'], output: [], attempts: 0 });
       queueMicrotask(() => this.#pump());
     });
@@ -144,7 +128,7 @@ export class Sandbox {
   #pull(): void {
     const source = this.#source;
     if (!source) return;
-    const want = this.#options.size * MAX_BATCH * 2;
+    const want = lookahead(this.#options.size);
     while (source.next < source.count && this.#queue.length < want) {
       const index = source.next++;
       this.#queue.push({
@@ -200,7 +184,7 @@ export class Sandbox {
     const live = this.#live().sort((a, b) => a.jobs.size - b.jobs.size);
     // Smaller batches near the end, so that no worker is left holding the last long queue.
     const waiting = this.#queue.length + (this.#source ? this.#source.count - this.#source.next : 0);
-    const batch = Math.max(1, Math.min(MAX_BATCH, Math.ceil(waiting / (live.length * 4))));
+    const batch = batchSize(waiting, live.length);
     for (const slot of live) {
       if (this.#queue.length === 0) break;
       if (slot.jobs.size > batch) continue;
@@ -268,15 +252,10 @@ export class Sandbox {
     });
     worker.on('error', (error) => {
       const outOfMemory = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
-      this.#retire(
-        slot,
-        outOfMemory ? `ran out of memory (limit ${maxMemoryMb} MB)` : `crashed its worker: ${error.message}`,
-        outOfMemory ? 'reduce what the route holds in memory, or raise the limit with --max-memory' : 'this may be a bug in route-prerender; please report it with the route file',
-      );
+      this.#retire(slot, outOfMemory ? errorText('OUT_OF_MEMORY', maxMemoryMb ?? 0) : errorText('WORKER_CRASHED', error.message));
     });
     worker.on('exit', (code) => {
-      const api = slot.exiting ?? `process.exit(${code})`;
-      this.#retire(slot, `called ${api}, which stopped its worker`, 'route code must not end the process; return a Response (or throw) instead');
+      this.#retire(slot, errorText('WORKER_EXITED', slot.exiting ?? `process.exit(${code})`));
     });
     return slot;
   }
@@ -314,21 +293,19 @@ export class Sandbox {
       const now = Date.now();
       let busy = false;
       for (const slot of this.#live()) {
-        if (slot.jobs.size === 0) continue;
-        busy = true;
-        const running = slot.beat[BEAT.running];
-        if (running !== 0 && now - slot.beat[BEAT.since] > timeoutMs) this.#timeOut(slot, running);
-        else if (running === 0 && now - slot.lastProgress > timeoutMs) {
-          // Between tasks and not answering: code of an earlier path (a timer) holds the thread.
-          this.#options.onStrayOutput?.(`A worker stopped answering after it built the path of task ${slot.beat[BEAT.finished]}: code left running by a route (a timer or a loop) holds it; it was replaced.`);
-          this.#retire(slot, '');
+        busy ||= slot.jobs.size > 0;
+        const verdict = checkWorker(slot.beat, slot.lastProgress, slot.jobs.size, now, timeoutMs);
+        if (verdict.action === 'time-out') this.#timeOut(slot, verdict.id);
+        else if (verdict.action === 'stuck') {
+          this.#options.onStrayOutput?.(`A worker stopped answering after it built the path of task ${verdict.after}: code left running by a route (a timer or a loop) holds it; it was replaced.`);
+          this.#retire(slot);
         }
       }
       if (!busy && this.#queue.length === 0) {
         clearInterval(this.#watchdog);
         this.#watchdog = undefined;
       }
-    }, Math.max(10, Math.min(250, timeoutMs / 4)));
+    }, watchInterval(timeoutMs));
     this.#watchdog.unref();
   }
 
@@ -339,24 +316,23 @@ export class Sandbox {
       // Try again in a fresh worker; the stuck one is terminated.
       slot.jobs.delete(id);
       this.#queue.unshift(job);
-      this.#retire(slot, '');
+      this.#retire(slot);
       return;
     }
     const what = job.task.type === 'render' ? 'GET handler' : 'module (and its generateStaticParams)';
-    const tries = job.attempts > 1 ? ` (${job.attempts} attempts)` : '';
-    this.#retire(slot, `timed out after ${this.#options.timeoutMs / 1000} s${tries}`, `make the ${what} finish sooner, or raise the limit with --timeout`);
+    this.#retire(slot, errorText('TIMED_OUT', this.#options.timeoutMs / 1000, job.attempts, what));
   }
 
   /**
-   * Retires a worker. The task it was running (if any) ends as an error with `message`; the tasks
-   * queued behind it go back to the front of the queue for another worker.
+   * Retires a worker. The task it was running (if any) ends with `error`; the tasks queued behind
+   * it go back to the front of the queue for another worker.
    */
-  #retire(slot: Slot, message: string, hint?: string): void {
+  #retire(slot: Slot, error?: TaskError): void {
     if (slot.dead) return;
     slot.dead = true;
     if (!slot.ready && !this.#closed && ++this.#failedStarts >= 3) {
       // Workers that cannot even start would be replaced forever: end every task instead.
-      this.#startFailure = `A worker thread could not start (${message || 'it stopped'}). This is a bug in route-prerender, or a Node flag it cannot run with; please report it.`;
+      this.#startFailure = errorText('WORKER_START_FAILED', error?.message ?? 'it stopped');
     }
     const index = this.#slots.indexOf(slot);
     if (index !== -1) this.#slots.splice(index, 1);
@@ -364,23 +340,23 @@ export class Sandbox {
     const running = slot.beat[BEAT.running];
     const requeue: Job[] = [];
     for (const job of slot.jobs.values()) {
-      if (job.id === running && message) {
-        job.resolve({ outcome: { ok: false, error: { message: `The route ${message}.`, hint } } as Outcome<Task>, logs: job.output, id: job.id });
+      if (job.id === running && error) {
+        job.resolve({ outcome: { ok: false, error } as Outcome<Task>, logs: job.output, id: job.id });
       } else {
         if (job.id !== running) job.attempts--; // it never started
         requeue.push(job);
       }
     }
-    if (message && !slot.jobs.has(running)) this.#options.onStrayOutput?.(`Code left running by a route ${message} after its path was built.`);
+    if (error && !slot.jobs.has(running)) this.#options.onStrayOutput?.(`Code left running by a route after its path was built: ${error.message}`);
     slot.jobs.clear();
     this.#queue.unshift(...requeue);
     if (this.#startFailure) this.#failAll(this.#startFailure);
     this.#pump();
   }
 
-  /** Ends every waiting task (and what a runAll source has left) with `message`. */
-  #failAll(message: string): void {
-    const outcome = { ok: false, error: { message } } as Outcome<Task>;
+  /** Ends every waiting task (and what a runAll source has left) with `error`. */
+  #failAll(error: TaskError): void {
+    const outcome = { ok: false, error } as Outcome<Task>;
     for (const job of this.#queue.splice(0)) job.resolve({ outcome, logs: job.output, id: job.id });
     const source = this.#source;
     while (source && source.next < source.count) {

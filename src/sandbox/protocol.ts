@@ -1,7 +1,10 @@
 /** Messages between the build thread and the worker threads that run route code. Plain data only. */
+import type { RouteErrorCode } from '../errors.js';
 import type { Params, Reason, RouteFile, SegmentConfig, SourceLocation } from '../types.js';
 
+/** A route error, as data: a code from the catalogue (errors.ts) and its words. */
 export interface TaskError {
+  code: RouteErrorCode;
   message: string;
   at?: SourceLocation;
   hint?: string;
@@ -19,7 +22,7 @@ export type Task =
       params: Params;
       config: SegmentConfig;
       /** Where a 2xx body goes, relative to the output folder. */
-      file: string | null;
+      file: string;
     };
 
 /** A route's module, loaded: dynamic as a whole (with the reasons), or the params of its paths. */

@@ -5,10 +5,11 @@
  */
 import { RequestCookies } from './cookies.js';
 import { requestData } from './store.js';
+import type { ReasonKind } from '../../reasons.js';
 
 const watched = new WeakSet<object>();
 
-function gate<T>(target: object, kind: string, real: () => T, empty: () => T = real): T {
+function gate<T>(target: object, kind: ReasonKind, real: () => T, empty: () => T = real): T {
   return watched.has(target) ? requestData(kind, real, empty) : real();
 }
 
@@ -135,7 +136,7 @@ for (const [name, empty] of Object.entries(watchedGetters)) {
   Object.defineProperty(NextRequest.prototype, name, {
     configurable: true,
     get(this: NextRequest) {
-      return gate(this, `request.${name}`, () => baseGet(this, name), () => empty(this));
+      return gate(this, `request.${name}` as ReasonKind, () => baseGet(this, name), () => empty(this));
     },
   });
 }
@@ -144,7 +145,7 @@ for (const name of ['json', 'text', 'formData', 'arrayBuffer', 'blob'] as const)
     configurable: true,
     writable: true,
     value(this: NextRequest) {
-      return gate(this, `request.${name}()`, () => (Request.prototype[name] as () => Promise<unknown>).call(this));
+      return gate(this, `request.${name}()` as ReasonKind, () => (Request.prototype[name] as () => Promise<unknown>).call(this));
     },
   });
 }

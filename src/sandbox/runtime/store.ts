@@ -6,6 +6,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DynamicOption, Reason, SourceLocation } from '../../types.js';
 import { locateCaller } from './locate.js';
+import { describeReason, type ReasonKind } from '../../reasons.js';
 
 export interface RequestStore {
   /** The route pattern, for messages (`/api/me`). */
@@ -34,8 +35,8 @@ export const requestStore = new AsyncLocalStorage<RequestStore>();
  * touch is already recorded, so a handler that catches this is still dynamic.
  */
 export class DynamicUsageError extends Error {
-  readonly kind: string;
-  constructor(kind: string, pattern: string) {
+  readonly kind: ReasonKind;
+  constructor(kind: ReasonKind, pattern: string) {
     super(`Route ${pattern} couldn't be rendered statically because it used \`${kind}\`.`);
     this.name = 'DynamicUsageError';
     this.kind = kind;
@@ -48,7 +49,7 @@ const ERROR_MODE_DOCS = 'https://nextjs.org/docs/app/building-your-application/r
  * The gate every request-time API goes through. Outside a request (module scope) the real value is
  * used. `force-static` gets the empty value; `error` and `auto` record the touch and throw.
  */
-export function requestData<T>(kind: string, real: () => T, empty: () => T): T {
+export function requestData<T>(kind: ReasonKind, real: () => T, empty: () => T): T {
   const store = requestStore.getStore();
   if (!store) return real();
   if (store.mode === 'force-static') return empty();
@@ -58,12 +59,12 @@ export function requestData<T>(kind: string, real: () => T, empty: () => T): T {
     store.violation ??= { message, at };
     throw new Error(message);
   }
-  store.reasons.push({ kind, message: describeTouch(kind), at });
+  store.reasons.push({ kind, message: describeReason(kind), at });
   throw new DynamicUsageError(kind, store.pattern);
 }
 
 /** Marks the path dynamic for a reason of the tool's own (a missing optional package). */
-export function markDynamic(kind: string, message: string): never {
+export function markDynamic(kind: ReasonKind, message: string): never {
   const store = currentStore(kind);
   store.reasons.push({ kind, message, at: locateCaller() });
   throw new DynamicUsageError(kind, store.pattern);
@@ -83,24 +84,4 @@ export function currentStore(api: string): RequestStore {
     throw new Error(`\`${api}\` was called outside a request scope. Call it inside the GET handler, not at the top level of the module.`);
   }
   return store;
-}
-
-const DESCRIPTIONS: Record<string, string> = {
-  'headers()': 'reads the request headers',
-  'cookies()': "reads or sets the visitor's cookies",
-  'draftMode().enable()': 'turns on draft mode for the visitor',
-  'draftMode().disable()': 'turns off draft mode for the visitor',
-  'connection()': 'waits for a real request',
-  'unstable_noStore()': 'opts the route out of static rendering',
-};
-
-/** A sentence that starts with the API, as written. */
-function describeTouch(kind: string): string {
-  const known = DESCRIPTIONS[kind];
-  if (known) return `${kind} ${known}`;
-  if (kind.startsWith('request.')) return `${kind} is request-time data`;
-  if (kind.startsWith('nextUrl.')) return `${kind} reads the URL of the live request (its query string, host or origin)`;
-  if (kind.startsWith('fetchCache')) return `${kind} makes the route's fetches skip the cache, so they run on every request`;
-  if (kind.startsWith('fetch')) return `${kind} fetches fresh data on every request`;
-  return `${kind} is request-time data`;
 }

@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 import { callerInBundle, locateCaller } from './locate.js';
 import { requestStore } from './store.js';
+import { describeReason, type ReasonKind } from '../../reasons.js';
 
 /** Set while a `'use cache'` function or `unstable_cache` callback runs. */
 export const cacheScope = new AsyncLocalStorage<true>();
@@ -18,24 +19,14 @@ export function __rpCacheScope<T>(body: () => Promise<T>): Promise<T> {
   return cacheScope.run(true, body);
 }
 
-const MESSAGES: Record<string, string> = {
-  'Math.random()': 'is random, so the response would differ per request',
-  'Date.now()': 'reads the clock, so the response would differ per request',
-  'new Date()': 'reads the clock, so the response would differ per request',
-  'crypto.randomUUID()': 'is random, so the response would differ per request',
-  'crypto.getRandomValues()': 'is random, so the response would differ per request',
-  'fetch() without cache': "is uncached; give it `cache: 'force-cache'` or `next: { revalidate }`, or call it in a 'use cache' function",
-  setTimeout: 'makes the response wait on a timer',
-};
-
 /** Records a use that `--strict` counts, once per kind and path. */
-export function strictUse(kind: string): void {
+export function strictUse(kind: ReasonKind): void {
   const store = requestStore.getStore();
   if (!store?.strict || cacheScope.getStore() || store.mode === 'force-static') return;
   // Only the app's own calls count: undici and Node read the clock inside fetch() too.
   if (!callerInBundle(2)) return;
   if (store.reasons.some((reason) => reason.kind === kind)) return;
-  store.reasons.push({ kind, message: `${kind} ${MESSAGES[kind] ?? 'is not allowed with --strict'} (--strict, as Next.js 16 with cacheComponents)`, at: locateCaller() });
+  store.reasons.push({ kind, message: `${describeReason(kind)} (--strict, as Next.js 16 with cacheComponents)`, at: locateCaller() });
 }
 
 /**

@@ -1,0 +1,71 @@
+/**
+ * Stage 4a: every planned path gets its output file, decided from the whole list before anything
+ * runs (see files.ts), and a shard keeps its part. Paths whose file would overwrite another's end
+ * here as errors.
+ */
+import { errorText } from './errors.js';
+import { assignFiles } from './files.js';
+import { hostLayout, type HostName } from './hosts.js';
+import { relativeFile } from './location.js';
+import type { RoutePlan } from './plan.js';
+import { errorResult, NO_LOGS } from './results.js';
+import { hashPaths, shardPaths, type ShardSpec } from './shard.js';
+import type { ErrorResult, Params } from './types.js';
+
+/** One handler call to make: the one record of a path from here to its result. */
+export interface AssignedPath {
+  /** The manifest key (URL path under basePath). */
+  key: string;
+  /** Where a 2xx body goes, relative to the output folder. */
+  file: string;
+  params: Params;
+  /** Shared by every path of the route. */
+  plan: RoutePlan;
+  /** The route's load and params output, on its first path only. */
+  logs: string[];
+}
+
+export interface AssignOptions {
+  host: HostName;
+  /** Files the tool itself writes into the output folder (the manifest, or the owner marker). */
+  reserved: string[];
+  /** Base of the file names in conflict messages. */
+  cwd: string;
+  shard?: ShardSpec;
+}
+
+export interface Assignment {
+  /** The paths to run (a shard's part only), in plan order. */
+  paths: AssignedPath[];
+  /** Paths that cannot be written, in plan order. */
+  errors: ErrorResult[];
+  /** With a shard: the hash of every path of the whole build, which every shard must agree on. */
+  allPaths?: string;
+}
+
+export function assignPaths(routes: RoutePlan[], options: AssignOptions): Assignment {
+  const planOf = new Map<string, RoutePlan>();
+  const keys: string[] = [];
+  for (const plan of routes) {
+    for (const { key } of plan.paths) {
+      keys.push(key);
+      planOf.set(key, plan);
+    }
+  }
+  const layout = hostLayout(options.host);
+  const describe = (key: string) => `${key} (${relativeFile(planOf.get(key)!.route.file, options.cwd)})`;
+  const { files, conflicts } = assignFiles(keys, [...options.reserved, ...layout.reserved], describe, layout.rootFile);
+  // A shard runs its part of the paths, with the files they have in the whole build.
+  const mine = options.shard ? shardPaths(keys, options.shard) : undefined;
+  const assignment: Assignment = { paths: [], errors: [], ...(options.shard ? { allPaths: hashPaths(keys) } : {}) };
+  for (const plan of routes) {
+    plan.paths.forEach(({ key, params }, index) => {
+      if (mine && !mine.has(key)) return;
+      const logs = index === 0 ? plan.logs : NO_LOGS;
+      const conflict = conflicts.get(key);
+      if (conflict) assignment.errors.push(errorResult(plan.route, key, errorText('PATH_CONFLICT', key, conflict), logs));
+      else assignment.paths.push({ key, file: layout.prefix + files.get(key)!, params, plan, logs });
+    });
+  }
+  return assignment;
+}

@@ -1,0 +1,86 @@
+/**
+ * What the worker changes about its own process so that route code cannot harm the build: output
+ * is captured per task, errors that escape a handler are attributed to the task that scheduled
+ * them, `process.exit()` and friends stop this worker only, and short timers are tracked so that
+ * the build can wait for them. Installed once, by the worker entry; nothing here runs on import.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { format } from 'node:util';
+import { strictUse } from './runtime/strict.js';
+
+export interface GuardHooks {
+  /** Output of route code (of the running task, or of none). */
+  log(text: string): void;
+  /** An error escaped the code of task `owner` (undefined: no task scheduled it). */
+  escaped(error: unknown, owner: number | undefined): void;
+  /** Route code is ending the worker through `api`. */
+  exiting(api: string): void;
+}
+
+/** Which task scheduled the code that is running now: timers and promises keep it. */
+export const taskContext = new AsyncLocalStorage<number>();
+
+/** Timers up to this long, set by a task, are waited for before a build decides no error is to come. */
+export const SHORT_TIMER_MS = 1000;
+const pendingTimers = new Set<unknown>();
+const realSetTimeout = globalThis.setTimeout;
+
+export function installGuards(hooks: GuardHooks): void {
+  // What route code prints belongs to the path being built, not to the middle of the report.
+  for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
+    console[method] = (...args: unknown[]) => hooks.log(format(...args));
+  }
+
+  // An error that escapes a handler (a timer, an event, an unawaited promise) fails the path whose
+  // code scheduled it, even when it fires after that path's response was returned.
+  process.on('uncaughtException', (error) => hooks.escaped(error, taskContext.getStore()));
+  process.on('unhandledRejection', (error) => hooks.escaped(error, taskContext.getStore()));
+
+  // Route code cannot end the build: exiting, aborting or signalling this process stops this worker
+  // only, and the build thread is told which API did it.
+  const exitWorker = process.exit.bind(process);
+  const realKill = process.kill.bind(process);
+  process.exit = ((code?: number | string | null) => {
+    hooks.exiting(`process.exit(${code ?? ''})`);
+    return exitWorker(Number(code ?? 0) || 0);
+  }) as typeof process.exit;
+  process.abort = (() => {
+    hooks.exiting('process.abort()');
+    return exitWorker(134);
+  }) as typeof process.abort;
+  process.kill = ((pid: number, signal?: string | number) => {
+    if (pid === process.pid || pid === 0 || pid === -process.pid || pid === process.ppid) {
+      hooks.exiting(`process.kill(${pid === process.pid ? 'process.pid' : pid}${signal === undefined ? '' : `, ${JSON.stringify(signal)}`})`);
+      return exitWorker(1);
+    }
+    return realKill(pid, signal);
+  }) as typeof process.kill;
+
+  // Short timers that route code schedules are tracked (see settleTimers).
+  const realClearTimeout = globalThis.clearTimeout;
+  globalThis.setTimeout = ((callback: (...args: unknown[]) => void, delay?: number, ...args: unknown[]) => {
+    strictUse('setTimeout');
+    if (taskContext.getStore() === undefined || typeof callback !== 'function' || (delay ?? 0) > SHORT_TIMER_MS) {
+      return realSetTimeout(callback, delay, ...args);
+    }
+    const timer = realSetTimeout((...rest: unknown[]) => {
+      pendingTimers.delete(timer);
+      callback(...rest);
+    }, delay, ...args);
+    pendingTimers.add(timer);
+    return timer;
+  }) as typeof setTimeout;
+  globalThis.clearTimeout = ((timer?: Parameters<typeof clearTimeout>[0]) => {
+    pendingTimers.delete(timer);
+    realClearTimeout(timer);
+  }) as typeof clearTimeout;
+}
+
+/** Resolves once the short timers of finished tasks have fired (at most SHORT_TIMER_MS later). */
+export async function settleTimers(): Promise<void> {
+  const deadline = Date.now() + SHORT_TIMER_MS;
+  while (pendingTimers.size > 0 && Date.now() < deadline) await new Promise((resolve) => realSetTimeout(resolve, 2));
+  // Let rejections from the last callbacks be reported.
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => realSetTimeout(resolve, 0));
+}

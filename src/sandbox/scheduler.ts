@@ -1,0 +1,38 @@
+/** How tasks are handed to workers. Pure. */
+
+/** The most tasks one message to a worker carries. */
+export const MAX_BATCH = 64;
+
+/**
+ * The size of the next batch for a worker: large while much work waits (fewer messages), smaller
+ * near the end, so that no worker is left holding the last long queue while others idle.
+ */
+export function batchSize(waiting: number, workers: number): number {
+  return Math.max(1, Math.min(MAX_BATCH, Math.ceil(waiting / (Math.max(1, workers) * 4))));
+}
+
+/** How many tasks to make ahead of the workers: two full batches each. */
+export function lookahead(workers: number): number {
+  return workers * MAX_BATCH * 2;
+}
+
+/**
+ * Node flags for the workers: the build's own, without the code of `node -e` / `node -p`, which a
+ * worker would otherwise run again (and, calling `prerender()`, start workers of its own).
+ */
+export function workerExecArgv(execArgv: string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const flag = execArgv[i];
+    if (/^(-e|--eval|-p|--print|-pe|-ep)$/.test(flag)) {
+      i++; // its code
+      continue;
+    }
+    if (/^(--eval|--print)=/.test(flag) || /^--input-type(=|$)/.test(flag)) {
+      if (flag === '--input-type') i++;
+      continue;
+    }
+    kept.push(flag);
+  }
+  return kept;
+}

@@ -1,0 +1,173 @@
+/**
+ * The two tasks a worker runs: `analyze` (load a route's module, apply the module-level rules,
+ * generate its params) and `render` (run GET for one path and write its body).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { exportLocation, readSegmentConfig } from '../config.js';
+import { decideRoute } from '../decide.js';
+import { errorText } from '../errors.js';
+import { checkStaticParams, withBasePath } from '../params.js';
+import { hasFile, isStoredStatus } from '../status.js';
+import type { Params, SegmentConfig } from '../types.js';
+import { BodyTooLarge, formatLimit, headerRecord, isResponse, readBody } from './body.js';
+import { describeError, describeValue } from './describe.js';
+import type { AnalyzeOutcome, RenderOutcome, Task, TaskError, WorkerSetup } from './protocol.js';
+import { locateInStack } from './runtime/locate.js';
+import { isNavigationSignal } from './runtime/next-navigation.js';
+import { createIncomingRequest } from './runtime/request.js';
+import { DynamicUsageError, requestStore, type RequestStore } from './runtime/store.js';
+import { syncAndAsync } from './runtime/thenable.js';
+
+type AnalyzeTask = Extract<Task, { type: 'analyze' }>;
+type RenderTask = Extract<Task, { type: 'render' }>;
+
+/** An error thrown outside the handler's own promise chain (a timer, an event emitter). */
+export class EscapedError extends Error {
+  constructor(readonly original: unknown) {
+    super(describeError(original));
+    this.stack = original instanceof Error ? original.stack : undefined;
+  }
+}
+
+/** What route code threw, as a route error with the place in the user's code. */
+export function taskError(error: unknown, late = false): TaskError {
+  if (error instanceof DynamicUsageError) return { code: 'HANDLER_THREW', message: error.message };
+  if (error instanceof EscapedError) return { ...errorText('ESCAPED_ERROR', error.message, late), at: locateInStack(error.stack) };
+  const stack = error instanceof Error ? error.stack : undefined;
+  return { ...errorText('HANDLER_THREW', describeError(error)), at: locateInStack(stack) };
+}
+
+export function createTasks(setup: WorkerSetup) {
+  const modules = new Map<string, Promise<Record<string, unknown>>>();
+  const load = (entry: string): Promise<Record<string, unknown>> => {
+    let loaded = modules.get(entry);
+    if (!loaded) {
+      loaded = import(pathToFileURL(entry).href) as Promise<Record<string, unknown>>;
+      modules.set(entry, loaded);
+    }
+    return loaded;
+  };
+  const madeFolders = new Set<string>();
+
+  /** Loads a route's module, applies the module-level rules, and generates its params. */
+  async function analyze(task: AnalyzeTask): Promise<AnalyzeOutcome> {
+    const inspected = await inspect(task);
+    if (!inspected.ok) return inspected;
+    const decision = decideRoute(task.route, inspected, readFileSync(task.source, 'utf8'));
+    if ('error' in decision) return { ok: false, error: decision.error };
+    if (!decision.run) return { ok: true, config: inspected.config, reasons: decision.reasons };
+    if (!decision.needsParams) return { ok: true, config: inspected.config, params: [{}] };
+    try {
+      const generated = await params(task);
+      return generated.ok ? { ok: true, config: inspected.config, params: generated.params } : generated;
+    } catch (error) {
+      const failure = taskError(error);
+      return { ok: false, error: { ...failure, ...errorText('PARAMS_THREW', failure.message) } };
+    }
+  }
+
+  type Inspected = { ok: true; exports: string[]; functions: string[]; config: SegmentConfig } | { ok: false; error: TaskError };
+
+  async function inspect(task: AnalyzeTask): Promise<Inspected> {
+    let mod: Record<string, unknown>;
+    try {
+      mod = await load(task.entry);
+    } catch (error) {
+      const failure = taskError(error);
+      return { ok: false, error: { ...failure, ...errorText('MODULE_THREW', failure.message) } };
+    }
+    const exports = Object.keys(mod).sort();
+    const functions = exports.filter((name) => typeof mod[name] === 'function');
+    const check = readSegmentConfig(mod);
+    if (!check.ok) return { ok: false, error: { ...check.error, at: exportLocation(task.source, check.name) } };
+    return { ok: true, exports, functions, config: check.config };
+  }
+
+  async function params(task: AnalyzeTask): Promise<{ ok: true; params: Params[] } | { ok: false; error: TaskError }> {
+    const mod = await load(task.entry);
+    const generate = mod.generateStaticParams as (arg: { params: Params }) => unknown;
+    const value = await generate({ params: {} });
+    const check = checkStaticParams(value, task.route.segments, task.route.pattern);
+    if (!check.ok) return { ok: false, error: { code: 'PARAMS_INVALID', message: check.message, hint: check.hint, at: exportLocation(task.source, 'generateStaticParams') } };
+    return { ok: true, params: check.params };
+  }
+
+  async function render(task: RenderTask): Promise<RenderOutcome> {
+    const mod = await load(task.entry);
+    const GET = mod.GET as (request: Request, context: { params: unknown }) => unknown;
+    const store: RequestStore = { pattern: task.pattern, mode: task.config.dynamic, reasons: [], revalidate: task.config.revalidate, after: [], fetchCache: task.config.fetchCache, tags: new Set(), strict: setup.strict };
+    const request = createIncomingRequest(`http://localhost:3000${withBasePath(setup.basePath ?? '', task.requestPath)}`, setup.basePath ?? '');
+    const context = { params: syncAndAsync({ ...task.params }) };
+
+    return requestStore.run(store, async (): Promise<RenderOutcome> => {
+      let response: unknown;
+      try {
+        response = await GET(request, context);
+      } catch (error) {
+        if (!isNavigationSignal(error)) return settle(store, { ok: false, error: taskError(error) });
+        response = new Response(null, { status: error.status, headers: error.location === undefined ? {} : { location: error.location } });
+      }
+      if (!isResponse(response)) {
+        return settle(store, { ok: false, error: { ...errorText('NO_RESPONSE', task.pattern, describeValue(response)), at: exportLocation(task.source, 'GET') } });
+      }
+      let body: Uint8Array;
+      try {
+        body = await readBody(response, setup.maxBodyBytes);
+      } catch (error) {
+        if (error instanceof BodyTooLarge) return settle(store, { ok: false, error: errorText('BODY_TOO_LARGE', formatLimit(error.limit)) });
+        const failure = taskError(error);
+        return settle(store, { ok: false, error: { ...failure, ...errorText('BODY_FAILED', failure.message) } });
+      }
+      for (const callback of store.after) await callback();
+      const outcome = settle(store, {
+        ok: true,
+        kind: 'response',
+        status: response.status,
+        headers: JSON.stringify(headerRecord(response.headers)),
+        size: body.byteLength,
+        sha256: createHash('sha256').update(body).digest('hex'),
+        revalidate: store.revalidate,
+        written: false,
+        ...(store.tags.size > 0 ? { tags: [...store.tags].sort() } : {}),
+      });
+      if (!outcome.ok || outcome.kind !== 'response' || !isStoredStatus(outcome.status) || !hasFile(outcome.status)) return outcome;
+      return writeBody(task.file, body, outcome);
+    });
+  }
+
+  /**
+   * Bodies are written here, synchronously: a worker thread has nothing else to do meanwhile, and
+   * many small files are written fastest that way. The bytes never travel to the build thread.
+   */
+  function writeBody(file: string, body: Uint8Array, outcome: Extract<RenderOutcome, { kind: 'response' }>): RenderOutcome {
+    const target = path.join(setup.outputDir, ...file.split('/'));
+    // Every file name was checked when it was planned; this guards the invariant.
+    if (!target.startsWith(setup.outputDir + path.sep)) return { ok: false, error: { code: 'WRITE_FAILED', message: `Refusing to write ${file} outside the output folder.`, hint: 'a param value climbs out of the output folder; remove `..` and `/` from the values of this route' } };
+    try {
+      const folder = path.dirname(target);
+      if (!madeFolders.has(folder)) {
+        mkdirSync(folder, { recursive: true });
+        madeFolders.add(folder);
+      }
+      writeFileSync(target, body);
+    } catch (error) {
+      // Planning rules out every name we know to be unwritable; the file system may know more.
+      return { ok: false, error: errorText('WRITE_FAILED', file, (error as NodeJS.ErrnoException).code ?? 'an error') };
+    }
+    return { ...outcome, written: true };
+  }
+
+  return {
+    perform: (task: Task): Promise<AnalyzeOutcome | RenderOutcome> => (task.type === 'analyze' ? analyze(task) : render(task)),
+  };
+}
+
+/** Request-time data wins over whatever the handler did after touching it. */
+function settle(store: RequestStore, outcome: RenderOutcome): RenderOutcome {
+  if (store.violation) return { ok: false, error: { code: 'DYNAMIC_FORBIDDEN', message: store.violation.message, at: store.violation.at } };
+  if (store.reasons.length > 0) return { ok: true, kind: 'dynamic', reasons: store.reasons };
+  return outcome;
+}

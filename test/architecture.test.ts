@@ -1,0 +1,64 @@
+/** The shape of the source tree: no module imports itself back, however far round. */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ROOT } from './helpers.js';
+
+const architecture = suite('architecture');
+
+/** Every .ts file under `dir`, with the relative modules it imports (type-only imports included). */
+function importGraph(dir: string): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  const visit = (folder: string) => {
+    for (const name of readdirSync(folder)) {
+      const file = path.join(folder, name);
+      if (statSync(file).isDirectory()) visit(file);
+      else if (name.endsWith('.ts')) {
+        const source = readFileSync(file, 'utf8');
+        const targets = [...source.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'";]*?from\s+'(\.{1,2}\/[^']+)'/g)].map((m) => path.resolve(path.dirname(file), m[1].replace(/\.js$/, '.ts')));
+        graph.set(file, targets);
+      }
+    }
+  };
+  visit(dir);
+  return graph;
+}
+
+export function findCycle(graph: Map<string, string[]>): string[] | undefined {
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const walk = (node: string): string[] | undefined => {
+    if (state.get(node) === 'done') return undefined;
+    if (state.get(node) === 'open') return [...stack.slice(stack.indexOf(node)), node];
+    state.set(node, 'open');
+    stack.push(node);
+    for (const next of graph.get(node) ?? []) {
+      const cycle = walk(next);
+      if (cycle) return cycle;
+    }
+    stack.pop();
+    state.set(node, 'done');
+    return undefined;
+  };
+  for (const node of graph.keys()) {
+    const cycle = walk(node);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
+architecture('the cycle finder finds a cycle when there is one', () => {
+  assert.equal(findCycle(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']]])), ['a', 'b', 'c', 'a']);
+  assert.is(findCycle(new Map([['a', ['b']], ['b', ['c']], ['c', []]])), undefined);
+});
+
+architecture('no import circle in src/ (type-only imports count too)', () => {
+  const src = path.join(ROOT, 'src');
+  const graph = importGraph(src);
+  assert.ok(graph.size > 20 && graph.get(path.join(src, 'prerender.ts'))!.length > 8, 'the graph was read');
+  const cycle = findCycle(graph);
+  assert.is(cycle?.map((file) => path.relative(src, file)).join(' → '), undefined);
+});
+
+architecture.run();
