@@ -27,7 +27,7 @@ interface Run {
 
 /** Where we knowingly differ from Next.js 14.2, and why. */
 const EXPECTED_14: Expected = {
-  '/methods/put-only': 'Next.js 14.2 checks POST twice instead of PUT, so it prerenders a GET beside a PUT; we keep the route dynamic, as for the other methods (NEXTJS-SEMANTICS.md §1)',
+  '/methods/put-only': 'Next.js 14.2 checks POST twice instead of PUT, so it prerenders a GET beside a PUT; we keep the route dynamic, as for the other methods (docs/nextjs-rules.md §1)',
   '/sitemap.xml': 'Next.js 14.2 leaves out sitemap images (`images`), which Next.js 15 and later write; we write them',
 };
 

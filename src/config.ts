@@ -1,6 +1,6 @@
 /**
  * Route segment config (`export const dynamic = …`), validated as Next.js does at build time
- * (NEXTJS-SEMANTICS.md §3), and where a route file's exports stand. Pure but for
+ * (docs/nextjs-rules.md §3), and where a route file's exports stand. Pure but for
  * `exportLocation`, which reads the file.
  */
 import { readFileSync } from 'node:fs';

@@ -25,7 +25,7 @@ export type Decision =
 const NON_STATIC_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /**
- * The module-level rules of NEXTJS-SEMANTICS.md §2. Every rule that applies is reported, so a user
+ * The module-level rules of docs/nextjs-rules.md §2. Every rule that applies is reported, so a user
  * sees at once all that keeps the route dynamic. `source` is the route file's text, to point at the
  * line of each export.
  */

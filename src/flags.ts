@@ -64,7 +64,7 @@ export function helpText(): string {
     ...wrap('Prerenders the static GET route handlers of a Next.js App Router app to plain files, and reports which routes must stay dynamic and why.', 0),
     '',
     'Arguments:',
-    ...wrap('appDir  the app directory (./app or ./src/app), or the project folder holding it (default: the current folder)', 2),
+    ...wrap('the app directory (./app or ./src/app), or the project folder holding it (default: the current folder)', 28).map((line, i) => (i === 0 ? `  ${'appDir'.padEnd(26)}${line.trimStart()}` : line)),
     '',
     'Options:',
   ];
@@ -115,9 +115,11 @@ function flagProblem(error: NodeJS.ErrnoException, flags: Flag[]): string {
     const near = closest(named.replace(/^-+/, '').replace(/=.*$/, ''), flags.map((f) => f.name));
     return `unknown option ${named}${near ? ` (did you mean --${near}?)` : ''}`;
   }
-  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && named) {
-    const flag = flags.find((f) => named === `--${f.name}` || named === `-${f.short}`);
-    return flag?.type === 'string' ? `${named} needs a value: ${named} ${flag.value ?? '<value>'}` : `${named} takes no value`;
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    // Node names the flag as `-o, --out <value>` or `--json`.
+    const long = /--([a-z-]+)/.exec(error.message)?.[1];
+    const flag = flags.find((f) => f.name === long);
+    if (flag) return flag.type === 'string' ? `--${flag.name} needs a value: --${flag.name} ${flag.value ?? '<value>'}` : `--${flag.name} takes no value`;
   }
   return error.message.replace(/\. To specify a positional argument.*$/s, '');
 }

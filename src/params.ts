@@ -1,7 +1,7 @@
 /**
  * `generateStaticParams` results → concrete URL paths. Pure functions, used by the worker (to check
  * what the user's function returned, where the value lives) and by the planner.
- * Next.js's rules: NEXTJS-SEMANTICS.md §4 and §5.
+ * Next.js's rules: docs/nextjs-rules.md §4 and §5.
  */
 import type { Params, Segment } from './types.js';
 
@@ -78,7 +78,7 @@ function checkEntry(entry: unknown, wanted: Exclude<Segment, { type: 'static' }>
 /**
  * A value becomes one path segment and one file name: it must not be able to climb out of the
  * output folder or name something a static host cannot serve. Next.js accepts some of these; we do
- * not (NEXTJS-SEMANTICS.md §5).
+ * not (docs/nextjs-rules.md §5).
  */
 export function checkValue(value: string): string | null {
   if (value === '') return 'is empty';

@@ -1,4 +1,4 @@
-/** Which responses are stored, and which get a file (NEXTJS-SEMANTICS.md §2). Pure. */
+/** Which responses are stored, and which get a file (docs/nextjs-rules.md §2). Pure. */
 
 /** 2xx and 3xx, and 404, are stored as they are; any other status keeps the path dynamic. */
 export function isStoredStatus(status: number): boolean {

@@ -40,7 +40,7 @@ export interface Reason {
 
 export type DynamicOption = 'auto' | 'force-dynamic' | 'error' | 'force-static';
 
-/** A route module's segment config, validated. See NEXTJS-SEMANTICS.md §3. */
+/** A route module's segment config, validated. See docs/nextjs-rules.md §3. */
 export interface SegmentConfig {
   dynamic: DynamicOption;
   revalidate: number | false;

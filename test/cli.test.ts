@@ -9,7 +9,7 @@ import { fixture, ROOT, tempDir } from './helpers.js';
 const CLI = path.join(ROOT, 'out/cli.js');
 
 function run(args: string[], env: Record<string, string> = {}) {
-  const child = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', ...env } });
+  const child = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: undefined, GITHUB_ACTIONS: undefined, ...env } });
   return { code: child.status, stdout: child.stdout, stderr: child.stderr };
 }
 
@@ -86,10 +86,11 @@ cli('set-up problems exit 2 with the file and a hint', () => {
   const file = run(['fixtures/blog/package.json']);
   assert.is(file.code, 2);
   assert.match(file.stderr, 'is a file, not a folder');
+  assert.match(file.stderr, 'hint: pass the app folder');
   const empty = run(['fixtures/no-routes/app', '--out', path.join(tempDir('cli'), 'dist')]);
   assert.is(empty.code, 2);
   assert.match(empty.stderr, 'No route files found under');
-  assert.match(empty.stderr, 'route.ts');
+  assert.match(empty.stderr, 'hint: Route handlers live in files named route.ts');
 });
 
 cli('bad usage exits 2 and names the flag', () => {
@@ -181,9 +182,9 @@ cli.run();
 
 const ci = suite('cli in CI');
 
-function baselineOf(version: string): string {
+function baselineOf(version: string, app = 'evolve'): string {
   const out = path.join(tempDir('ci'), 'dist');
-  const { code, stderr } = run([`fixtures/evolve/${version}/app`, '--out', out]);
+  const { code, stderr } = run([app === 'evolve' ? `fixtures/evolve/${version}/app` : `fixtures/${app}/${version}`, '--out', out]);
   assert.is(code, 0, stderr);
   return path.join(out, 'prerender-manifest.json');
 }
@@ -194,6 +195,20 @@ ci('--baseline lists what changed; --fail-on new-dynamic exits 3 for a route tha
   assert.is(code, 3);
   assert.match(stdout, 'Changes since the baseline\n  ! /user was static, now dynamic: cookies() at fixtures/evolve/v2/app/user/route.ts:4:23\n  + /new.txt is new\n  - /old.txt is gone\n  ~ /feed.json has other bytes');
   assert.match(stdout, 'Failing: /user became dynamic (--fail-on new-dynamic).');
+});
+
+ci('under a basePath, keys and srcRoute carry it, and a route that became dynamic exits 3 with new-dynamic', () => {
+  const baseline = baselineOf('v1', 'base-path');
+  const before = JSON.parse(readFileSync(baseline, 'utf8'));
+  assert.equal(Object.keys(before.routes), ['/docs/docs/posts/first', '/docs/docs/posts/second', '/docs/docs/static']);
+  assert.equal(Object.keys(before.dynamic), ['/docs/docs/[slug]', '/docs/other/[id]']);
+  assert.is(before.routes['/docs/docs/posts/first'].srcRoute, '/docs/docs/posts/[slug]');
+  assert.is(before.dynamic['/docs/docs/[slug]'].srcRoute, '/docs/docs/[slug]');
+  const { code, stdout } = run(['fixtures/base-path/v2', '--out', path.join(tempDir('ci'), 'dist'), '--baseline', baseline, '--fail-on', 'new-dynamic']);
+  assert.is(code, 3, stdout);
+  assert.match(stdout, '! /docs/docs/posts/first was static, now dynamic: POST at fixtures/base-path/v2/app/docs/posts/[slug]/route.ts');
+  assert.not.match(stdout, 'is new', 'the route is matched, not reported as removed plus added');
+  assert.not.match(stdout, 'is gone');
 });
 
 ci('a route dynamic in both runs does not fail new-dynamic; --allow-dynamic exempts a route from --fail-on dynamic', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +12,17 @@ export function fixture(name: string): string {
   return path.join(ROOT, 'fixtures', name);
 }
 
+const made: string[] = [];
+// Test folders go when the test process ends, whatever the outcome.
+process.once('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new folder in the system's temp folder, removed when the tests end. */
 export function tempDir(label = 'test'): string {
-  return mkdtempSync(path.join(tmpdir(), `rp-${label}-`));
+  const dir = mkdtempSync(path.join(tmpdir(), `rp-${label}-`));
+  made.push(dir);
+  return dir;
 }
 
 const builds = new Map<string, Promise<PrerenderResult>>();

@@ -74,9 +74,18 @@ hosts('s3: one object per key, with type, cache-control and website redirects', 
   assert.equal(objects.map((o: { key: string }) => o.key), [...objects.map((o: { key: string }) => o.key)].sort());
 });
 
-hosts('a route that would overwrite a host file is a conflict', async () => {
-  const { files } = await import('../src/files.js').then(({ assignFiles }) => ({ files: assignFiles(['/_headers', '/a'], ['_headers']) }));
-  assert.is(files.conflicts.get('/_headers'), 'its file _headers would overwrite _headers');
+hosts('a route that would overwrite a host file is a conflict, found from the host alone', async () => {
+  const { assignPaths } = await import('../src/assign.js');
+  const route = { file: '/app/_headers/route.ts', pattern: '/_headers', srcRoute: '/_headers', segments: [] };
+  const plan = { route, entry: '', config: { dynamic: 'auto' as const, revalidate: false as const, dynamicParams: true, runtime: 'nodejs' as const }, logs: [], paths: [{ key: '/_headers', params: {} }, { key: '/a', params: {} }] };
+  const netlify = assignPaths([plan], { host: 'netlify', reserved: ['prerender-manifest.json'], cwd: '/' });
+  assert.equal(netlify.errors.map((e) => [e.path, e.code]), [['/_headers', 'PATH_CONFLICT']]);
+  assert.match(netlify.errors[0].message, 'would overwrite _headers');
+  assert.equal(netlify.paths.map((p) => p.file), ['a']);
+  const none = assignPaths([plan], { host: 'none', reserved: ['prerender-manifest.json'], cwd: '/' });
+  assert.equal(none.errors, []);
+  const vercel = assignPaths([plan], { host: 'vercel', reserved: ['prerender-manifest.json'], cwd: '/' });
+  assert.equal(vercel.paths.map((p) => p.file), ['static/_headers', 'static/a']);
 });
 
 hosts.run();

@@ -72,7 +72,20 @@ blog('reports progress to the logger as paths finish, and prints nothing by itse
   const seen: [number, number][] = [];
   const { prerender } = await import('../src/index.js');
   const { tempDir, fixture, ROOT } = await import('./helpers.js');
-  const result = await prerender({ appDir: fixture('blog'), out: `${tempDir('progress')}/dist`, cwd: ROOT, logger: { progress: (done, total) => seen.push([done, total]) } });
+  // Everything written to stdout and stderr while it runs is captured: the library writes nothing.
+  const written: string[] = [];
+  const original = { out: process.stdout.write, err: process.stderr.write };
+  const capture = (chunk: string | Uint8Array) => (written.push(String(chunk)), true);
+  process.stdout.write = capture as typeof process.stdout.write;
+  process.stderr.write = capture as typeof process.stderr.write;
+  let result;
+  try {
+    result = await prerender({ appDir: fixture('blog'), out: `${tempDir('progress')}/dist`, cwd: ROOT, logger: { progress: (done, total) => seen.push([done, total]) } });
+  } finally {
+    process.stdout.write = original.out;
+    process.stderr.write = original.err;
+  }
+  assert.equal(written, []);
   // Eight handlers run: the seven static paths and /api/me, found dynamic while it ran.
   assert.equal(seen.map(([done]) => done), [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.equal(seen.at(-1), [8, 8]);

@@ -1,10 +1,23 @@
 /** The README's examples, run as written from the repository root. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ROOT } from './helpers.js';
+import { ERRORS, REASON_KINDS } from '../src/index.js';
+import { ROOT, tempDir } from './helpers.js';
+
+/**
+ * A folder that looks like a project with route-prerender installed: the README's commands run in
+ * it as written, and nothing is written into the repository.
+ */
+const WORK = tempDir('readme');
+mkdirSync(path.join(WORK, 'node_modules/.bin'), { recursive: true });
+symlinkSync(ROOT, path.join(WORK, 'node_modules/route-prerender'));
+symlinkSync(path.join(ROOT, 'out/cli.js'), path.join(WORK, 'node_modules/.bin/prerender'));
+// A copy, not a link: locations are reported where the files really are.
+cpSync(path.join(ROOT, 'fixtures/blog'), path.join(WORK, 'fixtures/blog'), { recursive: true });
+writeFileSync(path.join(WORK, 'package.json'), '{ "name": "readme-example", "private": true }\n');
 
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
@@ -24,22 +37,22 @@ const readme = suite('README');
 readme('the example prints what the README shows', () => {
   const [command, ...expected] = block('console', '## Example').trimEnd().split('\n');
   assert.ok(command.startsWith('$ '));
-  const stdout = execFileSync('sh', ['-c', command.slice(2)], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const stdout = execFileSync('sh', ['-c', command.slice(2)], { cwd: WORK, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   assert.fixture(normalize(stdout), normalize(expected.join('\n')));
 });
 
 readme('the manifest excerpt matches the manifest of that run', () => {
   const shown = JSON.parse(block('json', '## The manifest'));
-  const written = JSON.parse(readFileSync(path.join(ROOT, 'dist/prerender-manifest.json'), 'utf8'));
+  const written = JSON.parse(readFileSync(path.join(WORK, 'dist/prerender-manifest.json'), 'utf8'));
   assert.equal(shown.dynamic['/api/me'], written.dynamic['/api/me']);
   assert.equal(shown.routes['/posts/hello-world'], written.routes['/posts/hello-world']);
   assert.is(shown.version, written.version);
 });
 
 readme('the library example runs', () => {
-  const file = path.join(ROOT, 'out/readme-library-example.mjs');
+  const file = path.join(WORK, 'library-example.mjs');
   writeFileSync(file, block('js', '## Library'));
-  const child = spawnSync(process.execPath, [file], { cwd: ROOT, encoding: 'utf8' });
+  const child = spawnSync(process.execPath, [file], { cwd: WORK, encoding: 'utf8' });
   assert.is(child.status, 0, child.stderr);
   assert.match(child.stdout, "'/rss.xml'");
 });
@@ -47,6 +60,13 @@ readme('the library example runs', () => {
 readme('every CLI option in --help is documented in the README', () => {
   const help = execFileSync(process.execPath, [path.join(ROOT, 'out/cli.js'), '--help'], { encoding: 'utf8' });
   for (const flag of help.match(/--[a-z-]+/g) ?? []) assert.match(README, '`' + flag, flag);
+});
+
+readme('every error code and every reason kind is documented', () => {
+  const codes = Object.keys(ERRORS);
+  assert.ok(codes.length > 25);
+  for (const code of codes) assert.match(README, `| \`${code}\` |`, code);
+  for (const kind of Object.keys(REASON_KINDS)) assert.match(README, `\`${kind}\``, kind);
 });
 
 readme.run();

@@ -35,6 +35,7 @@ segments('malformed parameter folders are invalid with a hint', () => {
   for (const name of ['[a][b]', '[]', '[...]', '[[x]]', 'a[b]', '[b]c', '[[...]]']) {
     const meaning = parseFolder(name);
     assert.is(meaning.kind, 'invalid', name);
+    assert.ok(meaning.kind === 'invalid' && meaning.hint.length > 10 && meaning.hint !== meaning.message, `a hint of its own for ${name}`);
   }
 });
 

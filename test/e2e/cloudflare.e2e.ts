@@ -67,7 +67,10 @@ cloudflare.before(async () => {
   const port = await freePort();
   origin = `http://127.0.0.1:${port}`;
   let output = '';
-  server = spawn(bin, ['pages', 'dev', result.outDir, '--ip', '127.0.0.1', '--port', String(port), '--compatibility-date=2025-01-01'], {
+  // Its state and logs go to a temp folder, never into the repository.
+  const state = tempDir('wrangler');
+  server = spawn(bin, ['pages', 'dev', result.outDir, '--ip', '127.0.0.1', '--port', String(port), '--compatibility-date=2025-01-01', '--persist-to', state], {
+    cwd: state,
     env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' },
     detached: true,
   });

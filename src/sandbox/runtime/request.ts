@@ -24,7 +24,7 @@ export class NextURL {
     this.#basePath = basePath;
   }
 
-  // Not request-time data: the same for every visitor of this path (NEXTJS-SEMANTICS.md §2).
+  // Not request-time data: the same for every visitor of this path (docs/nextjs-rules.md §2).
   /** Without next.config's basePath, as in Next.js. */
   get pathname(): string {
     const { pathname } = this.#url;

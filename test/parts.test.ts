@@ -1,0 +1,179 @@
+/** Pure parts, called as functions: scheduling, the watchdog's rule, body reading, flags, manifests. */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ERRORS, errorText } from '../src/errors.js';
+import { closest, colorWanted, helpText, parseFlags, readBuildFlags } from '../src/flags.js';
+import { buildManifest, checkManifest, readManifest, serializeManifest } from '../src/manifest.js';
+import { inPlanOrder } from '../src/prerender.js';
+import { BodyTooLarge, headerRecord, readBody } from '../src/sandbox/body.js';
+import { describeError, describeValue } from '../src/sandbox/describe.js';
+import { BEAT } from '../src/sandbox/protocol.js';
+import { batchSize, MAX_BATCH } from '../src/sandbox/scheduler.js';
+import { checkWorker } from '../src/sandbox/watchdog.js';
+import type { PathResult, RouteFile } from '../src/types.js';
+import { tempDir } from './helpers.js';
+
+const scheduler = suite('scheduler and watchdog');
+
+scheduler('batches are large while much waits and shrink to one near the end', () => {
+  assert.is(batchSize(100_000, 2), MAX_BATCH);
+  assert.is(batchSize(80, 2), 10);
+  assert.is(batchSize(3, 2), 1);
+  assert.is(batchSize(0, 2), 1);
+  assert.is(batchSize(10, 0), 3, 'no live worker yet counts as one');
+});
+
+scheduler('the watchdog times out a task past the limit, and replaces a worker stuck between tasks', () => {
+  const beat = (running: number, since: number, finished = 0) => {
+    const slots = [0, 0, 0];
+    slots[BEAT.running] = running;
+    slots[BEAT.since] = since;
+    slots[BEAT.finished] = finished;
+    return slots;
+  };
+  assert.equal(checkWorker(beat(7, 1000), 1000, 3, 1500, 1000), { action: 'none' });
+  assert.equal(checkWorker(beat(7, 1000), 1000, 3, 2001, 1000), { action: 'time-out', id: 7 });
+  assert.equal(checkWorker(beat(0, 0, 6), 1000, 3, 2001, 1000), { action: 'stuck', after: 6 });
+  assert.equal(checkWorker(beat(0, 0, 6), 1000, 0, 9999, 1000), { action: 'none' }, 'an idle worker with nothing to do is fine');
+});
+
+scheduler.run();
+
+const body = suite('response bodies');
+
+body('reads a streamed body whole, and stops past the limit', async () => {
+  const stream = (parts: string[]) => new Response(new ReadableStream({ start(c) { for (const p of parts) c.enqueue(new TextEncoder().encode(p)); c.close(); } }));
+  assert.is(new TextDecoder().decode(await readBody(stream(['ab', 'cd', 'e']), 10)), 'abcde');
+  assert.is((await readBody(new Response(null), 10)).byteLength, 0);
+  try {
+    await readBody(stream(['abcdef', 'ghijkl']), 8);
+    assert.unreachable('should have thrown');
+  } catch (error) {
+    assert.instance(error, BodyTooLarge);
+    assert.match((error as Error).message, '8 bytes (--max-body)');
+  }
+});
+
+body('headers are lower-cased and several set-cookie headers stay apart', () => {
+  const headers = new Headers([['Content-Type', 'text/plain'], ['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2']]);
+  assert.equal(headerRecord(headers), { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
+});
+
+body('what was thrown reads as English, and long values are cut', () => {
+  assert.is(describeError(new TypeError('x')), 'TypeError: x');
+  assert.is(describeError({ a: 1 }), 'a plain object was thrown instead of an Error');
+  assert.is(describeError('boom'), 'a string "boom" was thrown instead of an Error');
+  assert.is(describeValue(new Map()), 'an object (Map)');
+  assert.is(describeValue(Object.create(null)), 'an object with no prototype');
+  assert.match(describeError('x'.repeat(5000)), '(4800 more characters)');
+});
+
+body.run();
+
+const errors = suite('error catalogue');
+
+errors('every entry has a title and a message; route errors and set-up errors are told apart', () => {
+  for (const [code, data] of Object.entries(ERRORS)) {
+    assert.ok(/^[A-Z_]+$/.test(code), code);
+    assert.ok(data.title.length > 5, code);
+    assert.ok(data.scope === 'route' || data.scope === 'setup', code);
+  }
+  assert.equal(errorText('TIMED_OUT', 2, 3, 'GET handler'), { code: 'TIMED_OUT', message: 'The route timed out after 2 s (3 attempts).', hint: 'make the GET handler finish sooner, or raise the limit with --timeout' });
+  assert.is(errorText('INTERNAL', 'x broke').message, 'x broke. This is a bug in route-prerender; please report it with the route file that triggered it.');
+});
+
+errors.run();
+
+const flags = suite('flags');
+
+flags('the help fits 80 columns and gives every option a default', () => {
+  const help = helpText();
+  for (const line of help.split('\n')) assert.ok(line.length <= 80, `too wide: ${line}`);
+  assert.match(help, '-o, --out <dir>');
+  assert.match(help.replace(/\s+/g, ' '), 'netlify, cloudflare, vercel, s3', 'hosts come from the list of hosts');
+});
+
+flags('an unknown flag names the nearest one; a value is checked once, naming the flag', () => {
+  const usage = (argv: string[]) => {
+    try {
+      const { values, positionals } = parseFlags(argv);
+      readBuildFlags(values, positionals, {}, false);
+      return undefined;
+    } catch (error) {
+      return (error as { code: string; message: string });
+    }
+  };
+  assert.is(usage(['--outdir', 'x'])!.code, 'USAGE');
+  assert.is(usage(['--outdir', 'x'])!.message, 'unknown option --outdir (did you mean --out?)');
+  assert.is(usage(['--zzzzzz'])!.message, 'unknown option --zzzzzz');
+  assert.is(usage(['--out'])!.message, '--out needs a value: --out <dir>');
+  assert.is(usage(['--retries', '-1'])!.code, 'USAGE');
+  assert.is(usage(['--max-body', '0'])!.message, 'Expected --max-body to be a number of MB above 0, got `0`.');
+  assert.is(usage(['--host', 'ftp'])!.message, 'Expected --host to be one of none, netlify, cloudflare, vercel, s3, got `ftp`.');
+  assert.is(usage(['a', 'b'])!.message, 'Expected one app directory, got 2: a b.');
+  assert.is(usage(['app', '-o', 'x', '--timeout', '1.5']), undefined);
+  assert.is(closest('concurency', ['concurrency', 'out']), 'concurrency');
+});
+
+flags('colour: --no-color and NO_COLOR win, then --color and FORCE_COLOR, else the terminal', () => {
+  assert.is(colorWanted({}, {}, true), true);
+  assert.is(colorWanted({}, {}, false), false);
+  assert.is(colorWanted({}, { FORCE_COLOR: '1' }, false), true);
+  assert.is(colorWanted({}, { FORCE_COLOR: '0' }, true), false);
+  assert.is(colorWanted({}, { NO_COLOR: '1', FORCE_COLOR: '1' }, true), false);
+  assert.is(colorWanted({ color: true }, {}, false), true);
+  assert.is(colorWanted({ 'no-color': true, color: true }, {}, true), false);
+});
+
+flags.run();
+
+const manifests = suite('manifest format');
+const route = (pattern: string, file = `/w/app${pattern}/route.ts`): RouteFile => ({ file, pattern, srcRoute: pattern, segments: [] });
+
+manifests('the serializer sorts every key itself, whatever order the entries were made in', () => {
+  const a = route('/a');
+  const results: PathResult[] = [
+    { type: 'static', path: '/z', route: a, logs: [], status: 200, headers: { 'z-last': '1', 'a-first': '2' }, file: 'z', size: 1, sha256: 's', revalidate: false },
+    { type: 'static', path: '/b', route: a, logs: [], status: 200, headers: {}, file: 'b', size: 1, sha256: 's', revalidate: false },
+  ];
+  const text = serializeManifest(buildManifest(results, '/w'));
+  assert.ok(text.indexOf('"/b"') < text.indexOf('"/z"'));
+  assert.ok(text.indexOf('"a-first"') < text.indexOf('"z-last"'));
+  assert.ok(text.indexOf('"file"') < text.indexOf('"srcRoute"'));
+});
+
+manifests('readManifest names what is wrong', () => {
+  const dir = tempDir('manifest');
+  const write = (value: unknown) => {
+    const file = path.join(dir, `${Math.random()}.json`);
+    writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value));
+    return file;
+  };
+  const fail = (file: string) => {
+    try {
+      readManifest(file);
+      return undefined;
+    } catch (error) {
+      return error as { code: string; message: string };
+    }
+  };
+  assert.is(fail(path.join(dir, 'none.json'))!.message, `Cannot read the manifest ${path.join(dir, 'none.json')}: the file does not exist.`);
+  assert.is(fail(write('{'))!.code, 'MANIFEST_INVALID');
+  assert.match(fail(write({ version: 2 }))!.message, '"version" is 2, not 1');
+  assert.match(fail(write({ version: 1, routes: {}, dynamic: {} }))!.message, 'its "errors" is missing');
+  assert.is(checkManifest({ version: 1, routes: { '/a': { srcRoute: '/a', source: 's', file: 'a', status: 200, headers: {}, size: 1, revalidate: false } }, dynamic: {}, errors: {} }), 'routes["/a"].sha256 is missing');
+  const good = { version: 1, routes: {}, dynamic: {}, errors: {} };
+  assert.equal(readManifest(write(good)), good);
+});
+
+manifests('results come out in plan order: routes by pattern, then stage, then each stage in its own order', () => {
+  const b = route('/b');
+  const a = route('/a');
+  const r = (key: string, routeFile: RouteFile): PathResult => ({ type: 'dynamic', path: key, route: routeFile, logs: [], reasons: [] });
+  const ordered = inPlanOrder([[r('/b', b)], [r('/a/2', a), r('/a/1', a)], [r('/a/0', a), r('/b/9', b)]], [b, a]);
+  assert.equal(ordered.map((x) => x.path), ['/a/2', '/a/1', '/a/0', '/b', '/b/9']);
+});
+
+manifests.run();
