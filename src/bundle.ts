@@ -3,6 +3,7 @@
  * are handled by esbuild; imports of `next/server|headers|navigation|cache` — from route code or
  * from any package it imports — resolve to the sandbox's instrumented versions.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,20 +13,38 @@ import * as esbuild from 'esbuild';
 import pMap from 'p-map';
 import { errorText } from './errors.js';
 import { metadataModule } from './metadata.js';
+import { NEXT_EXPORTS, STAND_IN_KEY } from './next-exports.js';
 import { transformUseCache } from './use-cache.js';
 import type { RouteFile, RouteProblem } from './types.js';
 
 const RUNTIME_DIR = fileURLToPath(new URL('./sandbox/runtime/', import.meta.url));
 
-/** `next/*` modules the sandbox provides, by specifier. */
-const STAND_INS: Record<string, string> = {
-  'next/server': 'next-server.js',
-  'next/headers': 'next-headers.js',
-  'next/navigation': 'next-navigation.js',
-  'next/cache': 'next-cache.js',
-  // Route handlers are server code: the guard package always passes.
-  'server-only': 'empty.js',
-};
+/**
+ * A `next/*` module as route code sees it, generated as CommonJS so that, as under webpack, a name
+ * is read when it is used: the sandbox's instrumented value (registered by each worker, see
+ * worker.ts), else the app's own `next` (loaded on first use), else a fallback, else `undefined`.
+ * Importing a name that this version of Next.js lacks is never a link error.
+ */
+function nextModule(specifier: string, projectRoot: string, appNext: boolean): string {
+  const own = appNext
+    ? `function () { return real || (real = require('node:module').createRequire(${JSON.stringify(path.join(projectRoot, 'package.json'))})(${JSON.stringify(specifier)})); }`
+    : 'function () { return {}; }';
+  return `var registry = globalThis[Symbol.for(${JSON.stringify(STAND_IN_KEY)})];
+var standIn = registry[${JSON.stringify(specifier)}];
+var fallback = registry.fallbacks[${JSON.stringify(specifier)}] || {};
+var real;
+var own = ${own};
+var target = {};
+Object.keys(standIn).forEach(function (name) {
+  Object.defineProperty(target, name, { enumerable: true, get: function () { return standIn[name]; } });
+});
+${JSON.stringify(NEXT_EXPORTS[specifier])}.forEach(function (name) {
+  if (name in target) return;
+  Object.defineProperty(target, name, { enumerable: true, get: function () { var value = own()[name]; return value === undefined ? fallback[name] : value; } });
+});
+module.exports = target;
+`;
+}
 
 /**
  * Stand-ins and generated modules: `next/*` resolve to the sandbox's instrumented versions; a
@@ -35,6 +54,18 @@ const standIns = (routes: RouteFile[], projectRoot: string, strict: boolean): es
   name: 'route-prerender-next-stand-ins',
   setup(build) {
     const appNextOg = resolveFrom(projectRoot, 'next/og');
+    const appNext = resolveFrom(projectRoot, 'next/package.json');
+    // React as the app's Next.js resolves it for the server layer: its own compiled copy (React 18
+    // apps too), else the app's React (see `reactConditions`).
+    const compiledReact = compiledReactDir(projectRoot);
+    if (compiledReact) {
+      // Its own files require `next/dist/compiled/react` by name: through the same exports map.
+      build.onResolve({ filter: /^(next\/dist\/compiled\/)?react(-dom)?(\/.*)?$/ }, (args) => {
+        const [, name, subpath = ''] = /^(?:next\/dist\/compiled\/)?(react(?:-dom)?)(\/.*)?$/.exec(args.path)!;
+        const file = resolveExports(path.join(compiledReact, name), `.${subpath}`, ['react-server', 'node', 'import', 'require', 'default']);
+        return file ? { path: file } : undefined;
+      });
+    }
     if (strict) {
       // 'use cache' functions run in a cache scope (see use-cache.ts); the app's own files only.
       build.onResolve({ filter: /^route-prerender:cache-scope$/ }, () => ({ path: path.join(RUNTIME_DIR, 'strict.js'), external: true }));
@@ -53,12 +84,10 @@ const standIns = (routes: RouteFile[], projectRoot: string, strict: boolean): es
     });
     // The app's own next/og, loaded at run time from its node_modules (it ships WebAssembly).
     build.onResolve({ filter: /^next\/og$/ }, () => ({ path: appNextOg ?? path.join(RUNTIME_DIR, 'next-og-missing.js'), external: true }));
-    build.onResolve({ filter: /^(next\/(server|headers|navigation|cache)(\.js)?|server-only)$/ }, (args) => ({
-      // External: one copy per worker, shared by every route, and the same module instance as the
-      // request store the worker reads.
-      path: path.join(RUNTIME_DIR, STAND_INS[args.path.replace(/\.js$/, '')]),
-      external: true,
-    }));
+    build.onResolve({ filter: /^next\/(server|headers|navigation|cache)(\.js)?$/ }, (args) => ({ path: args.path.replace(/\.js$/, ''), namespace: 'route-prerender-next' }));
+    build.onLoad({ filter: /.*/, namespace: 'route-prerender-next' }, (args) => ({ contents: nextModule(args.path, projectRoot, appNext !== undefined), loader: 'js' }));
+    // Route handlers are server code: the guard package always passes.
+    build.onResolve({ filter: /^server-only$/ }, () => ({ path: path.join(RUNTIME_DIR, 'empty.js'), external: true }));
   },
 });
 
@@ -73,7 +102,6 @@ const BUILD_OPTIONS = Object.freeze({
   sourcesContent: false, // the maps are read for positions only
   keepNames: true, // function names in stack traces stay the user's
   jsx: 'automatic', // Next.js projects set "jsx": "preserve", which Node cannot run
-  conditions: ['react-server'], // route handlers are bundled for the server layer in Next.js
   entryNames: '[name]',
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'silent', // failures are returned per route, never printed by esbuild
@@ -131,6 +159,40 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
   return { dir, entries, failures, inputs, cleanup };
 }
 
+/**
+ * A subpath of a package folder through its `exports` map (the first of `conditions` that matches,
+ * in the map's order), else the file of that name; undefined when neither exists.
+ */
+export function resolveExports(folder: string, subpath: string, conditions: string[]): string | undefined {
+  let target: unknown;
+  try {
+    target = (JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf8')) as { exports?: Record<string, unknown> }).exports?.[subpath];
+  } catch {
+    return undefined;
+  }
+  while (target && typeof target === 'object') target = Object.entries(target).find(([condition]) => conditions.includes(condition))?.[1];
+  const candidates = typeof target === 'string' ? [target] : subpath === '.' ? ['index.js'] : [`${subpath}.js`, `${subpath}/index.js`];
+  return candidates.map((file) => path.join(folder, file)).find((file) => existsSync(file));
+}
+
+/**
+ * Conditions for the server layer: `react-server`, as Next.js bundles route handlers, unless the
+ * React that route code gets is React 18 from npm, whose `react-server` entry refuses to load.
+ */
+export function reactConditions(projectRoot: string, usesCompiledReact: boolean): string[] {
+  if (usesCompiledReact) return ['react-server'];
+  const pkg = resolveFrom(projectRoot, 'react/package.json');
+  const major = pkg ? Number((JSON.parse(readFileSync(pkg, 'utf8')) as { version?: string }).version?.split('.')[0]) : NaN;
+  return major < 19 ? [] : ['react-server'];
+}
+
+/** The folder of the React that the app's installed Next.js compiles its server layer with. */
+function compiledReactDir(projectRoot: string): string | undefined {
+  const appNext = resolveFrom(projectRoot, 'next/package.json');
+  const compiled = appNext ? path.join(path.dirname(appNext), 'dist/compiled') : undefined;
+  return compiled && existsSync(path.join(compiled, 'react/package.json')) ? compiled : undefined;
+}
+
 function resolveFrom(root: string, specifier: string): string | undefined {
   try {
     return createRequire(path.join(root, 'package.json')).resolve(specifier);
@@ -146,6 +208,7 @@ function entryName(index: number): string {
 async function build(routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, strict: boolean): Promise<string[]> {
   const result = await esbuild.build({
     ...BUILD_OPTIONS,
+    conditions: reactConditions(projectRoot, compiledReactDir(projectRoot) !== undefined),
     absWorkingDir: projectRoot,
     entryPoints: routes.map((route) => ({ in: route.metadata ? `route-prerender-metadata:${all.indexOf(route)}` : route.file, out: entryName(all.indexOf(route)) })),
     outdir,
@@ -153,7 +216,7 @@ async function build(routes: RouteFile[], all: RouteFile[], outdir: string, proj
     plugins: [standIns(all, projectRoot, strict)],
   });
   // Generated modules are not files; the metadata files they embed or import are.
-  const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((input) => !input.startsWith('route-prerender-metadata:')).map((input) => path.resolve(projectRoot, input));
+  const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((input) => !/^route-prerender-[a-z]+:/.test(input)).map((input) => path.resolve(projectRoot, input));
   for (const route of routes) if (route.metadata) inputs.push(route.file);
   return [...new Set(inputs)].sort();
 }

@@ -59,3 +59,34 @@ export function decideRoute(route: RouteFile, info: ModuleInfo, source: string):
   }
   return reasons.length > 0 ? { run: false, reasons } : { run: true, needsParams };
 }
+
+/**
+ * The segment config as written in the source, where it is a literal (`export const runtime =
+ * 'edge'`): Next.js reads `runtime` the same way, before it compiles anything. Pure.
+ */
+export function readStaticConfig(source: string): Partial<Pick<SegmentConfig, 'dynamic' | 'revalidate' | 'runtime'>> {
+  const config: Partial<Pick<SegmentConfig, 'dynamic' | 'revalidate' | 'runtime'>> = {};
+  const literal = (name: string) => new RegExp(`export\\s+const\\s+${name}\\s*(?::[^=]+)?=\\s*(?:(['"\`])([^'"\`\\n]*)\\1|(\\d+|false))\\s*(?:;|\\n|$)`).exec(source);
+  const runtime = literal('runtime');
+  if (runtime?.[2] === 'edge' || runtime?.[2] === 'experimental-edge') config.runtime = 'edge';
+  const dynamic = literal('dynamic');
+  if (dynamic?.[2] === 'force-dynamic') config.dynamic = 'force-dynamic';
+  const revalidate = literal('revalidate');
+  if (revalidate?.[3] === '0') config.revalidate = 0;
+  return config;
+}
+
+/**
+ * A route that its source alone keeps on a server (`runtime = 'edge'`, `force-dynamic`,
+ * `revalidate = 0`): its reasons, decided without compiling or loading the module, so that code
+ * that only an edge or server runtime can compile (`.wasm?module`) never blocks the build.
+ * Undefined when the module must be loaded to decide.
+ */
+export function decideFromSource(route: RouteFile, source: string): Reason[] | undefined {
+  const written = readStaticConfig(source);
+  if (Object.keys(written).length === 0) return undefined;
+  const found = ['GET', 'generateStaticParams', ...NON_STATIC_METHODS].filter((name) => findExport(source, name));
+  const config: SegmentConfig = { dynamic: 'auto', revalidate: false, dynamicParams: true, runtime: 'nodejs', ...written };
+  const decision = decideRoute(route, { exports: found, functions: found, config }, source);
+  return 'reasons' in decision ? decision.reasons : undefined;
+}

@@ -3,7 +3,7 @@
  * results; per-build state travels in one small context; nothing is kept at module level.
  */
 import path from 'node:path';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { assignPaths } from './assign.js';
@@ -15,7 +15,8 @@ import { buildManifest, manifestChunks, MANIFEST_VERSION, type Manifest } from '
 import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './options.js';
 import { planRoutes } from './plan.js';
 import { loadProject, type Project } from './project.js';
-import { errorResult } from './results.js';
+import { decideFromSource } from './decide.js';
+import { dynamicResult, errorResult } from './results.js';
 import { Sandbox } from './sandbox/pool.js';
 import { fingerprint } from './shard.js';
 import type { PathResult, RouteFile } from './types.js';
@@ -74,7 +75,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
   let cleanupBundle = () => rm(context.bundleDir, { recursive: true, force: true });
   try {
     const invalid = discovery.invalid.map(({ route, problem }) => errorResult(route, route.srcRoute, problem));
-    const bundle = await bundleRoutes(discovery.routes, project.root, context.bundleDir, options.strict);
+    const { settled: byConfig, toBuild } = triageRoutes(discovery.routes);
+    const bundle = await bundleRoutes(toBuild, project.root, context.bundleDir, options.strict);
     cleanupBundle = bundle.cleanup;
     const broken = [...bundle.failures].map(([route, problem]) => errorResult(route, route.srcRoute, problem));
     timings.bundle = clock.lap();
@@ -89,7 +91,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     timings.execute = clock.lap();
 
     const allRoutes = [...discovery.routes, ...discovery.invalid.map((i) => i.route)];
-    const results = inPlanOrder([invalid, broken, plan.settled, assignment.errors, executed], allRoutes);
+    const results = inPlanOrder([invalid, byConfig, broken, plan.settled, assignment.errors, executed], allRoutes);
     let manifest = buildManifest(results, options.cwd);
     if (options.shard) {
       const print = await fingerprint(bundle.inputs, { host: options.host, strict: options.strict, version: MANIFEST_VERSION });
@@ -123,6 +125,29 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     await sandbox.close();
     await cleanupBundle();
     if (!committed && partialDir === undefined && existsSync(staging.dir)) await staging.discard(false);
+  }
+}
+
+/**
+ * Routes whose source alone says they stay on a server are settled here, before anything is
+ * compiled; the others go on to the bundler.
+ */
+function triageRoutes(routes: RouteFile[]): { settled: PathResult[]; toBuild: RouteFile[] } {
+  const settled: PathResult[] = [];
+  const toBuild: RouteFile[] = [];
+  for (const route of routes) {
+    const reasons = route.metadata ? undefined : decideFromSource(route, readSource(route.file));
+    if (reasons) settled.push(dynamicResult(route, route.srcRoute, reasons));
+    else toBuild.push(route);
+  }
+  return { settled, toBuild };
+}
+
+function readSource(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }
 

@@ -12,6 +12,8 @@ export const REASON_KINDS = {
   'draftMode().disable()': 'turns off draft mode for the visitor',
   'connection()': 'waits for a real request',
   'unstable_noStore()': 'opts the route out of static rendering',
+  'revalidatePath()': 'invalidates cached data, which a prerendered file could not do',
+  'revalidateTag()': 'invalidates cached data, which a prerendered file could not do',
   // The incoming request.
   'request.headers': 'is request-time data',
   'request.cookies': 'is request-time data',

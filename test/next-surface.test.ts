@@ -33,9 +33,16 @@ surface('after() callbacks run before the path is done; their output stays with 
   assert.equal(result.results.find((r) => r.path === '/after')!.logs, ['after ran']);
 });
 
-surface('unstable_cache is memoised for the build; revalidatePath and revalidateTag are harmless', async () => {
+surface('unstable_cache is memoised for the build', async () => {
   const result = await build('next-surface');
   assert.equal(JSON.parse(text(result, '/unstable-cache')), { calls: 2 });
+});
+
+surface('revalidateTag() in a GET makes the path dynamic; updateTag() there is an error, as in Next.js', async () => {
+  const { manifest } = await build('next-surface');
+  assert.equal(manifest.dynamic['/revalidate-in-get'].reasons.map((r) => [r.kind, r.at]), [['revalidateTag()', 'fixtures/next-surface/app/revalidate-in-get/route.ts:5:3']]);
+  assert.is(manifest.errors['/update-tag'].code, 'HANDLER_THREW');
+  assert.match(manifest.errors['/update-tag'].message, 'updateTag can only be called from within a Server Action');
 });
 
 surface("NextResponse.rewrite(), NextResponse.next() and a relative NextResponse.redirect() are errors in Next.js's words", async () => {

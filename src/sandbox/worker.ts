@@ -10,6 +10,12 @@ import { instrumentFetch } from './runtime/fetch.js';
 import { setBundleDir } from './runtime/locate.js';
 import { installStrictWatch } from './runtime/strict.js';
 import { describeError } from './describe.js';
+import { STAND_IN_KEY } from '../next-exports.js';
+import * as nextCache from './runtime/next-cache.js';
+import * as nextHeaders from './runtime/next-headers.js';
+import * as nextNavigation from './runtime/next-navigation.js';
+import { ImageResponse as MissingImageResponse } from './runtime/next-og-missing.js';
+import * as nextServer from './runtime/next-server.js';
 import { createTasks, EscapedError, taskError } from './tasks.js';
 
 const setup = workerData as WorkerSetup;
@@ -41,6 +47,17 @@ installGuards({
   },
 });
 globalThis.fetch = instrumentFetch(globalThis.fetch);
+// The instrumented next/* modules, read by the generated `next/*` modules of every route (bundle.ts);
+// what they do not provide comes from the app's own next, else from these fallbacks.
+Object.defineProperty(globalThis, Symbol.for(STAND_IN_KEY), {
+  value: {
+    'next/server': nextServer,
+    'next/headers': nextHeaders,
+    'next/navigation': nextNavigation,
+    'next/cache': nextCache,
+    fallbacks: { 'next/server': { ImageResponse: MissingImageResponse, URLPattern: (globalThis as { URLPattern?: unknown }).URLPattern } },
+  },
+});
 installStrictWatch();
 
 const tasks = createTasks(setup);

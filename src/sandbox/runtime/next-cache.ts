@@ -1,4 +1,8 @@
-/** The sandbox's `next/cache`: caching works for the length of the build; invalidation is harmless. */
+/**
+ * The sandbox's `next/cache`: caching works for the length of the build. Invalidating during a GET
+ * makes the path dynamic, as in every Next.js version (a route that revalidates cannot be a file);
+ * `updateTag()` and `refresh()` are errors outside a Server Action (Next.js 16).
+ */
 import { requestData } from './store.js';
 import { cacheScope } from './strict.js';
 
@@ -24,13 +28,20 @@ export function unstable_cache<A extends unknown[], R>(fn: (...args: A) => Promi
   };
 }
 
-// Invalidation and cache-profile calls change nothing in a build.
-export function revalidatePath(_path: string, _type?: 'page' | 'layout'): void {}
-export function revalidateTag(_tag: string, _profile?: unknown): void {}
-export function updateTag(_tag: string): void {}
-export function refresh(): void {}
-export function unstable_expirePath(_path: string): void {}
-export function unstable_expireTag(..._tags: string[]): void {}
+const pass = () => undefined;
+export function revalidatePath(_path: string, _type?: 'page' | 'layout'): void {
+  requestData('revalidatePath()', pass, pass);
+}
+export function revalidateTag(_tag: string, _profile?: unknown): void {
+  requestData('revalidateTag()', pass, pass);
+}
+export { revalidatePath as unstable_expirePath, revalidateTag as unstable_expireTag };
+export function updateTag(_tag: string): void {
+  throw new Error('updateTag can only be called from within a Server Action. To invalidate cache tags in Route Handlers or other contexts, use revalidateTag instead. See more info here: https://nextjs.org/docs/app/api-reference/functions/updateTag');
+}
+export function refresh(): void {
+  throw new Error('refresh can only be called from within a Server Action. See more info here: https://nextjs.org/docs/app/api-reference/functions/refresh');
+}
 export function cacheLife(_profile: unknown): void {}
 export function cacheTag(..._tags: string[]): void {}
 export { cacheLife as unstable_cacheLife, cacheTag as unstable_cacheTag };

@@ -49,3 +49,4 @@ export function unauthorized(): never {
 export function unstable_rethrow(error: unknown): void {
   if (isNavigationSignal(error)) throw error;
 }
+export class ReadonlyURLSearchParams extends URLSearchParams {}
