@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import pMap from 'p-map';
 import { errorText } from './errors.js';
@@ -66,17 +66,16 @@ const standIns = (routes: RouteFile[], projectRoot: string, strict: boolean): es
         return file ? { path: file } : undefined;
       });
     }
-    if (strict) {
-      // 'use cache' functions run in a cache scope (see use-cache.ts); the app's own files only.
-      build.onResolve({ filter: /^route-prerender:cache-scope$/ }, () => ({ path: path.join(RUNTIME_DIR, 'strict.js'), external: true }));
-      build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
-        if (args.path.split(path.sep).includes('node_modules')) return undefined;
-        const contents = transformUseCache(await readFile(args.path, 'utf8'));
-        if (contents === undefined) return undefined;
-        const ext = path.extname(args.path).replace(/^\.[cm]?/, '');
-        return { contents, loader: ext as esbuild.Loader };
-      });
-    }
+    // 'use cache' functions run in a cache scope (see use-cache.ts), with --strict.
+    build.onResolve({ filter: /^route-prerender:cache-scope$/ }, () => ({ path: path.join(RUNTIME_DIR, 'strict.js'), external: true }));
+    build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const transformed = transformSource(source, args.path, strict && !args.path.split(path.sep).includes('node_modules'));
+      if (transformed === source) return undefined;
+      return { contents: transformed, loader: loaderOf(args.path) };
+    });
+    // MDX, compiled with the app's own MDX compiler (which @next/mdx and fumadocs bring).
+    build.onLoad({ filter: /\.mdx$/ }, async (args) => ({ ...(await compileMdx(args.path, projectRoot)), resolveDir: path.dirname(args.path) }));
     build.onResolve({ filter: /^route-prerender-metadata:\d+$/ }, (args) => ({ path: args.path, namespace: 'route-prerender-metadata' }));
     build.onLoad({ filter: /.*/, namespace: 'route-prerender-metadata' }, (args) => {
       const route = routes[Number(args.path.split(':')[1])];
@@ -102,6 +101,8 @@ const BUILD_OPTIONS = Object.freeze({
   sourcesContent: false, // the maps are read for positions only
   keepNames: true, // function names in stack traces stay the user's
   jsx: 'automatic', // Next.js projects set "jsx": "preserve", which Node cannot run
+  // Next.js's webpack order: an extensionless import finds `.mjs` too (contentlayer's generated index).
+  resolveExtensions: ['.js', '.mjs', '.tsx', '.ts', '.jsx', '.json'],
   entryNames: '[name]',
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'silent', // failures are returned per route, never printed by esbuild
@@ -186,6 +187,38 @@ export function reactConditions(projectRoot: string, usesCompiledReact: boolean)
   return major < 19 ? [] : ['react-server'];
 }
 
+/**
+ * What a source file needs before esbuild compiles it: `import.meta.url` is the file's own place
+ * (a bundle lives in a temp folder, and `new URL('./font.ttf', import.meta.url)` must find the
+ * font beside the route), and with `cacheScope`, 'use cache' bodies run in a cache scope. No line
+ * is added or removed, so source maps stay right.
+ */
+export function transformSource(source: string, file: string, cacheScope: boolean): string {
+  let out = source.includes('import.meta.url') ? source.replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(file).href)) : source;
+  if (cacheScope) out = transformUseCache(out, file) ?? out;
+  return out;
+}
+
+function loaderOf(file: string): esbuild.Loader {
+  return path.extname(file).replace(/^\.[cm]?/, '') as esbuild.Loader;
+}
+
+/** An `.mdx` file as JavaScript, or an error that says what to install. */
+export async function compileMdx(file: string, projectRoot: string): Promise<esbuild.OnLoadResult> {
+  const compiler = resolveFrom(projectRoot, '@mdx-js/mdx');
+  if (!compiler) {
+    return { errors: [{ text: `${path.basename(file)} is MDX, and the app has no MDX compiler installed: install @mdx-js/mdx (or @next/mdx, which brings it) to prerender routes that import .mdx files` }] };
+  }
+  try {
+    const { compile } = (await import(pathToFileURL(compiler).href)) as { compile: (source: string, options: Record<string, unknown>) => Promise<{ toString(): string }> };
+    const code = await compile(await readFile(file, 'utf8'), { outputFormat: 'program', jsxImportSource: 'react', development: false });
+    return { contents: String(code), loader: 'js' };
+  } catch (error) {
+    const place = (error as { line?: number; column?: number }).line ? { file, line: (error as { line: number }).line, column: ((error as { column?: number }).column ?? 1) - 1, lineText: '' } : undefined;
+    return { errors: [{ text: `MDX does not compile: ${(error as Error).message}`, ...(place ? { location: place } : {}) }] };
+  }
+}
+
 /** The folder of the React that the app's installed Next.js compiles its server layer with. */
 function compiledReactDir(projectRoot: string): string | undefined {
   const appNext = resolveFrom(projectRoot, 'next/package.json');
@@ -221,6 +254,16 @@ async function build(routes: RouteFile[], all: RouteFile[], outdir: string, proj
   return [...new Set(inputs)].sort();
 }
 
+/** What to do about an import that does not resolve, by the kind of specifier. */
+export function unresolvedHint(text: string): string | undefined {
+  const specifier = /Could not resolve "([^"]+)"/.exec(text)?.[1];
+  if (specifier === undefined) return undefined;
+  if (specifier.startsWith('.') || specifier.startsWith('/')) return `fix the import path: no file ${specifier} (with any of the extensions .js, .mjs, .tsx, .ts, .jsx, .json) exists there`;
+  if (/^[~#@]\//.test(specifier)) return `${specifier} looks like a path alias: check "paths" in the project's tsconfig.json (or jsconfig.json)`;
+  const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
+  return `install ${name} in the project (npm install ${name}), or run prerender where the app's dependencies are installed`;
+}
+
 function isBuildFailure(error: unknown): error is esbuild.BuildFailure {
   return error instanceof Error && Array.isArray((error as esbuild.BuildFailure).errors);
 }
@@ -233,9 +276,7 @@ function problemOf(failure: esbuild.BuildFailure, projectRoot: string): RoutePro
   const problem = errorText('COMPILE_FAILED', `${text}${more}`);
   return {
     ...problem,
-    hint: /Could not resolve/.test(text)
-      ? 'install the package in the project, or fix the import path (tsconfig `paths` such as `@/lib/…` are read from the project\'s tsconfig.json)'
-      : problem.hint,
+    hint: unresolvedHint(text) ?? problem.hint,
     at: location ? { file: path.resolve(projectRoot, location.file), line: location.line, column: location.column + 1 } : undefined,
   };
 }

@@ -3,8 +3,7 @@
  * reads them for a production build.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -129,18 +128,33 @@ async function loadNextConfig(root: string, env: Record<string, string>): Promis
 
 /**
  * Evaluates the config in a worker thread of its own (it is user code), with the project's
- * environment. A `.ts` config is compiled first. Functions (`headers`, `redirects`) come back as
- * the marker `true`.
+ * environment. A `.ts` config is compiled first (its own relative imports bundled with it) into a
+ * file beside it, removed right after, so that the packages it imports (`@next/mdx`, `next-intl`,
+ * …) resolve from the project as they do for `next build`. Functions (`headers`, `redirects`)
+ * come back as the marker `true`.
  */
 async function evaluateConfig(file: string, env: Record<string, string>): Promise<Record<string, unknown>> {
   let url = pathToFileURL(file).href;
   let compiled: string | undefined;
   if (/\.m?ts$/.test(file)) {
-    compiled = await mkdtemp(path.join(tmpdir(), 'route-prerender-config-'));
-    const out = path.join(compiled, 'next.config.mjs');
-    const { code } = await esbuild.transform(readFileSync(file, 'utf8'), { loader: 'ts', format: 'esm', target: 'node20' });
-    await writeFile(out, code);
-    url = pathToFileURL(out).href;
+    compiled = path.join(path.dirname(file), `.next.config.route-prerender-${process.pid}.mjs`);
+    const banner = [
+      "import { createRequire as __rpCreateRequire } from 'node:module';",
+      `const require = __rpCreateRequire(${JSON.stringify(file)});`,
+      `const __filename = ${JSON.stringify(file)};`,
+      `const __dirname = ${JSON.stringify(path.dirname(file))};`,
+    ].join(' ');
+    let text: string;
+    try {
+      const { outputFiles } = await esbuild.build({ entryPoints: [file], bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', write: false, logLevel: 'silent', banner: { js: banner } });
+      text = outputFiles[0].text;
+    } catch (error) {
+      const first = (error as { errors?: { text: string; location?: { line: number; column: number } }[] }).errors?.[0];
+      const where = first?.location ? ` (line ${first.location.line}, column ${first.location.column + 1})` : '';
+      throw setupError('CONFIG_INVALID', [file, `does not compile: ${first?.text ?? (error as Error).message}${where}`], { file });
+    }
+    await writeFile(compiled, text);
+    url = pathToFileURL(compiled).href;
   }
   const source = `
     const { parentPort, workerData } = require('node:worker_threads');
@@ -169,6 +183,6 @@ async function evaluateConfig(file: string, env: Record<string, string>): Promis
   } catch (error) {
     throw setupError('CONFIG_INVALID', [file, `cannot be loaded: ${(error as Error).message}`], { file, hint: 'fix the config file; route-prerender reads basePath, env and pageExtensions from it' });
   } finally {
-    if (compiled) await rm(compiled, { recursive: true, force: true });
+    if (compiled) await rm(compiled, { force: true });
   }
 }

@@ -12,14 +12,16 @@ export const CACHE_SCOPE_MODULE = 'route-prerender:cache-scope';
  * `{ 'use cache'; BODY }` → `{ 'use cache'; return __rpCacheScope(async () => { BODY }); }`.
  * Returns undefined when the source has no such directive.
  */
-export function transformUseCache(source: string): string | undefined {
+export function transformUseCache(source: string, file = ''): string | undefined {
   if (!/['"]use cache['"]/.test(source)) return undefined;
   const bodies = findCacheBodies(source);
   if (bodies.length === 0) return undefined;
   const edits: { at: number; text: string }[] = [];
-  for (const { open, close } of bodies) {
+  for (const { open, close, arrow } of bodies) {
     edits.push({ at: open + 1, text: ' return __rpCacheScope(async () => {' });
-    edits.push({ at: close, text: '});' });
+    // A function (not an arrow) has its `arguments`: same function, same arguments, same value,
+    // as Next.js's cache gives within a build.
+    edits.push({ at: close, text: arrow ? '});' : `}, ${JSON.stringify(`${file}:${open}`)}, arguments);` });
   }
   let out = source;
   for (const edit of edits.sort((a, b) => b.at - a.at)) out = out.slice(0, edit.at) + edit.text + out.slice(edit.at);
@@ -38,9 +40,9 @@ function endsStatement(source: string, end: number): boolean {
 }
 
 /** The blocks (by the offsets of their braces) whose first statement is the 'use cache' directive. */
-export function findCacheBodies(source: string): { open: number; close: number }[] {
-  const found: { open: number; close: number }[] = [];
-  const braces: { open: number; cache: boolean; template: boolean }[] = [];
+export function findCacheBodies(source: string): { open: number; close: number; arrow: boolean }[] {
+  const found: { open: number; close: number; arrow: boolean }[] = [];
+  const braces: { open: number; cache: boolean; template: boolean; arrow?: boolean }[] = [];
   let previous = ''; // the last significant character outside strings and comments
   let lastOpen = -1; // the last `{` with nothing significant after it yet
   let i = 0;
@@ -115,7 +117,7 @@ export function findCacheBodies(source: string): { open: number; close: number }
       continue;
     }
     if (c === '{') {
-      braces.push({ open: i, cache: false, template: false });
+      braces.push({ open: i, cache: false, template: false, arrow: previous === '>' });
       lastOpen = i;
       previous = '{';
       i++;
@@ -143,7 +145,7 @@ export function findCacheBodies(source: string): { open: number; close: number }
         lastOpen = -1;
         continue;
       }
-      if (block?.cache) found.push({ open: block.open, close: i });
+      if (block?.cache) found.push({ open: block.open, close: i, arrow: block.arrow === true });
       previous = '}';
       lastOpen = -1;
       i++;

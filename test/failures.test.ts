@@ -55,7 +55,16 @@ broken('an unresolved import names the import and says how to fix it', async () 
   const error = manifest.errors['/missing-import'];
   assert.match(error.message, 'Could not resolve "./does-not-exist"');
   assert.is(error.at, 'fixtures/broken/app/missing-import/route.ts:1:23');
-  assert.match(error.hint!, 'install the package');
+  assert.is(error.code, 'COMPILE_FAILED');
+  assert.match(error.hint!, 'fix the import path: no file ./does-not-exist');
+});
+
+broken('the hint for an unresolved import fits the kind of import', async () => {
+  const { unresolvedHint } = await import('../src/bundle.js');
+  assert.match(unresolvedHint('Could not resolve "@/lib/posts"')!, 'looks like a path alias');
+  assert.match(unresolvedHint('Could not resolve "@scope/pkg/sub"')!, 'install @scope/pkg in the project');
+  assert.match(unresolvedHint('Could not resolve "left-pad/x"')!, 'npm install left-pad');
+  assert.is(unresolvedHint('Expected ";"'), undefined);
 });
 
 broken('generateStaticParams that throws is an error at the throw', async () => {

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { installGuards, settleTimers, taskContext } from './guards.js';
 import { BEAT, type ResultMessage, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
+import { installNextEnvironment } from './runtime/environment.js';
 import { instrumentFetch } from './runtime/fetch.js';
 import { setBundleDir } from './runtime/locate.js';
 import { installStrictWatch } from './runtime/strict.js';
@@ -47,6 +48,7 @@ installGuards({
   },
 });
 globalThis.fetch = instrumentFetch(globalThis.fetch);
+installNextEnvironment(setup.projectRoot);
 // The instrumented next/* modules, read by the generated `next/*` modules of every route (bundle.ts);
 // what they do not provide comes from the app's own next, else from these fallbacks.
 Object.defineProperty(globalThis, Symbol.for(STAND_IN_KEY), {

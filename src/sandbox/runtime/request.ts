@@ -140,12 +140,13 @@ for (const [name, empty] of Object.entries(watchedGetters)) {
     },
   });
 }
+// Reading the reader is the touch, as under Next.js's tracking proxy (`const read = request.json`).
 for (const name of ['json', 'text', 'formData', 'arrayBuffer', 'blob'] as const) {
   Object.defineProperty(NextRequest.prototype, name, {
     configurable: true,
-    writable: true,
-    value(this: NextRequest) {
-      return gate(this, `request.${name}()` as ReasonKind, () => (Request.prototype[name] as () => Promise<unknown>).call(this));
+    get(this: NextRequest) {
+      const reader = () => (Request.prototype[name] as () => Promise<unknown>).bind(this);
+      return gate(this, `request.${name}()` as ReasonKind, reader);
     },
   });
 }

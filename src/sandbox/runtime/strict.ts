@@ -14,9 +14,28 @@ import { describeReason, type ReasonKind } from '../../reasons.js';
 /** Set while a `'use cache'` function or `unstable_cache` callback runs. */
 export const cacheScope = new AsyncLocalStorage<true>();
 
-/** Runs `body` as cached work: what it does does not count against `--strict`. */
-export function __rpCacheScope<T>(body: () => Promise<T>): Promise<T> {
-  return cacheScope.run(true, body);
+const cached = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `body` as cached work: what it does does not count against `--strict`. With an `id` (the
+ * function's place) and its arguments, one call per distinct arguments runs in this worker; the
+ * others get its value, as from Next.js's cache.
+ */
+export function __rpCacheScope<T>(body: () => Promise<T>, id?: string, args?: ArrayLike<unknown>): Promise<T> {
+  let key: string | undefined;
+  try {
+    key = id === undefined ? undefined : `${id}|${JSON.stringify(Array.from(args ?? []))}`;
+  } catch {
+    key = undefined; // arguments that cannot be serialized are not cached (Next.js refuses them)
+  }
+  if (key === undefined) return cacheScope.run(true, body);
+  let hit = cached.get(key) as Promise<T> | undefined;
+  if (!hit) {
+    hit = cacheScope.run(true, body);
+    cached.set(key, hit);
+    hit.catch(() => cached.delete(key));
+  }
+  return hit;
 }
 
 /** Records a use that `--strict` counts, once per kind and path. */

@@ -1,0 +1,96 @@
+/**
+ * What real App Router projects have and our own fixtures did not: the app's own next and React,
+ * every next/* name, routes dynamic by config that only an edge runtime can compile, contentlayer's
+ * .mjs output, MDX, assets beside routes, a next.config.ts that imports packages.
+ */
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compileMdx } from '../src/bundle.js';
+import { NEXT_EXPORTS } from '../src/next-exports.js';
+import { __rpCacheScope } from '../src/sandbox/runtime/strict.js';
+import { build, fixture, tempDir, text } from './helpers.js';
+
+const apps = suite('real apps');
+
+apps("with next installed, React is its compiled copy under react-server, and what we do not instrument is the app's own", async () => {
+  const result = await build('next-installed');
+  assert.equal(result.manifest.errors, {});
+  assert.equal(JSON.parse(text(result, '/jsx')), { react: 'next compiled react, react-server', jsx: 'next compiled react, react-server' });
+  assert.equal(JSON.parse(text(result, '/names.json')), { pattern: '/posts/:id', rootParams: 'undefined' });
+  assert.equal(JSON.parse(text(result, '/ws')), { WebSocket: 'function' });
+});
+
+apps('a React 18 app without next: react and its JSX runtime load (no react-server condition)', async () => {
+  const result = await build('real-world');
+  assert.equal(JSON.parse(text(result, '/cached')), { version: '18.3.1' });
+});
+
+apps('every name next/* exports in some version links; a name this version lacks is undefined, as under webpack', async () => {
+  const result = await build('next-exports');
+  const types = JSON.parse(text(result, '/names.json')) as Record<string, string>;
+  assert.is(Object.keys(types).length, Object.values(NEXT_EXPORTS).flat().length);
+  assert.is(types['next/server#NextResponse'], 'function');
+  assert.is(types['next/server#ImageResponse'], 'function', 'the stand-in that says what to install');
+  assert.is(types['next/navigation#useRouter'], 'undefined');
+  assert.is(types['next/cache#unstable_revalidateTag'], 'undefined');
+});
+
+apps('a route dynamic by its segment config is never compiled: an edge route importing wasm is dynamic, not an error', async () => {
+  const { manifest } = await build('next-exports');
+  assert.equal(manifest.dynamic['/edge-og'].reasons.map((r) => [r.kind, r.at]), [["runtime = 'edge'", 'fixtures/next-exports/app/edge-og/route.tsx:5:14']]);
+  assert.equal(manifest.errors, {});
+});
+
+apps("contentlayer's extensionless .mjs import, MDX, and an asset found through import.meta.url", async () => {
+  const result = await build('real-world');
+  assert.equal(JSON.parse(text(result, '/posts.json')), ['hello', 'world']);
+  assert.equal(JSON.parse(text(result, '/docs.json')), { title: 'Intro', component: 'function' });
+  assert.is(text(result, '/font'), 'font bytes\n');
+});
+
+apps('reading request.formData as a property is a touch of the body', async () => {
+  const { manifest } = await build('real-world');
+  assert.equal(manifest.dynamic['/form'].reasons.map((r) => [r.kind, r.at]), [['request.formData()', 'fixtures/real-world/app/form/route.ts:3:26']]);
+});
+
+apps('a failed fetch says why, and what to do about a file: URL', async () => {
+  const { manifest } = await build('broken');
+  const error = manifest.errors['/file-fetch'];
+  assert.is(error.code, 'HANDLER_THREW');
+  assert.match(error.message, 'fetch failed for file:');
+  assert.match(error.message, 'read the file with node:fs instead');
+  assert.is(error.at, 'fixtures/broken/app/file-fetch/route.ts:3:20');
+});
+
+apps('next.config.ts that imports a package, a relative TypeScript file and __dirname; nothing is left beside it', async () => {
+  const result = await build('config-package');
+  assert.equal(Object.keys(result.manifest.routes), ['/guide/info.json']);
+  assert.equal(JSON.parse(text(result, '/guide/info.json')), { plugin: 'with-docs', dir: 'config-package' });
+  assert.equal(readdirSync(fixture('config-package')).filter((name) => name.startsWith('.next.config')), []);
+});
+
+apps('MDX without a compiler in the app says what to install', async () => {
+  const project = tempDir('no-mdx');
+  const file = path.join(project, 'page.mdx');
+  const root: string = project;
+  writeFileSync(file, '# hi\n');
+  // Outside the repository, no @mdx-js/mdx can be found from this project.
+  const result = await compileMdx(file, root);
+  assert.ok(!existsSync(path.join(project, 'node_modules')));
+  assert.match(result.errors![0].text ?? '', 'install @mdx-js/mdx');
+});
+
+apps("a 'use cache' function called twice with the same arguments runs once and gives one value", async () => {
+  let runs = 0;
+  const body = async () => ({ run: ++runs });
+  const first = await __rpCacheScope(body, 'lib/data.ts:10', ['a', 1]);
+  const second = await __rpCacheScope(body, 'lib/data.ts:10', ['a', 1]);
+  const other = await __rpCacheScope(body, 'lib/data.ts:10', ['b', 1]);
+  assert.is(first, second);
+  assert.equal(other, { run: 2 });
+  assert.is(runs, 2);
+});
+
+apps.run();
