@@ -11,6 +11,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prerender } from '../src/index.js';
+import { NEXT_EXPORTS } from '../src/next-exports.js';
 import { compareBuilds, type Expected, type NextBuild } from './compare.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -97,8 +98,19 @@ function nextBuild(project: string, run: Run): NextBuild {
   return { paths, routes };
 }
 
+/** Names the real next/* modules export that the sandbox does not know (see src/next-exports.ts). */
+function missingExports(run: Run): string[] {
+  const script = `const m = ${JSON.stringify(Object.keys(NEXT_EXPORTS))}.map((s) => [s, Object.keys(require(s))]); console.log(JSON.stringify(m));`;
+  const result = spawnSync(process.execPath, ['-e', script], { cwd: cacheOf(run), encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`reading the exports of next@${run.next} failed:\n${result.stderr}`);
+  const real = JSON.parse(result.stdout) as [string, string[]][];
+  return real.flatMap(([specifier, names]) => names.filter((name) => !NEXT_EXPORTS[specifier].includes(name)).map((name) => `${specifier}#${name}`));
+}
+
 async function compare(run: Run): Promise<number> {
   install(run);
+  const missing = missingExports(run);
+  console.log(`\nnext@${run.next}: ${missing.length === 0 ? 'every name of next/server, next/headers, next/navigation and next/cache is known to the sandbox' : `names the sandbox does not know: ${missing.join(', ')}`}`);
   // Inside the folder Next.js is installed in: Node finds `next` by walking up, and Turbopack
   // (Next.js 16) compiles only within the folder that holds the install's lockfile.
   const work = mkdtempSync(path.join(cacheOf(run), 'run-'));
@@ -108,13 +120,14 @@ async function compare(run: Run): Promise<number> {
     writeFileSync(path.join(project, 'next.config.js'), run.config);
     console.log(`\n${run.name}: next build (Next.js ${run.next}) of fixtures/${run.fixture} against prerender${run.strict ? ' --strict' : ''}`);
     const next = nextBuild(project, run);
-    const ours = await prerender({ appDir: path.join(ROOT, 'fixtures', run.fixture, 'app'), out: path.join(work, 'ours'), cwd: ROOT, keepPartial: true, strict: run.strict });
+    // The copy, where the real next is installed: React, next/og and next/* come from it, as in an app.
+    const ours = await prerender({ appDir: path.join(project, 'app'), out: path.join(work, 'ours'), cwd: project, keepPartial: true, strict: run.strict });
     const result = compareBuilds(next, ours.manifest, run.expected);
     const unexpected = result.differences.filter((d) => !d.expected);
     console.log(`${next.routes.length} route handlers, ${next.paths.size} paths prerendered by Next.js, ${Object.keys(ours.manifest.routes).length} by route-prerender`);
     for (const d of result.differences) console.log(`${d.expected ? 'expected' : 'DIFFERS '}  ${d.key}: ${d.what}${d.expected ? `\n           because ${d.expected}` : ''}`);
     console.log(`${result.agree} agree, ${result.differences.length} differ (${result.differences.length - unexpected.length} expected, ${unexpected.length} unexpected)`);
-    return unexpected.length;
+    return unexpected.length + missing.length;
   } finally {
     // CONFORMANCE_KEEP=1 keeps both outputs for a closer look.
     if (process.env.CONFORMANCE_KEEP) console.log(`Kept ${work}`);

@@ -254,10 +254,34 @@ async function build(routes: RouteFile[], all: RouteFile[], outdir: string, proj
   return [...new Set(inputs)].sort();
 }
 
+/** Where the project's tsconfig.json (or jsconfig.json) `paths` send a specifier, if they do. */
+function aliasTarget(projectRoot: string, specifier: string): string | undefined {
+  for (const name of ['tsconfig.json', 'jsconfig.json']) {
+    let config: { compilerOptions?: { paths?: Record<string, string[]> } };
+    try {
+      // JSON with comments and trailing commas, as TypeScript allows.
+      const text = readFileSync(path.join(projectRoot, name), 'utf8').replace(/("(?:\\.|[^"\\])*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (_, string: string | undefined) => string ?? '').replace(/,(\s*[}\]])/g, '$1');
+      config = JSON.parse(text);
+    } catch {
+      continue;
+    }
+    for (const [pattern, targets] of Object.entries(config.compilerOptions?.paths ?? {})) {
+      const star = pattern.indexOf('*');
+      const matches = star === -1 ? pattern === specifier : specifier.startsWith(pattern.slice(0, star)) && specifier.endsWith(pattern.slice(star + 1));
+      if (matches && targets[0]) return star === -1 ? targets[0] : targets[0].replace('*', specifier.slice(star, specifier.length - (pattern.length - star - 1)));
+    }
+  }
+  return undefined;
+}
+
 /** What to do about an import that does not resolve, by the kind of specifier. */
-export function unresolvedHint(text: string): string | undefined {
+export function unresolvedHint(text: string, importer = '', projectRoot = ''): string | undefined {
   const specifier = /Could not resolve "([^"]+)"/.exec(text)?.[1];
   if (specifier === undefined) return undefined;
+  const owner = /(?:^|[\\/])node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(importer)?.[1]?.replace(/\\/g, '/');
+  if (owner) return `the package ${owner} imports ${specifier}, which is not there: run the package's own set-up step (such as \`prisma generate\`), or reinstall it`;
+  const alias = projectRoot ? aliasTarget(projectRoot, specifier) : undefined;
+  if (alias) return `tsconfig.json maps ${specifier} to ${alias}, which does not exist: generate it first (a generator such as contentlayer writes it during next build)`;
   if (specifier.startsWith('.') || specifier.startsWith('/')) return `fix the import path: no file ${specifier} (with any of the extensions .js, .mjs, .tsx, .ts, .jsx, .json) exists there`;
   if (/^[~#@]\//.test(specifier)) return `${specifier} looks like a path alias: check "paths" in the project's tsconfig.json (or jsconfig.json)`;
   const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
@@ -276,7 +300,7 @@ function problemOf(failure: esbuild.BuildFailure, projectRoot: string): RoutePro
   const problem = errorText('COMPILE_FAILED', `${text}${more}`);
   return {
     ...problem,
-    hint: unresolvedHint(text) ?? problem.hint,
+    hint: unresolvedHint(text, location?.file, projectRoot) ?? problem.hint,
     at: location ? { file: path.resolve(projectRoot, location.file), line: location.line, column: location.column + 1 } : undefined,
   };
 }

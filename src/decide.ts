@@ -78,14 +78,16 @@ export function readStaticConfig(source: string): Partial<Pick<SegmentConfig, 'd
 
 /**
  * A route that its source alone keeps on a server (`runtime = 'edge'`, `force-dynamic`,
- * `revalidate = 0`): its reasons, decided without compiling or loading the module, so that code
- * that only an edge or server runtime can compile (`.wasm?module`) never blocks the build.
- * Undefined when the module must be loaded to decide.
+ * `revalidate = 0`, a `POST` or other method export): its reasons, decided without compiling or
+ * loading the module, so that code that only a server can compile or load (`.wasm?module`, a
+ * database client not generated yet) never blocks the build. Undefined when the module must be
+ * loaded to decide.
  */
 export function decideFromSource(route: RouteFile, source: string): Reason[] | undefined {
   const written = readStaticConfig(source);
-  if (Object.keys(written).length === 0) return undefined;
   const found = ['GET', 'generateStaticParams', ...NON_STATIC_METHODS].filter((name) => findExport(source, name));
+  // A POST (or PUT, …) export keeps the whole route on a server, whatever the module does.
+  if (Object.keys(written).length === 0 && !found.some((name) => (NON_STATIC_METHODS as readonly string[]).includes(name))) return undefined;
   const config: SegmentConfig = { dynamic: 'auto', revalidate: false, dynamicParams: true, runtime: 'nodejs', ...written };
   const decision = decideRoute(route, { exports: found, functions: found, config }, source);
   return 'reasons' in decision ? decision.reasons : undefined;

@@ -34,6 +34,15 @@ export interface BuildOutput {
   exitCode: 0 | 1 | 3;
 }
 
+const NOTE_PATHS = 5;
+
+/** Static paths that next build of Next.js 15+ would serve from a server instead, folded. */
+export function notOptedInNote(paths: string[]): string | undefined {
+  if (paths.length === 0) return undefined;
+  const shown = paths.slice(0, NOTE_PATHS).join(', ') + (paths.length > NOTE_PATHS ? `, and ${paths.length - NOTE_PATHS} more` : '');
+  return `Note: next build of this Next.js version would not prerender ${paths.length === 1 ? 'one' : paths.length} of these static paths (${shown}): since Next.js 15, a GET handler runs at build only when its route opts in with \`dynamic = 'force-static'\`, \`revalidate\` or \`generateStaticParams\`. Served from these files, they stay as built.`;
+}
+
 export function presentBuild(result: PrerenderResult, settings: ReportSettings, context: OutputContext): BuildOutput {
   const { cwd } = context;
   const where = relativeFile(result.outDir, cwd);
@@ -45,9 +54,10 @@ export function presentBuild(result: PrerenderResult, settings: ReportSettings, 
   const policy = { failOn: settings.failOn, allowDynamic: settings.allowDynamic, baseline: context.baseline };
   const exitCode = exitCodeFor(result.manifest, policy);
   const verdict = exitCode === 3 ? `\nFailing: ${unwantedDynamic(result.manifest, policy).join(', ')} ${settings.failOn === 'new-dynamic' ? 'became' : 'is'} dynamic (--fail-on ${settings.failOn}).` : '';
+  const note = notOptedInNote(result.notOptedIn);
   const report = settings.format === 'markdown'
-    ? formatMarkdown(result.manifest, summary, comparison).trimEnd() + verdict
-    : [formatReport(result.results, summary, { cwd, color: settings.color, logs: !settings.quiet, filePrefix: hostLayout(context.host).prefix }), ...(comparison ? ['', ...formatComparison(comparison)] : [])].join('\n') + verdict;
+    ? [...result.rules, '', formatMarkdown(result.manifest, summary, comparison).trimEnd(), ...(note ? ['', `> ${note}`] : [])].join('\n') + verdict
+    : [...result.rules, '', formatReport(result.results, summary, { cwd, color: settings.color, logs: !settings.quiet, filePrefix: hostLayout(context.host).prefix }), ...(note ? ['', note] : []), ...(comparison ? ['', ...formatComparison(comparison)] : [])].join('\n') + verdict;
   return {
     warnings: result.warnings.map((warning) => `Warning: ${warning}`),
     report,

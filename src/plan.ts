@@ -21,6 +21,8 @@ export interface RoutePlan {
   logs: string[];
   /** Concrete paths in generation order: the manifest key (under basePath) and the params. */
   paths: { key: string; params: Params }[];
+  /** The module opts in to build-time rendering as Next.js 15+ requires (metadata routes need not). */
+  optedIn: boolean;
 }
 
 export interface Plan {
@@ -62,5 +64,5 @@ async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, base
     const key = withBasePath(basePath, path);
     if (!clashing.has(key)) paths.push({ key, params });
   }
-  return { settled: clashes, route: { route, entry, config: outcome.config, logs, paths } };
+  return { settled: clashes, route: { route, entry, config: outcome.config, logs, paths, optedIn: outcome.optedIn || route.metadata !== undefined } };
 }

@@ -20,6 +20,7 @@ import { dynamicResult, errorResult } from './results.js';
 import { Sandbox } from './sandbox/pool.js';
 import { fingerprint } from './shard.js';
 import type { PathResult, RouteFile } from './types.js';
+import { relativeFile } from './location.js';
 import { checkOutDir, createStaging, OWNER_MARKER, writeFileAtomic, type Staging } from './write.js';
 
 export interface PrerenderResult {
@@ -39,6 +40,13 @@ export interface PrerenderResult {
   warnings: string[];
   /** Milliseconds spent in each stage. */
   timings: Timings;
+  /** Which rules the build used and where they came from, one sentence each (the report's first lines). */
+  rules: string[];
+  /**
+   * Static paths that `next build` of Next.js 15 or later (without Cache Components) would not
+   * prerender, because their route does not opt in; empty for other versions.
+   */
+  notOptedIn: string[];
 }
 
 export interface Timings {
@@ -61,9 +69,11 @@ interface BuildContext {
 
 export async function prerender(input: PrerenderOptions): Promise<PrerenderResult> {
   const clock = stopwatch();
-  const options = resolveOptions(input);
-  const appDir = resolveAppDir(options.appDir);
+  const given = resolveOptions(input);
+  const appDir = resolveAppDir(given.appDir);
   const project = await loadProject(findProjectRoot(appDir));
+  // next.config's cacheComponents turns on the Cache Components rules, as for `next build`.
+  const options: ResolvedOptions = { ...given, strict: given.strict || project.config.cacheComponents !== undefined };
   const discovery = await discoverRoutes(appDir, { cwd: options.cwd, extensions: project.config.pageExtensions, basePath: project.config.basePath });
   const timings: Timings = { discover: clock.lap(), bundle: 0, plan: 0, execute: 0, write: 0 };
   checkOutDir(options.out, { appDir: discovery.appDir, projectRoot: project.root, cwd: options.cwd, force: options.force });
@@ -83,6 +93,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
 
     const plan = await planRoutes(bundle.entries, sandbox, options.concurrency, project.config.basePath);
     timings.plan = clock.lap();
+    const notOptedIn = new Set(plan.routes.filter((p) => !p.optedIn).map((p) => p.route));
 
     const manifestInOut = relativeInside(options.out, options.manifest);
     const assignment = assignPaths(plan.routes, { host: options.host, reserved: [manifestInOut ?? OWNER_MARKER], cwd: options.cwd, shard: options.shard });
@@ -120,6 +131,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       written: !failed,
       partialDir,
       durationMs: clock.total(),
+      rules: describeRules(project, given.strict, options.cwd),
+      notOptedIn: nextMajor(project) >= 15 && !options.strict ? results.filter((r) => r.type === 'static' && notOptedIn.has(r.route)).map((r) => r.path) : [],
     };
   } finally {
     await sandbox.close();
@@ -179,6 +192,25 @@ async function openBuild(options: ResolvedOptions, project: Project): Promise<Bu
   // Workers load route modules only when given tasks.
   sandbox.start();
   return { options, project, bundleDir, staging, sandbox };
+}
+
+function nextMajor(project: Project): number {
+  return Number(project.nextVersion?.split('.')[0] ?? NaN);
+}
+
+/** The rules this build follows and where each came from, for the report's first lines. */
+export function describeRules(project: Project, strictFlag: boolean, cwd: string): string[] {
+  const next = project.nextVersion ? `Next.js ${project.nextVersion} (installed)` : 'Next.js not installed';
+  const configFile = project.config.file ? relativeFile(project.config.file, cwd) : 'next.config';
+  const setting = project.config.cacheComponents;
+  const rules = setting
+    ? `the Cache Components rules, from ${setting} in ${configFile}${strictFlag ? ' (and --strict)' : ''}`
+    : strictFlag
+      ? 'the Cache Components rules of Next.js 16, from --strict'
+      : 'every GET runs, static unless it touches request-time data (the rules of Next.js 14)';
+  const lines = [`Rules: ${next}; ${rules}.`];
+  if (project.envFiles.length > 0) lines.push(`Environment: ${project.envFiles.map((file) => relativeFile(file, cwd)).join(', ')}.`);
+  return lines;
 }
 
 /** The nearest folder at or above the app directory with a package.json (else the app's parent). */

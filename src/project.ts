@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as esbuild from 'esbuild';
@@ -21,6 +22,11 @@ export interface NextConfigSummary {
   file?: string;
   /** Settings we do not apply and that would change what is served, each as a sentence. */
   ignored: string[];
+  /**
+   * The setting that turns on Next.js's Cache Components rules (`cacheComponents`, or
+   * `experimental.dynamicIO` / `experimental.ppr` in the versions that had them), when one does.
+   */
+  cacheComponents?: string;
 }
 
 export interface Project {
@@ -29,6 +35,8 @@ export interface Project {
   env: Record<string, string>;
   envFiles: string[];
   config: NextConfigSummary;
+  /** The version of `next` the project has installed, if any. */
+  nextVersion?: string;
 }
 
 export const DEFAULT_PAGE_EXTENSIONS = ['tsx', 'ts', 'jsx', 'js'];
@@ -43,7 +51,16 @@ export async function loadProject(root: string, environment: NodeJS.ProcessEnv =
   }
   expandEnv(env, environment);
   const config = await loadNextConfig(root, { ...env, ...definedOnly(environment) });
-  return { root, env, envFiles, config };
+  return { root, env, envFiles, config, nextVersion: installedNextVersion(root) };
+}
+
+function installedNextVersion(root: string): string | undefined {
+  try {
+    const file = createRequire(path.join(root, 'package.json')).resolve('next/package.json');
+    return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
 }
 
 function definedOnly(environment: NodeJS.ProcessEnv): Record<string, string> {
@@ -123,7 +140,9 @@ async function loadNextConfig(root: string, env: Record<string, string>): Promis
     configEnv[key] = value;
   }
   const ignored = Object.keys(IGNORED).filter((key) => raw[key] !== undefined && raw[key] !== false && raw[key] !== null).map((key) => `${path.basename(file)}: ${IGNORED[key]}.`);
-  return { basePath, pageExtensions: pageExtensions as string[], env: configEnv, file, ignored };
+  const experimental = (raw.experimental ?? {}) as Record<string, unknown>;
+  const cacheComponents = raw.cacheComponents === true ? 'cacheComponents' : experimental.dynamicIO === true ? 'experimental.dynamicIO' : experimental.cacheComponents === true ? 'experimental.cacheComponents' : experimental.ppr === true ? 'experimental.ppr' : undefined;
+  return { basePath, pageExtensions: pageExtensions as string[], env: configEnv, file, ignored, ...(cacheComponents ? { cacheComponents } : {}) };
 }
 
 /**

@@ -146,7 +146,7 @@ cli('on a terminal, a progress line is shown and cleared before the report', () 
   const tty = spawnSync('script', ['-qec', `${process.execPath} ${CLI} fixtures/shuffle/app --out ${out}`, '/dev/null'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   assert.is(tty.status, 0, tty.stderr);
   assert.match(tty.stdout, /Prerendering \d+\/60 paths/);
-  assert.match(tty.stdout, /\r\u001b\[2K(Static|\r)/);
+  assert.match(tty.stdout, /\r\u001b\[2K(Rules|\r)/);
   const piped = run(['fixtures/shuffle/app', '--out', out]);
   assert.not.match(piped.stderr + piped.stdout, 'Prerendering', 'no progress noise when not a terminal');
 });

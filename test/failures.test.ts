@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { build, text } from './helpers.js';
+import { build, fixture, text } from './helpers.js';
 
 const broken = suite('broken routes');
 
@@ -65,6 +65,8 @@ broken('the hint for an unresolved import fits the kind of import', async () => 
   assert.match(unresolvedHint('Could not resolve "@scope/pkg/sub"')!, 'install @scope/pkg in the project');
   assert.match(unresolvedHint('Could not resolve "left-pad/x"')!, 'npm install left-pad');
   assert.is(unresolvedHint('Expected ";"'), undefined);
+  assert.match(unresolvedHint('Could not resolve ".prisma/client/index"', 'node_modules/@prisma/client/index.js')!, 'the package @prisma/client imports .prisma/client/index');
+  assert.match(unresolvedHint('Could not resolve "contentlayer/generated"', 'app/sitemap.ts', fixture('real-world'))!, 'tsconfig.json maps contentlayer/generated to ./.contentlayer/generated');
 });
 
 broken('generateStaticParams that throws is an error at the throw', async () => {

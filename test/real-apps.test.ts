@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { compileMdx } from '../src/bundle.js';
 import { NEXT_EXPORTS } from '../src/next-exports.js';
 import { __rpCacheScope } from '../src/sandbox/runtime/strict.js';
-import { build, fixture, tempDir, text } from './helpers.js';
+import { build, fixture, ROOT, tempDir, text } from './helpers.js';
 
 const apps = suite('real apps');
 
@@ -91,6 +91,23 @@ apps("a 'use cache' function called twice with the same arguments runs once and 
   assert.is(first, second);
   assert.equal(other, { run: 2 });
   assert.is(runs, 2);
+});
+
+apps('cacheComponents in next.config applies the Cache Components rules, and the report says so first', async () => {
+  const result = await build('cache-components');
+  assert.equal(result.manifest.dynamic['/rss.xml'].reasons.map((r) => r.kind), ['new Date()']);
+  assert.is(result.rules[0], 'Rules: Next.js 16.4.3 (installed); the Cache Components rules, from cacheComponents in fixtures/cache-components/next.config.ts.');
+  assert.equal(result.notOptedIn, []);
+});
+
+apps('with Next.js 15 and no Cache Components, static paths of routes that do not opt in are named', async () => {
+  const result = await build('next15');
+  assert.equal(Object.keys(result.manifest.routes), ['/opted-in', '/plain']);
+  assert.equal(result.notOptedIn, ['/plain']);
+  const { presentBuild } = await import('../src/output.js');
+  const { report } = presentBuild(result, { format: 'text', json: false, quiet: false, allowDynamic: [], color: false }, { cwd: ROOT, host: 'none' });
+  assert.match(report, 'would not prerender one of these static paths (/plain)');
+  assert.ok(report.startsWith('Rules: Next.js 15.2.0 (installed); every GET runs'));
 });
 
 apps.run();

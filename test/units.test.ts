@@ -189,6 +189,18 @@ config('decideRoute reports every module-level reason at once', () => {
   assert.equal(ready, { run: true, needsParams: true });
 });
 
+config('a route its source keeps on a server is decided without compiling it', async () => {
+  const { decideFromSource, readStaticConfig } = await import('../src/decide.js');
+  const route: RouteFile = { file: '/app/x/route.ts', pattern: '/x', srcRoute: '/x', segments: [] };
+  assert.equal(readStaticConfig("export const runtime = 'edge';\nexport const revalidate = 0\n"), { runtime: 'edge', revalidate: 0 });
+  assert.equal(readStaticConfig("export const dynamic: string = \"force-dynamic\";"), { dynamic: 'force-dynamic' });
+  assert.equal(readStaticConfig("export const revalidate = 60;\nconst runtime = 'edge';"), {});
+  assert.equal(decideFromSource(route, "export const runtime = 'edge';\nexport function GET() {}\n")!.map((r) => r.kind), ["runtime = 'edge'"]);
+  assert.equal(decideFromSource(route, 'export async function POST() {}\n')!.map((r) => r.kind), ['no GET']);
+  assert.equal(decideFromSource(route, 'export function GET() {}\nexport const { PUT } = handlers;\n')!.map((r) => [r.kind, r.at?.line]), [['PUT', 2]]);
+  assert.is(decideFromSource(route, 'export function GET() {}\n'), undefined, 'a plain GET must be loaded to decide');
+});
+
 config.run();
 
 const manifest = suite('manifest and report');

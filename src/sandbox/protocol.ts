@@ -28,7 +28,8 @@ export type Task =
 /** A route's module, loaded: dynamic as a whole (with the reasons), or the params of its paths. */
 export type AnalyzeOutcome =
   | { ok: true; config: SegmentConfig; reasons: Reason[] }
-  | { ok: true; config: SegmentConfig; params: Params[] }
+  /** `optedIn`: the module asks Next.js 15+ to run its GET at build (see docs/nextjs-rules.md §1). */
+  | { ok: true; config: SegmentConfig; params: Params[]; optedIn: boolean }
   | { ok: false; error: TaskError };
 
 export type RenderOutcome =

@@ -59,10 +59,12 @@ export function createTasks(setup: WorkerSetup) {
     const decision = decideRoute(task.route, inspected, readFileSync(task.source, 'utf8'));
     if ('error' in decision) return { ok: false, error: decision.error };
     if (!decision.run) return { ok: true, config: inspected.config, reasons: decision.reasons };
-    if (!decision.needsParams) return { ok: true, config: inspected.config, params: [{}] };
+    const { config, exports } = inspected;
+    const optedIn = config.dynamic === 'force-static' || config.dynamic === 'error' || (exports.includes('revalidate') && (config.revalidate === false || config.revalidate > 0)) || exports.includes('generateStaticParams');
+    if (!decision.needsParams) return { ok: true, config, params: [{}], optedIn };
     try {
       const generated = await params(task);
-      return generated.ok ? { ok: true, config: inspected.config, params: generated.params } : generated;
+      return generated.ok ? { ok: true, config, params: generated.params, optedIn } : generated;
     } catch (error) {
       const failure = taskError(error);
       return { ok: false, error: { ...failure, ...errorText('PARAMS_THREW', failure.message) } };
