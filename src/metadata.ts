@@ -61,7 +61,11 @@ export function metadataFile(fileName: string, atRoot: boolean, source = ''): Me
       const sharded = name === 'sitemap' && /export\s+(?:async\s+)?(?:function|const|let|var)\s+generateSitemaps\b|export\s*\{[^}]*\bgenerateSitemaps\b/.test(source);
       return { kind: 'text', name, urlSegments: sharded ? ['sitemap', '[__metadata_id__]'] : [TEXT_ROUTES[name]], contentType: TEXT_TYPES[name], cacheControl: REVALIDATE_CACHE };
     }
-    if (['icon', 'apple-icon', 'opengraph-image', 'twitter-image'].includes(name)) return { kind: 'image', name, urlSegments: [name] };
+    if (['icon', 'apple-icon', 'opengraph-image', 'twitter-image'].includes(name)) {
+      // With generateImageMetadata, one image per id: /icon/small, /icon/large (as in Next.js).
+      const several = /export\s+(?:async\s+)?(?:function|const|let|var)\s+generateImageMetadata\b|export\s*\{[^}]*\bgenerateImageMetadata\b/.test(source);
+      return { kind: 'image', name, urlSegments: several ? [name, '[__metadata_id__]'] : [name] };
+    }
     return undefined;
   }
   if (STATIC_FILES[name]?.includes(ext)) {
@@ -94,6 +98,21 @@ export function GET() {
   return new NextResponse(body, { headers: { 'Content-Type': ${JSON.stringify(meta.contentType)}, 'Cache-Control': ${JSON.stringify(meta.cacheControl)} } });
 }
 export const dynamic = 'force-static';
+`;
+  }
+  if (meta.kind === 'image' && meta.urlSegments.length > 1) {
+    return `import * as userland from ${user};
+export * from ${user};
+export async function GET(_request, context) {
+  if (typeof userland.default !== 'function') throw new Error('Default export is missing in ' + ${user});
+  const { __metadata_id__: wanted, ...params } = await context.params;
+  const found = (await userland.generateImageMetadata({ params })).find((item) => String(item.id) === wanted);
+  if (!found) return new Response('Not Found', { status: 404 });
+  return userland.default({ params, id: found.id });
+}
+export async function generateStaticParams() {
+  return (await userland.generateImageMetadata({ params: {} })).map((item) => ({ __metadata_id__: String(item.id) }));
+}
 `;
   }
   if (meta.kind === 'image') {

@@ -95,4 +95,11 @@ images("an image route runs with the app's own next/og and is written with its t
   assert.equal(result.manifest.dynamic, {});
 });
 
+images('generateImageMetadata gives one image per id, at <name>/<id>, as in Next.js', async () => {
+  const result = await build('og');
+  assert.is(text(result, '/docs/icon/small'), 'image 16x16: {"type":"span","props":{"children":"small"}}');
+  assert.is(text(result, '/docs/icon/large'), 'image 48x48: {"type":"span","props":{"children":"large"}}');
+  assert.is(result.manifest.routes['/docs/icon/small'].srcRoute, '/docs/icon/[__metadata_id__]');
+});
+
 images.run();
