@@ -20,6 +20,7 @@ async function main(argv: string[]): Promise<number> {
   const result = await prerender({
     ...flags,
     cwd,
+    signal: interrupt.signal,
     logger: {
       warn: quiet ? undefined : (message) => progress.write(`${message}\n`),
       progress: quiet ? undefined : (done, total) => progress.update(`Prerendering ${done}/${total} paths`),
@@ -50,6 +51,19 @@ async function merge(argv: string[]): Promise<number> {
   if (values.json) for (const chunk of manifestChunks(manifest)) process.stdout.write(chunk);
   (values.json ? process.stderr : process.stdout).write(`${line}\n`);
   return counts.errors > 0 ? EXIT.routeErrors : EXIT.done;
+}
+
+/**
+ * Ctrl-C and SIGTERM stop the build: the library ends its workers and removes its temporary
+ * folders, and the exit code is 128 + the signal's number. A second signal ends at once.
+ */
+const interrupt = new AbortController();
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+for (const signal of Object.keys(SIGNAL_EXIT)) {
+  process.on(signal, () => {
+    if (interrupt.signal.aborted) process.exit(SIGNAL_EXIT[signal]);
+    interrupt.abort(signal);
+  });
 }
 
 /** One status line on a terminal, rewritten in place; nothing when stderr is not a terminal. */
@@ -85,7 +99,11 @@ try {
 } catch (error) {
   progress.clear();
   const command = process.argv[2] === 'merge' ? 'prerender merge' : 'prerender';
-  if (isPrerenderError(error) && error.code !== 'INTERNAL') {
+  if (isPrerenderError(error) && error.code === 'INTERRUPTED') {
+    process.stderr.write(`${command}: ${error.message}\n`);
+    // Stages still unwinding (a compile, a worker's last task) need not be waited for.
+    process.exit(SIGNAL_EXIT[String(interrupt.signal.reason)] ?? 130);
+  } else if (isPrerenderError(error) && error.code !== 'INTERNAL') {
     const hint = error.code === 'USAGE' ? `Run \`${command} --help\` for the options.` : error.hint ? `  hint: ${error.hint}` : '';
     process.stderr.write(`${command}: ${error.message}\n${hint ? `${hint}\n` : ''}`);
     process.exitCode = EXIT.setup;

@@ -110,6 +110,7 @@ function missingExports(run: Run): string[] {
 async function compare(run: Run): Promise<number> {
   install(run);
   const missing = missingExports(run);
+  if (process.env.CONFORMANCE_ONLY && !run.next.startsWith(process.env.CONFORMANCE_ONLY)) return 0;
   console.log(`\nnext@${run.next}: ${missing.length === 0 ? 'every name of next/server, next/headers, next/navigation and next/cache is known to the sandbox' : `names the sandbox does not know: ${missing.join(', ')}`}`);
   // Inside the folder Next.js is installed in: Node finds `next` by walking up, and Turbopack
   // (Next.js 16) compiles only within the folder that holds the install's lockfile.
@@ -123,6 +124,7 @@ async function compare(run: Run): Promise<number> {
     // The copy, where the real next is installed: React, next/og and next/* come from it, as in an app.
     const ours = await prerender({ appDir: path.join(project, 'app'), out: path.join(work, 'ours'), cwd: project, keepPartial: true, strict: run.strict });
     const result = compareBuilds(next, ours.manifest, run.expected);
+    for (const [key, error] of Object.entries(ours.manifest.errors)) console.log(`route-prerender error ${key}: [${error.code}] ${error.message}`);
     const unexpected = result.differences.filter((d) => !d.expected);
     console.log(`${next.routes.length} route handlers, ${next.paths.size} paths prerendered by Next.js, ${Object.keys(ours.manifest.routes).length} by route-prerender`);
     for (const d of result.differences) console.log(`${d.expected ? 'expected' : 'DIFFERS '}  ${d.key}: ${d.what}${d.expected ? `\n           because ${d.expected}` : ''}`);

@@ -121,7 +121,7 @@ export const ERRORS = {
   WRITE_FAILED: entry({
     title: 'The body could not be written',
     scope: 'route',
-    message: (file: string, code: string) => `The body could not be written to ${file}: the file system answered ${code}.`,
+    message: (file: string, why: string) => `The body could not be written to ${file}: ${why}.`,
     hint: 'choose param values that make plain, short file names',
   }),
   TIMED_OUT: entry({
@@ -195,6 +195,23 @@ export const ERRORS = {
     scope: 'setup',
     message: (out: string, isFile?: boolean) => (isFile ? `The output path ${out} is a file.` : `The output folder ${out} already holds files that route-prerender did not write.`),
     hint: (_out: string, isFile?: boolean) => (isFile ? 'remove it, choose another --out, or pass --force to replace it' : 'it would be replaced as a whole: choose an empty or new folder, or pass --force to replace it'),
+  }),
+  OUT_DIR_LOCKED: entry({
+    title: 'Another build is writing the same --out',
+    scope: 'setup',
+    message: (out: string, pid: number) => `Another build is writing ${out}${pid ? ` (pid ${pid})` : ''}.`,
+    hint: 'wait for it to finish, or choose another --out',
+  }),
+  OUTPUT_FAILED: entry({
+    title: 'The output could not be written (disk full, read-only, permissions)',
+    scope: 'setup',
+    message: (folder: string, why: string, _hint?: string) => `The output could not be written to ${folder}: ${why}.`,
+    hint: (_folder: string, _why: string, hint?: string) => hint ?? 'free space or choose a writable folder with --out; the previous output was left as it was',
+  }),
+  INTERRUPTED: entry({
+    title: 'The build was interrupted (Ctrl-C, SIGTERM)',
+    scope: 'setup',
+    message: (signal: string) => `The build was interrupted (${signal}); the previous output was left as it was.`,
   }),
   MANIFEST_INVALID: entry({
     title: 'A manifest (--baseline, a shard) cannot be read',

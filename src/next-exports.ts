@@ -13,8 +13,8 @@ export const NEXT_EXPORTS: Record<string, readonly string[]> = {
     'useSelectedLayoutSegments', 'useServerInsertedHTML',
   ],
   'next/cache': [
-    'cacheLife', 'cacheTag', 'refresh', 'revalidatePath', 'revalidateTag', 'unstable_cache', 'unstable_cacheLife', 'unstable_cacheTag', 'unstable_expirePath',
-    'unstable_expireTag', 'unstable_noStore', 'unstable_revalidatePath', 'unstable_revalidateTag', 'updateTag',
+    'cacheLife', 'cacheTag', 'io', 'navigation', 'prefetch', 'refresh', 'revalidatePath', 'revalidateTag', 'unstable_cache', 'unstable_cacheLife', 'unstable_cacheTag',
+    'unstable_expirePath', 'unstable_expireTag', 'unstable_noStore', 'unstable_revalidatePath', 'unstable_revalidateTag', 'updateTag',
   ],
 };
 

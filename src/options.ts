@@ -48,6 +48,8 @@ export interface PrerenderOptions {
   /** Base for relative paths in options, the manifest and the report. Default `process.cwd()`. */
   cwd?: string;
   logger?: Logger;
+  /** Aborting it stops the build: workers end, temporary folders go, the previous output stays (INTERRUPTED). */
+  signal?: AbortSignal;
 }
 
 export interface ResolvedOptions {

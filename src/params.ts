@@ -5,7 +5,15 @@
  */
 import type { Params, Segment } from './types.js';
 
-export type ParamsCheck = { ok: true; params: Params[] } | { ok: false; message: string; hint: string };
+/** An entry whose values are strings, but one that cannot be a safe path segment: an error for its path only. */
+export interface RejectedPath {
+  /** The path the entry would give (values as written). */
+  path: string;
+  message: string;
+  hint: string;
+}
+
+export type ParamsCheck = { ok: true; params: Params[]; rejected: RejectedPath[] } | { ok: false; message: string; hint: string };
 
 const EXPECTED = {
   dynamic: 'a string',
@@ -14,12 +22,25 @@ const EXPECTED = {
 } as const;
 
 /**
- * Checks the value returned by `generateStaticParams` against the route's parameters.
- * Reports the first bad entry by index, and how many others are bad.
+ * Checks the value returned by `generateStaticParams` against the route's parameters. The value is
+ * copied once, as plain data, and only the copy is read: a getter cannot pass the check with one
+ * value and give another afterwards. An entry of the wrong shape makes the whole route an error
+ * (the first by index, and how many others are bad); an entry whose values cannot be safe path
+ * segments (`..`, `/`, …) is an error for its own path, and the other paths are still built.
  */
-export function checkStaticParams(value: unknown, segments: Segment[], pattern: string): ParamsCheck {
+export function checkStaticParams(returned: unknown, segments: Segment[], pattern: string): ParamsCheck {
   const wanted = segments.filter((s): s is Exclude<Segment, { type: 'static' }> => s.type !== 'static');
   const example = `{ ${wanted.map((s) => `${s.name}: ${s.type === 'dynamic' ? "'hello'" : "['a', 'b']"}`).join(', ')} }`;
+  let value: unknown;
+  try {
+    value = structuredClone(returned);
+  } catch (error) {
+    return {
+      ok: false,
+      message: `generateStaticParams returned a value that is not plain data (${(error as Error).message}).`,
+      hint: `return plain objects of strings, e.g. [${example}]`,
+    };
+  }
   if (!Array.isArray(value)) {
     return {
       ok: false,
@@ -29,26 +50,49 @@ export function checkStaticParams(value: unknown, segments: Segment[], pattern: 
   }
   const params: Params[] = [];
   const bad: string[] = [];
+  const rejected: RejectedPath[] = [];
   value.forEach((entry, index) => {
     const problem = checkEntry(entry, wanted, pattern);
-    if (problem) bad.push(`entry [${index}] ${problem}`);
-    else params.push(pick(entry as Record<string, unknown>, wanted));
+    if (!problem) params.push(pick(entry as Record<string, unknown>, wanted));
+    else if (problem.unsafe) {
+      const slash = problem.text.includes('contains `/`');
+      rejected.push({
+        path: pathFromParams(segments, pick(entry as Record<string, unknown>, wanted)),
+        message: `generateStaticParams returned an invalid value: entry [${index}] ${problem.text}.`,
+        hint: slash ? `a single segment cannot hold a \`/\`; to match several segments use a catch-all folder such as \`[...${wanted[0].name}]\`` : 'give each path a plain, portable segment; this path was not built, the others were',
+      });
+    } else bad.push(`entry [${index}] ${problem.text}`);
   });
   if (bad.length > 0) {
     const more = bad.length > 1 ? ` (${bad.length - 1} more ${bad.length === 2 ? 'entry is' : 'entries are'} invalid)` : '';
-    const slash = bad[0].includes('contains `/`');
-    return {
-      ok: false,
-      message: `generateStaticParams returned an invalid value: ${bad[0]}${more}.`,
-      hint: slash
-        ? `a single segment cannot hold a \`/\`; to match several segments use a catch-all folder such as \`[...${wanted[0].name}]\``
-        : `each entry must look like ${example}`,
-    };
+    return { ok: false, message: `generateStaticParams returned an invalid value: ${bad[0]}${more}.`, hint: `each entry must look like ${example}` };
   }
-  return { ok: true, params };
+  return { ok: true, params, rejected };
 }
 
-function checkEntry(entry: unknown, wanted: Exclude<Segment, { type: 'static' }>[], pattern: string): string | null {
+/** What is wrong with an entry: its shape, or (`unsafe`) a string value that cannot be a path segment. */
+function checkEntry(entry: unknown, wanted: Exclude<Segment, { type: 'static' }>[], pattern: string): { text: string; unsafe?: true } | null {
+  const shape = checkShape(entry, wanted, pattern);
+  if (shape) return { text: shape };
+  const record = entry as Record<string, unknown>;
+  for (const segment of wanted) {
+    const value = record[segment.name];
+    const label = `\`${segment.name}\` for ${pattern}`;
+    const values = typeof value === 'string' ? [value] : Array.isArray(value) ? (value as string[]) : [];
+    for (const item of values) {
+      const problem = checkValue(item);
+      if (problem) return { unsafe: true, text: typeof value === 'string' ? `has ${label} set to ${quote(item)}, which ${problem}` : `has ${label} with the element ${quote(item)}, which ${problem}` };
+    }
+  }
+  return null;
+}
+
+/** A value in a message, cut when long (a 10,000-segment path must not make a 20,000-character line). */
+function quote(value: string): string {
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value) + (value.length > 80 ? ` (${value.length} characters)` : '');
+}
+
+function checkShape(entry: unknown, wanted: Exclude<Segment, { type: 'static' }>[], pattern: string): string | null {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return `is ${describe(entry)}, expected an object`;
   const record = entry as Record<string, unknown>;
   for (const segment of wanted) {
@@ -57,8 +101,6 @@ function checkEntry(entry: unknown, wanted: Exclude<Segment, { type: 'static' }>
     if (segment.type === 'dynamic') {
       if (!(segment.name in record) || value === undefined) return `has no ${label} (expected ${EXPECTED.dynamic})`;
       if (typeof value !== 'string') return `has ${label} set to ${describe(value)}, expected ${EXPECTED.dynamic}`;
-      const problem = checkValue(value);
-      if (problem) return `has ${label} set to ${JSON.stringify(value)}, which ${problem}`;
       continue;
     }
     if (segment.type === 'optional' && (value === undefined || value === null)) continue;
@@ -67,10 +109,6 @@ function checkEntry(entry: unknown, wanted: Exclude<Segment, { type: 'static' }>
       return `has ${label} set to ${describe(value)}, expected ${EXPECTED[segment.type]}`;
     }
     if (segment.type === 'catchall' && value.length === 0) return `has ${label} set to [], expected ${EXPECTED.catchall}`;
-    for (const item of value as string[]) {
-      const problem = checkValue(item);
-      if (problem) return `has ${label} with the element ${JSON.stringify(item)}, which ${problem}`;
-    }
   }
   return null;
 }

@@ -48,6 +48,8 @@ async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, base
   const { outcome, logs } = await sandbox.run({ type: 'analyze', entry, source: route.file, route });
   if (!outcome.ok) return { settled: [errorResult(route, route.srcRoute, outcome.error, logs)] };
   if ('reasons' in outcome) return { settled: [dynamicResult(route, route.srcRoute, outcome.reasons, logs)] };
+  const rejected = (outcome.rejected ?? []).map((r) => errorResult(route, withBasePath(basePath, r.path), { code: 'PARAMS_INVALID', message: r.message, hint: r.hint, at: exportLocation(route.file, 'generateStaticParams') }));
+  if (outcome.params.length === 0 && rejected.length > 0) return { settled: rejected };
   if (outcome.params.length === 0) {
     const kind = 'generateStaticParams() = []';
     return { settled: [dynamicResult(route, route.srcRoute, [{ kind, message: reasonSentence(kind), at: exportLocation(route.file, 'generateStaticParams') }], logs)] };
@@ -64,5 +66,5 @@ async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, base
     const key = withBasePath(basePath, path);
     if (!clashing.has(key)) paths.push({ key, params });
   }
-  return { settled: clashes, route: { route, entry, config: outcome.config, logs, paths, optedIn: outcome.optedIn || route.metadata !== undefined } };
+  return { settled: [...rejected, ...clashes], route: { route, entry, config: outcome.config, logs, paths, optedIn: outcome.optedIn || route.metadata !== undefined } };
 }

@@ -21,7 +21,8 @@ import { Sandbox } from './sandbox/pool.js';
 import { fingerprint } from './shard.js';
 import type { PathResult, RouteFile } from './types.js';
 import { relativeFile } from './location.js';
-import { checkOutDir, createStaging, OWNER_MARKER, writeFileAtomic, type Staging } from './write.js';
+import { checkOutDir, cleanLeftovers, createStaging, lockOutDir, outputError, OWNER_MARKER, writeFileAtomic, type Staging } from './write.js';
+import { setupError } from './errors.js';
 
 export interface PrerenderResult {
   manifest: Manifest;
@@ -78,27 +79,42 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
   const timings: Timings = { discover: clock.lap(), bundle: 0, plan: 0, execute: 0, write: 0 };
   checkOutDir(options.out, { appDir: discovery.appDir, projectRoot: project.root, cwd: options.cwd, force: options.force });
 
-  const context = await openBuild(options, project);
+  // One build at a time per --out; then what killed builds left beside it is cleaned up (and an
+  // output a kill caught in the middle of its swap is put back).
+  const unlock = await lockOutDir(options.out).catch((error: unknown) => {
+    throw outputError(error, path.dirname(options.out));
+  });
+  let context: BuildContext;
+  try {
+    const recovered = await cleanLeftovers(options.out);
+    if (recovered) options.logger.warn?.(`Recovered ${relativeFile(options.out, options.cwd)}/ from a build that was stopped while it replaced it.`);
+    context = await openBuild(options, project);
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
   const { sandbox, staging } = context;
+  const interrupted = interruption(input.signal);
+  const step = <T>(work: Promise<T>): Promise<T> => (interrupted ? Promise.race([work, interrupted]) : work);
   let committed = false;
   let partialDir: string | undefined;
   let cleanupBundle = () => rm(context.bundleDir, { recursive: true, force: true });
   try {
     const invalid = discovery.invalid.map(({ route, problem }) => errorResult(route, route.srcRoute, problem));
     const { settled: byConfig, toBuild } = triageRoutes(discovery.routes);
-    const bundle = await bundleRoutes(toBuild, project.root, context.bundleDir, options.strict);
+    const bundle = await step(bundleRoutes(toBuild, project.root, context.bundleDir, options.strict));
     cleanupBundle = bundle.cleanup;
     const broken = [...bundle.failures].map(([route, problem]) => errorResult(route, route.srcRoute, problem));
     timings.bundle = clock.lap();
 
-    const plan = await planRoutes(bundle.entries, sandbox, options.concurrency, project.config.basePath);
+    const plan = await step(planRoutes(bundle.entries, sandbox, options.concurrency, project.config.basePath));
     timings.plan = clock.lap();
     const notOptedIn = new Set(plan.routes.filter((p) => !p.optedIn).map((p) => p.route));
 
     const manifestInOut = relativeInside(options.out, options.manifest);
     const assignment = assignPaths(plan.routes, { host: options.host, reserved: [manifestInOut ?? OWNER_MARKER], cwd: options.cwd, shard: options.shard });
     plan.routes = [];
-    const executed = await executePaths(assignment.paths, sandbox, { onProgress: options.logger.progress?.bind(options.logger) });
+    const executed = await step(executePaths(assignment.paths, sandbox, { onProgress: options.logger.progress?.bind(options.logger) }));
     timings.execute = clock.lap();
 
     const allRoutes = [...discovery.routes, ...discovery.invalid.map((i) => i.route)];
@@ -109,19 +125,26 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       manifest = { ...manifest, shard: { count: options.shard.count, fingerprint: print, host: options.host, index: options.shard.index, paths: assignment.allPaths! } };
     }
     const failed = Object.keys(manifest.errors).length > 0;
+    if (input.signal?.aborted) await interrupted;
     if (failed) {
       partialDir = await staging.discard(options.keepPartial);
     } else {
-      for (const { file, content } of hostFiles(manifest, options.host)) await staging.writeBody(file, Buffer.from(content));
-      if (manifestInOut !== undefined) await staging.writeChunks(manifestInOut, manifestChunks(manifest));
-      else await staging.writeBody(OWNER_MARKER, Buffer.from('This folder was written by route-prerender.\n'));
-      await staging.commit();
-      committed = true;
-      if (manifestInOut === undefined) await writeFileAtomic(options.manifest, manifestChunks(manifest));
+      try {
+        for (const { file, content } of hostFiles(manifest, options.host)) await staging.writeBody(file, Buffer.from(content));
+        if (manifestInOut !== undefined) await staging.writeChunks(manifestInOut, manifestChunks(manifest));
+        else await staging.writeBody(OWNER_MARKER, Buffer.from('This folder was written by route-prerender.\n'));
+        // A manifest kept elsewhere is written first: if that fails, nothing has changed yet.
+        if (manifestInOut === undefined) await writeFileAtomic(options.manifest, manifestChunks(manifest)).catch((error: unknown) => Promise.reject(outputError(error, path.dirname(options.manifest))));
+        // From here on an interruption waits: the swap is two renames, and both must happen.
+        await staging.commit();
+        committed = true;
+      } catch (error) {
+        throw outputError(error, options.out);
+      }
     }
     timings.write = clock.lap();
     return {
-      warnings: project.config.ignored,
+      warnings: [...project.config.ignored, ...[...sandbox.warnings].sort()],
       timings,
       manifest,
       results,
@@ -138,6 +161,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     await sandbox.close();
     await cleanupBundle();
     if (!committed && partialDir === undefined && existsSync(staging.dir)) await staging.discard(false);
+    await unlock();
   }
 }
 
@@ -164,15 +188,32 @@ function readSource(file: string): string {
   }
 }
 
+/** A promise that rejects with INTERRUPTED when `signal` aborts (Ctrl-C in the CLI). */
+function interruption(signal: AbortSignal | undefined): Promise<never> | undefined {
+  if (!signal) return undefined;
+  const interrupted = new Promise<never>((_, reject) => {
+    const stop = () => reject(setupError('INTERRUPTED', [String(signal.reason ?? 'aborted')]));
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
+  });
+  interrupted.catch(() => undefined); // raced, or awaited when needed
+  return interrupted;
+}
+
 /** The bundle folder, the staging folder and the sandbox; the workers boot while esbuild compiles. */
 async function openBuild(options: ResolvedOptions, project: Project): Promise<BuildContext> {
-  const bundleDir = await mkdtemp(path.join(tmpdir(), 'route-prerender-'));
+  let bundleDir: string;
+  try {
+    bundleDir = await mkdtemp(path.join(tmpdir(), 'route-prerender-'));
+  } catch (error) {
+    throw outputError(error, tmpdir());
+  }
   let staging: Staging;
   try {
     staging = await createStaging(options.out);
   } catch (error) {
     await rm(bundleDir, { recursive: true, force: true });
-    throw error;
+    throw outputError(error, path.dirname(options.out));
   }
   const sandbox = new Sandbox({
     outputDir: staging.dir,

@@ -3,7 +3,7 @@
  * folder replaces `--out` in one rename when the build has no errors. A failed build leaves the
  * previous output exactly as it was.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -20,19 +20,51 @@ export interface OutDirContext {
   force: boolean;
 }
 
-/** Refuses an output folder whose replacement would destroy something that is not ours. */
+/** Folders of a project that are never output, whatever the flags (Next.js's, npm's, git's). */
+const NEVER_OUTPUT = ['public', '.next', 'node_modules', '.git'];
+
+/**
+ * A path with every existing prefix resolved through symbolic links (the rest as given), so that
+ * two names of one folder compare equal.
+ */
+export function realPath(file: string): string {
+  const absolute = path.resolve(file);
+  let existing = absolute;
+  const rest: string[] = [];
+  while (!existsSync(existing) && path.dirname(existing) !== existing) {
+    rest.unshift(path.basename(existing));
+    existing = path.dirname(existing);
+  }
+  try {
+    return path.join(realpathSync(existing), ...rest);
+  } catch {
+    return absolute;
+  }
+}
+
+/**
+ * Refuses an output folder whose replacement would destroy something that is not ours. Every rule
+ * compares real paths (a link to the app folder is the app folder), and `force` overrides none of
+ * them: it only lets an existing folder of other files be replaced.
+ */
 export function checkOutDir(outDir: string, context: OutDirContext): void {
-  const out = path.resolve(outDir);
+  const given = path.resolve(outDir);
   const contains = (parent: string, child: string) => {
     const rel = path.relative(parent, child);
     return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
   };
-  const unsafe = (what: string) => setupError('OUT_DIR_UNSAFE', [out, what], { file: out });
+  const unsafe = (what: string) => setupError('OUT_DIR_UNSAFE', [given, what], { file: given });
+  if (isSymbolicLink(given)) {
+    throw setupError('OUT_DIR_UNSAFE', [given, `a symbolic link (to ${realPath(given)})`], { file: given, hint: 'pass the folder itself, not a link to it: the output folder is replaced as a whole, and a link would become a folder' });
+  }
+  const out = realPath(given);
   if (out === path.parse(out).root) throw unsafe('the root of the file system');
-  if (out === homedir()) throw unsafe('your home folder');
-  if (context.projectRoot && contains(out, context.projectRoot)) throw unsafe('the project folder or one that contains it');
-  if (contains(out, context.cwd)) throw unsafe('the current folder or one that contains it');
-  if (context.appDir && contains(out, context.appDir)) throw unsafe('the app directory or one that contains it');
+  if (out === realPath(homedir())) throw unsafe('your home folder');
+  if (context.projectRoot && contains(out, realPath(context.projectRoot))) throw unsafe('the project folder or one that contains it');
+  if (contains(out, realPath(context.cwd))) throw unsafe('the current folder or one that contains it');
+  if (context.appDir && contains(out, realPath(context.appDir))) throw unsafe('the app directory or one that contains it');
+  const reserved = out.split(path.sep).find((part) => NEVER_OUTPUT.includes(part));
+  if (reserved) throw unsafe(`inside a ${reserved}/ folder, which is never an output folder (${reserved === 'public' ? "Next.js serves its files" : reserved === '.next' ? "next build's own output" : reserved === 'node_modules' ? 'installed packages' : "git's repository"})`);
 
   if (!existsSync(out)) return;
   if (!statSync(out).isDirectory()) {
@@ -43,6 +75,14 @@ export function checkOutDir(outDir: string, context: OutDirContext): void {
   if (entries.length === 0 || context.force) return;
   if (entries.includes(MANIFEST_NAME) || entries.includes(OWNER_MARKER)) return;
   throw setupError('OUT_DIR_NOT_OURS', [out, false], { file: out });
+}
+
+function isSymbolicLink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 export interface Staging {
@@ -96,6 +136,97 @@ export async function createStaging(outDir: string): Promise<Staging> {
       return undefined;
     },
   };
+}
+
+/** What the file system's refusals mean, and what to do about each. */
+const FILE_SYSTEM_SAYS: Record<string, { why: string; hint: string }> = {
+  ENOSPC: { why: 'the disk is full (ENOSPC)', hint: 'free space on that disk, or write the output to another one with --out' },
+  EDQUOT: { why: 'the disk quota is used up (EDQUOT)', hint: 'free space within your quota, or write the output elsewhere with --out' },
+  EROFS: { why: 'the file system is read-only (EROFS)', hint: 'choose a folder on a writable disk with --out' },
+  EACCES: { why: 'permission was denied (EACCES)', hint: 'choose a folder you may write to with --out, or change its permissions' },
+  EPERM: { why: 'the operation is not permitted (EPERM: the folder may be immutable or locked)', hint: 'remove the lock or immutable flag, or choose another --out' },
+  EBUSY: { why: 'the folder is busy (EBUSY: a process or a mount point holds it)', hint: 'close what uses it, or choose another --out' },
+  ENOENT: { why: 'the folder cannot hold new files (ENOENT: it does not exist, or its file system takes no new entries)', hint: 'choose a folder on a normal, writable disk' },
+  ENOTDIR: { why: 'a part of the path is a file, not a folder (ENOTDIR)', hint: 'choose a folder whose parents are folders' },
+  ENAMETOOLONG: { why: 'a name is too long for the file system (ENAMETOOLONG)', hint: 'choose a shorter --out path, or shorter param values' },
+};
+
+/** The words for a file system refusal (`ENOSPC` → "the disk is full"), if it is one we know. */
+export function fileSystemSays(error: unknown): { why: string; hint: string } | undefined {
+  return FILE_SYSTEM_SAYS[(error as NodeJS.ErrnoException | undefined)?.code ?? ''];
+}
+
+/** A file system refusal while writing `folder` as a set-up error in plain words; other errors as they are. */
+export function outputError(error: unknown, folder: string): unknown {
+  const says = fileSystemSays(error);
+  return says ? setupError('OUTPUT_FAILED', [folder, says.why, says.hint], { file: folder }) : error;
+}
+
+/** Whether a process with this id is running (a build that left folders behind may be dead). */
+export function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One build at a time into one output folder: a lock file beside it holds the owner's pid. A lock
+ * whose owner is gone (killed) is taken over. Returns the function that releases it.
+ */
+export async function lockOutDir(outDir: string): Promise<() => Promise<void>> {
+  const out = path.resolve(outDir);
+  const lock = path.join(path.dirname(out), `.prerender-lock-${path.basename(out)}`);
+  await mkdir(path.dirname(out), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
+      return async () => {
+        await rm(lock, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lock, 'utf8').trim());
+      if (isAlive(owner) && owner !== process.pid) {
+        throw setupError('OUT_DIR_LOCKED', [relativeTo(out), owner], { file: lock });
+      }
+      await rm(lock, { force: true }); // left by a build that was killed
+    }
+  }
+  throw setupError('OUT_DIR_LOCKED', [relativeTo(out), 0], { file: lock });
+}
+
+function relativeTo(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') ? relative : file;
+}
+
+/**
+ * What builds that were killed left beside `--out`: their staging folders are removed, and when a
+ * kill came between the two renames of a swap (so `--out` is missing), the previous output is put
+ * back from where the swap had moved it. Returns what it recovered, if anything.
+ */
+export async function cleanLeftovers(outDir: string): Promise<string | undefined> {
+  const out = path.resolve(outDir);
+  const parent = path.dirname(out);
+  if (!existsSync(parent)) return undefined;
+  const name = path.basename(out);
+  let recovered: string | undefined;
+  for (const entry of readdirSync(parent)) {
+    const match = /^\.prerender-(staging|old)-(.+)-(\d+)-[a-z0-9]+$/.exec(entry);
+    if (!match || match[2] !== name || isAlive(Number(match[3]))) continue;
+    const folder = path.join(parent, entry);
+    if (match[1] === 'old' && !existsSync(out) && recovered === undefined) {
+      await rename(folder, out);
+      recovered = folder;
+    } else {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
+  return recovered;
 }
 
 /** Writes a file whole or not at all (a temporary file, then a rename). */

@@ -3,6 +3,7 @@
  * results of the others.
  */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build, fixture, text } from './helpers.js';
@@ -84,16 +85,30 @@ broken('invalid generateStaticParams results name the index and what was expecte
   assert.is(manifest.errors['/params-number/[slug]'].at, 'fixtures/broken/app/params-number/[slug]/route.ts:1:17');
 });
 
-broken('a / in a single-segment value is an error with the [...slug] hint', async () => {
+broken('a / in a single-segment value is an error for that path, with the [...slug] hint', async () => {
   const { manifest } = await build('broken');
-  assert.match(manifest.errors['/params-slash/[slug]'].message, 'contains `/`');
-  assert.match(manifest.errors['/params-slash/[slug]'].hint!, '[...slug]');
+  const error = manifest.errors['/params-slash/a/b'];
+  assert.is(error.code, 'PARAMS_INVALID');
+  assert.match(error.message, 'contains `/`');
+  assert.match(error.hint!, '[...slug]');
 });
 
-broken('a .. value is an error for the route; nothing is written for it', async () => {
+broken('a .. value is an error for its path only: the route\'s other paths are built', async () => {
   const result = await build('broken');
-  assert.match(result.manifest.errors['/params-traversal/[slug]'].message, 'entry [1]');
-  assert.not.ok(result.manifest.routes['/params-traversal/fine']);
+  assert.is(text(result, '/params-traversal/fine'), 'x');
+  const climb = result.manifest.errors['/params-traversal/..'];
+  assert.is(climb.code, 'PARAMS_INVALID');
+  assert.match(climb.message, 'entry [1] has `slug` for /params-traversal/[slug] set to "..", which would climb folders');
+  assert.match(result.manifest.errors['/params-traversal/../../x'].message, 'entry [2]');
+  assert.match(result.manifest.errors['/params-traversal/../../x'].message, 'contains `/`');
+  assert.is(climb.at, 'fixtures/broken/app/params-traversal/[slug]/route.ts:1:17');
+});
+
+broken('a param read twice is read once: the copy that was checked is the one used', async () => {
+  const result = await build('broken');
+  assert.is(text(result, '/params-getter/safe'), 'slug safe');
+  assert.equal(Object.keys(result.manifest.routes).filter((key) => key.includes('ok')), ['/ok']);
+  assert.not.ok(existsSync(path.join(result.partialDir!, '..', 'ok')), 'nothing written beside the output');
 });
 
 broken('no generateStaticParams and an empty result are dynamic, with reasons', async () => {

@@ -73,16 +73,18 @@ const rest: Segment[] = [{ type: 'static', value: 'docs' }, { type: 'catchall', 
 const optional: Segment[] = [{ type: 'static', value: 'o' }, { type: 'optional', name: 'path' }];
 
 params('accepts strings for [x], arrays for [...x], and [], null or undefined for [[...x]]', () => {
-  assert.equal(checkStaticParams([{ slug: 'a', extra: 1 }], slug, '/p/[slug]'), { ok: true, params: [{ slug: 'a' }] });
-  assert.equal(checkStaticParams([{ path: ['a', 'b'] }], rest, '/docs/[...path]'), { ok: true, params: [{ path: ['a', 'b'] }] });
-  assert.equal(checkStaticParams([{ path: [] }, { path: null }, {}], optional, '/o/[[...path]]'), { ok: true, params: [{}, {}, {}] });
+  assert.equal(checkStaticParams([{ slug: 'a', extra: 1 }], slug, '/p/[slug]'), { ok: true, params: [{ slug: 'a' }], rejected: [] });
+  assert.equal(checkStaticParams([{ path: ['a', 'b'] }], rest, '/docs/[...path]'), { ok: true, params: [{ path: ['a', 'b'] }], rejected: [] });
+  assert.equal(checkStaticParams([{ path: [] }, { path: null }, {}], optional, '/o/[[...path]]'), { ok: true, params: [{}, {}, {}], rejected: [] });
 });
 
-params('rejects, by index, what cannot become a safe path segment', () => {
+params('rejects, by index, what cannot become a safe path segment: that path only, or the route for a wrong shape', () => {
   const bad = (value: unknown) => {
     const check = checkStaticParams([{ slug: 'ok' }, { slug: value }], slug, '/p/[slug]');
-    assert.is(check.ok, false, String(value));
-    return check.ok ? '' : check.message;
+    if (!check.ok) return check.message;
+    assert.equal(check.params, [{ slug: 'ok' }], String(value));
+    assert.is(check.rejected.length, 1, String(value));
+    return check.rejected[0].message;
   };
   assert.match(bad(''), 'entry [1]');
   assert.match(bad('.'), 'climb folders');
@@ -95,7 +97,14 @@ params('rejects, by index, what cannot become a safe path segment', () => {
   assert.match(bad(3), 'the number 3');
   assert.match(bad(['a']), 'an array');
   const catchall = checkStaticParams([{ path: ['ok', '..'] }], rest, '/docs/[...path]');
-  assert.is(catchall.ok, false);
+  assert.equal(catchall.ok && catchall.rejected.map((r) => r.path), ['/docs/ok/..']);
+  assert.match(bad('x'.repeat(5000)), '(5000 characters)');
+  assert.ok(bad('x'.repeat(5000)).length < 400, 'a long value is cut in the message');
+  let reads = 0;
+  const tricky = checkStaticParams([{ get slug() { return ++reads === 1 ? 'safe' : '..'; } }], slug, '/p/[slug]');
+  assert.equal(tricky.ok && tricky.params, [{ slug: 'safe' }]);
+  assert.is(reads, 1);
+  assert.is(checkStaticParams([{ slug: () => 1 }], slug, '/p/[slug]').ok, false, 'not plain data');
   const many = checkStaticParams([{ slug: 1 }, { slug: 2 }, { slug: 3 }], slug, '/p/[slug]');
   assert.match(many.ok ? '' : many.message, '(2 more entries are invalid)');
 });

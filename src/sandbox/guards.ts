@@ -84,3 +84,70 @@ export async function settleTimers(): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
   await new Promise((resolve) => realSetTimeout(resolve, 0));
 }
+
+/** What the build relies on and route code must not replace for the routes after it. */
+const instrumentation = new Map<string, unknown>();
+
+/** Marks a global (`fetch`) as the sandbox's own: restored after any task that replaces it. */
+export function keepGlobal(name: string): void {
+  instrumentation.set(name, (globalThis as Record<string, unknown>)[name]);
+}
+
+const PROTOTYPES: Array<[string, object]> = [
+  ['Object', Object.prototype], ['Array', Array.prototype], ['String', String.prototype], ['Number', Number.prototype],
+  ['Function', Function.prototype], ['Promise', Promise.prototype], ['Date', Date.prototype], ['RegExp', RegExp.prototype],
+  ['Response', Response.prototype], ['Request', Request.prototype], ['Headers', Headers.prototype], ['URL', URL.prototype],
+];
+let globalNames = new Set<string>();
+let prototypeSizes: number[] = [];
+const envWrites = new Set<string>();
+
+/**
+ * Takes the state that later tasks are checked against, and watches writes to `process.env`.
+ * Call once, after every guard and stand-in is installed.
+ */
+export function snapshotGlobals(): void {
+  globalNames = new Set(Object.getOwnPropertyNames(globalThis));
+  prototypeSizes = PROTOTYPES.map(([, prototype]) => Object.getOwnPropertyNames(prototype).length);
+  const env = process.env;
+  process.env = new Proxy(env, {
+    set(target, name, value) {
+      if (typeof name === 'string') envWrites.add(`process.env.${name}`);
+      return Reflect.set(target, name, value);
+    },
+    deleteProperty(target, name) {
+      if (typeof name === 'string') envWrites.add(`process.env.${name}`);
+      return Reflect.deleteProperty(target, name);
+    },
+  });
+}
+
+/**
+ * After a task: what it changed of the shared state (new globals, a replaced `fetch`, a prototype,
+ * `process.env`), each as a name. Replaced instrumentation is put back, so that a route cannot
+ * change the rules for the routes after it; the other changes stay, and are reported.
+ */
+export function checkGlobals(): string[] {
+  const changed: string[] = [...envWrites];
+  envWrites.clear();
+  const scope = globalThis as Record<string, unknown>;
+  for (const [name, value] of instrumentation) {
+    if (scope[name] !== value) {
+      scope[name] = value;
+      changed.push(`globalThis.${name} (put back)`);
+    }
+  }
+  const names = Object.getOwnPropertyNames(globalThis);
+  if (names.length !== globalNames.size) {
+    for (const name of names) if (!globalNames.has(name)) changed.push(`globalThis.${name}`);
+    globalNames = new Set(names);
+  }
+  PROTOTYPES.forEach(([label, prototype], i) => {
+    const size = Object.getOwnPropertyNames(prototype).length;
+    if (size !== prototypeSizes[i]) {
+      changed.push(`${label}.prototype`);
+      prototypeSizes[i] = size;
+    }
+  });
+  return changed;
+}

@@ -68,6 +68,8 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 export class Sandbox {
   readonly #options: SandboxOptions;
+  /** What routes did that the report should mention, once each. */
+  readonly warnings = new Set<string>();
   readonly #slots: Slot[] = [];
   readonly #queue: Job[] = [];
   /** Errors that arrived after their task's result, by task id. */
@@ -239,6 +241,10 @@ export class Sandbox {
         return;
       }
       if ('log' in message) return this.#options.onStrayOutput?.(message.log);
+      if ('warning' in message) {
+        this.warnings.add(message.warning);
+        return;
+      }
       if ('exiting' in message) {
         slot.exiting = message.exiting;
         return;

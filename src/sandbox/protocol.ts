@@ -1,5 +1,6 @@
 /** Messages between the build thread and the worker threads that run route code. Plain data only. */
 import type { RouteErrorCode } from '../errors.js';
+import type { RejectedPath } from '../params.js';
 import type { Params, Reason, RouteFile, SegmentConfig, SourceLocation } from '../types.js';
 
 /** A route error, as data: a code from the catalogue (errors.ts) and its words. */
@@ -29,7 +30,7 @@ export type Task =
 export type AnalyzeOutcome =
   | { ok: true; config: SegmentConfig; reasons: Reason[] }
   /** `optedIn`: the module asks Next.js 15+ to run its GET at build (see docs/nextjs-rules.md §1). */
-  | { ok: true; config: SegmentConfig; params: Params[]; optedIn: boolean }
+  | { ok: true; config: SegmentConfig; params: Params[]; optedIn: boolean; rejected?: RejectedPath[] }
   | { ok: false; error: TaskError };
 
 export type RenderOutcome =
@@ -67,6 +68,8 @@ export interface ResultMessage {
 export type WorkerNotice =
   /** Output of route code outside any task. */
   | { log: string }
+  /** Something a route did that the report should mention (it changed shared state). */
+  | { warning: string }
   /** An error that escaped task `id` after its result was sent. */
   | { late: { id: number; error: TaskError } }
   /** Route code is ending the worker through this API. */

@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { exportLocation, readSegmentConfig } from '../config.js';
 import { decideRoute } from '../decide.js';
 import { errorText } from '../errors.js';
-import { checkStaticParams, withBasePath } from '../params.js';
+import { fileSystemSays } from '../write.js';
+import { checkStaticParams, withBasePath, type RejectedPath } from '../params.js';
 import { hasFile, isStoredStatus } from '../status.js';
 import type { Params, SegmentConfig } from '../types.js';
 import { BodyTooLarge, formatLimit, headerRecord, isResponse, readBody } from './body.js';
@@ -64,7 +65,7 @@ export function createTasks(setup: WorkerSetup) {
     if (!decision.needsParams) return { ok: true, config, params: [{}], optedIn };
     try {
       const generated = await params(task);
-      return generated.ok ? { ok: true, config, params: generated.params, optedIn } : generated;
+      return generated.ok ? { ok: true, config, params: generated.params, optedIn, ...(generated.rejected.length > 0 ? { rejected: generated.rejected } : {}) } : generated;
     } catch (error) {
       const failure = taskError(error);
       return { ok: false, error: { ...failure, ...errorText('PARAMS_THREW', failure.message) } };
@@ -88,13 +89,13 @@ export function createTasks(setup: WorkerSetup) {
     return { ok: true, exports, functions, config: check.config };
   }
 
-  async function params(task: AnalyzeTask): Promise<{ ok: true; params: Params[] } | { ok: false; error: TaskError }> {
+  async function params(task: AnalyzeTask): Promise<{ ok: true; params: Params[]; rejected: RejectedPath[] } | { ok: false; error: TaskError }> {
     const mod = await load(task.entry);
     const generate = mod.generateStaticParams as (arg: { params: Params }) => unknown;
     const value = await generate({ params: {} });
     const check = checkStaticParams(value, task.route.segments, task.route.pattern);
     if (!check.ok) return { ok: false, error: { code: 'PARAMS_INVALID', message: check.message, hint: check.hint, at: exportLocation(task.source, 'generateStaticParams') } };
-    return { ok: true, params: check.params };
+    return { ok: true, params: check.params, rejected: check.rejected };
   }
 
   async function render(task: RenderTask): Promise<RenderOutcome> {
@@ -136,7 +137,7 @@ export function createTasks(setup: WorkerSetup) {
         ...(store.tags.size > 0 ? { tags: [...store.tags].sort() } : {}),
       });
       if (!outcome.ok || outcome.kind !== 'response' || !isStoredStatus(outcome.status) || !hasFile(outcome.status)) return outcome;
-      return writeBody(task.file, body, outcome);
+      return writeBody(task.pattern, task.file, body, outcome);
     });
   }
 
@@ -144,10 +145,12 @@ export function createTasks(setup: WorkerSetup) {
    * Bodies are written here, synchronously: a worker thread has nothing else to do meanwhile, and
    * many small files are written fastest that way. The bytes never travel to the build thread.
    */
-  function writeBody(file: string, body: Uint8Array, outcome: Extract<RenderOutcome, { kind: 'response' }>): RenderOutcome {
+  function writeBody(pattern: string, file: string, body: Uint8Array, outcome: Extract<RenderOutcome, { kind: 'response' }>): RenderOutcome {
     const target = path.join(setup.outputDir, ...file.split('/'));
     // Every file name was checked when it was planned; this guards the invariant.
-    if (!target.startsWith(setup.outputDir + path.sep)) return { ok: false, error: { code: 'WRITE_FAILED', message: `Refusing to write ${file} outside the output folder.`, hint: 'a param value climbs out of the output folder; remove `..` and `/` from the values of this route' } };
+    if (!target.startsWith(setup.outputDir + path.sep)) {
+      return { ok: false, error: { code: 'WRITE_FAILED', message: `Nothing was written for this path of ${pattern}: its file ${file} would be outside the output folder.`, hint: 'remove `..` and `/` from the values generateStaticParams returns for this route' } };
+    }
     try {
       const folder = path.dirname(target);
       if (!madeFolders.has(folder)) {
@@ -157,7 +160,9 @@ export function createTasks(setup: WorkerSetup) {
       writeFileSync(target, body);
     } catch (error) {
       // Planning rules out every name we know to be unwritable; the file system may know more.
-      return { ok: false, error: errorText('WRITE_FAILED', file, (error as NodeJS.ErrnoException).code ?? 'an error') };
+      const says = fileSystemSays(error);
+      const failure = errorText('WRITE_FAILED', file, says?.why ?? (error as NodeJS.ErrnoException).code ?? 'an error');
+      return { ok: false, error: says ? { ...failure, hint: says.hint } : failure };
     }
     return { ...outcome, written: true };
   }

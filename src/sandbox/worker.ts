@@ -3,8 +3,9 @@
  * one at a time and sends results back in batches. All instrumentation — the request store, the
  * patched `fetch` and `console`, the `next/*` stand-ins — lives in worker threads only.
  */
+import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { installGuards, settleTimers, taskContext } from './guards.js';
+import { checkGlobals, installGuards, keepGlobal, settleTimers, snapshotGlobals, taskContext } from './guards.js';
 import { BEAT, type ResultMessage, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
 import { installNextEnvironment } from './runtime/environment.js';
 import { instrumentFetch } from './runtime/fetch.js';
@@ -62,7 +63,14 @@ Object.defineProperty(globalThis, Symbol.for(STAND_IN_KEY), {
 });
 installStrictWatch();
 
+keepGlobal('fetch');
+keepGlobal('setTimeout');
+keepGlobal('clearTimeout');
+snapshotGlobals();
+
 const tasks = createTasks(setup);
+/** Routes already warned about a change, with the name: one warning each. */
+const warned = new Set<string>();
 const beat = new Float64Array(setup.beat);
 const queue: Array<TaskMessage | { ping: number }> = [];
 let results: ResultMessage[] = [];
@@ -120,5 +128,11 @@ async function runTask({ id, task }: TaskMessage): Promise<ResultMessage> {
   beat[BEAT.running] = 0;
   beat[BEAT.finished] = id;
   running = undefined;
+  const changed = checkGlobals().filter((name) => !warned.has(`${task.source}|${name}`));
+  if (changed.length > 0) {
+    for (const name of changed) warned.add(`${task.source}|${name}`);
+    const route = task.type === 'render' ? task.pattern : task.route.pattern;
+    port.postMessage({ warning: `${route} (${path.relative(setup.projectRoot, task.source)}) changed ${changed.join(', ')}; output that depends on it depends on the order routes run in.` } satisfies WorkerNotice);
+  }
   return { id, outcome, logs };
 }

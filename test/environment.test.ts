@@ -1,0 +1,165 @@
+/**
+ * A hostile environment: links that lead to the app, Ctrl-C, a kill, a second build at once, a
+ * file system that says no. Nothing the user has is lost, and nothing is left behind.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { prerender } from '../src/index.js';
+import { fileSystemSays } from '../src/write.js';
+import { fixture, ROOT, tempDir } from './helpers.js';
+
+const CLI = path.join(ROOT, 'out/cli.js');
+
+/** A copy of a fixture app in a temp folder, so that tests can break things around it. */
+function project(name: string): string {
+  const dir = path.join(tempDir(`env-${name}`), name);
+  cpSync(fixture(name), dir, { recursive: true });
+  return dir;
+}
+
+async function refusal(options: Parameters<typeof prerender>[0]): Promise<{ code: string; message: string; hint?: string }> {
+  try {
+    await prerender(options);
+  } catch (error) {
+    return error as { code: string; message: string; hint?: string };
+  }
+  throw new Error('the build was not refused');
+}
+
+const out = suite('output folder rules');
+
+out('a link to the app folder is the app folder: refused, with --force too, and no route file is lost', async () => {
+  const dir = project('groups');
+  symlinkSync(path.join(dir, 'app'), path.join(dir, 'link-to-app'));
+  const before = readdirSync(path.join(dir, 'app')).sort();
+  for (const [appDir, outDir] of [[path.join(dir, 'link-to-app'), path.join(dir, 'app')], [path.join(dir, 'app'), path.join(dir, 'link-to-app')]]) {
+    const error = await refusal({ appDir, out: outDir, cwd: dir, force: true });
+    assert.is(error.code, 'OUT_DIR_UNSAFE');
+  }
+  assert.equal(readdirSync(path.join(dir, 'app')).sort(), before);
+});
+
+out('public/, .next/, node_modules/ and .git/ are never the output, and the hint does not offer --force', async () => {
+  const dir = project('groups');
+  for (const folder of ['public', '.next', 'node_modules', '.git', 'public/feeds']) {
+    mkdirSync(path.join(dir, folder), { recursive: true });
+    writeFileSync(path.join(dir, folder, 'keep.svg'), '<svg/>');
+    const error = await refusal({ appDir: path.join(dir, 'app'), out: path.join(dir, folder), cwd: ROOT, force: true });
+    assert.is(error.code, 'OUT_DIR_UNSAFE', folder);
+    assert.match(error.message, `inside a ${folder.split('/')[0]}/ folder`);
+    assert.not.match(error.hint ?? '', '--force');
+    assert.ok(existsSync(path.join(dir, folder, 'keep.svg')));
+  }
+});
+
+out('a symbolic link as --out is refused, saying where it leads', async () => {
+  const dir = project('groups');
+  mkdirSync(path.join(dir, 'target'));
+  symlinkSync(path.join(dir, 'target'), path.join(dir, 'dist'));
+  const error = await refusal({ appDir: path.join(dir, 'app'), out: path.join(dir, 'dist'), cwd: ROOT });
+  assert.is(error.code, 'OUT_DIR_UNSAFE');
+  assert.match(error.message, `a symbolic link (to ${path.join(dir, 'target')})`);
+});
+
+out.run();
+
+const interrupt = suite('interruptions');
+
+/** Starts the CLI on the `hang` fixture, which never finishes, and sends `signal` once it runs. */
+function interrupted(signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string; dist: string; tmp: string }> {
+  const dir = tempDir('signal');
+  const tmp = path.join(dir, 'tmp');
+  const dist = path.join(dir, 'dist');
+  mkdirSync(tmp);
+  assert.is(spawnSync(process.execPath, [CLI, fixture('groups'), '--out', dist], { cwd: ROOT }).status, 0, 'a previous output');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, fixture('hang'), '--out', dist, '--force', '--timeout', '30', '--max-memory', '64'], { cwd: ROOT, env: { ...process.env, TMPDIR: tmp } });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    // Once the build has begun: its staging folder is there.
+    const poll = setInterval(() => {
+      if (readdirSync(dir).some((name) => name.startsWith('.prerender-staging-'))) {
+        clearInterval(poll);
+        setTimeout(() => child.kill(signal), 300);
+      }
+    }, 50);
+    child.on('exit', (code) => resolve({ code, stderr, dist, tmp }));
+  });
+}
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  interrupt(`${signal}: exit ${code}, one line, workers and temp folders gone, the previous output untouched`, async () => {
+    const result = await interrupted(signal);
+    assert.is(result.code, code, result.stderr);
+    assert.is(result.stderr.trim(), `prerender: The build was interrupted (${signal}); the previous output was left as it was.`);
+    assert.equal(readdirSync(result.tmp), [], 'the bundle folder is removed');
+    assert.equal(readdirSync(path.dirname(result.dist)).sort(), ['dist', 'tmp']);
+    assert.ok(existsSync(path.join(result.dist, 'about.json')), 'the previous output is still there');
+  });
+}
+
+interrupt('a build killed outright leaves folders that the next build removes; a kill inside the swap loses nothing', async () => {
+  const dir = tempDir('killed');
+  const dist = path.join(dir, 'dist');
+  // What a build with pid 2^22+1 (not running) left: its staging folder, and an output moved aside
+  // by the first rename of its swap, with --out missing.
+  mkdirSync(path.join(dir, '.prerender-staging-dist-4194305-abc'));
+  mkdirSync(path.join(dir, '.prerender-old-dist-4194305-abc'));
+  writeFileSync(path.join(dir, '.prerender-old-dist-4194305-abc', 'previous.txt'), 'the previous output');
+  writeFileSync(path.join(dir, '.prerender-lock-dist'), '4194305\n');
+  const failing = await prerender({ appDir: fixture('broken'), out: dist, cwd: ROOT });
+  assert.not.ok(failing.written);
+  assert.is(readFileSync(path.join(dist, 'previous.txt'), 'utf8'), 'the previous output', 'recovered, and kept by a failed build');
+  assert.equal(readdirSync(dir), ['dist']);
+});
+
+interrupt('two builds into one --out at once: the second is refused at once, naming the first', async () => {
+  const dir = tempDir('twice');
+  const dist = path.join(dir, 'dist');
+  const first = spawn(process.execPath, [CLI, fixture('hang'), '--out', dist, '--timeout', '30', '--max-memory', '64'], { cwd: ROOT });
+  await new Promise((resolve) => {
+    const poll = setInterval(() => existsSync(path.join(dir, '.prerender-lock-dist')) && (clearInterval(poll), resolve(undefined)), 50);
+  });
+  const second = spawnSync(process.execPath, [CLI, fixture('groups'), '--out', dist], { cwd: ROOT, encoding: 'utf8' });
+  first.kill('SIGINT');
+  await new Promise((resolve) => first.on('exit', resolve));
+  assert.is(second.status, 2);
+  assert.match(second.stderr, `Another build is writing ${dist} (pid ${first.pid}).`);
+  assert.not.match(second.stderr, 'bug');
+  assert.equal(readdirSync(dir), [], 'the first, interrupted, left nothing');
+});
+
+interrupt.run();
+
+const refusals = suite('the environment says no');
+
+refusals('a temp folder, an --out or a --manifest place that takes no files: exit 2 in plain words, nothing left', () => {
+  const dir = tempDir('refused');
+  const cases = [
+    { args: ['--out', path.join(dir, 'dist')], env: { TMPDIR: '/proc' }, where: '/proc' },
+    { args: ['--out', '/proc/dist'], env: {}, where: '/proc' },
+    { args: ['--out', path.join(dir, 'dist'), '--manifest', '/proc/manifest.json'], env: {}, where: '/proc' },
+  ];
+  for (const { args, env, where } of cases) {
+    const child = spawnSync(process.execPath, [CLI, fixture('groups'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+    assert.is(child.status, 2, child.stderr);
+    assert.match(child.stderr, `The output could not be written to ${where}: the folder cannot hold new files`);
+    assert.not.match(child.stderr, /bug|\n\s+at /);
+    assert.equal(readdirSync(dir).filter((name) => name !== 'dist'), [], 'no staging folder or lock left');
+  }
+});
+
+refusals('each refusal of the file system has its own words and hint', () => {
+  const says = (code: string) => fileSystemSays(Object.assign(new Error(code), { code }));
+  assert.match(says('ENOSPC')!.why, 'the disk is full');
+  assert.match(says('EROFS')!.why, 'read-only');
+  assert.match(says('EACCES')!.why, 'permission');
+  assert.match(says('EPERM')!.why, 'immutable or locked');
+  assert.match(says('EBUSY')!.why, 'busy');
+  assert.is(says('EWHATEVER'), undefined);
+});
+
+refusals.run();
