@@ -7,6 +7,7 @@ import { errorText } from './errors.js';
 import { assignFiles } from './files.js';
 import { hostLayout, type HostName } from './hosts.js';
 import { relativeFile } from './location.js';
+import { shorten } from './report.js';
 import type { RoutePlan } from './plan.js';
 import { errorResult, NO_LOGS } from './results.js';
 import { hashPaths, shardPaths, type ShardSpec } from './shard.js';
@@ -53,7 +54,7 @@ export function assignPaths(routes: RoutePlan[], options: AssignOptions): Assign
     }
   }
   const layout = hostLayout(options.host);
-  const describe = (key: string) => `${key} (${relativeFile(planOf.get(key)!.route.file, options.cwd)})`;
+  const describe = (key: string) => `${shorten(key)} (${relativeFile(planOf.get(key)!.route.file, options.cwd)})`;
   const { files, conflicts } = assignFiles(keys, [...options.reserved, ...layout.reserved], describe, layout.rootFile);
   // A shard runs its part of the paths, with the files they have in the whole build.
   const mine = options.shard ? shardPaths(keys, options.shard) : undefined;
@@ -63,7 +64,7 @@ export function assignPaths(routes: RoutePlan[], options: AssignOptions): Assign
       if (mine && !mine.has(key)) return;
       const logs = index === 0 ? plan.logs : NO_LOGS;
       const conflict = conflicts.get(key);
-      if (conflict) assignment.errors.push(errorResult(plan.route, key, errorText('PATH_CONFLICT', key, conflict), logs));
+      if (conflict) assignment.errors.push(errorResult(plan.route, key, errorText('PATH_CONFLICT', shorten(key), conflict), logs));
       else assignment.paths.push({ key, file: layout.prefix + files.get(key)!, params, plan, logs });
     });
   }

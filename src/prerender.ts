@@ -115,6 +115,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const assignment = assignPaths(plan.routes, { host: options.host, reserved: [manifestInOut ?? OWNER_MARKER], cwd: options.cwd, shard: options.shard });
     plan.routes = [];
     const executed = await step(executePaths(assignment.paths, sandbox, { onProgress: options.logger.progress?.bind(options.logger) }));
+    // Route code has run: the workers end here, and what routes left running with them.
+    await sandbox.close();
     timings.execute = clock.lap();
 
     const allRoutes = [...discovery.routes, ...discovery.invalid.map((i) => i.route)];

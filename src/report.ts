@@ -54,14 +54,14 @@ export function formatReport(results: PathResult[], summary: Summary, options: R
   if (statics.length > 0) {
     lines.push(c.bold('Static'));
     const shown = collapse(statics);
-    const width = shown.reduce((max, r) => Math.max(max, 'more' in r ? 0 : r.path.length), 0);
+    const width = shown.reduce((max, r) => Math.max(max, 'more' in r ? 0 : shorten(r.path).length), 0);
     for (const result of shown) {
       if ('more' in result) {
         lines.push(`  ${c.dim(`… and ${result.more.toLocaleString('en-US')} more paths of ${result.pattern} (${formatBytes(result.bytes)})`)}`);
         continue;
       }
-      const pad = result.path.padEnd(width);
-      if (result.status >= 300 && result.status < 400) {
+      const pad = shorten(result.path).padEnd(width);
+      if (result.status >= 300 && result.status < 400 && typeof result.headers.location === 'string') {
         lines.push(`  ${c.cyan('↪')} ${pad}  ${c.dim(`${result.status} → ${String(result.headers.location ?? '')}`)}`);
       } else if (result.file === null) {
         lines.push(`  ${c.dim('○')} ${pad}  ${c.dim(String(result.status))}`);
@@ -78,7 +78,7 @@ export function formatReport(results: PathResult[], summary: Summary, options: R
     if (lines.length > 0) lines.push('');
     lines.push(c.bold('Dynamic'));
     for (const result of dynamics) {
-      lines.push(`  ${c.yellow('ƒ')} ${result.path}  ${c.dim(relativeFile(result.route.file, options.cwd))}`);
+      lines.push(`  ${c.yellow('ƒ')} ${shorten(result.path)}  ${c.dim(relativeFile(result.route.file, options.cwd))}`);
       for (const reason of result.reasons) {
         // Messages start with the API as written; the report shows it once.
         const message = reason.message.startsWith(`${reason.kind} `) ? reason.message.slice(reason.kind.length + 1) : reason.message;
@@ -91,7 +91,7 @@ export function formatReport(results: PathResult[], summary: Summary, options: R
     if (lines.length > 0) lines.push('');
     lines.push(c.bold('Errors'));
     for (const result of errors) {
-      lines.push(`  ${c.red('✗')} ${result.path}  ${result.at ? formatLocation(result.at, options.cwd) : relativeFile(result.route.file, options.cwd)}`);
+      lines.push(`  ${c.red('✗')} ${shorten(result.path)}  ${result.at ? formatLocation(result.at, options.cwd) : relativeFile(result.route.file, options.cwd)}`);
       lines.push(`      ${c.red(result.message)}`);
       if (result.hint) lines.push(`      ${c.dim(`hint: ${result.hint}`)}`);
       lines.push(...logLines(result));
@@ -146,6 +146,13 @@ function collapse(statics: StaticResult[]): Array<StaticResult | Collapsed> {
 /** A written 2xx path that printed nothing: safe to fold into a count. */
 function isPlain(result: StaticResult): boolean {
   return result.file !== null && result.logs.length === 0;
+}
+
+const LONGEST_PATH = 120;
+
+/** A path as the report shows it: a very long one (a 10,000-segment catch-all) is cut. */
+export function shorten(urlPath: string): string {
+  return urlPath.length <= LONGEST_PATH ? urlPath : `${urlPath.slice(0, LONGEST_PATH - 20)}… (${urlPath.length} characters)`;
 }
 
 export function formatBytes(bytes: number): string {

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { prerender } from '../src/index.js';
-import { fileSystemSays } from '../src/write.js';
-import { fixture, ROOT, tempDir } from './helpers.js';
+import { fileSystemSays, isAlive } from '../src/write.js';
+import { build, fixture, ROOT, tempDir } from './helpers.js';
 
 const CLI = path.join(ROOT, 'out/cli.js');
 
@@ -133,6 +133,23 @@ interrupt('two builds into one --out at once: the second is refused at once, nam
 });
 
 interrupt.run();
+
+const shared = suite('routes cannot change the rules for other routes');
+
+shared("a route that replaces fetch does not hide another's no-store fetch; changes to shared state are named; no child process outlives the build", async () => {
+  for (const concurrency of [1, 2]) {
+    const result = await build('shared-state', { concurrency });
+    assert.equal(result.manifest.dynamic['/b-no-store'].reasons.map((r) => r.kind), ["fetch({ cache: 'no-store' })"], `concurrency ${concurrency}`);
+    const warnings = result.warnings.join('\n');
+    assert.match(warnings, '/a-replace-fetch (app/a-replace-fetch/route.ts) changed globalThis.fetch (put back), globalThis.sharedCounter');
+    assert.match(warnings, '/c-env (app/c-env/route.ts) changed process.env.SET_BY_ROUTE');
+    const pid = Number(/left a child process running \(pid (\d+): sleep 1000\)/.exec(warnings)?.[1]);
+    assert.ok(pid > 0, warnings);
+    assert.not.ok(isAlive(pid), 'the child was stopped');
+  }
+});
+
+shared.run();
 
 const refusals = suite('the environment says no');
 

@@ -176,4 +176,19 @@ manifests('results come out in plan order: routes by pattern, then stage, then e
   assert.equal(ordered.map((x) => x.path), ['/a/2', '/a/1', '/a/0', '/b', '/b/9']);
 });
 
+manifests('the report shows a bodiless 304 as a status, not a redirect, and cuts a very long path', async () => {
+  const { formatReport } = await import('../src/report.js');
+  const r = route('/p/[...x]');
+  const long = `/p/${'a/'.repeat(5000)}z`;
+  const results: PathResult[] = [
+    { type: 'static', path: '/p/cached', route: r, logs: [], status: 304, headers: {}, file: null, size: 0, sha256: 's', revalidate: false },
+    { type: 'dynamic', path: long, route: r, logs: [], reasons: [] },
+  ];
+  const lines = formatReport(results, { routes: 1, durationMs: 0, output: '' }, { cwd: '/w', color: false, logs: false }).split('\n');
+  assert.is(lines[1], '  ○ /p/cached  304');
+  const dynamicLine = lines.find((line) => line.includes('ƒ'))!;
+  assert.ok(dynamicLine.length < 200, `${dynamicLine.length} characters`);
+  assert.match(dynamicLine, `(${long.length} characters)`);
+});
+
 manifests.run();

@@ -5,6 +5,7 @@
  * the build can wait for them. Installed once, by the worker entry; nothing here runs on import.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { format } from 'node:util';
 import { strictUse } from './runtime/strict.js';
 
@@ -16,6 +17,8 @@ export interface GuardHooks {
   /** Route code is ending the worker through `api`. */
   exiting(api: string): void;
 }
+
+const require = createRequire(import.meta.url);
 
 /** Which task scheduled the code that is running now: timers and promises keep it. */
 export const taskContext = new AsyncLocalStorage<number>();
@@ -150,4 +153,38 @@ export function checkGlobals(): string[] {
     }
   });
   return changed;
+}
+
+/** Child processes started by route code, with the route that started them. */
+const children = new Set<{ child: import('node:child_process').ChildProcess; owner: string }>();
+
+/**
+ * Records every child process route code starts (`spawn`, `exec`, `execFile`, `fork`), so that
+ * none outlives the build. `owner` names the route running when it was started.
+ */
+export function trackChildren(owner: () => string): void {
+  const module = require('node:child_process') as Record<string, (...args: unknown[]) => import('node:child_process').ChildProcess>;
+  for (const name of ['spawn', 'exec', 'execFile', 'fork']) {
+    const real = module[name];
+    module[name] = function (this: unknown, ...args: unknown[]) {
+      const child = real.apply(this, args);
+      const entry = { child, owner: owner() };
+      children.add(entry);
+      child.once('exit', () => children.delete(entry));
+      return child;
+    };
+  }
+  syncBuiltinESMExports();
+}
+
+/** Stops the child processes still running; returns what each was, for the report. */
+export function stopChildren(): string[] {
+  const stopped: string[] = [];
+  for (const { child, owner } of children) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    child.kill('SIGKILL');
+    stopped.push(`${owner} left a child process running (pid ${child.pid}: ${child.spawnargs.join(' ').slice(0, 80)}); it was stopped when the build ended`);
+  }
+  children.clear();
+  return stopped;
 }

@@ -154,17 +154,26 @@ export class Sandbox {
     return this.#late.get(id);
   }
 
-  /** Waits until every worker has delivered what it sent so far (and its short timers fired). */
-  async drain(): Promise<void> {
-    await Promise.all(this.#live().map((slot) => new Promise<void>((resolve) => {
+  /**
+   * Waits until every worker has delivered what it sent so far (and its short timers fired). With
+   * `stop`, each also stops the child processes route code left running (reported in `warnings`).
+   */
+  async drain(stop = false): Promise<void> {
+    // A worker still in a task (stuck, or stopped by Ctrl-C) cannot answer before it ends.
+    const answering = stop ? this.#live().filter((slot) => slot.ready && slot.beat[BEAT.running] === 0) : this.#live();
+    await Promise.all(answering.map((slot) => new Promise<void>((resolve) => {
       const ping = this.#nextId++;
       this.#pings.set(ping, resolve);
       slot.worker.once('exit', () => resolve());
-      slot.worker.postMessage({ ping });
+      slot.worker.postMessage({ ping, stop });
     })));
   }
 
+  /** Ends every worker, after each has stopped what its routes left running (at most 2 s). */
   async close(): Promise<void> {
+    if (!this.#closed && this.#live().some((slot) => slot.ready)) {
+      await Promise.race([this.drain(true), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    }
     this.#closed = true;
     clearInterval(this.#watchdog);
     const slots = this.#slots.splice(0);

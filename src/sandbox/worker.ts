@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { checkGlobals, installGuards, keepGlobal, settleTimers, snapshotGlobals, taskContext } from './guards.js';
+import { checkGlobals, installGuards, keepGlobal, settleTimers, snapshotGlobals, stopChildren, taskContext, trackChildren } from './guards.js';
 import { BEAT, type ResultMessage, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
 import { installNextEnvironment } from './runtime/environment.js';
 import { instrumentFetch } from './runtime/fetch.js';
@@ -63,6 +63,8 @@ Object.defineProperty(globalThis, Symbol.for(STAND_IN_KEY), {
 });
 installStrictWatch();
 
+let lastRoute = 'code outside any route';
+trackChildren(() => lastRoute);
 keepGlobal('fetch');
 keepGlobal('setTimeout');
 keepGlobal('clearTimeout');
@@ -72,7 +74,7 @@ const tasks = createTasks(setup);
 /** Routes already warned about a change, with the name: one warning each. */
 const warned = new Set<string>();
 const beat = new Float64Array(setup.beat);
-const queue: Array<TaskMessage | { ping: number }> = [];
+const queue: Array<TaskMessage | { ping: number; stop?: boolean }> = [];
 let results: ResultMessage[] = [];
 let lastFlush = Date.now();
 let working = false;
@@ -80,7 +82,7 @@ let working = false;
 // Set up: the build thread counts a worker that dies before this as a failure to start.
 port.postMessage({ ready: true } satisfies WorkerNotice);
 
-port.on('message', (message: { tasks: TaskMessage[] } | { ping: number }) => {
+port.on('message', (message: { tasks: TaskMessage[] } | { ping: number; stop?: boolean }) => {
   if ('tasks' in message) for (const task of message.tasks) queue.push(task);
   else queue.push(message);
   if (!working) void work();
@@ -94,6 +96,8 @@ async function work(): Promise<void> {
     if ('ping' in next) {
       flush();
       await settleTimers();
+      // The build is ending: no child process of a route may outlive it.
+      if (next.stop) for (const warning of stopChildren()) port.postMessage({ warning } satisfies WorkerNotice);
       port.postMessage({ pong: next.ping } satisfies WorkerNotice);
       continue;
     }
@@ -113,6 +117,7 @@ function flush(): void {
 }
 
 async function runTask({ id, task }: TaskMessage): Promise<ResultMessage> {
+  lastRoute = `${task.type === 'render' ? task.requestPath : task.route.pattern} (${path.relative(setup.projectRoot, task.source)})`;
   const logs: string[] = [];
   let crash!: (error: unknown) => void;
   const crashed = new Promise<never>((_, reject) => (crash = reject));
