@@ -21,9 +21,10 @@ async function main(argv: string[]): Promise<number> {
     ...flags,
     cwd,
     signal: interrupt.signal,
-    logger: {
-      warn: quiet ? undefined : (message) => progress.write(`${message}\n`),
-      progress: quiet ? undefined : (done, total) => progress.update(`Prerendering ${done}/${total} paths`),
+    logger: quiet ? {} : {
+      warn: (message) => progress.write(`${message}\n`),
+      phase: (text) => progress.phase(text),
+      progress: (done, total) => progress.count(done, total),
     },
   });
   progress.clear();
@@ -66,15 +67,35 @@ for (const signal of Object.keys(SIGNAL_EXIT)) {
   });
 }
 
-/** One status line on a terminal, rewritten in place; nothing when stderr is not a terminal. */
+/**
+ * Progress on stderr. On a terminal, one line rewritten in place through every phase; elsewhere (CI
+ * logs), a line per phase and a count every few seconds, as `next build` prints its pages.
+ */
 const progress = {
   shown: false,
   last: 0,
-  update(text: string) {
+  /** When a count was last printed to a log. */
+  logged: 0,
+  phase(text: string) {
+    if (process.stderr.isTTY) this.update(`${text}…`, true);
+    else {
+      process.stderr.write(`${text}…\n`);
+      this.logged = Date.now();
+    }
+  },
+  count(done: number, total: number) {
+    const text = `Prerendering ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} paths`;
+    if (process.stderr.isTTY) return this.update(text, done === total);
+    if (Date.now() - this.logged >= 5000) {
+      process.stderr.write(`${text}\n`);
+      this.logged = Date.now();
+    }
+  },
+  update(text: string, now = false) {
     if (!process.stderr.isTTY) return;
-    const now = Date.now();
-    if (now - this.last < 100) return;
-    this.last = now;
+    const time = Date.now();
+    if (!now && time - this.last < 100) return;
+    this.last = time;
     process.stderr.write(`\r\u001b[2K${text}`);
     this.shown = true;
   },

@@ -7,34 +7,64 @@ import type { Comparison } from './compare.js';
 import { relativeFile } from './location.js';
 import { allowMatcher } from './policy.js';
 import { countManifest, type Manifest } from './manifest.js';
-import { formatBytes, type Summary } from './report.js';
+import { formatBytes, shorten, type Summary } from './report.js';
 
-export function formatMarkdown(manifest: Manifest, summary: Summary, comparison?: Comparison): string {
+/** The first line of every markdown report: a workflow finds its earlier comment by it, to update it. */
+export const MARKDOWN_MARKER = '<!-- route-prerender report -->';
+
+/** Below GitHub's 65,536 characters for a pull-request comment. */
+export const COMMENT_LIMIT = 60_000;
+/** Below GitHub's 1 MiB for a step summary. */
+export const SUMMARY_LIMIT = 1_000_000;
+
+/**
+ * The report as markdown, at most `limit` characters: errors first, then dynamic routes, then the
+ * static paths, and what does not fit is counted, not cut mid-table.
+ */
+export function formatMarkdown(manifest: Manifest, summary: Summary, comparison?: Comparison, { limit = COMMENT_LIMIT, notes = [] }: { limit?: number; notes?: string[] } = {}): string {
   const statics = Object.entries(manifest.routes);
   const dynamics = Object.entries(manifest.dynamic);
   const errors = Object.entries(manifest.errors);
   const counts = countManifest(manifest);
-  const lines = [
+  let size = 0;
+  const lines: string[] = [];
+  // Room for the closing lines of a section and the note on what was left out.
+  const reserve = 400;
+  /** Adds rows while they fit; returns how many did not. */
+  const rows = (items: string[]): number => {
+    for (const [i, row] of items.entries()) {
+      if (size + row.length + 1 > limit - reserve) return items.length - i;
+      lines.push(row);
+      size += row.length + 1;
+    }
+    return 0;
+  };
+  const left: string[] = [];
+  rows([
+    MARKDOWN_MARKER,
     `### route-prerender: ${counts.static} static, ${counts.dynamic} dynamic, ${counts.errors} ${counts.errors === 1 ? 'error' : 'errors'}`,
     '',
     `${summary.routes} ${summary.routes === 1 ? 'route' : 'routes'}, ${formatBytes(counts.bytes)} written, ${(summary.durationMs / 1000).toFixed(2)} s. ${summary.output}`,
-  ];
-  if (comparison) lines.push('', ...markdownComparison(comparison));
+    ...notes.flatMap((note) => ['', `> ${note}`]),
+  ]);
+  if (comparison) rows(['', ...markdownComparison(comparison)]);
   if (errors.length > 0) {
-    lines.push('', '#### Errors', '', '| Path | Error | Location |', '|---|---|---|');
-    for (const [path, e] of errors) lines.push(`| ${code(path)} | ${cell(e.message)}${e.hint ? `<br>${cell(`hint: ${e.hint}`)}` : ''} | ${code(e.at ?? e.source)} |`);
+    rows(['', '#### Errors', '', '| Path | Error | Location |', '|---|---|---|']);
+    const cut = rows(errors.map(([path, e]) => `| ${code(shorten(path))} | ${cell(e.message)}${e.hint ? `<br>${cell(`hint: ${e.hint}`)}` : ''} | ${code(e.at ?? e.source)} |`));
+    if (cut > 0) left.push(`${cut} ${cut === 1 ? 'error' : 'errors'}`);
   }
   if (dynamics.length > 0) {
-    lines.push('', '#### Dynamic', '', '| Path | Reason | Location |', '|---|---|---|');
-    for (const [path, d] of dynamics) {
-      for (const reason of d.reasons) lines.push(`| ${code(path)} | ${code(reason.kind)}: ${cell(reason.message)} | ${code(reason.at ?? d.source)} |`);
-    }
+    rows(['', '#### Dynamic', '', '| Path | Reason | Location |', '|---|---|---|']);
+    const cut = rows(dynamics.flatMap(([path, d]) => d.reasons.map((reason) => `| ${code(shorten(path))} | ${code(reason.kind)}: ${cell(reason.message)} | ${code(reason.at ?? d.source)} |`)));
+    if (cut > 0) left.push(`${cut} dynamic ${cut === 1 ? 'reason' : 'reasons'}`);
   }
   if (statics.length > 0) {
-    lines.push('', `<details><summary>Static (${statics.length})</summary>`, '', '| Path | Status | Size | Content type |', '|---|---|---|---|');
-    for (const [path, r] of statics) lines.push(`| ${code(path)} | ${r.status} | ${r.file === null ? '' : formatBytes(r.size)} | ${cell(String(r.headers['content-type'] ?? ''))} |`);
+    rows(['', `<details><summary>Static (${statics.length})</summary>`, '', '| Path | Status | Size | Content type |', '|---|---|---|---|']);
+    const cut = rows(statics.map(([path, r]) => `| ${code(shorten(path))} | ${r.status} | ${r.file === null ? '' : formatBytes(r.size)} | ${cell(String(r.headers['content-type'] ?? ''))} |`));
+    if (cut > 0) left.push(`${cut} static ${cut === 1 ? 'path' : 'paths'}`);
     lines.push('', '</details>');
   }
+  if (left.length > 0) lines.push('', `*Left out to fit: ${left.join(', ')}. The manifest lists every path.*`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -16,6 +16,8 @@ export interface Logger {
   warn?(message: string): void;
   /** Called as paths finish: how many are done of how many. */
   progress?(done: number, total: number): void;
+  /** Called as each stage starts, with what it is about to do ("Compiling 12 route files"). */
+  phase?(text: string): void;
 }
 
 export interface PrerenderOptions {

@@ -3,7 +3,7 @@
  * baseline, GitHub annotations and step summary, and the exit code. A pure function of the result
  * and the settings; the CLI only prints what it returns.
  */
-import { formatComparison, formatMarkdown, githubAnnotations } from './ci.js';
+import { formatComparison, formatMarkdown, githubAnnotations, SUMMARY_LIMIT } from './ci.js';
 import { compareManifests } from './compare.js';
 import type { ReportSettings } from './flags.js';
 import { hostLayout, type HostName } from './hosts.js';
@@ -56,13 +56,13 @@ export function presentBuild(result: PrerenderResult, settings: ReportSettings, 
   const verdict = exitCode === 3 ? `\nFailing: ${unwantedDynamic(result.manifest, policy).join(', ')} ${settings.failOn === 'new-dynamic' ? 'became' : 'is'} dynamic (--fail-on ${settings.failOn}).` : '';
   const note = notOptedInNote(result.notOptedIn);
   const report = settings.format === 'markdown'
-    ? [...result.rules, '', formatMarkdown(result.manifest, summary, comparison).trimEnd(), ...(note ? ['', `> ${note}`] : [])].join('\n') + verdict
+    ? formatMarkdown(result.manifest, summary, comparison, { notes: [...result.rules, ...(note ? [note] : [])] }).trimEnd() + verdict
     : [...result.rules, '', formatReport(result.results, summary, { cwd, color: settings.color, logs: !settings.quiet, filePrefix: hostLayout(context.host).prefix }), ...(note ? ['', note] : []), ...(comparison ? ['', ...formatComparison(comparison)] : [])].join('\n') + verdict;
   return {
     warnings: result.warnings.map((warning) => `Warning: ${warning}`),
     report,
     annotations: context.github ? githubAnnotations(result.manifest, { allowDynamic: settings.allowDynamic, cwd, workspace: context.github.workspace }) : [],
-    ...(context.github?.stepSummary ? { stepSummary: formatMarkdown(result.manifest, summary, comparison) } : {}),
+    ...(context.github?.stepSummary ? { stepSummary: formatMarkdown(result.manifest, summary, comparison, { limit: SUMMARY_LIMIT, notes: result.rules }) } : {}),
     exitCode,
   };
 }

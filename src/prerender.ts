@@ -102,11 +102,13 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
   try {
     const invalid = discovery.invalid.map(({ route, problem }) => errorResult(route, route.srcRoute, problem));
     const { settled: byConfig, toBuild } = triageRoutes(discovery.routes);
+    options.logger.phase?.(`Compiling ${count(toBuild.length, 'route file')}`);
     const bundle = await step(bundleRoutes(toBuild, project.root, context.bundleDir, options.strict));
     cleanupBundle = bundle.cleanup;
     const broken = [...bundle.failures].map(([route, problem]) => errorResult(route, route.srcRoute, problem));
     timings.bundle = clock.lap();
 
+    options.logger.phase?.(`Planning ${count(bundle.entries.size, 'route module')} (segment config, generateStaticParams)`);
     const plan = await step(planRoutes(bundle.entries, sandbox, options.concurrency, project.config.basePath));
     timings.plan = clock.lap();
     const notOptedIn = new Set(plan.routes.filter((p) => !p.optedIn).map((p) => p.route));
@@ -114,6 +116,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const manifestInOut = relativeInside(options.out, options.manifest);
     const assignment = assignPaths(plan.routes, { host: options.host, reserved: [manifestInOut ?? OWNER_MARKER], cwd: options.cwd, shard: options.shard });
     plan.routes = [];
+    options.logger.phase?.(`Prerendering ${count(assignment.paths.length, 'path')}`);
     const executed = await step(executePaths(assignment.paths, sandbox, { onProgress: options.logger.progress?.bind(options.logger) }));
     // Route code has run: the workers end here, and what routes left running with them.
     await sandbox.close();
@@ -128,6 +131,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     }
     const failed = Object.keys(manifest.errors).length > 0;
     if (input.signal?.aborted) await interrupted;
+    options.logger.phase?.(failed ? 'Leaving the previous output as it was' : 'Writing the manifest and swapping in the output');
     if (failed) {
       partialDir = await staging.discard(options.keepPartial);
     } else {
@@ -235,6 +239,10 @@ async function openBuild(options: ResolvedOptions, project: Project): Promise<Bu
   // Workers load route modules only when given tasks.
   sandbox.start();
   return { options, project, bundleDir, staging, sandbox };
+}
+
+function count(n: number, noun: string): string {
+  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function nextMajor(project: Project): number {

@@ -140,15 +140,20 @@ cli('with --json, route output never reaches stdout', () => {
   assert.is(JSON.parse(stdout).version, 1);
 });
 
-cli('on a terminal, a progress line is shown and cleared before the report', () => {
+cli('on a terminal, a progress line is shown through every phase and cleared before the report; in a log, phase lines', () => {
   const out = path.join(tempDir('cli'), 'dist');
   // `script` runs the command with a pseudo-terminal as its stdout and stderr.
   const tty = spawnSync('script', ['-qec', `${process.execPath} ${CLI} fixtures/shuffle/app --out ${out}`, '/dev/null'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   assert.is(tty.status, 0, tty.stderr);
   assert.match(tty.stdout, /Prerendering \d+\/60 paths/);
   assert.match(tty.stdout, /\r\u001b\[2K(Rules|\r)/);
+  assert.match(tty.stdout, /Compiling 1 route file…/);
+  // In a log (CI): one line per phase, on stderr; nothing with --quiet.
   const piped = run(['fixtures/shuffle/app', '--out', out]);
-  assert.not.match(piped.stderr + piped.stdout, 'Prerendering', 'no progress noise when not a terminal');
+  assert.match(piped.stderr, /^Compiling 1 route file…\nPlanning 1 route module \(segment config, generateStaticParams\)…\nPrerendering 60 paths…\nWriting the manifest and swapping in the output…\n/);
+  assert.not.match(piped.stdout, 'Compiling');
+  const quiet = run(['fixtures/shuffle/app', '--out', out, '--quiet']);
+  assert.is(quiet.stderr, '');
 });
 
 cli('the library runs from node -e without its workers running that code again', () => {
@@ -249,7 +254,7 @@ ci('on GitHub Actions: annotations on the exact lines, and the markdown summary 
   assert.not.match(stderr, '::warning file=fixtures/evolve/v2/app/api', 'allowed routes are not annotated');
   assert.not.match(stdout, '::', 'annotations never mix into the report');
   const written = readFileSync(summary, 'utf8');
-  assert.ok(written.startsWith('# earlier step\n### route-prerender: 2 static, 2 dynamic, 0 errors'));
+  assert.ok(written.startsWith('# earlier step\n<!-- route-prerender report -->\n### route-prerender: 2 static, 2 dynamic, 0 errors'));
   const broken = run(['fixtures/broken/app', '--out', path.join(tempDir('ci'), 'dist'), '--json'], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary });
   assert.is(JSON.parse(broken.stdout).version, 1, 'stdout stays JSON');
   assert.match(broken.stderr, '::error file=fixtures/broken/app/throws/route.ts,line=7,col=9,title=/throws failed to prerender::missing API key');

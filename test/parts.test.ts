@@ -191,4 +191,21 @@ manifests('the report shows a bodiless 304 as a status, not a redirect, and cuts
   assert.match(dynamicLine, `(${long.length} characters)`);
 });
 
+manifests('the markdown report fits a pull-request comment: errors and dynamic routes first, the rest counted', async () => {
+  const { formatMarkdown, MARKDOWN_MARKER } = await import('../src/ci.js');
+  const a = route('/p/[id]');
+  const results: PathResult[] = [
+    ...Array.from({ length: 20_000 }, (_, i): PathResult => ({ type: 'static', path: `/p/${i}`, route: a, logs: [], status: 200, headers: { 'content-type': 'application/json' }, file: `p/${i}`, size: 10, sha256: 's', revalidate: false })),
+    { type: 'dynamic', path: '/d', route: a, logs: [], reasons: [{ kind: 'headers()', message: 'reads the request headers' }] },
+    { type: 'error', path: '/e', route: a, logs: [], code: 'HANDLER_THREW', message: 'boom' },
+  ];
+  const text = formatMarkdown(buildManifest(results, '/w'), { routes: 1, durationMs: 0, output: '' });
+  assert.ok(text.length <= 60_000, `${text.length} characters`);
+  assert.ok(text.startsWith(`${MARKDOWN_MARKER}\n### route-prerender: 20000 static, 1 dynamic, 1 error`));
+  assert.match(text, '| `/e` | boom |');
+  assert.match(text, '| `/d` | `headers()`');
+  assert.match(text, /\*Left out to fit: \d+ static paths\. The manifest lists every path\.\*/);
+  assert.match(text, '</details>');
+});
+
 manifests.run();

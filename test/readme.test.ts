@@ -15,6 +15,7 @@ const WORK = tempDir('readme');
 mkdirSync(path.join(WORK, 'node_modules/.bin'), { recursive: true });
 symlinkSync(ROOT, path.join(WORK, 'node_modules/route-prerender'));
 symlinkSync(path.join(ROOT, 'out/cli.js'), path.join(WORK, 'node_modules/.bin/prerender'));
+symlinkSync(path.join(ROOT, 'out/cli.js'), path.join(WORK, 'node_modules/.bin/route-prerender'));
 // A copy, not a link: locations are reported where the files really are.
 cpSync(path.join(ROOT, 'fixtures/blog'), path.join(WORK, 'fixtures/blog'), { recursive: true });
 writeFileSync(path.join(WORK, 'package.json'), '{ "name": "readme-example", "private": true }\n');
@@ -67,6 +68,25 @@ readme('every error code and every reason kind is documented', () => {
   assert.ok(codes.length > 25);
   for (const code of codes) assert.match(README, `| \`${code}\` |`, code);
   for (const kind of Object.keys(REASON_KINDS)) assert.match(README, `\`${kind}\``, kind);
+});
+
+readme("the workflow's Prerender step, run as written on GitHub Actions, writes a report without annotations in it", () => {
+  const workflow = block('yaml', '## In CI');
+  const step = /- name: Prerender\n\s+run: \|\n((?:\s{10}.*\n)+)/.exec(workflow)?.[1];
+  assert.ok(step, 'the Prerender step');
+  const project = path.join(WORK, 'workflow');
+  mkdirSync(project);
+  cpSync(path.join(ROOT, 'fixtures/blog'), project, { recursive: true });
+  symlinkSync(path.join(WORK, 'node_modules'), path.join(project, 'node_modules'));
+  const summary = path.join(WORK, 'summary.md');
+  const child = spawnSync('bash', ['-c', step!.replace(/^ {10}/gm, '')], { cwd: project, encoding: 'utf8', env: { ...process.env, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: project } });
+  assert.is(child.status, 0, child.stderr);
+  const report = readFileSync(path.join(project, 'report.md'), 'utf8');
+  assert.ok(report.startsWith('<!-- route-prerender report -->\n### route-prerender: 7 static, 1 dynamic, 0 errors'), report.slice(0, 200));
+  assert.not.match(report, '::warning');
+  assert.not.match(child.stderr, '::warning', '/api/** is allowed to be dynamic in the workflow');
+  assert.match(child.stdout, '<!-- route-prerender report -->', 'the step prints the report too');
+  assert.match(readFileSync(summary, 'utf8'), '### route-prerender');
 });
 
 readme.run();
