@@ -274,6 +274,13 @@ function aliasTarget(projectRoot: string, specifier: string): string | undefined
   return undefined;
 }
 
+/** The line and a caret under the place (`column` 0-based), as Next.js, Vite and Astro show it. */
+export function codeFrame(lineText: string, line: number, column: number, length = 1): string {
+  const gutter = String(line);
+  const text = lineText.length > 160 ? lineText.slice(0, 160) + '…' : lineText;
+  return `${gutter} | ${text}\n${' '.repeat(gutter.length)} | ${' '.repeat(Math.min(column, 160))}${'^'.repeat(Math.max(1, Math.min(length, 160 - Math.min(column, 160))))}`;
+}
+
 /** What to do about an import that does not resolve, by the kind of specifier. */
 export function unresolvedHint(text: string, importer = '', projectRoot = ''): string | undefined {
   const specifier = /Could not resolve "([^"]+)"/.exec(text)?.[1];
@@ -301,6 +308,7 @@ function problemOf(failure: esbuild.BuildFailure, projectRoot: string): RoutePro
   return {
     ...problem,
     hint: unresolvedHint(text, location?.file, projectRoot) ?? problem.hint,
+    ...(location?.lineText ? { frame: codeFrame(location.lineText, location.line, location.column, location.length) } : {}),
     at: location ? { file: path.resolve(projectRoot, location.file), line: location.line, column: location.column + 1 } : undefined,
   };
 }

@@ -22,7 +22,7 @@ interface Flag {
 
 export const FLAGS: Flag[] = [
   { name: 'out', short: 'o', type: 'string', value: '<dir>', default: 'dist', help: 'output folder, replaced as a whole on success' },
-  { name: 'manifest', type: 'string', value: '<file>', default: '<out>/prerender-manifest.json', help: 'where to write the manifest' },
+  { name: 'manifest', type: 'string', value: '<file>', default: '<out>/prerender-manifest.json; beside <out> with --host netlify or cloudflare', help: 'where to write the manifest' },
   { name: 'host', type: 'string', value: '<name>', default: 'none', help: `also write this host's configuration: ${HOSTS.filter((h) => h !== 'none').join(', ')}` },
   { name: 'json', type: 'boolean', default: 'off', help: 'print the manifest to stdout; the report goes to stderr' },
   { name: 'format', type: 'string', value: '<text|markdown>', default: 'text', help: "the report's format; markdown suits a pull-request comment" },

@@ -4,7 +4,8 @@
  * reader that validates a manifest from disk (for `--baseline` and `merge`). Pure but for
  * `readManifest`. Paths are relative to the working directory, with forward slashes.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { setupError, type RouteErrorCode } from './errors.js';
 import { formatLocation, relativeFile } from './location.js';
 import type { ReasonKind } from './reasons.js';
@@ -12,6 +13,22 @@ import type { Headers, PathResult } from './types.js';
 
 export const MANIFEST_VERSION = 1;
 export const MANIFEST_NAME = 'prerender-manifest.json';
+
+/** Hosts that deploy the output folder as it is: for them the manifest is kept beside it, never deployed. */
+const DEPLOYS_WHOLE_FOLDER = ['netlify', 'cloudflare'];
+
+/**
+ * Where the manifest goes unless `--manifest` says: inside the output folder, or beside it
+ * (`dist.prerender-manifest.json`) for a host that would serve every file of the folder.
+ */
+export function defaultManifestPath(out: string, host: string): string {
+  return DEPLOYS_WHOLE_FOLDER.includes(host) ? path.join(path.dirname(out), `${path.basename(out)}.${MANIFEST_NAME}`) : path.join(out, MANIFEST_NAME);
+}
+
+/** The manifest of an output folder: inside it, else beside it (see `defaultManifestPath`). */
+export function findManifest(out: string): string | undefined {
+  return [path.join(out, MANIFEST_NAME), path.join(path.dirname(out), `${path.basename(out)}.${MANIFEST_NAME}`)].find((file) => existsSync(file));
+}
 
 export interface ManifestRoute {
   srcRoute: string;

@@ -2,15 +2,14 @@
  * `prerender merge <dir>... --out dist`: the shards' outputs as one output folder and manifest,
  * byte for byte what a one-machine build writes.
  */
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import pMap from 'p-map';
 import { setupError } from './errors.js';
 import { hostFiles, type HostName } from './hosts.js';
-import { MANIFEST_NAME, manifestChunks, readManifest, type Manifest } from './manifest.js';
+import { defaultManifestPath, findManifest, MANIFEST_NAME, manifestChunks, readManifest, type Manifest } from './manifest.js';
 import { mergeManifests } from './shard.js';
-import { checkOutDir, createStaging } from './write.js';
+import { checkOutDir, createStaging, writeFileAtomic } from './write.js';
 
 export interface MergeOptions {
   /** The shards' output folders. */
@@ -25,8 +24,8 @@ export async function mergeShards(options: MergeOptions): Promise<{ manifest: Ma
   const out = path.resolve(cwd, options.out ?? 'dist');
   const parts = options.dirs.map((given) => {
     const dir = path.resolve(cwd, given);
-    const file = path.join(dir, MANIFEST_NAME);
-    if (!existsSync(file)) {
+    const file = findManifest(dir);
+    if (file === undefined) {
       throw setupError('SHARD_MISMATCH', [`${given} has no ${MANIFEST_NAME}.`], { file: dir, hint: 'pass the --out folder of each shard; a shard whose routes failed writes no output' });
     }
     return { dir: given, root: dir, manifest: readManifest(file) };
@@ -52,7 +51,9 @@ export async function mergeShards(options: MergeOptions): Promise<{ manifest: Ma
       await copyFile(path.join(roots.get(sources.get(key)!)!, ...entry.file.split('/')), target);
     }, { concurrency: 16 });
     for (const { file, content } of hostFiles(manifest, host as HostName)) await staging.writeBody(file, Buffer.from(content));
-    await staging.writeChunks(MANIFEST_NAME, manifestChunks(manifest));
+    const manifestFile = defaultManifestPath(out, host);
+    if (path.dirname(manifestFile) === out) await staging.writeChunks(MANIFEST_NAME, manifestChunks(manifest));
+    else await writeFileAtomic(manifestFile, manifestChunks(manifest));
     await staging.commit();
   } catch (error) {
     await staging.discard(false);

@@ -8,7 +8,7 @@ import { setupError, type PrerenderError } from './errors.js';
 import { findAppDir } from './discover.js';
 import { HOSTS, type HostName } from './hosts.js';
 import type { ShardSpec } from './shard.js';
-import { MANIFEST_NAME } from './manifest.js';
+import { defaultManifestPath } from './manifest.js';
 
 export interface Logger {
   /** Progress and route output; the CLI sends it to stderr. */
@@ -25,7 +25,7 @@ export interface PrerenderOptions {
   appDir?: string;
   /** Output folder. Default `dist`. */
   out?: string;
-  /** Where to write the manifest. Default `<out>/prerender-manifest.json`. */
+  /** Where to write the manifest. Default `<out>/prerender-manifest.json`, or `<out>.prerender-manifest.json` beside it with host netlify or cloudflare. */
   manifest?: string;
   /** Worker threads. Default: the number of cores. */
   concurrency?: number;
@@ -77,7 +77,9 @@ export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
   const cwd = options.cwd === undefined ? process.cwd() : requireString('cwd', options.cwd);
   const appDir = options.appDir === undefined ? findAppDir(cwd) : requireString('appDir', options.appDir);
   const out = path.resolve(cwd, options.out === undefined ? 'dist' : requireString('out', options.out));
-  const manifest = options.manifest === undefined ? path.join(out, MANIFEST_NAME) : path.resolve(cwd, requireString('manifest', options.manifest));
+  const host = options.host ?? 'none';
+  if (!HOSTS.includes(host)) throw usage(`Expected \`host\` to be one of ${HOSTS.join(', ')}`, host);
+  const manifest = options.manifest === undefined ? defaultManifestPath(out, host) : path.resolve(cwd, requireString('manifest', options.manifest));
   const concurrency = options.concurrency === undefined ? availableParallelism() : options.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw usage('Expected `concurrency` to be an integer from 1 and up', concurrency);
   const timeout = options.timeout === undefined ? 60 : options.timeout;
@@ -88,8 +90,6 @@ export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
   if (!Number.isInteger(maxMemory) || maxMemory < 32) throw usage('Expected `maxMemory` to be a whole number of MB from 32 and up', maxMemory);
   const maxBody = options.maxBody ?? 512;
   if (typeof maxBody !== 'number' || !(maxBody > 0) || !Number.isFinite(maxBody)) throw usage('Expected `maxBody` to be a number of MB above 0', maxBody);
-  const host = options.host ?? 'none';
-  if (!HOSTS.includes(host)) throw usage(`Expected \`host\` to be one of ${HOSTS.join(', ')}`, host);
   const { shard } = options;
   if (shard !== undefined && !(Number.isInteger(shard.count) && Number.isInteger(shard.index) && shard.count >= 1 && shard.index >= 1 && shard.index <= shard.count)) {
     throw usage('Expected `shard` to be { index, count } with 1 <= index <= count', JSON.stringify(shard));

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { assignPaths } from './assign.js';
 import { bundleRoutes } from './bundle.js';
@@ -21,7 +21,7 @@ import { Sandbox } from './sandbox/pool.js';
 import { fingerprint } from './shard.js';
 import type { PathResult, RouteFile } from './types.js';
 import { relativeFile } from './location.js';
-import { checkOutDir, cleanLeftovers, createStaging, lockOutDir, outputError, OWNER_MARKER, writeFileAtomic, type Staging } from './write.js';
+import { checkOutDir, cleanLeftovers, createStaging, lockOutDir, outputError, ownerMarker, writeFileAtomic, type Staging } from './write.js';
 import { setupError } from './errors.js';
 
 export interface PrerenderResult {
@@ -114,7 +114,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const notOptedIn = new Set(plan.routes.filter((p) => !p.optedIn).map((p) => p.route));
 
     const manifestInOut = relativeInside(options.out, options.manifest);
-    const assignment = assignPaths(plan.routes, { host: options.host, reserved: [manifestInOut ?? OWNER_MARKER], cwd: options.cwd, shard: options.shard });
+    const assignment = assignPaths(plan.routes, { host: options.host, reserved: manifestInOut ? [manifestInOut] : [], cwd: options.cwd, shard: options.shard });
     plan.routes = [];
     options.logger.phase?.(`Prerendering ${count(assignment.paths.length, 'path')}`);
     const executed = await step(executePaths(assignment.paths, sandbox, { onProgress: options.logger.progress?.bind(options.logger) }));
@@ -138,12 +138,12 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       try {
         for (const { file, content } of hostFiles(manifest, options.host)) await staging.writeBody(file, Buffer.from(content));
         if (manifestInOut !== undefined) await staging.writeChunks(manifestInOut, manifestChunks(manifest));
-        else await staging.writeBody(OWNER_MARKER, Buffer.from('This folder was written by route-prerender.\n'));
         // A manifest kept elsewhere is written first: if that fails, nothing has changed yet.
         if (manifestInOut === undefined) await writeFileAtomic(options.manifest, manifestChunks(manifest)).catch((error: unknown) => Promise.reject(outputError(error, path.dirname(options.manifest))));
         // From here on an interruption waits: the swap is two renames, and both must happen.
         await staging.commit();
         committed = true;
+        if (manifestInOut === undefined) await writeFile(ownerMarker(options.out), `${path.basename(options.out)}/ was written by route-prerender; its manifest is ${options.manifest}.\n`);
       } catch (error) {
         throw outputError(error, options.out);
       }

@@ -93,6 +93,7 @@ export function formatReport(results: PathResult[], summary: Summary, options: R
     for (const result of errors) {
       lines.push(`  ${c.red('✗')} ${shorten(result.path)}  ${result.at ? formatLocation(result.at, options.cwd) : relativeFile(result.route.file, options.cwd)}`);
       lines.push(`      ${c.red(result.message)}`);
+      if (result.frame) for (const line of result.frame.split('\n')) lines.push(`      ${c.dim(line)}`);
       if (result.hint) lines.push(`      ${c.dim(`hint: ${result.hint}`)}`);
       lines.push(...logLines(result));
     }

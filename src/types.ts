@@ -87,6 +87,8 @@ export interface ErrorResult extends ResultBase {
   /** Stable, from the error catalogue (errors.ts). */
   code: RouteErrorCode;
   message: string;
+  /** The source line and a caret under the place (compile errors). */
+  frame?: string;
   at?: SourceLocation;
   hint?: string;
 }
@@ -97,6 +99,7 @@ export type PathResult = StaticResult | DynamicResult | ErrorResult;
 export interface RouteProblem {
   code: RouteErrorCode;
   message: string;
+  frame?: string;
   hint?: string;
   at?: SourceLocation;
 }

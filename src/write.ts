@@ -8,10 +8,18 @@ import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { setupError } from './errors.js';
-import { MANIFEST_NAME } from './manifest.js';
+import { findManifest, MANIFEST_NAME } from './manifest.js';
 
-/** Left in an output folder whose manifest lives elsewhere, so later runs know the folder is ours. */
+/** Left in an output folder by earlier versions whose manifest lived elsewhere. */
 export const OWNER_MARKER = '.route-prerender';
+
+/**
+ * Beside an output folder whose manifest lives elsewhere, so that later runs know the folder is
+ * ours; beside it, not in it, so that it is never deployed.
+ */
+export function ownerMarker(out: string): string {
+  return path.join(path.dirname(path.resolve(out)), `.${path.basename(out)}.route-prerender`);
+}
 
 export interface OutDirContext {
   appDir?: string;
@@ -73,7 +81,7 @@ export function checkOutDir(outDir: string, context: OutDirContext): void {
   }
   const entries = readdirSync(out);
   if (entries.length === 0 || context.force) return;
-  if (entries.includes(MANIFEST_NAME) || entries.includes(OWNER_MARKER)) return;
+  if (entries.includes(MANIFEST_NAME) || entries.includes(OWNER_MARKER) || existsSync(ownerMarker(out)) || findManifest(out)) return;
   throw setupError('OUT_DIR_NOT_OURS', [out, false], { file: out });
 }
 

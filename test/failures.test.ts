@@ -57,6 +57,8 @@ broken('an unresolved import names the import and says how to fix it', async () 
   assert.match(error.message, 'Could not resolve "./does-not-exist"');
   assert.is(error.at, 'fixtures/broken/app/missing-import/route.ts:1:23');
   assert.is(error.code, 'COMPILE_FAILED');
+  const frame = (await build('broken')).results.find((r) => r.path === '/missing-import' && r.type === 'error') as { frame?: string };
+  assert.is(frame.frame, "1 | import { thing } from './does-not-exist';\n  |                       ^^^^^^^^^^^^^^^^^^");
   assert.match(error.hint!, 'fix the import path: no file ./does-not-exist');
 });
 

@@ -1,10 +1,11 @@
 /** Host configuration from a real build of the hosting fixture. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { guessType, hostFiles, requestPathOf } from '../src/hosts.js';
-import { build } from './helpers.js';
+import { prerender } from '../src/index.js';
+import { build, fixture, ROOT, tempDir } from './helpers.js';
 
 const hosts = suite('hosts');
 
@@ -72,6 +73,24 @@ hosts('s3: one object per key, with type, cache-control and website redirects', 
   assert.equal(byKey.get('p/a#b'), { key: 'p/a#b', file: 'p/a#b', contentType: 'text/plain; charset=utf-8', cacheControl: null, redirect: null });
   assert.is((byKey.get('cached') as { cacheControl: string }).cacheControl, 's-maxage=60, stale-while-revalidate');
   assert.equal(objects.map((o: { key: string }) => o.key), [...objects.map((o: { key: string }) => o.key)].sort());
+});
+
+hosts('only the site is deployed: for netlify and cloudflare the manifest is kept beside the folder, and no marker is in it', async () => {
+  for (const host of ['cloudflare', 'netlify'] as const) {
+    const result = await build('hosting', { host });
+    assert.is(result.manifestPath, `${result.outDir}.prerender-manifest.json`);
+    assert.ok(existsSync(result.manifestPath));
+    const deployed = readdirSync(result.outDir);
+    assert.not.ok(deployed.includes('prerender-manifest.json'), host);
+    assert.not.ok(deployed.some((name) => name.includes('route-prerender')), host);
+    // The next build knows the folder as its own.
+    const again = await prerender({ appDir: fixture('hosting'), out: result.outDir, host, cwd: ROOT });
+    assert.ok(again.written);
+  }
+  const elsewhere = tempDir('elsewhere');
+  const result = await prerender({ appDir: fixture('groups'), out: path.join(elsewhere, 'dist'), manifest: path.join(elsewhere, 'reports/m.json'), cwd: ROOT });
+  assert.equal(readdirSync(result.outDir).filter((name) => name.startsWith('.')), []);
+  assert.ok(existsSync(path.join(elsewhere, '.dist.route-prerender')));
 });
 
 hosts('a route that would overwrite a host file is a conflict, found from the host alone', async () => {

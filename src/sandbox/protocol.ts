@@ -7,6 +7,8 @@ import type { Params, Reason, RouteFile, SegmentConfig, SourceLocation } from '.
 export interface TaskError {
   code: RouteErrorCode;
   message: string;
+  /** The source line and a caret under the place, as compilers show it (compile errors). */
+  frame?: string;
   at?: SourceLocation;
   hint?: string;
 }
