@@ -4,10 +4,11 @@
  * what it returns, sets the exit code. Every rule lives in the library.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
-import { countManifest, EXIT, formatBytes, helpText, isPrerenderError, manifestChunks, MERGE_FLAGS, mergeShards, parseFlags, presentBuild, prerender, readBuildFlags, readManifest, relativeFile, setupError } from './src/index.js';
+import { countManifest, EXIT, formatBytes, helpText, isPrerenderError, manifestChunks, MERGE_FLAGS, mergeShards, PREVIEW_FLAGS, startPreview, parseFlags, presentBuild, prerender, readBuildFlags, readManifest, relativeFile, setupError } from './src/index.js';
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'merge') return merge(argv.slice(1));
+  if (argv[0] === 'preview') return preview(argv.slice(1));
   if (argv[0] === 'help') return print(helpText());
   const { values, positionals } = parseFlags(argv);
   if (values.help) return print(helpText());
@@ -46,7 +47,7 @@ async function merge(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, MERGE_FLAGS);
   if (values.help) return print(helpText());
   if (positionals.length === 0) throw setupError('USAGE', ['Missing the shard folders: prerender merge dist-1 dist-2 … --out dist']);
-  const { manifest, outDir } = await mergeShards({ dirs: positionals, out: values.out as string | undefined, force: values.force === true });
+  const { manifest, outDir } = await mergeShards({ dirs: positionals, out: values.out as string | undefined, force: values.force === true, origin: values.origin as string | undefined });
   const counts = countManifest(manifest);
   const line = `Merged ${positionals.length} shards: ${counts.static} static (${formatBytes(counts.bytes)}), ${counts.dynamic} dynamic, ${counts.errors} ${counts.errors === 1 ? 'error' : 'errors'}. Wrote ${relativeFile(outDir, process.cwd())}/.`;
   if (values.json) for (const chunk of manifestChunks(manifest)) process.stdout.write(chunk);
@@ -65,6 +66,21 @@ for (const signal of Object.keys(SIGNAL_EXIT)) {
     if (interrupt.signal.aborted) process.exit(SIGNAL_EXIT[signal]);
     interrupt.abort(signal);
   });
+}
+
+/** `prerender preview [dir]`: serves the output as the host will, until Ctrl-C. */
+async function preview(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, PREVIEW_FLAGS);
+  if (values.help) return print(helpText());
+  if (positionals.length > 1) throw setupError('USAGE', [`Expected one output folder, got ${positionals.length}: ${positionals.join(' ')}.`]);
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw setupError('USAGE', [`Expected --port to be a port number from 0 to 65535, got \`${values.port}\`.`]);
+  const server = await startPreview({ dir: positionals[0], port, origin: values.origin as string | undefined, listen: values.listen as string | undefined });
+  const origin = values.origin ? `; every other path goes to ${values.origin as string}` : '';
+  process.stdout.write(`Previewing ${positionals[0] ?? 'dist'}/ at ${server.url}${origin}. Ctrl-C stops it.\n`);
+  await new Promise<void>((resolve) => interrupt.signal.addEventListener('abort', () => resolve(), { once: true }));
+  await server.close();
+  return EXIT.done;
 }
 
 /**

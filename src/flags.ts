@@ -24,6 +24,7 @@ export const FLAGS: Flag[] = [
   { name: 'out', short: 'o', type: 'string', value: '<dir>', default: 'dist', help: 'output folder, replaced as a whole on success' },
   { name: 'manifest', type: 'string', value: '<file>', default: '<out>/prerender-manifest.json; beside <out> with --host netlify or cloudflare', help: 'where to write the manifest' },
   { name: 'host', type: 'string', value: '<name>', default: 'none', help: `also write this host's configuration: ${HOSTS.filter((h) => h !== 'none').join(', ')}` },
+  { name: 'origin', type: 'string', value: '<url>', default: 'none', help: "with --host, forward dynamic routes and every path not in the output to your Next.js server at this URL" },
   { name: 'json', type: 'boolean', default: 'off', help: 'print the manifest to stdout; the report goes to stderr' },
   { name: 'format', type: 'string', value: '<text|markdown>', default: 'text', help: "the report's format; markdown suits a pull-request comment" },
   { name: 'baseline', type: 'string', value: '<manifest>', default: 'none', help: "compare with a previous run's manifest and list what changed" },
@@ -49,7 +50,15 @@ export const FLAGS: Flag[] = [
 export const MERGE_FLAGS: Flag[] = [
   { name: 'out', short: 'o', type: 'string', value: '<dir>', default: 'dist', help: 'output folder of the merged build' },
   { name: 'force', type: 'boolean', default: 'off', help: 'replace an existing --out folder that route-prerender did not write' },
+  { name: 'origin', type: 'string', value: '<url>', default: 'none', help: 'as for a build: forward what the output does not have to this server' },
   { name: 'json', type: 'boolean', default: 'off', help: 'print the merged manifest to stdout' },
+  { name: 'help', short: 'h', type: 'boolean', default: '', help: 'show this help' },
+];
+
+export const PREVIEW_FLAGS: Flag[] = [
+  { name: 'port', short: 'p', type: 'string', value: '<n>', default: '4173', help: 'the port to listen on (0 picks a free one)' },
+  { name: 'origin', type: 'string', value: '<url>', default: 'none', help: 'forward dynamic routes and every path not in the output to this Next.js server' },
+  { name: 'listen', type: 'string', value: '<address>', default: '127.0.0.1', help: 'the address to listen on; 0.0.0.0 opens it to your network' },
   { name: 'help', short: 'h', type: 'boolean', default: '', help: 'show this help' },
 ];
 
@@ -59,6 +68,7 @@ export function helpText(): string {
   const lines = [
     'Usage: prerender [appDir] [options]',
     '       prerender merge <shard-dir>... --out <dir> [--force] [--json]',
+    '       prerender preview [dir] [--port <n>] [--origin <url>] [--listen <addr>]',
     '       prerender help',
     '',
     ...wrap('Prerenders the static GET route handlers of a Next.js App Router app to plain files, and reports which routes must stay dynamic and why.', 0),
@@ -68,18 +78,20 @@ export function helpText(): string {
     '',
     'Options:',
   ];
-  for (const flag of FLAGS) {
-    const name = `${flag.short ? `-${flag.short}, ` : '    '}--${flag.name}${flag.value ? ` ${flag.value}` : ''}`;
-    const text = flag.default ? `${flag.help} (default: ${flag.default})` : flag.help;
-    const column = 28;
-    if (name.length + 2 >= column) lines.push(`  ${name}`, ...wrap(text, column));
-    else {
-      const [first, ...rest] = wrap(text, column);
-      lines.push(`  ${name.padEnd(column - 2)}${first.trimStart()}`, ...rest);
-    }
-  }
+  for (const flag of FLAGS) lines.push(...optionLines(flag));
+  lines.push('', 'Preview options:');
+  for (const flag of PREVIEW_FLAGS.filter((f) => f.name !== 'help')) lines.push(...optionLines(flag));
   lines.push('', ...wrap('Exit codes: 0 done, 1 a route errored, 2 bad usage or set-up, 3 dynamic routes counted by --fail-on.', 0));
   return lines.join('\n');
+}
+
+function optionLines(flag: Flag): string[] {
+  const name = `${flag.short ? `-${flag.short}, ` : '    '}--${flag.name}${flag.value ? ` ${flag.value}` : ''}`;
+  const text = flag.default ? `${flag.help} (default: ${flag.default})` : flag.help;
+  const column = 28;
+  if (name.length + 2 >= column) return [`  ${name}`, ...wrap(text, column)];
+  const [first, ...rest] = wrap(text, column);
+  return [`  ${name.padEnd(column - 2)}${first.trimStart()}`, ...rest];
 }
 
 /** Words folded to WIDTH columns, every line indented by `indent`. */
@@ -165,6 +177,7 @@ export interface BuildFlags {
   out?: string;
   manifest?: string;
   host?: HostName;
+  origin?: string;
   concurrency?: number;
   timeout?: number;
   retries?: number;
@@ -194,6 +207,7 @@ export function readBuildFlags(values: Values, positionals: string[], env: NodeJ
     out: text('out'),
     manifest: text('manifest'),
     host: host as HostName | undefined,
+    origin: text('origin'),
     concurrency: integer(values, 'concurrency', 1),
     timeout: positive(values, 'timeout', 'a number of seconds above 0'),
     retries: integer(values, 'retries', 0),

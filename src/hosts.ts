@@ -29,15 +29,34 @@ export function hostLayout(host: HostName): HostLayout {
       return { prefix: '', rootFile: 'index.html', reserved: ['_headers', '_redirects'] };
     case 'cloudflare':
       // Without a top-level 404.html, Pages serves the root for every unknown path.
-      return { prefix: '', rootFile: 'index.html', reserved: ['_headers', '_redirects', '404.html'] };
+      return { prefix: '', rootFile: 'index.html', reserved: ['_headers', '_redirects', '404.html', '_worker.js', '_routes.json'] };
     case 'vercel':
       return { prefix: 'static/', rootFile: 'index.html', reserved: ['config.json'] };
     case 's3':
-      return { prefix: '', rootFile: 'index.html', reserved: [S3_LIST] };
+      return { prefix: '', rootFile: 'index.html', reserved: [S3_LIST, CLOUDFRONT_LIST] };
   }
 }
 
 export const S3_LIST = 's3-upload.json';
+export const CLOUDFRONT_LIST = 'cloudfront-origin.json';
+
+/** A Pages worker: the static files first; what they do not have (and every non-GET) goes to the origin. */
+function cloudflareWorker(origin: string, recorded404: string[]): string {
+  return `// Written by route-prerender --origin: serves the prerendered files, forwards the rest.
+const ORIGIN = ${JSON.stringify(origin)};
+const RECORDED_404 = new Set(${JSON.stringify(recorded404)});
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (request.method === 'GET' || request.method === 'HEAD') {
+      const asset = await env.ASSETS.fetch(request);
+      if (asset.status !== 404 || RECORDED_404.has(url.pathname)) return asset;
+    }
+    return fetch(new Request(ORIGIN + url.pathname + url.search, request));
+  },
+};
+`;
+}
 
 export interface HostFile {
   file: string;
@@ -131,10 +150,38 @@ function rulePath(requestPath: string): string {
   return requestPath.replace(/\*/g, '%2A').replace(/\/:/g, '/%3A');
 }
 
-export function hostFiles(manifest: Manifest, host: HostName): HostFile[] {
+/**
+ * The URL patterns of the dynamic routes, in the host's own syntax: `:name` for a segment, `*` for
+ * the rest of the path. A route dynamic per path is its path.
+ */
+export function dynamicPatterns(manifest: Manifest, splat: string): string[] {
+  const patterns = new Set<string>();
+  for (const key of Object.keys(manifest.dynamic)) {
+    const segments = key.split('/').slice(1);
+    const converted: string[] = [];
+    let optional = false;
+    for (const segment of segments) {
+      const param = /^\[(\[)?(\.\.\.)?([^\]]+)\]?\]$/.exec(segment);
+      if (!param) converted.push(requestPathOf(`/${segment}`).slice(1));
+      else if (param[2]) {
+        converted.push(splat);
+        optional = param[1] === '[';
+        break;
+      } else converted.push(`:${param[3]}`);
+    }
+    const pattern = `/${converted.join('/')}`;
+    patterns.add(pattern);
+    if (optional) patterns.add(pattern.slice(0, -(splat.length + 1)) || '/');
+  }
+  return [...patterns].sort();
+}
+
+export function hostFiles(manifest: Manifest, host: HostName, origin?: string): HostFile[] {
   if (host === 'none') return [];
   const layout = hostLayout(host);
   const { files, redirects } = servedFiles(manifest, layout);
+  const base = origin?.replace(/\/$/, '');
+  const recorded404 = Object.entries(manifest.routes).filter(([, r]) => r.status === 404).map(([key]) => requestPathOf(key));
   switch (host) {
     case 'netlify':
     case 'cloudflare': {
@@ -150,11 +197,19 @@ export function hostFiles(manifest: Manifest, host: HostName): HostFile[] {
         // A 200 rule serves another file at this URL without a redirect (a rewrite).
         ...files.filter((f) => f.moved && f.requestPath !== '/').map((f) => `${rulePath(f.requestPath)} ${rulePath(requestPathOf(`/${f.file}`))} 200`),
       ];
+      if (base && host === 'netlify') {
+        // Netlify proxies a 200 rule to another site; files still win over these rules. Recorded
+        // 404s stay 404s; each dynamic route, then every other path, goes to the origin.
+        rules.push(...recorded404.map((p) => `${rulePath(p)} /404.html 404`));
+        rules.push(...dynamicPatterns(manifest, '*').map((p) => `${p} ${base}${p.replace(/\*$/, ':splat')} 200`));
+        rules.push(`/* ${base}/:splat 200`);
+      }
       const out = [
         { file: '_headers', content: headerBlocks.length > 0 ? `${headerBlocks.join('\n')}\n` : '' },
         { file: '_redirects', content: rules.length > 0 ? `${rules.join('\n')}\n` : '' },
       ];
       if (host === 'cloudflare') out.push({ file: '404.html', content: 'Not Found\n' });
+      if (base && host === 'cloudflare') out.push({ file: '_worker.js', content: cloudflareWorker(base, recorded404) });
       return out;
     }
     case 'vercel': {
@@ -168,7 +223,10 @@ export function hostFiles(manifest: Manifest, host: HostName): HostFile[] {
       const routes: object[] = [
         ...redirects.map((r) => ({ src: `^${escapeRegExp(r.requestPath)}$`, status: r.status, headers: { Location: r.location } })),
         ...files.filter((f) => f.cacheControl).map((f) => ({ src: `^${escapeRegExp(f.requestPath)}$`, headers: { 'cache-control': f.cacheControl }, continue: true })),
+        ...(base ? recorded404.map((p) => ({ src: `^${escapeRegExp(p)}$`, status: 404 })) : []),
         { handle: 'filesystem' },
+        // After the files: dynamic routes and every other path, to the Next.js server.
+        ...(base ? [{ src: '^/(.*)$', dest: `${base}/$1` }] : []),
       ];
       return [{ file: 'config.json', content: `${JSON.stringify({ version: 3, routes, overrides }, null, 2)}\n` }];
     }
@@ -178,7 +236,13 @@ export function hostFiles(manifest: Manifest, host: HostName): HostFile[] {
         // An empty object whose website-redirect-location sends visitors on (S3 answers 301).
         ...redirects.map((r) => ({ key: fileOfPath(r.key), file: null, contentType: null, cacheControl: null, redirect: r.location })),
       ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      return [{ file: S3_LIST, content: `${JSON.stringify(objects, null, 2)}\n` }];
+      const out = [{ file: S3_LIST, content: `${JSON.stringify(objects, null, 2)}\n` }];
+      if (base) {
+        // S3 cannot forward; a CloudFront distribution in front of it sends these to the origin.
+        const behaviors = { origin: base, pathPatterns: dynamicPatterns(manifest, '*').map((p) => p.replace(/:[^/]+/g, '*')), fallback: 'make the origin answer what the bucket does not have: a CloudFront origin group, or a custom error response' };
+        out.push({ file: CLOUDFRONT_LIST, content: `${JSON.stringify(behaviors, null, 2)}\n` });
+      }
+      return out;
     }
   }
 }

@@ -6,7 +6,7 @@ export { exitCodeFor, unwantedDynamic, allowMatcher, EXIT, type FailOn, type Pol
 export { compareManifests, type Comparison } from './compare.js';
 export { formatReport, formatBytes } from './report.js';
 export { presentBuild, type BuildOutput, type OutputContext } from './output.js';
-export { FLAGS, MERGE_FLAGS, helpText, parseFlags, readBuildFlags, type BuildFlags, type ReportSettings } from './flags.js';
+export { FLAGS, MERGE_FLAGS, PREVIEW_FLAGS, helpText, parseFlags, readBuildFlags, type BuildFlags, type ReportSettings } from './flags.js';
 export { ERRORS, PrerenderError, isPrerenderError, setupError, type ErrorCode, type RouteErrorCode } from './errors.js';
 export { REASON_KINDS, type ReasonKind } from './reasons.js';
 export { relativeFile, formatLocation } from './location.js';
@@ -15,3 +15,4 @@ export { hostFiles, hostLayout, HOSTS, type HostName } from './hosts.js';
 export { formatMarkdown, formatComparison, githubAnnotations } from './ci.js';
 export { mergeShards, type MergeOptions } from './merge.js';
 export { parseShard, shardPaths, type ShardSpec } from './shard.js';
+export { startPreview, type Preview, type PreviewOptions } from './preview.js';

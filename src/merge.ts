@@ -6,6 +6,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import pMap from 'p-map';
 import { setupError } from './errors.js';
+import { checkOrigin } from './options.js';
 import { hostFiles, type HostName } from './hosts.js';
 import { defaultManifestPath, findManifest, MANIFEST_NAME, manifestChunks, readManifest, type Manifest } from './manifest.js';
 import { mergeManifests } from './shard.js';
@@ -17,6 +18,8 @@ export interface MergeOptions {
   out?: string;
   force?: boolean;
   cwd?: string;
+  /** As for a build's `origin`: where the host files forward what the output does not have. */
+  origin?: string;
 }
 
 export async function mergeShards(options: MergeOptions): Promise<{ manifest: Manifest; outDir: string }> {
@@ -50,7 +53,7 @@ export async function mergeShards(options: MergeOptions): Promise<{ manifest: Ma
       }
       await copyFile(path.join(roots.get(sources.get(key)!)!, ...entry.file.split('/')), target);
     }, { concurrency: 16 });
-    for (const { file, content } of hostFiles(manifest, host as HostName)) await staging.writeBody(file, Buffer.from(content));
+    for (const { file, content } of hostFiles(manifest, host as HostName, options.origin === undefined ? undefined : checkOrigin(options.origin))) await staging.writeBody(file, Buffer.from(content));
     const manifestFile = defaultManifestPath(out, host);
     if (path.dirname(manifestFile) === out) await staging.writeChunks(MANIFEST_NAME, manifestChunks(manifest));
     else await writeFileAtomic(manifestFile, manifestChunks(manifest));

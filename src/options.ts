@@ -43,6 +43,8 @@ export interface PrerenderOptions {
   shard?: ShardSpec;
   /** Write this host's configuration next to the files. Default `none`. */
   host?: HostName;
+  /** The Next.js server that dynamic routes (and paths not in the output) are forwarded to, in the host files. */
+  origin?: string;
   /** Replace an existing output folder that route-prerender did not write. */
   force?: boolean;
   /** When a route errors, keep the partial output for inspection instead of removing it. */
@@ -64,6 +66,7 @@ export interface ResolvedOptions {
   maxMemoryMb: number;
   maxBodyBytes: number;
   host: HostName;
+  origin?: string;
   strict: boolean;
   shard?: ShardSpec;
   force: boolean;
@@ -90,6 +93,8 @@ export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
   if (!Number.isInteger(maxMemory) || maxMemory < 32) throw usage('Expected `maxMemory` to be a whole number of MB from 32 and up', maxMemory);
   const maxBody = options.maxBody ?? 512;
   if (typeof maxBody !== 'number' || !(maxBody > 0) || !Number.isFinite(maxBody)) throw usage('Expected `maxBody` to be a number of MB above 0', maxBody);
+  const origin = options.origin === undefined ? undefined : checkOrigin(options.origin);
+  if (origin && host === 'none') throw setupError('USAGE', ['`origin` needs a `host`: the host files are what forward requests to it (e.g. --host netlify --origin https://app.example.com).']);
   const { shard } = options;
   if (shard !== undefined && !(Number.isInteger(shard.count) && Number.isInteger(shard.index) && shard.count >= 1 && shard.index >= 1 && shard.index <= shard.count)) {
     throw usage('Expected `shard` to be { index, count } with 1 <= index <= count', JSON.stringify(shard));
@@ -106,11 +111,26 @@ export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
     maxMemoryMb: maxMemory,
     maxBodyBytes: Math.floor(maxBody * 1024 * 1024),
     host,
+    ...(origin ? { origin } : {}),
     force: options.force === true,
     keepPartial: options.keepPartial === true,
     cwd,
     logger: options.logger ?? {},
   };
+}
+
+/** An http(s) URL without query or fragment: where a CDN forwards what it does not have. */
+export function checkOrigin(value: unknown): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(String(value));
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+    throw usage('Expected `origin` to be the http(s) URL of your Next.js server, such as https://app.example.com', value);
+  }
+  return url.href.replace(/\/$/, '');
 }
 
 function requireString(name: string, value: unknown): string {

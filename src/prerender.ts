@@ -136,7 +136,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       partialDir = await staging.discard(options.keepPartial);
     } else {
       try {
-        for (const { file, content } of hostFiles(manifest, options.host)) await staging.writeBody(file, Buffer.from(content));
+        for (const { file, content } of hostFiles(manifest, options.host, options.origin)) await staging.writeBody(file, Buffer.from(content));
         if (manifestInOut !== undefined) await staging.writeChunks(manifestInOut, manifestChunks(manifest));
         // A manifest kept elsewhere is written first: if that fails, nothing has changed yet.
         if (manifestInOut === undefined) await writeFileAtomic(options.manifest, manifestChunks(manifest)).catch((error: unknown) => Promise.reject(outputError(error, path.dirname(options.manifest))));

@@ -1,5 +1,5 @@
 /** The README's examples, run as written from the repository root. */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -87,6 +87,28 @@ readme("the workflow's Prerender step, run as written on GitHub Actions, writes 
   assert.not.match(child.stderr, '::warning', '/api/** is allowed to be dynamic in the workflow');
   assert.match(child.stdout, '<!-- route-prerender report -->', 'the step prints the report too');
   assert.match(readFileSync(summary, 'utf8'), '### route-prerender');
+});
+
+readme('the preview command prints what the README shows and serves the build of the example', async () => {
+  const [command, expected] = block('console', '## Preview, and dynamic routes').trimEnd().split('\n');
+  // Its own process group: npx starts the command in a child of its own.
+  const child = spawn('sh', ['-c', command.slice(2)], { cwd: WORK, detached: true });
+  const first = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('\n')) resolve(out.split('\n')[0]);
+    });
+    child.on('exit', (code) => reject(new Error(`preview exited with ${code}`)));
+  });
+  try {
+    assert.is(first, expected);
+    const rss = await fetch('http://127.0.0.1:4173/rss.xml');
+    assert.is(rss.status, 200);
+    assert.is(rss.headers.get('content-type'), 'application/rss+xml');
+  } finally {
+    process.kill(-child.pid!, 'SIGINT');
+  }
 });
 
 readme.run();

@@ -8,12 +8,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { requestPathOf } from '../../src/hosts.js';
-import { prerender, type PrerenderResult } from '../../src/index.js';
+import { prerender, startPreview, type PrerenderResult } from '../../src/index.js';
 import { fixture, ROOT, tempDir } from '../helpers.js';
 
 // The last wrangler release that runs on Node 20.
@@ -119,4 +120,73 @@ cloudflare('revalidate becomes s-maxage; a response cache-control is kept', asyn
   assert.is(own.headers.get('cache-control'), 'public, max-age=3600');
 });
 
+cloudflare('prerender preview answers every path as Pages does: status, content type, location, bytes', async () => {
+  const preview = await startPreview({ dir: result.outDir, port: 0 });
+  try {
+    const paths = [...Object.keys(result.manifest.routes).map(requestPathOf), '/not-in-the-output', '/p/missing%20value'];
+    for (const requestPath of paths) {
+      const [pages, ours] = await Promise.all([fetch(origin + requestPath, { redirect: 'manual' }), fetch(preview.url + requestPath, { redirect: 'manual' })]);
+      assert.is(ours.status, pages.status, `status of ${requestPath}`);
+      assert.is(essence(ours.headers.get('content-type')), essence(pages.headers.get('content-type')), `content-type of ${requestPath}`);
+      assert.is(ours.headers.get('location'), pages.headers.get('location'), `location of ${requestPath}`);
+      assert.equal(Buffer.from(await ours.arrayBuffer()), Buffer.from(await pages.arrayBuffer()), `bytes of ${requestPath}`);
+    }
+  } finally {
+    await preview.close();
+  }
+});
+
 cloudflare.run();
+
+function essence(type: string | null): string | null {
+  return type === null ? null : type.split(';')[0].trim().toLowerCase();
+}
+
+const forwarding = suite('cloudflare pages with --origin');
+let upstream: Server;
+let forwarded: string[];
+let pages: ChildProcess;
+let pagesUrl: string;
+let built: PrerenderResult;
+
+forwarding.before(async () => {
+  forwarded = [];
+  upstream = createHttpServer((req, res) => {
+    forwarded.push(`${req.method} ${req.url}`);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ from: 'origin', url: req.url }));
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
+  built = await prerender({ appDir: fixture('hosting'), out: path.join(tempDir('e2e-origin'), 'dist'), cwd: ROOT, host: 'cloudflare', origin: upstreamUrl });
+  const port = await freePort();
+  pagesUrl = `http://127.0.0.1:${port}`;
+  let output = '';
+  const state = tempDir('wrangler-origin');
+  pages = spawn(installWrangler(), ['pages', 'dev', built.outDir, '--ip', '127.0.0.1', '--port', String(port), '--compatibility-date=2025-01-01', '--persist-to', state], {
+    cwd: state,
+    env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' },
+    detached: true,
+  });
+  pages.stdout!.on('data', (chunk) => (output += chunk));
+  pages.stderr!.on('data', (chunk) => (output += chunk));
+  await waitFor(`${pagesUrl}/feed.json`, pages, () => output);
+});
+
+forwarding.after(() => {
+  if (pages?.pid) process.kill(-pages.pid, 'SIGTERM');
+  upstream?.close();
+});
+
+forwarding('files are served by Pages; a path not in the output goes to the origin; a recorded 404 stays', async () => {
+  const feed = await fetch(`${pagesUrl}/feed.json`);
+  assert.is(feed.headers.get('content-type'), built.manifest.routes['/feed.json'].headers['content-type']);
+  assert.is(createHash('sha256').update(Buffer.from(await feed.arrayBuffer())).digest('hex'), built.manifest.routes['/feed.json'].sha256);
+  const api = await fetch(`${pagesUrl}/api/me?x=1`);
+  assert.equal(await api.json(), { from: 'origin', url: '/api/me?x=1' });
+  assert.is((await fetch(`${pagesUrl}/gone`, { redirect: 'manual' })).status, 404);
+  assert.ok(forwarded.includes('GET /api/me?x=1'), forwarded.join(', '));
+  assert.not.ok(forwarded.some((line) => line.startsWith('GET /feed.json') || line.startsWith('GET /gone')), forwarded.join(', '));
+});
+
+forwarding.run();
