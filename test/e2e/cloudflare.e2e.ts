@@ -61,23 +61,28 @@ let result: PrerenderResult;
 let server: ChildProcess;
 let origin: string;
 
-cloudflare.before(async () => {
-  const bin = installWrangler();
-  result = await prerender({ appDir: fixture('hosting'), out: path.join(tempDir('e2e'), 'dist'), cwd: ROOT, host: 'cloudflare' });
-  assert.ok(result.written);
+/** `wrangler pages dev` serving `dir` on 127.0.0.1, once it answers. */
+async function servePages(dir: string): Promise<{ process: ChildProcess; url: string }> {
   const port = await freePort();
-  origin = `http://127.0.0.1:${port}`;
+  const url = `http://127.0.0.1:${port}`;
   let output = '';
   // Its state and logs go to a temp folder, never into the repository.
   const state = tempDir('wrangler');
-  server = spawn(bin, ['pages', 'dev', result.outDir, '--ip', '127.0.0.1', '--port', String(port), '--compatibility-date=2025-01-01', '--persist-to', state], {
+  const child = spawn(installWrangler(), ['pages', 'dev', dir, '--ip', '127.0.0.1', '--port', String(port), '--compatibility-date=2025-01-01', '--persist-to', state], {
     cwd: state,
     env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' },
     detached: true,
   });
-  server.stdout!.on('data', (chunk) => (output += chunk));
-  server.stderr!.on('data', (chunk) => (output += chunk));
-  await waitFor(`${origin}/feed.json`, server, () => output);
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  await waitFor(`${url}/feed.json`, child, () => output);
+  return { process: child, url };
+}
+
+cloudflare.before(async () => {
+  result = await prerender({ appDir: fixture('hosting'), out: path.join(tempDir('e2e'), 'dist'), cwd: ROOT, host: 'cloudflare' });
+  assert.ok(result.written);
+  ({ process: server, url: origin } = await servePages(result.outDir));
 });
 
 cloudflare.after(() => {
@@ -159,18 +164,7 @@ forwarding.before(async () => {
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
   built = await prerender({ appDir: fixture('hosting'), out: path.join(tempDir('e2e-origin'), 'dist'), cwd: ROOT, host: 'cloudflare', origin: upstreamUrl });
-  const port = await freePort();
-  pagesUrl = `http://127.0.0.1:${port}`;
-  let output = '';
-  const state = tempDir('wrangler-origin');
-  pages = spawn(installWrangler(), ['pages', 'dev', built.outDir, '--ip', '127.0.0.1', '--port', String(port), '--compatibility-date=2025-01-01', '--persist-to', state], {
-    cwd: state,
-    env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' },
-    detached: true,
-  });
-  pages.stdout!.on('data', (chunk) => (output += chunk));
-  pages.stderr!.on('data', (chunk) => (output += chunk));
-  await waitFor(`${pagesUrl}/feed.json`, pages, () => output);
+  ({ process: pages, url: pagesUrl } = await servePages(built.outDir));
 });
 
 forwarding.after(() => {
