@@ -44,17 +44,17 @@ export interface Assignment {
   allPaths?: string;
 }
 
+/** Takes each plan's list of paths: the plans' `paths` are empty afterwards (each is an AssignedPath now). */
 export function assignPaths(routes: RoutePlan[], options: AssignOptions): Assignment {
-  const planOf = new Map<string, RoutePlan>();
   const keys: string[] = [];
-  for (const plan of routes) {
-    for (const { key } of plan.paths) {
-      keys.push(key);
-      planOf.set(key, plan);
-    }
-  }
+  for (const plan of routes) for (const { key } of plan.paths) keys.push(key);
   const layout = hostLayout(options.host);
-  const describe = (key: string) => `${shorten(key)} (${relativeFile(planOf.get(key)!.route.file, options.cwd)})`;
+  // Which route a key is of, only needed (and only made) to word a conflict.
+  let planOf: Map<string, RoutePlan> | undefined;
+  const describe = (key: string) => {
+    planOf ??= new Map(routes.flatMap((plan) => plan.paths.map(({ key: k }) => [k, plan] as const)));
+    return `${shorten(key)} (${relativeFile(planOf.get(key)!.route.file, options.cwd)})`;
+  };
   const { files, conflicts } = assignFiles(keys, [...options.reserved, ...layout.reserved], describe, layout.rootFile);
   // A shard runs its part of the paths, with the files they have in the whole build.
   const mine = options.shard ? shardPaths(keys, options.shard) : undefined;
@@ -68,5 +68,7 @@ export function assignPaths(routes: RoutePlan[], options: AssignOptions): Assign
       else assignment.paths.push({ key, file: layout.prefix + files.get(key)!, params, plan, logs });
     });
   }
+  // Each path is now its AssignedPath: the plan's own list of them is no longer needed.
+  for (const plan of routes) plan.paths = [];
   return assignment;
 }

@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import * as esbuild from 'esbuild';
+import type * as esbuild from 'esbuild';
+
+/** esbuild, loaded when a build needs it: `--help` and `preview` start without it. */
+const loadEsbuild = () => import('esbuild');
 import pMap from 'p-map';
 import { errorText } from './errors.js';
 import { metadataModule } from './metadata.js';
@@ -155,7 +158,7 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
     throw error;
   }
   // esbuild keeps a service process for later builds; there are none, so let it go.
-  await esbuild.stop();
+  await (await loadEsbuild()).stop();
   const entries = new Map(buildable.map((route) => [route, path.join(dir, `${entryName(routes.indexOf(route))}.js`)]));
   return { dir, entries, failures, inputs, cleanup };
 }
@@ -239,7 +242,7 @@ function entryName(index: number): string {
 }
 
 async function build(routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, strict: boolean): Promise<string[]> {
-  const result = await esbuild.build({
+  const result = await (await loadEsbuild()).build({
     ...BUILD_OPTIONS,
     conditions: reactConditions(projectRoot, compiledReactDir(projectRoot) !== undefined),
     absWorkingDir: projectRoot,

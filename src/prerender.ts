@@ -118,6 +118,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     plan.routes = [];
     options.logger.phase?.(`Prerendering ${count(assignment.paths.length, 'path')}`);
     const executed = await step(executePaths(assignment.paths, sandbox, { onProgress: options.logger.progress?.bind(options.logger) }));
+    assignment.paths = [];
     // Route code has run: the workers end here, and what routes left running with them.
     await sandbox.close();
     timings.execute = clock.lap();

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import * as esbuild from 'esbuild';
+
 import { setupError } from './errors.js';
 
 /** Next.js's order for `next build`: the first file that sets a key wins (after the environment). */
@@ -165,7 +165,8 @@ async function evaluateConfig(file: string, env: Record<string, string>): Promis
     ].join(' ');
     let text: string;
     try {
-      const { outputFiles } = await esbuild.build({ entryPoints: [file], bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', write: false, logLevel: 'silent', banner: { js: banner } });
+      const { build } = await import('esbuild');
+      const { outputFiles } = await build({ entryPoints: [file], bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', write: false, logLevel: 'silent', banner: { js: banner } });
       text = outputFiles[0].text;
     } catch (error) {
       const first = (error as { errors?: { text: string; location?: { line: number; column: number } }[] }).errors?.[0];

@@ -88,9 +88,12 @@ export class Sandbox {
     this.#options = options;
   }
 
-  /** Starts every worker now, so that they boot while the build does other work. */
+  /**
+   * Starts one worker now, so that it boots while the build does other work; the others start when
+   * there is work for them (a one-route build never pays for a second isolate).
+   */
   start(): void {
-    while (this.#slots.length < this.#options.size) this.#spawn();
+    if (this.#slots.length === 0) this.#spawn();
   }
 
   run<T extends Task>(task: T): Promise<TaskResult<T>> {
