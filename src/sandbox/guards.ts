@@ -101,6 +101,8 @@ const PROTOTYPES: Array<[string, object]> = [
   ['Function', Function.prototype], ['Promise', Promise.prototype], ['Date', Date.prototype], ['RegExp', RegExp.prototype],
   ['Response', Response.prototype], ['Request', Request.prototype], ['Headers', Headers.prototype], ['URL', URL.prototype],
 ];
+// Enumerable names only: what assignment adds (`globalThis.x = 1`, `Array.prototype.y = f`) is
+// enumerable, the built-ins are not, so each check reads a few names, not hundreds.
 let globalNames = new Set<string>();
 let prototypeSizes: number[] = [];
 const envWrites = new Set<string>();
@@ -110,8 +112,8 @@ const envWrites = new Set<string>();
  * Call once, after every guard and stand-in is installed.
  */
 export function snapshotGlobals(): void {
-  globalNames = new Set(Object.getOwnPropertyNames(globalThis));
-  prototypeSizes = PROTOTYPES.map(([, prototype]) => Object.getOwnPropertyNames(prototype).length);
+  globalNames = new Set(Object.keys(globalThis));
+  prototypeSizes = PROTOTYPES.map(([, prototype]) => Object.keys(prototype).length);
   const env = process.env;
   process.env = new Proxy(env, {
     set(target, name, value) {
@@ -140,13 +142,13 @@ export function checkGlobals(): string[] {
       changed.push(`globalThis.${name} (put back)`);
     }
   }
-  const names = Object.getOwnPropertyNames(globalThis);
+  const names = Object.keys(globalThis);
   if (names.length !== globalNames.size) {
     for (const name of names) if (!globalNames.has(name)) changed.push(`globalThis.${name}`);
     globalNames = new Set(names);
   }
   PROTOTYPES.forEach(([label, prototype], i) => {
-    const size = Object.getOwnPropertyNames(prototype).length;
+    const size = Object.keys(prototype).length;
     if (size !== prototypeSizes[i]) {
       changed.push(`${label}.prototype`);
       prototypeSizes[i] = size;

@@ -63,8 +63,9 @@ Object.defineProperty(globalThis, Symbol.for(STAND_IN_KEY), {
 });
 installStrictWatch();
 
-let lastRoute = 'code outside any route';
-trackChildren(() => lastRoute);
+let lastTask: TaskMessage['task'] | undefined;
+// Worded only when a route starts a child process.
+trackChildren(() => (lastTask ? `${lastTask.type === 'render' ? lastTask.requestPath : lastTask.route.pattern} (${path.relative(setup.projectRoot, lastTask.source)})` : 'code outside any route'));
 keepGlobal('fetch');
 keepGlobal('setTimeout');
 keepGlobal('clearTimeout');
@@ -117,7 +118,7 @@ function flush(): void {
 }
 
 async function runTask({ id, task }: TaskMessage): Promise<ResultMessage> {
-  lastRoute = `${task.type === 'render' ? task.requestPath : task.route.pattern} (${path.relative(setup.projectRoot, task.source)})`;
+  lastTask = task;
   const logs: string[] = [];
   let crash!: (error: unknown) => void;
   const crashed = new Promise<never>((_, reject) => (crash = reject));
