@@ -4,7 +4,7 @@
  * what it returns, sets the exit code. Every rule lives in the library.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
-import { countManifest, EXIT, formatBytes, helpText, isPrerenderError, manifestChunks, MERGE_FLAGS, mergeShards, PREVIEW_FLAGS, startPreview, parseFlags, presentBuild, prerender, readBuildFlags, readManifest, relativeFile, setupError } from './src/index.js';
+import { countManifest, EXIT, formatBytes, helpText, isPrerenderError, manifestChunks, MERGE_FLAGS, mergeShards, PREVIEW_FLAGS, startPreview, parseFlags, presentBuild, prerender, readBuildFlags, readManifest, relativeFile, setupError, bug } from './src/index.js';
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'merge') return merge(argv.slice(1));
@@ -145,8 +145,9 @@ try {
     process.stderr.write(`${command}: ${error.message}\n${hint ? `${hint}\n` : ''}`);
     process.exitCode = EXIT.setup;
   } else {
-    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    process.stderr.write(`${command}: unexpected failure. This is a bug in route-prerender, please report it.\n${message}\n`);
+    const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const internal = isPrerenderError(error) ? error : bug('An unexpected failure');
+    process.stderr.write(`${command}: ${internal.message}\n${stack}\n`);
     process.exitCode = EXIT.routeErrors;
   }
 }

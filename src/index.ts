@@ -7,7 +7,7 @@ export { compareManifests, type Comparison } from './compare.js';
 export { formatReport, formatBytes } from './report.js';
 export { presentBuild, type BuildOutput, type OutputContext } from './output.js';
 export { FLAGS, MERGE_FLAGS, PREVIEW_FLAGS, helpText, parseFlags, readBuildFlags, type BuildFlags, type ReportSettings } from './flags.js';
-export { ERRORS, PrerenderError, isPrerenderError, setupError, type ErrorCode, type RouteErrorCode } from './errors.js';
+export { ERRORS, PrerenderError, isPrerenderError, setupError, bug, type ErrorCode, type RouteErrorCode } from './errors.js';
 export { REASON_KINDS, type ReasonKind } from './reasons.js';
 export { relativeFile, formatLocation } from './location.js';
 export type { PathResult, StaticResult, DynamicResult, ErrorResult, Reason, RouteFile, SourceLocation } from './types.js';

@@ -61,7 +61,7 @@ apps('a failed fetch says why, and what to do about a file: URL', async () => {
   assert.is(error.code, 'HANDLER_THREW');
   assert.match(error.message, 'fetch failed for file:');
   assert.match(error.message, 'read the file with node:fs instead');
-  assert.is(error.at, 'fixtures/broken/app/file-fetch/route.ts:3:20');
+  assert.is(error.at, 'fixtures/broken/app/file-fetch/route.ts:3:26');
 });
 
 apps('next.config.ts that imports a package, a relative TypeScript file and __dirname; nothing is left beside it', async () => {

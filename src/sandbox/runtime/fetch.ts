@@ -35,8 +35,10 @@ export function instrumentFetch(original: typeof fetch): typeof fetch {
       }
     }
     const { next: _next, ...rest } = init ?? {};
+    // Where the route called fetch: Node's own error carries only undici's frames on some versions.
+    const callSite = new Error();
     return original(input, init ? rest : undefined).catch((error: unknown) => {
-      throw withCause(error, targetOf(input));
+      throw withCause(error, targetOf(input), callSite);
     });
   } as typeof fetch;
 }
@@ -46,12 +48,12 @@ function targetOf(input: string | URL | Request): string {
 }
 
 /** Node says only "fetch failed"; the cause (ECONNREFUSED, a `file:` URL, …) is what a user needs. */
-function withCause(error: unknown, target: string): unknown {
+function withCause(error: unknown, target: string, callSite: Error): unknown {
   if (!(error instanceof TypeError) || error.message !== 'fetch failed') return error;
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   const why = cause?.code ?? cause?.message ?? 'no cause given';
   const hint = target.startsWith('file:') ? ' (fetch cannot read file: URLs; read the file with node:fs instead)' : '';
   const wrapped = new TypeError(`fetch failed for ${target}: ${why}${hint}`, { cause: error });
-  wrapped.stack = error.stack?.replace(/^TypeError: fetch failed/, `TypeError: ${wrapped.message}`);
+  wrapped.stack = `TypeError: ${wrapped.message}\n${callSite.stack?.split('\n').slice(1).join('\n') ?? ''}`;
   return wrapped;
 }
