@@ -327,6 +327,13 @@ reports('annotations escape what GitHub reads as syntax', () => {
   assert.equal(githubAnnotations(m), ['::error file=app/a%2Cb/route.ts,line=3,col=9,title=/a%2Cb failed to prerender::line one%0Aline two 100%25']);
 });
 
+reports('annotation paths are relative to the workspace, so a project in a subfolder is annotated on the right files', () => {
+  const m = baseManifest();
+  m.dynamic['/me'] = { srcRoute: '/me', source: 'app/me/route.ts', reasons: [{ kind: 'cookies()', message: 'm', at: 'app/me/route.ts:4:23' }] };
+  assert.equal(githubAnnotations(m, { cwd: '/repo/apps/web', workspace: '/repo' }), ['::warning file=apps/web/app/me/route.ts,line=4,col=23,title=/me is dynamic::cookies(): m']);
+  assert.equal(githubAnnotations(m), ['::warning file=app/me/route.ts,line=4,col=23,title=/me is dynamic::cookies(): m']);
+});
+
 reports('the markdown report escapes table cells', () => {
   const m = baseManifest();
   m.errors['/x'] = { srcRoute: '/x', source: 's', code: 'HANDLER_THREW', message: 'a | b', at: 's:1:1' };
