@@ -133,7 +133,7 @@ export const ERRORS = {
   OUT_OF_MEMORY: entry({
     title: 'A route passed --max-memory',
     scope: 'route',
-    message: (limitMb: number) => `The route ran out of memory (limit ${limitMb} MB).`,
+    message: (limitMb: number) => `The route ran out of memory (limit ${limitMb} MB, for its worker's heap and buffers).`,
     hint: 'reduce what the route holds in memory, or raise the limit with --max-memory',
   }),
   WORKER_EXITED: entry({

@@ -36,7 +36,7 @@ export const FLAGS: Flag[] = [
   { name: 'concurrency', type: 'string', value: '<n>', default: 'number of cores', help: 'worker threads' },
   { name: 'timeout', type: 'string', value: '<seconds>', default: '60', help: 'time limit of one handler or generateStaticParams call' },
   { name: 'retries', type: 'string', value: '<n>', default: '0', help: 'tries again a path that timed out, n more times' },
-  { name: 'max-memory', type: 'string', value: '<MB>', default: '2048', help: 'JavaScript heap limit of each worker thread (Buffers are not counted)' },
+  { name: 'max-memory', type: 'string', value: '<MB>', default: '2048', help: "memory limit of each worker thread (its heap; with Node.js 22.16+ its Buffers too)" },
   { name: 'max-body', type: 'string', value: '<MB>', default: '512', help: 'largest response body; a larger one is an error' },
   { name: 'force', type: 'boolean', default: 'off', help: 'replace an existing --out folder that route-prerender did not write' },
   { name: 'keep-partial', type: 'boolean', default: 'off', help: 'when a route errors, keep the unfinished output for inspection' },

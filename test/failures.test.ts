@@ -203,8 +203,16 @@ limits('a handler that never settles, or spins forever, is stopped at --timeout,
 
 limits('a route that allocates without bound is stopped by --max-memory', async () => {
   const { manifest } = await build('hang', { timeout: 1, retries: 1, maxMemory: 64, concurrency: 2 });
-  assert.is(manifest.errors['/hog'].message, 'The route ran out of memory (limit 64 MB).');
+  assert.is(manifest.errors['/hog'].code, 'OUT_OF_MEMORY');
+  assert.match(manifest.errors['/hog'].message, 'The route ran out of memory (limit 64 MB');
   assert.match(manifest.errors['/hog'].hint!, '--max-memory');
+});
+
+limits('Buffers count against --max-memory where Node.js tells a worker\'s memory (22.16+); on older versions only the heap does', async () => {
+  const { manifest } = await build('hang', { timeout: 1, retries: 1, maxMemory: 64, concurrency: 2 });
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major > 22 || (major === 22 && minor >= 16)) assert.is(manifest.errors['/buffers']?.code, 'OUT_OF_MEMORY', JSON.stringify(manifest.routes['/buffers']));
+  else assert.is(manifest.routes['/buffers']?.status, 200, 'documented: Node.js 20 limits the heap only');
 });
 
 limits('a body over --max-body is an error for that path only', async () => {

@@ -61,6 +61,8 @@ interface Slot {
   exiting?: string;
   /** The worker finished setting up. */
   ready?: boolean;
+  /** A memory reading of the worker is under way. */
+  measuring?: boolean;
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -317,7 +319,7 @@ export class Sandbox {
         else if (verdict.action === 'stuck') {
           this.#options.onStrayOutput?.(`A worker stopped answering after it built the path of task ${verdict.after}: code left running by a route (a timer or a loop) holds it; it was replaced.`);
           this.#retire(slot);
-        }
+        } else if (slot.beat[BEAT.running] !== 0) this.#checkMemory(slot);
       }
       if (!busy && this.#queue.length === 0) {
         clearInterval(this.#watchdog);
@@ -325,6 +327,24 @@ export class Sandbox {
       }
     }, watchInterval(timeoutMs));
     this.#watchdog.unref();
+  }
+
+  /**
+   * `--max-memory` counts Buffers and other memory outside the JavaScript heap too, where Node.js
+   * can tell a worker's (22.16 and later; V8 itself enforces the heap part everywhere).
+   */
+  #checkMemory(slot: Slot): void {
+    const limit = this.#options.maxMemoryMb;
+    const worker = slot.worker as Worker & { getHeapStatistics?: () => Promise<{ external_memory?: number; used_heap_size: number }> };
+    if (!limit || typeof worker.getHeapStatistics !== 'function' || slot.measuring) return;
+    slot.measuring = true;
+    worker.getHeapStatistics().then((stats) => {
+      slot.measuring = false;
+      if (slot.dead || (stats.external_memory ?? 0) + stats.used_heap_size <= limit * 1024 * 1024) return;
+      this.#retire(slot, errorText('OUT_OF_MEMORY', limit));
+    }, () => {
+      slot.measuring = false;
+    });
   }
 
   #timeOut(slot: Slot, id: number): void {
