@@ -106,39 +106,48 @@ export function buildManifest(results: PathResult[], cwd: string): Manifest {
     if (source === undefined) sources.set(file, (source = relativeFile(file, cwd)));
     return source;
   };
+  // Header records are shared between paths (see execute.ts), and so are their sorted copies.
+  const sortedHeaders = new Map<Headers, Headers>();
+  const headersOf = (headers: Headers) => {
+    let copy = sortedHeaders.get(headers);
+    if (!copy) sortedHeaders.set(headers, (copy = sortedCopy(headers)));
+    return copy;
+  };
+  // Entries are made with their keys in sorted order, so that the serializer's fast path (one
+  // JSON.stringify per entry) applies; it sorts whatever is not.
   for (const result of results) {
     const { srcRoute } = result.route;
     const source = sourceOf(result.route.file);
     switch (result.type) {
       case 'static':
         routes[result.path] = {
-          srcRoute,
-          source,
           file: result.file,
-          status: result.status,
-          headers: result.headers,
+          headers: headersOf(result.headers),
           revalidate: result.revalidate,
-          size: result.size,
           sha256: result.sha256,
+          size: result.size,
+          source,
+          srcRoute,
+          status: result.status,
           ...(result.tags ? { tags: result.tags } : {}),
         };
         break;
       case 'dynamic':
         dynamic[result.path] = {
-          srcRoute,
+          reasons: result.reasons.map((reason) => ({ ...(reason.at ? { at: formatLocation(reason.at, cwd) } : {}), kind: reason.kind, message: reason.message })),
           source,
-          reasons: result.reasons.map((reason) => ({ kind: reason.kind, message: reason.message, ...(reason.at ? { at: formatLocation(reason.at, cwd) } : {}) })),
+          srcRoute,
         };
         break;
       case 'error':
         // A path keeps its first error (two conflicting routes share one URL and one message).
         errors[result.path] ??= {
-          srcRoute,
-          source,
-          code: result.code,
-          message: result.message,
           ...(result.at ? { at: formatLocation(result.at, cwd) } : {}),
+          code: result.code,
           ...(result.hint ? { hint: result.hint } : {}),
+          message: result.message,
+          source,
+          srcRoute,
         };
         break;
     }
@@ -185,18 +194,43 @@ function definedKeys(record: Record<string, unknown>): string[] {
   return Object.keys(record).filter((key) => record[key] !== undefined).sort();
 }
 
+function sortedCopy<T extends object>(record: T): T {
+  const copy = {} as Record<string, unknown>;
+  for (const key of Object.keys(record).sort()) copy[key] = (record as Record<string, unknown>)[key];
+  return copy as T;
+}
+
+/** Whether every object in `value` has its keys in sorted order (arrays keep theirs). */
+function sortedDeep(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) return value.every(sortedDeep);
+  let previous: string | undefined;
+  for (const key in value) {
+    if (previous !== undefined && previous >= key) return false;
+    if (!sortedDeep((value as Record<string, unknown>)[key])) return false;
+    previous = key;
+  }
+  return true;
+}
+
 /** `JSON.stringify(value, null, 2)` at `indent`, with object keys sorted. */
 function pretty(value: unknown, indent: string): string {
+  // Fast path: already in order (what buildManifest makes), so V8's own serializer can write it.
+  if (sortedDeep(value)) return (JSON.stringify(value, null, 2) ?? 'null').replace(/\n/g, `\n${indent}`);
+  return prettySorted(value, indent);
+}
+
+function prettySorted(value: unknown, indent: string): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   const inner = `${indent}  `;
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
-    return `[\n${value.map((item) => `${inner}${pretty(item === undefined ? null : item, inner)}`).join(',\n')}\n${indent}]`;
+    return `[\n${value.map((item) => `${inner}${prettySorted(item === undefined ? null : item, inner)}`).join(',\n')}\n${indent}]`;
   }
   const record = value as Record<string, unknown>;
   const keys = definedKeys(record);
   if (keys.length === 0) return '{}';
-  return `{\n${keys.map((key) => `${inner}${JSON.stringify(key)}: ${pretty(record[key], inner)}`).join(',\n')}\n${indent}}`;
+  return `{\n${keys.map((key) => `${inner}${JSON.stringify(key)}: ${prettySorted(record[key], inner)}`).join(',\n')}\n${indent}}`;
 }
 
 export interface Counts {
