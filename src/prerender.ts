@@ -127,7 +127,9 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const results = inPlanOrder([invalid, byConfig, broken, plan.settled, assignment.errors, executed], allRoutes);
     let manifest = buildManifest(results, options.cwd);
     if (options.shard) {
-      const print = await fingerprint(bundle.inputs, { host: options.host, strict: options.strict, version: MANIFEST_VERSION });
+      // The files of routes settled from their source alone count too: they were never compiled.
+      const inputs = [...new Set([...bundle.inputs, ...byConfig.map((r) => r.route.file)])].sort();
+      const print = await fingerprint(inputs, { host: options.host, strict: options.strict, version: MANIFEST_VERSION });
       manifest = { ...manifest, shard: { count: options.shard.count, fingerprint: print, host: options.host, index: options.shard.index, paths: assignment.allPaths! } };
     }
     const failed = Object.keys(manifest.errors).length > 0;
