@@ -81,7 +81,7 @@ export function helpText(): string {
   for (const flag of FLAGS) lines.push(...optionLines(flag));
   lines.push('', 'Preview options:');
   for (const flag of PREVIEW_FLAGS.filter((f) => f.name !== 'help')) lines.push(...optionLines(flag));
-  lines.push('', ...wrap('Exit codes: 0 done, 1 a route errored, 2 bad usage or set-up, 3 dynamic routes counted by --fail-on.', 0));
+  lines.push('', ...wrap('Exit codes: 0 done, 1 a route errored, 2 bad usage or set-up, 3 dynamic routes counted by --fail-on, 130 or 143 interrupted.', 0));
   return lines.join('\n');
 }
 
