@@ -4,7 +4,11 @@
  * what it returns, sets the exit code. Every rule lives in the library.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
-import { countManifest, EXIT, formatBytes, helpText, isPrerenderError, manifestChunks, MERGE_FLAGS, mergeShards, PREVIEW_FLAGS, startPreview, parseFlags, presentBuild, prerender, readBuildFlags, readManifest, relativeFile, setupError, bug } from './src/index.js';
+import { bug, EXIT, isPrerenderError, setupError } from './src/errors.js';
+import { helpText, MERGE_FLAGS, parseFlags, PREVIEW_FLAGS, readBuildFlags } from './src/flags.js';
+
+/** The rest of the library, loaded once there is work: `--help` does not wait for it. */
+const library = () => import('./src/index.js');
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'merge') return merge(argv.slice(1));
@@ -13,6 +17,7 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv);
   if (values.help) return print(helpText());
   if (values.version) return print((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version);
+  const { manifestChunks, presentBuild, prerender, readManifest } = await library();
   const flags = readBuildFlags(values, positionals, process.env, process.stderr.isTTY === true);
   const { report: settings } = flags;
   const baseline = settings.baseline === undefined ? undefined : readManifest(settings.baseline);
@@ -47,6 +52,7 @@ async function merge(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, MERGE_FLAGS);
   if (values.help) return print(helpText());
   if (positionals.length === 0) throw setupError('USAGE', ['Missing the shard folders: prerender merge dist-1 dist-2 … --out dist']);
+  const { countManifest, formatBytes, manifestChunks, mergeShards, relativeFile } = await library();
   const { manifest, outDir } = await mergeShards({ dirs: positionals, out: values.out as string | undefined, force: values.force === true, origin: values.origin as string | undefined });
   const counts = countManifest(manifest);
   const line = `Merged ${positionals.length} shards: ${counts.static} static (${formatBytes(counts.bytes)}), ${counts.dynamic} dynamic, ${counts.errors} ${counts.errors === 1 ? 'error' : 'errors'}. Wrote ${relativeFile(outDir, process.cwd())}/.`;
@@ -75,6 +81,7 @@ async function preview(argv: string[]): Promise<number> {
   if (positionals.length > 1) throw setupError('USAGE', [`Expected one output folder, got ${positionals.length}: ${positionals.join(' ')}.`]);
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw setupError('USAGE', [`Expected --port to be a port number from 0 to 65535, got \`${values.port}\`.`]);
+  const { startPreview } = await library();
   const server = await startPreview({ dir: positionals[0], port, origin: values.origin as string | undefined, listen: values.listen as string | undefined });
   const origin = values.origin ? `; every other path goes to ${values.origin as string}` : '';
   process.stdout.write(`Previewing ${positionals[0] ?? 'dist'}/ at ${server.url}${origin}. Ctrl-C stops it.\n`);

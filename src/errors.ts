@@ -9,6 +9,9 @@
  * worker boundary as plain objects are still understood.
  */
 
+/** The exit-code contract (see policy.ts for when each applies). */
+export const EXIT = { done: 0, routeErrors: 1, setup: 2, unwantedDynamic: 3 } as const;
+
 type Text<A extends unknown[]> = string | ((...args: A) => string);
 
 interface ErrorData<A extends unknown[] = never[]> {

@@ -10,7 +10,8 @@ import { compareManifests } from './compare.js';
 import { setupError } from './errors.js';
 import type { Manifest } from './manifest.js';
 
-export const EXIT = { done: 0, routeErrors: 1, setup: 2, unwantedDynamic: 3 } as const;
+export { EXIT } from './errors.js';
+import { EXIT } from './errors.js';
 
 export type FailOn = 'dynamic' | 'new-dynamic';
 
