@@ -1,6 +1,7 @@
 /** The README's examples, run as written from the repository root. */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -89,8 +90,9 @@ readme("the workflow's Prerender step, run as written on GitHub Actions, writes 
   assert.match(readFileSync(summary, 'utf8'), '### route-prerender');
 });
 
-readme('the preview command prints what the README shows and serves the build of the example', async () => {
-  const [command, expected] = block('console', '## Preview, and dynamic routes').trimEnd().split('\n');
+/** Runs a README console command that keeps running; returns its first line and a way to stop it. */
+async function started(after: string): Promise<{ expected: string; first: string; stop: () => Promise<void> }> {
+  const [command, expected] = block('console', after).trimEnd().split('\n');
   // Its own process group: npx starts the command in a child of its own.
   const child = spawn('sh', ['-c', command.slice(2)], { cwd: WORK, detached: true });
   const first = await new Promise<string>((resolve, reject) => {
@@ -99,15 +101,40 @@ readme('the preview command prints what the README shows and serves the build of
       out += chunk;
       if (out.includes('\n')) resolve(out.split('\n')[0]);
     });
-    child.on('exit', (code) => reject(new Error(`preview exited with ${code}`)));
+    child.on('exit', (code) => reject(new Error(`${command} exited with ${code}`)));
   });
+  const stop = () => new Promise<void>((resolve) => {
+    child.removeAllListeners('exit');
+    child.on('exit', () => resolve());
+    process.kill(-child.pid!, 'SIGINT');
+  });
+  return { expected, first, stop };
+}
+
+readme('the preview commands print what the README shows, serve the build of the example, and forward to the origin', async () => {
+  const plain = await started('## Preview, and dynamic routes');
   try {
-    assert.is(first, expected);
+    assert.is(plain.first, plain.expected);
     const rss = await fetch('http://127.0.0.1:4173/rss.xml');
     assert.is(rss.status, 200);
     assert.is(rss.headers.get('content-type'), 'application/rss+xml');
   } finally {
-    process.kill(-child.pid!, 'SIGINT');
+    await plain.stop();
+  }
+  // The README's origin: a stand-in for `next start` on 127.0.0.1:3000 (if the port is free here).
+  const origin = createServer((req, res) => res.end(`origin answered ${req.url}`));
+  const listening = await new Promise<boolean>((resolve) => {
+    origin.once('error', () => resolve(false));
+    origin.listen(3000, '127.0.0.1', () => resolve(true));
+  });
+  const forwarding = await started('`prerender preview --origin http://127.0.0.1:3000` does the same');
+  try {
+    assert.is(forwarding.first, forwarding.expected);
+    if (listening) assert.is(await (await fetch('http://127.0.0.1:4173/api/me')).text(), 'origin answered /api/me');
+    assert.is((await fetch('http://127.0.0.1:4173/feed.json')).headers.get('content-type'), 'application/json');
+  } finally {
+    await forwarding.stop();
+    origin.close();
   }
 });
 
