@@ -30,11 +30,12 @@ export function fileOfPath(urlPath: string): string {
  * names the owner of a path in conflict messages (its route file).
  */
 export function assignFiles(paths: string[], reserved: string[] = [], describe: (path: string) => string = (p) => p, rootFile = INDEX_FILE): FileAssignment {
-  const natural = new Map(paths.map((p) => [p, p === '/' ? rootFile : fileOfPath(p)]));
+  // Made twice rather than held in a map: a million paths would hold a million more strings.
+  const natural = (p: string) => (p === '/' ? rootFile : fileOfPath(p));
   const folders = new Set<string>();
-  for (const file of natural.values()) {
-    const parts = file.split('/');
-    for (let i = 1; i < parts.length; i++) folders.add(fold(parts.slice(0, i).join('/')));
+  for (const p of paths) {
+    const file = natural(p);
+    for (let slash = file.indexOf('/'); slash !== -1; slash = file.indexOf('/', slash + 1)) folders.add(fold(file.slice(0, slash)));
   }
 
   const files = new Map<string, string>();
@@ -43,7 +44,7 @@ export function assignFiles(paths: string[], reserved: string[] = [], describe: 
   // case- or normalization-insensitive host (macOS, Windows) either.
   const owners = new Map<string, string>(reserved.map((file) => [fold(file), file]));
   for (const p of paths) {
-    const base = natural.get(p)!;
+    const base = natural(p);
     const file = folders.has(fold(base)) ? `${base}/${INDEX_FILE}` : base;
     const folded = fold(file);
     const owner = owners.get(folded);

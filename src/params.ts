@@ -175,23 +175,26 @@ export function pathFromParams(segments: Segment[], params: Params): string {
 }
 
 export interface Expansion {
-  /** The concrete paths of a route, in the order generated, duplicates collapsed to the first. */
-  paths: { path: string; params: Params }[];
+  /**
+   * The concrete paths of a route, in the order generated, duplicates collapsed to the first: the
+   * manifest key (under `basePath`) and the params.
+   */
+  paths: { key: string; params: Params }[];
   /** Different params that give one path (`a#b` and `a%23b` both give `/p/a%23b`). */
-  clashes: { path: string; params: Params; first: Params }[];
+  clashes: { key: string; params: Params; first: Params }[];
 }
 
-export function expandPaths(segments: Segment[], list: Params[]): Expansion {
+export function expandPaths(segments: Segment[], list: Params[], basePath = ''): Expansion {
   const seen = new Map<string, Params>();
   const expansion: Expansion = { paths: [], clashes: [] };
   for (const params of list) {
-    const key = pathFromParams(segments, params);
+    const key = withBasePath(basePath, pathFromParams(segments, params));
     const first = seen.get(key);
     if (first === undefined) {
       seen.set(key, params);
-      expansion.paths.push({ path: key, params });
+      expansion.paths.push({ key, params });
     } else if (JSON.stringify(first) !== JSON.stringify(params)) {
-      expansion.clashes.push({ path: key, params, first });
+      expansion.clashes.push({ key, params, first });
     }
   }
   return expansion;

@@ -54,17 +54,14 @@ async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, base
     const kind = 'generateStaticParams() = []';
     return { settled: [dynamicResult(route, route.srcRoute, [{ kind, message: reasonSentence(kind), at: exportLocation(route.file, 'generateStaticParams') }], logs)] };
   }
-  const expansion = expandPaths(route.segments, outcome.params);
+  const expansion = expandPaths(route.segments, outcome.params, basePath);
   const generatorAt = expansion.clashes.length > 0 ? exportLocation(route.file, 'generateStaticParams') : undefined;
-  const clashes = expansion.clashes.map(({ path, params, first }) => errorResult(route, withBasePath(basePath, path), {
-    ...errorText('PARAMS_CLASH', JSON.stringify(first), JSON.stringify(params), path),
+  const clashes = expansion.clashes.map(({ key, params, first }) => errorResult(route, key, {
+    ...errorText('PARAMS_CLASH', JSON.stringify(first), JSON.stringify(params), key),
     at: generatorAt,
   }));
   const clashing = new Set(clashes.map((c) => c.path));
-  const paths: RoutePlan['paths'] = [];
-  for (const { path, params } of expansion.paths) {
-    const key = withBasePath(basePath, path);
-    if (!clashing.has(key)) paths.push({ key, params });
-  }
+  // The expansion's own records are the plan's: no second object per path.
+  const paths = clashing.size > 0 ? expansion.paths.filter(({ key }) => !clashing.has(key)) : expansion.paths;
   return { settled: [...rejected, ...clashes], route: { route, entry, config: outcome.config, logs, paths, optedIn: outcome.optedIn || route.metadata !== undefined } };
 }

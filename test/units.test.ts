@@ -121,14 +121,15 @@ params('encodes keys as Next.js does and the request path fully', () => {
 
 params('duplicate paths collapse to the first', () => {
   const { paths, clashes } = expandPaths(rest, [{ path: ['a'] }, { path: ['a'] }, { path: ['b'] }]);
-  assert.equal(paths.map((p) => p.path), ['/docs/a', '/docs/b']);
+  assert.equal(paths.map((p) => p.key), ['/docs/a', '/docs/b']);
   assert.equal(clashes, []);
+  assert.equal(expandPaths(rest, [{ path: ['a'] }], '/base').paths.map((p) => p.key), ['/base/docs/a'], 'keys are under basePath');
 });
 
 params('different params that give one path are a clash, not a duplicate', () => {
   const { paths, clashes } = expandPaths(slug, [{ slug: 'a#b' }, { slug: 'a%23b' }]);
-  assert.equal(paths.map((p) => p.path), ['/p/a%23b']);
-  assert.equal(clashes, [{ path: '/p/a%23b', params: { slug: 'a%23b' }, first: { slug: 'a#b' } }]);
+  assert.equal(paths.map((p) => p.key), ['/p/a%23b']);
+  assert.equal(clashes, [{ key: '/p/a%23b', params: { slug: 'a%23b' }, first: { slug: 'a#b' } }]);
 });
 
 params.run();
