@@ -28,7 +28,7 @@ export interface AssignedPath {
 
 export interface AssignOptions {
   host: HostName;
-  /** Files the tool itself writes into the output folder (the manifest, or the owner marker). */
+  /** Files the tool itself writes into the output folder (the manifest, when it is kept there). */
   reserved: string[];
   /** Base of the file names in conflict messages. */
   cwd: string;

@@ -4,6 +4,7 @@
  * loader makes one. Pure, except `metadataModule`, which reads the static file it embeds.
  */
 import { readFileSync } from 'node:fs';
+import { findExport } from './config.js';
 
 export type MetadataKind =
   /** sitemap.ts, robots.ts, manifest.ts: a function whose result becomes text. */
@@ -58,12 +59,12 @@ export function metadataFile(fileName: string, atRoot: boolean, source = ''): Me
   if (ROOT_ONLY.has(name) && !atRoot) return undefined;
   if (CODE.includes(ext)) {
     if (name in TEXT_ROUTES) {
-      const sharded = name === 'sitemap' && /export\s+(?:async\s+)?(?:function|const|let|var)\s+generateSitemaps\b|export\s*\{[^}]*\bgenerateSitemaps\b/.test(source);
+      const sharded = name === 'sitemap' && findExport(source, 'generateSitemaps') !== undefined;
       return { kind: 'text', name, urlSegments: sharded ? ['sitemap', '[__metadata_id__]'] : [TEXT_ROUTES[name]], contentType: TEXT_TYPES[name], cacheControl: REVALIDATE_CACHE };
     }
     if (['icon', 'apple-icon', 'opengraph-image', 'twitter-image'].includes(name)) {
       // With generateImageMetadata, one image per id: /icon/small, /icon/large (as in Next.js).
-      const several = /export\s+(?:async\s+)?(?:function|const|let|var)\s+generateImageMetadata\b|export\s*\{[^}]*\bgenerateImageMetadata\b/.test(source);
+      const several = findExport(source, 'generateImageMetadata') !== undefined;
       return { kind: 'image', name, urlSegments: several ? [name, '[__metadata_id__]'] : [name] };
     }
     return undefined;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { setupError } from './errors.js';
-import { createManifest, type Manifest, type ShardInfo } from './manifest.js';
+import { createManifest, type Manifest } from './manifest.js';
 
 export interface ShardSpec {
   /** 1-based. */

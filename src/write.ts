@@ -8,7 +8,7 @@ import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { setupError } from './errors.js';
-import { findManifest, MANIFEST_NAME } from './manifest.js';
+import { findManifest } from './manifest.js';
 
 /** Left in an output folder by earlier versions whose manifest lived elsewhere. */
 export const OWNER_MARKER = '.route-prerender';
@@ -81,7 +81,8 @@ export function checkOutDir(outDir: string, context: OutDirContext): void {
   }
   const entries = readdirSync(out);
   if (entries.length === 0 || context.force) return;
-  if (entries.includes(MANIFEST_NAME) || entries.includes(OWNER_MARKER) || existsSync(ownerMarker(out)) || findManifest(out)) return;
+  // Ours: its manifest is in it or beside it, or a mark says so (beside it; in it, from earlier versions).
+  if (findManifest(out) !== undefined || existsSync(ownerMarker(out)) || entries.includes(OWNER_MARKER)) return;
   throw setupError('OUT_DIR_NOT_OURS', [out, false], { file: out });
 }
 

@@ -9,7 +9,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { prerender, startPreview, type Preview } from '../src/index.js';
+import { prerender, startPreview } from '../src/index.js';
 import { fixture, ROOT, tempDir } from './helpers.js';
 
 /** fixtures/hosting plus two dynamic routes, in a temp folder. */

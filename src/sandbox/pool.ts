@@ -15,7 +15,6 @@ import { BEAT, type Outcome, type ResultMessage, type Task, type TaskError, type
 import { batchSize, lookahead, workerExecArgv } from './scheduler.js';
 import { checkWorker, watchInterval } from './watchdog.js';
 
-export { workerExecArgv };
 
 export interface SandboxOptions extends Omit<WorkerSetup, 'beat'> {
   /** The environment of route code (NODE_ENV and NEXT_PHASE are set on top, as under next build). */
