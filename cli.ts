@@ -5,7 +5,7 @@
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { bug, EXIT, isPrerenderError, setupError } from './src/errors.js';
-import { helpText, MERGE_FLAGS, parseFlags, PREVIEW_FLAGS, readBuildFlags } from './src/flags.js';
+import { EXPLAIN_FLAGS, helpText, MERGE_FLAGS, parseFlags, PREVIEW_FLAGS, readBuildFlags } from './src/flags.js';
 
 /** The rest of the library, loaded once there is work: `--help` does not wait for it. */
 const library = () => import('./src/index.js');
@@ -13,6 +13,7 @@ const library = () => import('./src/index.js');
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'merge') return merge(argv.slice(1));
   if (argv[0] === 'preview') return preview(argv.slice(1));
+  if (argv[0] === 'explain') return explain(argv.slice(1));
   if (argv[0] === 'help') return print(helpText());
   const { values, positionals } = parseFlags(argv);
   if (values.help) return print(helpText());
@@ -59,6 +60,16 @@ async function merge(argv: string[]): Promise<number> {
   if (values.json) for (const chunk of manifestChunks(manifest)) process.stdout.write(chunk);
   (values.json ? process.stderr : process.stdout).write(`${line}\n`);
   return counts.errors > 0 ? EXIT.routeErrors : EXIT.done;
+}
+
+/** `prerender explain <path>`: why one path of the last build is what it is, and what it read. */
+async function explain(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, EXPLAIN_FLAGS);
+  if (values.help) return print(helpText());
+  if (positionals.length !== 1) throw setupError('USAGE', ['Expected one URL path: prerender explain /posts/hello --out dist']);
+  const { explainPath, formatExplanation } = await library();
+  const explanation = explainPath({ path: positionals[0], out: values.out as string | undefined });
+  return print(values.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation));
 }
 
 /**
@@ -142,7 +153,7 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   progress.clear();
-  const command = process.argv[2] === 'merge' ? 'prerender merge' : 'prerender';
+  const command = ['merge', 'preview', 'explain'].includes(process.argv[2]) ? `prerender ${process.argv[2]}` : 'prerender';
   if (isPrerenderError(error) && error.code === 'INTERRUPTED') {
     process.stderr.write(`${command}: ${error.message}\n`);
     // Stages still unwinding (a compile, a worker's last task) need not be waited for.

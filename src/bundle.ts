@@ -122,6 +122,8 @@ export interface Bundle {
   failures: Map<RouteFile, RouteProblem>;
   /** Every source file that went into the build, absolute, sorted. */
   inputs: string[];
+  /** Each compiled route's module graph: the source files of its entry and the chunks it imports, absolute, sorted. */
+  graphs: Map<RouteFile, string[]>;
   cleanup(): Promise<void>;
 }
 
@@ -134,10 +136,10 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const failures = new Map<RouteFile, RouteProblem>();
   let buildable = routes;
-  let inputs: string[] = [];
+  let built: Built = { inputs: [], graphs: new Map() };
   try {
     try {
-      inputs = await build(buildable, routes, dir, projectRoot, true, strict);
+      built = await build(buildable, routes, dir, projectRoot, true, strict);
     } catch (error) {
       if (!isBuildFailure(error)) throw error;
       // One broken module must not hide the others: find which routes fail on their own, then
@@ -151,7 +153,7 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
         }
       }, { concurrency: 4 });
       buildable = routes.filter((route) => !failures.has(route));
-      if (buildable.length > 0) inputs = await build(buildable, routes, dir, projectRoot, true, strict);
+      if (buildable.length > 0) built = await build(buildable, routes, dir, projectRoot, true, strict);
     }
   } catch (error) {
     await cleanup();
@@ -160,7 +162,7 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
   // esbuild keeps a service process for later builds; there are none, so let it go.
   await (await loadEsbuild()).stop();
   const entries = new Map(buildable.map((route) => [route, path.join(dir, `${entryName(routes.indexOf(route))}.js`)]));
-  return { dir, entries, failures, inputs, cleanup };
+  return { dir, entries, failures, inputs: built.inputs, graphs: built.graphs, cleanup };
 }
 
 /**
@@ -241,7 +243,12 @@ function entryName(index: number): string {
   return `route-${index}`;
 }
 
-async function build(routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, strict: boolean): Promise<string[]> {
+interface Built {
+  inputs: string[];
+  graphs: Map<RouteFile, string[]>;
+}
+
+async function build(routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, strict: boolean): Promise<Built> {
   const result = await (await loadEsbuild()).build({
     ...BUILD_OPTIONS,
     conditions: reactConditions(projectRoot, compiledReactDir(projectRoot) !== undefined),
@@ -252,9 +259,37 @@ async function build(routes: RouteFile[], all: RouteFile[], outdir: string, proj
     plugins: [standIns(all, projectRoot, strict)],
   });
   // Generated modules are not files; the metadata files they embed or import are.
-  const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((input) => !/^route-prerender-[a-z]+:/.test(input)).map((input) => path.resolve(projectRoot, input));
+  const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((input) => !GENERATED.test(input)).map((input) => path.resolve(projectRoot, input));
   for (const route of routes) if (route.metadata) inputs.push(route.file);
-  return [...new Set(inputs)].sort();
+  return { inputs: [...new Set(inputs)].sort(), graphs: moduleGraphs(routes, all, result.metafile, projectRoot) };
+}
+
+const GENERATED = /^route-prerender-[a-z]+:/;
+
+/** Per route: the source files of its entry module and of every chunk it imports, from esbuild's metafile. */
+function moduleGraphs(routes: RouteFile[], all: RouteFile[], metafile: esbuild.Metafile | undefined, projectRoot: string): Map<RouteFile, string[]> {
+  const graphs = new Map<RouteFile, string[]>();
+  if (!metafile) return graphs;
+  const outputs = metafile.outputs;
+  const byName = new Map(Object.keys(outputs).map((key) => [path.resolve(projectRoot, key), key]));
+  for (const route of routes) {
+    const entry = [...byName].find(([file]) => path.basename(file) === `${entryName(all.indexOf(route))}.js`)?.[1];
+    if (entry === undefined) continue;
+    const files = new Set<string>(route.metadata ? [route.file] : []);
+    const seen = new Set<string>();
+    const visit = (key: string) => {
+      if (seen.has(key)) return;
+      seen.add(key);
+      for (const input of Object.keys(outputs[key].inputs)) if (!GENERATED.test(input)) files.add(path.resolve(projectRoot, input));
+      for (const imported of outputs[key].imports) {
+        const next = imported.external ? undefined : byName.get(path.resolve(projectRoot, imported.path));
+        if (next !== undefined) visit(next);
+      }
+    };
+    visit(entry);
+    graphs.set(route, [...files].sort());
+  }
+  return graphs;
 }
 
 /** Where the project's tsconfig.json (or jsconfig.json) `paths` send a specifier, if they do. */

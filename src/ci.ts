@@ -107,8 +107,9 @@ function code(text: string): string {
  * `::warning` for each dynamic reason, `::error` for each error, on the file, line and column.
  * Allowed dynamic routes are left out.
  */
-export function githubAnnotations(manifest: Manifest, options: { allowDynamic?: string[]; cwd?: string; workspace?: string } = {}): string[] {
+export function githubAnnotations(manifest: Manifest, options: { allowDynamic?: string[]; allowFrozen?: string[]; cwd?: string; workspace?: string } = {}): string[] {
   const allowed = allowMatcher(options.allowDynamic ?? []);
+  const allowedFrozen = allowMatcher(options.allowFrozen ?? []);
   // GitHub places an annotation by its path from the workspace root; the manifest's are from cwd.
   const { cwd, workspace } = options;
   const place = (at: string) => (cwd && workspace ? relativeFile(path.resolve(cwd, at), workspace) : at);
@@ -118,6 +119,14 @@ export function githubAnnotations(manifest: Manifest, options: { allowDynamic?: 
     if (allowed(path, d.srcRoute)) continue;
     for (const reason of d.reasons) lines.push(command('warning', reason.at ?? d.source, `${path} is dynamic`, `${reason.kind}: ${reason.message}`));
   }
+  // One annotation per route frozen at build time, on the read.
+  const frozenRoutes = new Set<string>();
+  for (const [path, r] of Object.entries(manifest.routes)) {
+    if (!r.frozen || frozenRoutes.has(r.srcRoute) || allowedFrozen(path, r.srcRoute)) continue;
+    frozenRoutes.add(r.srcRoute);
+    const [use] = r.frozen;
+    lines.push(command('warning', use.at ?? r.source, `${r.srcRoute} is frozen at build time`, `static, but reads ${use.what} at build time; set revalidate, or rebuild to refresh`));
+  }
   for (const [path, e] of Object.entries(manifest.errors)) {
     lines.push(command('error', e.at ?? e.source, `${path} failed to prerender`, e.hint ? `${e.message} (hint: ${e.hint})` : e.message));
   }
@@ -125,8 +134,8 @@ export function githubAnnotations(manifest: Manifest, options: { allowDynamic?: 
 }
 
 function workflowCommand(kind: 'warning' | 'error', at: string, title: string, message: string): string {
-  const match = /^(.*?):(\d+):(\d+)$/.exec(at);
-  const place = match ? `file=${property(match[1])},line=${match[2]},col=${match[3]}` : `file=${property(at)}`;
+  const match = /^(.*?):(\d+)(?::(\d+))?$/.exec(at);
+  const place = match ? `file=${property(match[1])},line=${match[2]}${match[3] ? `,col=${match[3]}` : ''}` : `file=${property(at)}`;
   return `::${kind} ${place},title=${property(title)}::${data(message)}`;
 }
 

@@ -7,24 +7,44 @@ import { bug } from './errors.js';
 import { requestPathFromParams } from './params.js';
 import { dynamicResult, errorResult, NO_LOGS } from './results.js';
 import type { Sandbox } from './sandbox/pool.js';
-import type { RenderOutcome, Task } from './sandbox/protocol.js';
+import type { RenderOutcome, Task, TaskInputs } from './sandbox/protocol.js';
+import type { FrozenUse } from './cache.js';
 import { hasFile, isStoredStatus } from './status.js';
-import type { Headers, PathResult } from './types.js';
+import type { Headers, PathResult, StaticResult } from './types.js';
 
 export interface ExecuteOptions {
   onProgress?: (done: number, total: number) => void;
+  /** An incremental build's previous result for a path, when it can be taken as it is. */
+  reuse?: (path: AssignedPath) => StaticResult | undefined;
+  /** What each handler read (files, environment, network, clock). */
+  onInputs?: (path: AssignedPath, inputs: TaskInputs | undefined) => void;
+  /** Static paths that read the network: the uses, for the frozen-at-build warning. */
+  frozen?: (path: AssignedPath) => FrozenUse[];
 }
 
 export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, options: ExecuteOptions = {}): Promise<PathResult[]> {
   let done = 0;
-  const ids: number[] = new Array(paths.length);
   const results: PathResult[] = new Array(paths.length);
+  // Paths whose previous output is taken as it is never become tasks.
+  let toRun: number[] | undefined;
+  if (options.reuse) {
+    toRun = [];
+    for (let index = 0; index < paths.length; index++) {
+      const reused = options.reuse(paths[index]);
+      if (reused) results[index] = reused;
+      else toRun.push(index);
+    }
+    done = paths.length - toRun.length;
+  }
+  const count = toRun ? toRun.length : paths.length;
+  const at = toRun ? (j: number) => toRun![j] : (j: number) => j;
+  const ids: number[] = new Array(paths.length);
   // Most paths of a route answer with the same headers: one record each, shared.
   const headers = new Map<string, Headers>();
   await sandbox.runAll(
-    paths.length,
-    (index): RenderTask => {
-      const { plan, params, file } = paths[index];
+    count,
+    (j): RenderTask => {
+      const { plan, params, file } = paths[at(j)];
       return {
         type: 'render',
         entry: plan.entry,
@@ -36,10 +56,17 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
         file,
       };
     },
-    (index, { outcome, logs, id }) => {
+    (j, { outcome, logs, id, inputs }) => {
+      const index = at(j);
       const assigned = paths[index];
       ids[index] = id;
-      results[index] = toResult(assigned, outcome, assigned.logs.length > 0 ? [...assigned.logs, ...logs] : logs.length > 0 ? logs : NO_LOGS, headers);
+      options.onInputs?.(assigned, inputs);
+      const result = toResult(assigned, outcome, assigned.logs.length > 0 ? [...assigned.logs, ...logs] : logs.length > 0 ? logs : NO_LOGS, headers);
+      if (result.type === 'static' && result.revalidate === false && options.frozen) {
+        const uses = options.frozen(assigned);
+        if (uses.length > 0) result.frozen = uses;
+      }
+      results[index] = result;
       options.onProgress?.(++done, paths.length);
     },
   );
@@ -47,6 +74,7 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
   // A timer or promise of a handler may throw after its response was returned.
   await sandbox.drain();
   return results.map((result, index) => {
+    if (ids[index] === undefined) return result;
     const late = sandbox.lateError(ids[index]);
     if (!late || result.type === 'error') return result;
     return errorResult(result.route, result.path, late, result.logs);

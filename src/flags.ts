@@ -28,9 +28,11 @@ export const FLAGS: Flag[] = [
   { name: 'json', type: 'boolean', default: 'off', help: 'print the manifest to stdout; the report goes to stderr' },
   { name: 'format', type: 'string', value: '<text|markdown>', default: 'text', help: "the report's format; markdown suits a pull-request comment" },
   { name: 'baseline', type: 'string', value: '<manifest>', default: 'none', help: "compare with a previous run's manifest and list what changed" },
-  { name: 'fail-on', type: 'string', value: '<dynamic|new-dynamic>', default: 'never', help: 'exit with 3 when any route is dynamic, or only when a route that was static in --baseline is now dynamic' },
+  { name: 'fail-on', type: 'string', multiple: true, value: '<dynamic|new-dynamic|frozen>', default: 'never', help: 'exit with 3 when any route is dynamic, or only when a route that was static in --baseline is now dynamic, or (frozen) when a static path read the network at build time without revalidate; repeatable' },
   { name: 'fail-on-dynamic', type: 'boolean', default: 'off', help: 'the same as --fail-on dynamic' },
   { name: 'allow-dynamic', type: 'string', multiple: true, value: '<glob>', default: 'none', help: "a path or route pattern meant to stay dynamic (repeatable), e.g. '/api/**'" },
+  { name: 'allow-frozen', type: 'string', multiple: true, value: '<glob>', default: 'none', help: 'a path or route pattern allowed to keep what it read from the network at build time, with --fail-on frozen (repeatable)' },
+  { name: 'incremental', type: 'boolean', default: 'off', help: "run a path's handler only when its code or something it read changed since the last build into --out; the others keep their bytes" },
   { name: 'strict', type: 'boolean', default: 'off', help: 'also apply the Cache Components rules of Next.js 16: Math.random(), Date.now(), uncached fetch, timers… make a path dynamic' },
   { name: 'shard', type: 'string', value: '<i>/<n>', default: 'the whole build', help: 'build part i of n (balanced by path count) into --out, for `prerender merge`' },
   { name: 'concurrency', type: 'string', value: '<n>', default: 'number of cores', help: 'worker threads' },
@@ -55,6 +57,12 @@ export const MERGE_FLAGS: Flag[] = [
   { name: 'help', short: 'h', type: 'boolean', default: '', help: 'show this help' },
 ];
 
+export const EXPLAIN_FLAGS: Flag[] = [
+  { name: 'out', short: 'o', type: 'string', value: '<dir>', default: 'dist', help: 'the output folder of the build' },
+  { name: 'json', type: 'boolean', default: 'off', help: 'print the explanation as JSON' },
+  { name: 'help', short: 'h', type: 'boolean', default: '', help: 'show this help' },
+];
+
 export const PREVIEW_FLAGS: Flag[] = [
   { name: 'port', short: 'p', type: 'string', value: '<n>', default: '4173', help: 'the port to listen on (0 picks a free one)' },
   { name: 'origin', type: 'string', value: '<url>', default: 'none', help: 'forward dynamic routes and every path not in the output to this Next.js server' },
@@ -69,6 +77,7 @@ export function helpText(): string {
     'Usage: prerender [appDir] [options]',
     '       prerender merge <shard-dir>... --out <dir> [--force] [--json]',
     '       prerender preview [dir] [--port <n>] [--origin <url>] [--listen <addr>]',
+    '       prerender explain <path> [--out <dir>] [--json]',
     '       prerender help',
     '',
     ...wrap('Prerenders the static GET route handlers of a Next.js App Router app to plain files, and reports which routes must stay dynamic and why.', 0),
@@ -81,7 +90,7 @@ export function helpText(): string {
   for (const flag of FLAGS) lines.push(...optionLines(flag));
   lines.push('', 'Preview options:');
   for (const flag of PREVIEW_FLAGS.filter((f) => f.name !== 'help')) lines.push(...optionLines(flag));
-  lines.push('', ...wrap('Exit codes: 0 done, 1 a route errored, 2 bad usage or set-up, 3 dynamic routes counted by --fail-on, 130 or 143 interrupted.', 0));
+  lines.push('', ...wrap('Exit codes: 0 done, 1 a route errored, 2 bad usage or set-up, 3 dynamic or frozen routes counted by --fail-on, 130 or 143 interrupted.', 0));
   return lines.join('\n');
 }
 
@@ -167,6 +176,9 @@ export interface ReportSettings {
   quiet: boolean;
   failOn?: FailOn;
   allowDynamic: string[];
+  /** `--fail-on frozen`: a static path that read the network without revalidate fails the build. */
+  failOnFrozen?: boolean;
+  allowFrozen?: string[];
   baseline?: string;
   /** Colour: from --color / --no-color, NO_COLOR and FORCE_COLOR, else whether stderr is a terminal. */
   color: boolean;
@@ -187,6 +199,7 @@ export interface BuildFlags {
   shard?: ShardSpec;
   force: boolean;
   keepPartial: boolean;
+  incremental: boolean;
   report: ReportSettings;
 }
 
@@ -196,8 +209,11 @@ export function readBuildFlags(values: Values, positionals: string[], env: NodeJ
   const text = (name: string) => values[name] as string | undefined;
   const format = text('format') ?? 'text';
   if (format !== 'text' && format !== 'markdown') throw usage(`Expected --format to be text or markdown, got \`${format}\`.`);
-  const failOn = text('fail-on') ?? (values['fail-on-dynamic'] ? 'dynamic' : undefined);
-  if (failOn !== undefined && failOn !== 'dynamic' && failOn !== 'new-dynamic') throw usage(`Expected --fail-on to be dynamic or new-dynamic, got \`${failOn}\`.`);
+  const failOns = ((values['fail-on'] as string[] | undefined) ?? []).flatMap((value) => value.split(',')).map((value) => value.trim());
+  for (const value of failOns) if (value !== 'dynamic' && value !== 'new-dynamic' && value !== 'frozen') throw usage(`Expected --fail-on to be dynamic, new-dynamic or frozen, got \`${value}\`.`);
+  const dynamicRule = failOns.filter((value) => value !== 'frozen');
+  if (new Set(dynamicRule).size > 1) throw usage('Expected one of --fail-on dynamic and --fail-on new-dynamic, not both (dynamic already counts every dynamic route).');
+  const failOn = (dynamicRule[0] ?? (values['fail-on-dynamic'] ? 'dynamic' : undefined)) as FailOn | undefined;
   if (failOn === 'new-dynamic' && text('baseline') === undefined) throw usage('--fail-on new-dynamic compares with a previous run: pass its manifest with --baseline <file>.');
   const host = text('host');
   if (host !== undefined && !HOSTS.includes(host as HostName)) throw usage(`Expected --host to be one of ${HOSTS.join(', ')}, got \`${host}\`.`);
@@ -217,12 +233,15 @@ export function readBuildFlags(values: Values, positionals: string[], env: NodeJ
     shard: shard === undefined ? undefined : parseShard(shard),
     force: values.force === true,
     keepPartial: values['keep-partial'] === true,
+    incremental: values.incremental === true,
     report: {
       format,
       json: values.json === true,
       quiet: values.quiet === true,
       failOn,
       allowDynamic: (values['allow-dynamic'] as string[] | undefined) ?? [],
+      failOnFrozen: failOns.includes('frozen'),
+      allowFrozen: (values['allow-frozen'] as string[] | undefined) ?? [],
       baseline: text('baseline'),
       color: colorWanted(values, env, isTTY),
     },

@@ -41,6 +41,11 @@ export interface ManifestRoute {
   sha256: string;
   /** Cache tags of the path's fetches, when any. */
   tags?: string[];
+  /**
+   * Network reads that make these bytes a snapshot of build time (a fetch without revalidate, a
+   * socket), when any: the path shows what was true when it was built until it is rebuilt.
+   */
+  frozen?: Array<{ what: string; at?: string }>;
 }
 
 export interface ManifestReason {
@@ -122,6 +127,7 @@ export function buildManifest(results: PathResult[], cwd: string): Manifest {
       case 'static':
         routes[result.path] = {
           file: result.file,
+          ...(result.frozen ? { frozen: result.frozen } : {}),
           headers: headersOf(result.headers),
           revalidate: result.revalidate,
           sha256: result.sha256,

@@ -49,6 +49,11 @@ export interface PrerenderOptions {
   force?: boolean;
   /** When a route errors, keep the partial output for inspection instead of removing it. */
   keepPartial?: boolean;
+  /**
+   * Run a path's handler only when its code or something it read changed since the previous build
+   * into the same folder (see the build cache in cache.ts); every other path keeps its bytes.
+   */
+  incremental?: boolean;
   /** Base for relative paths in options, the manifest and the report. Default `process.cwd()`. */
   cwd?: string;
   logger?: Logger;
@@ -71,6 +76,7 @@ export interface ResolvedOptions {
   shard?: ShardSpec;
   force: boolean;
   keepPartial: boolean;
+  incremental: boolean;
   cwd: string;
   logger: Logger;
 }
@@ -114,6 +120,7 @@ export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
     ...(origin ? { origin } : {}),
     force: options.force === true,
     keepPartial: options.keepPartial === true,
+    incremental: options.incremental === true,
     cwd,
     logger: options.logger ?? {},
   };

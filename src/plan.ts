@@ -10,6 +10,7 @@ import { expandPaths, withBasePath } from './params.js';
 import { reasonSentence } from './reasons.js';
 import { dynamicResult, errorResult } from './results.js';
 import type { Sandbox } from './sandbox/pool.js';
+import type { TaskInputs } from './sandbox/protocol.js';
 import type { Params, PathResult, RouteFile, SegmentConfig } from './types.js';
 
 /** A route whose handler runs, with the paths it runs for. */
@@ -33,8 +34,8 @@ export interface Plan {
 }
 
 /** Inspects every module and expands its params, `concurrency` routes at a time. */
-export async function planRoutes(entries: Map<RouteFile, string>, sandbox: Sandbox, concurrency: number, basePath = ''): Promise<Plan> {
-  const perRoute = await pMap([...entries], async ([route, entry]) => planRoute(route, entry, sandbox, basePath), { concurrency });
+export async function planRoutes(entries: Map<RouteFile, string>, sandbox: Sandbox, concurrency: number, basePath = '', onInputs?: (route: RouteFile, inputs: TaskInputs | undefined) => void): Promise<Plan> {
+  const perRoute = await pMap([...entries], async ([route, entry]) => planRoute(route, entry, sandbox, basePath, onInputs), { concurrency });
   const plan: Plan = { settled: [], routes: [] };
   for (const { settled, route } of perRoute) {
     for (const result of settled) plan.settled.push(result);
@@ -43,9 +44,10 @@ export async function planRoutes(entries: Map<RouteFile, string>, sandbox: Sandb
   return plan;
 }
 
-async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, basePath: string): Promise<{ settled: PathResult[]; route?: RoutePlan }> {
+async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, basePath: string, onInputs?: (route: RouteFile, inputs: TaskInputs | undefined) => void): Promise<{ settled: PathResult[]; route?: RoutePlan }> {
   // One task: load the module, apply the module-level rules, and generate the params.
-  const { outcome, logs } = await sandbox.run({ type: 'analyze', entry, source: route.file, route });
+  const { outcome, logs, inputs } = await sandbox.run({ type: 'analyze', entry, source: route.file, route });
+  onInputs?.(route, inputs);
   if (!outcome.ok) return { settled: [errorResult(route, route.srcRoute, outcome.error, logs)] };
   if ('reasons' in outcome) return { settled: [dynamicResult(route, route.srcRoute, outcome.reasons, logs)] };
   const rejected = (outcome.rejected ?? []).map((r) => errorResult(route, withBasePath(basePath, r.path), { code: 'PARAMS_INVALID', message: r.message, hint: r.hint, at: exportLocation(route.file, 'generateStaticParams') }));

@@ -2,8 +2,8 @@
  * The exit-code contract and the CI policy behind it. Pure.
  *
  * 0 done (dynamic routes are not failures); 1 at least one route errored; 3 when the policy
- * (`--fail-on dynamic`, `--fail-on new-dynamic`) counts a dynamic route against the build and none
- * errored. (2, bad usage or set-up, is decided before a manifest exists.)
+ * (`--fail-on dynamic`, `--fail-on new-dynamic`, `--fail-on frozen`) counts a dynamic route, or a
+ * static one frozen at build time, against the build and none errored. (2, bad usage or set-up, is decided before a manifest exists.)
  */
 import picomatch from 'picomatch';
 import { compareManifests } from './compare.js';
@@ -21,6 +21,17 @@ export interface Policy {
   /** Routes meant to stay on a server: globs matched against the path and the route pattern. */
   allowDynamic?: string[];
   baseline?: Manifest;
+  /** `--fail-on frozen`: static paths that read the network at build time without revalidate count too. */
+  failOnFrozen?: boolean;
+  /** Globs of paths or route patterns allowed to be frozen. */
+  allowFrozen?: string[];
+}
+
+/** Static paths frozen at build time that the policy counts against the build. */
+export function unwantedFrozen(manifest: Manifest, policy: Policy): string[] {
+  if (!policy.failOnFrozen) return [];
+  const allowed = allowMatcher(policy.allowFrozen ?? []);
+  return Object.entries(manifest.routes).filter(([path, entry]) => entry.frozen && !allowed(path, entry.srcRoute)).map(([path]) => path);
 }
 
 /** Dynamic paths that the policy counts against the build. */
@@ -44,6 +55,6 @@ export function allowMatcher(globs: string[]): (path: string, srcRoute: string) 
 export function exitCodeFor(manifest: Manifest, policy: Policy & { failOnDynamic?: boolean } = {}): 0 | 1 | 3 {
   if (Object.keys(manifest.errors).length > 0) return EXIT.routeErrors;
   const failOn = policy.failOn ?? (policy.failOnDynamic ? 'dynamic' : undefined);
-  if (unwantedDynamic(manifest, { ...policy, failOn }).length > 0) return EXIT.unwantedDynamic;
+  if (unwantedDynamic(manifest, { ...policy, failOn }).length > 0 || unwantedFrozen(manifest, policy).length > 0) return EXIT.unwantedDynamic;
   return EXIT.done;
 }

@@ -11,15 +11,17 @@ import { bundleRoutes } from './bundle.js';
 import { discoverRoutes, resolveAppDir } from './discover.js';
 import { executePaths } from './execute.js';
 import { hostFiles } from './hosts.js';
-import { buildManifest, manifestChunks, MANIFEST_VERSION, type Manifest } from './manifest.js';
+import { buildManifest, manifestChunks, MANIFEST_VERSION, readManifest, type Manifest } from './manifest.js';
+import { cachePath, carryOver, codeDigest, Digests, hash, planReuse, readCache, RebuildCauses, Recorder, type IncrementalSummary } from './cache.js';
+import type { AssignedPath } from './assign.js';
 import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './options.js';
 import { planRoutes } from './plan.js';
 import { loadProject, type Project } from './project.js';
 import { decideFromSource } from './decide.js';
-import { dynamicResult, errorResult } from './results.js';
+import { dynamicResult, errorResult, NO_LOGS } from './results.js';
 import { Sandbox } from './sandbox/pool.js';
 import { fingerprint } from './shard.js';
-import type { PathResult, RouteFile } from './types.js';
+import type { PathResult, RouteFile, StaticResult } from './types.js';
 import { relativeFile } from './location.js';
 import { checkOutDir, cleanLeftovers, createStaging, lockOutDir, outputError, ownerMarker, writeFileAtomic, type Staging } from './write.js';
 import { setupError } from './errors.js';
@@ -43,6 +45,10 @@ export interface PrerenderResult {
   timings: Timings;
   /** Which rules the build used and where they came from, one sentence each (the report's first lines). */
   rules: string[];
+  /** With `incremental`: how many paths ran again and why, and how many kept their previous bytes. */
+  incremental?: IncrementalSummary;
+  /** Where the build cache of this output was written (what each path read; see `explain`). */
+  cachePath?: string;
   /**
    * Static paths that `next build` of Next.js 15 or later (without Cache Components) would not
    * prerender, because their route does not opt in; empty for other versions.
@@ -60,6 +66,8 @@ export interface Timings {
 
 /** What every stage of one build may read. */
 interface BuildContext {
+  /** The environment route code sees. */
+  env: Record<string, string | undefined>;
   options: ResolvedOptions;
   project: Project;
   /** Where the compiled route modules go (removed at the end). */
@@ -93,7 +101,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     await unlock();
     throw error;
   }
-  const { sandbox, staging } = context;
+  const { sandbox, staging, env } = context;
   const interrupted = interruption(input.signal);
   const step = <T>(work: Promise<T>): Promise<T> => (interrupted ? Promise.race([work, interrupted]) : work);
   let committed = false;
@@ -107,17 +115,29 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     cleanupBundle = bundle.cleanup;
     const broken = [...bundle.failures].map(([route, problem]) => errorResult(route, route.srcRoute, problem));
     timings.bundle = clock.lap();
+    // What each path reads is recorded on every build, for the next incremental one and `explain`.
+    const digests = new Digests(project.root, env);
+    const codes = new Map([...bundle.graphs].map(([route, files]) => [route, codeDigest(files, digests, project.root)]));
+    const settings = buildSettings(options, project, digests);
+    const recorder = new Recorder();
 
     options.logger.phase?.(`Planning ${count(bundle.entries.size, 'route module')} (segment config, generateStaticParams)`);
-    const plan = await step(planRoutes(bundle.entries, sandbox, options.concurrency, project.config.basePath));
+    const plan = await step(planRoutes(bundle.entries, sandbox, options.concurrency, project.config.basePath, (route, inputs) => recorder.task(route, undefined, inputs)));
     timings.plan = clock.lap();
     const notOptedIn = new Set(plan.routes.filter((p) => !p.optedIn).map((p) => p.route));
 
     const manifestInOut = relativeInside(options.out, options.manifest);
     const assignment = assignPaths(plan.routes, { host: options.host, reserved: manifestInOut ? [manifestInOut] : [], cwd: options.cwd, shard: options.shard });
     plan.routes = [];
+    const causes = options.incremental ? new RebuildCauses() : undefined;
+    const reuse = causes && reusePrevious(options, { settings, digests, codes, recorder, causes, stagingDir: staging.dir });
     options.logger.phase?.(`Prerendering ${count(assignment.paths.length, 'path')}`);
-    const executed = await step(executePaths(assignment.paths, sandbox, { onProgress: options.logger.progress?.bind(options.logger) }));
+    const executed = await step(executePaths(assignment.paths, sandbox, {
+      onProgress: options.logger.progress?.bind(options.logger),
+      reuse,
+      onInputs: (assigned, inputs) => recorder.task(assigned.plan.route, assigned.key, inputs),
+      frozen: (assigned) => recorder.frozen(assigned.plan.route, assigned.key),
+    }));
     assignment.paths = [];
     // Route code has run: the workers end here, and what routes left running with them.
     await sandbox.close();
@@ -143,6 +163,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
         if (manifestInOut !== undefined) await staging.writeChunks(manifestInOut, manifestChunks(manifest));
         // A manifest kept elsewhere is written first: if that fails, nothing has changed yet.
         if (manifestInOut === undefined) await writeFileAtomic(options.manifest, manifestChunks(manifest)).catch((error: unknown) => Promise.reject(outputError(error, path.dirname(options.manifest))));
+        // The old cache describes the old output: it goes before the swap, the new one comes after.
+        await rm(cachePath(options.out), { force: true });
         // From here on an interruption waits: the swap is two renames, and both must happen.
         await staging.commit();
         committed = true;
@@ -151,8 +173,16 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
         throw outputError(error, options.out);
       }
     }
+    if (committed) {
+      const cache = recorder.finish({ settings, project: project.root, codes, digests, cwd: options.cwd, staticPaths: Object.keys(manifest.routes).length, keep: (key) => key in manifest.routes || key in manifest.dynamic });
+      await writeFileAtomic(cachePath(options.out), [JSON.stringify(cache)]).catch((error: unknown) => {
+        options.logger.warn?.(`The build cache could not be written (${(error as Error).message}); the next --incremental build runs every path.`);
+      });
+    }
     timings.write = clock.lap();
     return {
+      ...(causes ? { incremental: causes.summary() } : {}),
+      ...(committed ? { cachePath: cachePath(options.out) } : {}),
       warnings: [...project.config.ignored, ...[...sandbox.warnings].sort()],
       timings,
       manifest,
@@ -211,6 +241,8 @@ function interruption(signal: AbortSignal | undefined): Promise<never> | undefin
 
 /** The bundle folder, the staging folder and the sandbox; the workers boot while esbuild compiles. */
 async function openBuild(options: ResolvedOptions, project: Project): Promise<BuildContext> {
+  // Environment first, then .env files; next.config's env is inlined by Next.js, so it wins.
+  const env = { ...project.env, ...process.env, ...project.config.env };
   let bundleDir: string;
   try {
     bundleDir = await mkdtemp(path.join(tmpdir(), 'route-prerender-'));
@@ -233,16 +265,79 @@ async function openBuild(options: ResolvedOptions, project: Project): Promise<Bu
     retries: options.retries,
     maxMemoryMb: options.maxMemoryMb,
     maxBodyBytes: options.maxBodyBytes,
-    // Environment first, then .env files; next.config's env is inlined by Next.js, so it wins.
-    env: { ...project.env, ...process.env, ...project.config.env },
+    env,
     basePath: project.config.basePath,
     strict: options.strict,
     onStrayOutput: (text) => options.logger.warn?.(text),
   });
   // Workers load route modules only when given tasks.
   sandbox.start();
-  return { options, project, bundleDir, staging, sandbox };
+  return { options, project, bundleDir, staging, sandbox, env };
 }
+
+/**
+ * An incremental build's choice for each path: the previous bytes (linked into the new output) when
+ * nothing the path depends on changed, else a run, with the cause counted for the report.
+ */
+function reusePrevious(options: ResolvedOptions, build: { settings: string; digests: Digests; codes: Map<RouteFile, string>; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): (assigned: AssignedPath) => StaticResult | undefined {
+  const { causes, recorder } = build;
+  let manifest: Manifest | undefined;
+  try {
+    manifest = existsSync(options.manifest) ? readManifest(options.manifest) : undefined;
+  } catch {
+    manifest = undefined; // an unreadable manifest: nothing is reused
+  }
+  const plan = planReuse({ cache: readCache(options.out), manifest }, { settings: build.settings, digests: build.digests, cwd: options.cwd });
+  if (plan.none) options.logger.warn?.(`Incremental: every path runs, because ${plan.none}.`);
+  const made = new Set<string>();
+  return (assigned) => {
+    const { key, plan: { route } } = assigned;
+    const decision = plan.check(key, route, build.codes.get(route));
+    if ('cause' in decision) {
+      causes.add(decision.cause, key);
+      return undefined;
+    }
+    const { entry } = decision;
+    if (entry.file !== null && !carryOver(path.join(options.out, ...entry.file.split('/')), path.join(build.stagingDir, ...assigned.file.split('/')), entry.size, made)) {
+      causes.add('its previous output file is missing or was changed', key);
+      return undefined;
+    }
+    causes.reused++;
+    recorder.reused(key, decision.record);
+    return {
+      type: 'static',
+      path: key,
+      route,
+      status: entry.status,
+      headers: entry.headers,
+      file: entry.file === null ? null : assigned.file,
+      size: entry.size,
+      sha256: entry.sha256,
+      revalidate: entry.revalidate,
+      ...(entry.tags ? { tags: entry.tags } : {}),
+      ...(entry.frozen ? { frozen: entry.frozen } : {}),
+      logs: NO_LOGS,
+      reused: true,
+    };
+  };
+}
+
+/** What changes every path at once: a change here makes an incremental build run everything. */
+function buildSettings(options: ResolvedOptions, project: Project, digests: Digests): string {
+  const files = [project.config.file, ...LOCK_FILES.map((name) => path.join(project.root, name))].filter((file): file is string => file !== undefined);
+  return hash(JSON.stringify({
+    tool: TOOL_VERSION,
+    node: process.versions.node.split('.')[0],
+    next: project.nextVersion ?? null,
+    host: options.host,
+    strict: options.strict,
+    basePath: project.config.basePath,
+    files: files.map((file) => [path.relative(project.root, file), digests.of(`file:${path.relative(project.root, file).split(path.sep).join('/')}`)]),
+  }));
+}
+
+const LOCK_FILES = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', 'bun.lockb', 'bun.lock'];
+const TOOL_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function count(n: number, noun: string): string {
   return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;

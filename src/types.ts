@@ -75,6 +75,10 @@ export interface StaticResult extends ResultBase {
   revalidate: number | false;
   /** Cache tags of the path's fetches (`next: { tags }`), sorted. */
   tags?: string[];
+  /** Network reads that made these bytes a snapshot of build time (no revalidate). */
+  frozen?: import('./cache.js').FrozenUse[];
+  /** Taken from the previous build (`--incremental`): the handler did not run. */
+  reused?: boolean;
 }
 
 export interface DynamicResult extends ResultBase {

@@ -1,6 +1,6 @@
 /** The README's examples, run as written from the repository root. */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -136,6 +136,19 @@ readme('the preview commands print what the README shows, serve the build of the
     await forwarding.stop();
     origin.close();
   }
+});
+
+
+readme('the incremental build and explain examples print what the README shows', () => {
+  const project = path.join(WORK, 'incremental');
+  cpSync(path.join(ROOT, 'fixtures/incremental'), project, { recursive: true });
+  const run = (command: string) => execFileSync('sh', ['-c', command], { cwd: project, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+  run('npx prerender --quiet');
+  appendFileSync(path.join(project, 'content/posts/post-2.md'), 'More.\n');
+  const [explainCommand, ...explained] = block('console', '### `prerender explain`').trimEnd().split('\n');
+  assert.fixture(run(explainCommand.slice(2)).trimEnd(), explained.join('\n'));
+  const [buildCommand, , ...tail] = block('console', '## Incremental builds').trimEnd().split('\n');
+  assert.ok(run(buildCommand.slice(2)).trimEnd().endsWith(tail.join('\n')), 'the report ends with the lines shown');
 });
 
 readme.run();

@@ -7,6 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { format } from 'node:util';
+import { recordEnv, recordingInputs } from './runtime/inputs.js';
 import { strictUse } from './runtime/strict.js';
 
 export interface GuardHooks {
@@ -116,6 +117,10 @@ export function snapshotGlobals(): void {
   prototypeSizes = PROTOTYPES.map(([, prototype]) => Object.keys(prototype).length);
   const env = process.env;
   process.env = new Proxy(env, {
+    get(target, name, receiver) {
+      if (typeof name === 'string' && recordingInputs()) recordEnv(name);
+      return Reflect.get(target, name, receiver);
+    },
     set(target, name, value) {
       if (typeof name === 'string') envWrites.add(`process.env.${name}`);
       return Reflect.set(target, name, value);

@@ -11,7 +11,7 @@
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { errorText } from '../errors.js';
-import { BEAT, type Outcome, type ResultMessage, type Task, type TaskError, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
+import { BEAT, type Outcome, type ResultMessage, type Task, type TaskError, type TaskInputs, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
 import { batchSize, lookahead, workerExecArgv } from './scheduler.js';
 import { checkWorker, watchInterval } from './watchdog.js';
 
@@ -36,6 +36,8 @@ export interface TaskResult<T extends Task> {
   logs: string[];
   /** The task's id, for `lateError`. */
   id: number;
+  /** What the task's code read (files, environment, network, clock), when it read anything. */
+  inputs?: TaskInputs;
 }
 
 interface Job {
@@ -239,11 +241,11 @@ export class Sandbox {
     worker.on('message', (message: { results: ResultMessage[] } | WorkerNotice) => {
       if ('results' in message) {
         slot.lastProgress = Date.now();
-        for (const { id, outcome, logs } of message.results) {
+        for (const { id, outcome, logs, inputs } of message.results) {
           const job = slot.jobs.get(id);
           if (!job) continue;
           slot.jobs.delete(id);
-          job.resolve({ outcome, logs: job.output.length > 0 ? [...job.output, ...logs] : logs, id });
+          job.resolve({ outcome, logs: job.output.length > 0 ? [...job.output, ...logs] : logs, id, ...(inputs ? { inputs } : {}) });
         }
         this.#pump();
         return;

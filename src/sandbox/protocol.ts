@@ -13,6 +13,26 @@ export interface TaskError {
   hint?: string;
 }
 
+/** A place in the user's code as `file:line`, relative to the project. */
+export type SourceLocationText = string;
+
+/**
+ * What one phase of a task read (see runtime/inputs.ts). File ids are `file:`, `dir:` or `stat:`
+ * and a path relative to the project (absolute outside it).
+ */
+export interface RecordedInputs {
+  files?: Array<{ id: string; at?: SourceLocationText }>;
+  env?: Array<{ name: string; at?: SourceLocationText }>;
+  fetches?: Array<{ method: string; url: string; cache?: string; revalidate?: number | false; at?: SourceLocationText }>;
+  /** `host:port` (or a socket path) of a connection route code opened itself. */
+  sockets?: Array<{ target: string; at?: SourceLocationText }>;
+  /** `Date.now()`, `new Date()`, `Math.random()`, `crypto.randomUUID()`, … */
+  variation?: Array<{ kind: string; at?: SourceLocationText }>;
+}
+
+/** A task's reads by phase: evaluating modules, generateStaticParams, the handler. */
+export type TaskInputs = Partial<Record<'module' | 'params' | 'path', RecordedInputs>>;
+
 export type Task =
   | { type: 'analyze'; entry: string; source: string; route: RouteFile }
   | {
@@ -64,6 +84,8 @@ export interface ResultMessage {
   id: number;
   outcome: AnalyzeOutcome | RenderOutcome;
   logs: string[];
+  /** What the task's code read, when it read anything. */
+  inputs?: TaskInputs;
 }
 
 /** What a worker says besides task results. */

@@ -26,6 +26,7 @@ import { isNavigationSignal } from './runtime/next-navigation.js';
 import { createIncomingRequest } from './runtime/request.js';
 import { DynamicUsageError, requestStore, type RequestStore } from './runtime/store.js';
 import { syncAndAsync } from './runtime/thenable.js';
+import { enterPhase } from './runtime/inputs.js';
 
 type AnalyzeTask = Extract<Task, { type: 'analyze' }>;
 type RenderTask = Extract<Task, { type: 'render' }>;
@@ -97,7 +98,9 @@ export function createTasks(setup: WorkerSetup) {
   async function params(task: AnalyzeTask): Promise<{ ok: true; params: Params[]; rejected: RejectedPath[] } | { ok: false; error: TaskError }> {
     const mod = await load(task.entry);
     const generate = mod.generateStaticParams as (arg: { params: Params }) => unknown;
+    enterPhase('params');
     const value = await generate({ params: {} });
+    enterPhase('module');
     const check = checkStaticParams(value, task.route.segments, task.route.pattern);
     if (!check.ok) return { ok: false, error: { code: 'PARAMS_INVALID', message: check.message, hint: check.hint, at: exportLocation(task.source, 'generateStaticParams') } };
     return { ok: true, params: check.params, rejected: check.rejected };
@@ -110,6 +113,7 @@ export function createTasks(setup: WorkerSetup) {
     const request = createIncomingRequest(`http://localhost:3000${withBasePath(setup.basePath ?? '', task.requestPath)}`, setup.basePath ?? '');
     const context = { params: syncAndAsync({ ...task.params }) };
 
+    enterPhase('path');
     return requestStore.run(store, async (): Promise<RenderOutcome> => {
       let response: unknown;
       try {

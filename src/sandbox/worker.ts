@@ -11,6 +11,7 @@ import { installNextEnvironment } from './runtime/environment.js';
 import { instrumentFetch } from './runtime/fetch.js';
 import { setBundleDir } from './runtime/locate.js';
 import { installStrictWatch } from './runtime/strict.js';
+import { beginInputs, endInputs, installInputWatch } from './runtime/inputs.js';
 import { describeError } from './describe.js';
 import { STAND_IN_KEY } from '../next-exports.js';
 import * as nextCache from './runtime/next-cache.js';
@@ -62,6 +63,7 @@ Object.defineProperty(globalThis, Symbol.for(STAND_IN_KEY), {
   },
 });
 installStrictWatch();
+installInputWatch(setup.projectRoot, setup.bundleDir);
 
 let lastTask: TaskMessage['task'] | undefined;
 // Worded only when a route starts a child process.
@@ -126,11 +128,13 @@ async function runTask({ id, task }: TaskMessage): Promise<ResultMessage> {
   beat[BEAT.since] = Date.now();
   beat[BEAT.running] = id;
   let outcome: ResultMessage['outcome'];
+  beginInputs();
   try {
     outcome = await Promise.race([taskContext.run(id, () => tasks.perform(task)), crashed]);
   } catch (error) {
     outcome = { ok: false, error: taskError(error) };
   }
+  const read = endInputs();
   beat[BEAT.running] = 0;
   beat[BEAT.finished] = id;
   running = undefined;
@@ -140,5 +144,6 @@ async function runTask({ id, task }: TaskMessage): Promise<ResultMessage> {
     const route = task.type === 'render' ? task.pattern : task.route.pattern;
     port.postMessage({ warning: `${route} (${path.relative(setup.projectRoot, task.source)}) changed ${changed.join(', ')}; output that depends on it depends on the order routes run in.` } satisfies WorkerNotice);
   }
-  return { id, outcome, logs };
+  const inputs = read.module || read.params || read.path ? { inputs: read } : {};
+  return { id, outcome, logs, ...inputs };
 }

@@ -5,12 +5,18 @@
  */
 import { requestData, requestStore, violate } from './store.js';
 import { strictUse } from './strict.js';
+import { recordFetch, recordingInputs } from './inputs.js';
 
 type NextInit = RequestInit & { next?: { revalidate?: number | false; tags?: string[] } };
 
 /** Node's own fetch, wrapped with Next.js's build-time semantics. */
 export function instrumentFetch(original: typeof fetch): typeof fetch {
   return function fetch(input: string | URL | Request, init?: NextInit): Promise<Response> {
+    if (recordingInputs()) {
+      const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+      const cache = (init as { cache?: string } | undefined)?.cache ?? (input instanceof Request ? input.cache : undefined);
+      recordFetch(method, targetOf(input), cache === 'default' ? undefined : cache, init?.next?.revalidate);
+    }
     const store = requestStore.getStore();
     if (store) {
       const cache = (init as { cache?: string } | undefined)?.cache ?? (input instanceof Request ? input.cache : undefined);

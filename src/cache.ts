@@ -1,0 +1,350 @@
+/**
+ * The build cache: what every path read to make its bytes, kept beside the output folder (never in
+ * it, so never deployed). From it come incremental rebuilds (a path runs again only when its code
+ * or something it read changed), `prerender explain`, and the frozen-at-build warning.
+ *
+ * Reads are recorded in the workers (sandbox/runtime/inputs.ts) by phase: while modules are
+ * evaluated (every path depends on those: a module shared by routes is evaluated once per worker),
+ * in generateStaticParams (every path of the route), and in the handler (that path). What a read
+ * was is kept as a digest: a file's content, a folder's listing, whether a path exists and its size,
+ * a variable's value.
+ */
+import { createHash } from 'node:crypto';
+import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { relativeFile } from './location.js';
+import type { Manifest, ManifestRoute } from './manifest.js';
+import type { RecordedInputs, TaskInputs } from './sandbox/protocol.js';
+import type { RouteFile } from './types.js';
+
+export const CACHE_VERSION = 1;
+
+/** Beside the output folder: `.prerender-cache-dist.json`. */
+export function cachePath(out: string): string {
+  return path.join(path.dirname(out), `.prerender-cache-${path.basename(out)}.json`);
+}
+
+export interface PathRecord {
+  inputs: RecordedInputs;
+  /** When the bytes were made (ms), kept for paths that read the network or the clock. */
+  builtAt?: number;
+}
+
+export interface RouteRecord {
+  /** sha256 of the route's module graph: every source file esbuild compiled into it, with its content. */
+  code: string;
+  /** What generateStaticParams read. */
+  inputs?: RecordedInputs;
+  /** What evaluating the route's modules read in the task that first loaded them (shown by `explain`). */
+  module?: RecordedInputs;
+}
+
+export interface BuildCache {
+  version: typeof CACHE_VERSION;
+  /** sha256 of what changes every path at once: options, next.config, lock files, Node.js, the tool. */
+  settings: string;
+  /** The project folder, relative to the working directory of the build (where file reads are relative to). */
+  project: string;
+  builtAt: number;
+  /** The number of static paths in the manifest written with this cache (a check that they belong together). */
+  staticPaths: number;
+  /** What each recorded input was when it was read (see `Digests`). */
+  digests: Record<string, string>;
+  /** What evaluating modules read: every path depends on it. */
+  global: RecordedInputs;
+  /** By route source file (relative to the working directory). */
+  routes: Record<string, RouteRecord>;
+  /** By manifest key: only paths whose handler read something. */
+  paths: Record<string, PathRecord>;
+}
+
+/** The ids of the inputs whose digest decides whether they changed. */
+export function inputIds(inputs: RecordedInputs | undefined): string[] {
+  if (!inputs) return [];
+  return [...(inputs.files ?? []).map((f) => f.id), ...(inputs.env ?? []).map((e) => `env:${e.name}`)];
+}
+
+/** What an input is now, one digest per id, each computed once. */
+export class Digests {
+  readonly #memo = new Map<string, string>();
+  constructor(private readonly root: string, private readonly env: Record<string, string | undefined>) {}
+
+  of(id: string): string {
+    let digest = this.#memo.get(id);
+    if (digest === undefined) this.#memo.set(id, (digest = this.#compute(id)));
+    return digest;
+  }
+
+  #compute(id: string): string {
+    const colon = id.indexOf(':');
+    const kind = id.slice(0, colon);
+    const name = id.slice(colon + 1);
+    if (kind === 'env') return this.env[name] === undefined ? 'unset' : hash(this.env[name]!);
+    const file = path.resolve(this.root, name);
+    try {
+      if (kind === 'file') return hash(readFileSync(file));
+      if (kind === 'dir') return hash(readdirSync(file).sort().join('\n'));
+      // Whether it exists, what it is and its size; not its time, which a fresh checkout changes.
+      const stats = statSync(file);
+      return stats.isDirectory() ? 'dir' : `file ${stats.size}`;
+    } catch {
+      return 'absent';
+    }
+  }
+}
+
+export function hash(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** A route's code: its module graph's files with their contents. */
+export function codeDigest(files: string[], digests: Digests, root: string): string {
+  const lines = files.map((file) => {
+    const relative = path.relative(root, file).split(path.sep).join('/');
+    return `${relative}\0${digests.of(`file:${relative.startsWith('..') ? file : relative}`)}`;
+  });
+  return hash(lines.join('\n'));
+}
+
+/** Reads the cache beside `out`; undefined when there is none or it is not of this version. */
+export function readCache(out: string): BuildCache | undefined {
+  try {
+    const cache = JSON.parse(readFileSync(cachePath(out), 'utf8')) as BuildCache;
+    return cache.version === CACHE_VERSION && typeof cache.settings === 'string' && cache.paths && cache.routes ? cache : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Network use that makes a static path a snapshot of build time: fetches without revalidate, sockets. */
+export interface FrozenUse {
+  /** `fetch GET https://…` or `socket db.example.com:5432`. */
+  what: string;
+  at?: string;
+}
+
+export function frozenUses(...all: Array<RecordedInputs | undefined>): FrozenUse[] {
+  const uses = new Map<string, FrozenUse>();
+  for (const inputs of all) {
+    for (const f of inputs?.fetches ?? []) {
+      if (typeof f.revalidate === 'number' && f.revalidate > 0) continue;
+      const what = `fetch ${f.method} ${f.url}`;
+      if (!uses.has(what)) uses.set(what, { ...(f.at ? { at: f.at } : {}), what });
+    }
+    for (const s of inputs?.sockets ?? []) {
+      const what = `socket ${s.target}`;
+      if (!uses.has(what)) uses.set(what, { ...(s.at ? { at: s.at } : {}), what });
+    }
+  }
+  return [...uses.values()];
+}
+
+/** The union of two records (first place of each read kept). */
+export function mergeInputs(a: RecordedInputs | undefined, b: RecordedInputs | undefined): RecordedInputs | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  const union = <T>(x: T[] | undefined, y: T[] | undefined, key: (item: T) => string): T[] | undefined => {
+    if (!x) return y;
+    if (!y) return x;
+    const seen = new Map(x.map((item) => [key(item), item]));
+    for (const item of y) if (!seen.has(key(item))) seen.set(key(item), item);
+    return [...seen.values()];
+  };
+  const merged: RecordedInputs = {
+    files: union(a.files, b.files, (f) => f.id),
+    env: union(a.env, b.env, (e) => e.name),
+    fetches: union(a.fetches, b.fetches, (f) => `${f.method} ${f.url} ${f.cache} ${f.revalidate}`),
+    sockets: union(a.sockets, b.sockets, (s) => s.target),
+    variation: union(a.variation, b.variation, (v) => v.kind),
+  };
+  for (const key of Object.keys(merged) as Array<keyof RecordedInputs>) if (merged[key] === undefined) delete merged[key];
+  return merged;
+}
+
+/**
+ * Collects what the build's tasks read, and makes the cache written with its output. Reused paths
+ * carry their previous record over.
+ */
+export class Recorder {
+  global: RecordedInputs | undefined;
+  readonly routes = new Map<RouteFile, { params?: RecordedInputs; module?: RecordedInputs }>();
+  readonly paths = new Map<string, PathRecord>();
+
+  /** A task's reads: module evaluation counts for every path, params for the route, the handler for `key`. */
+  task(route: RouteFile, key: string | undefined, inputs: TaskInputs | undefined, now = Date.now()): void {
+    if (!inputs) return;
+    if (inputs.module) {
+      this.global = mergeInputs(this.global, inputs.module);
+      const record = this.#route(route);
+      record.module = mergeInputs(record.module, inputs.module);
+    }
+    if (inputs.params) this.#route(route).params = mergeInputs(this.#route(route).params, inputs.params);
+    if (key !== undefined && inputs.path) {
+      const varies = inputs.path.fetches || inputs.path.sockets || inputs.path.variation;
+      this.paths.set(key, { inputs: inputs.path, ...(varies ? { builtAt: now } : {}) });
+    }
+  }
+
+  reused(key: string, record: PathRecord | undefined): void {
+    if (record) this.paths.set(key, record);
+  }
+
+  #route(route: RouteFile): { params?: RecordedInputs; module?: RecordedInputs } {
+    let record = this.routes.get(route);
+    if (!record) this.routes.set(route, (record = {}));
+    return record;
+  }
+
+  /** The path's reads in every phase, for the frozen-at-build warning. */
+  frozen(route: RouteFile, key: string): FrozenUse[] {
+    const record = this.routes.get(route);
+    return frozenUses(record?.module, record?.params, this.paths.get(key)?.inputs);
+  }
+
+  /** The cache of this build; `codes` by route, `keep` the manifest keys of this build's static paths. */
+  finish(options: { settings: string; project: string; codes: Map<RouteFile, string>; digests: Digests; cwd: string; staticPaths: number; keep: (key: string) => boolean }): BuildCache {
+    const digests: Record<string, string> = {};
+    const note = (inputs: RecordedInputs | undefined) => {
+      for (const id of inputIds(inputs)) digests[id] ??= options.digests.of(id);
+    };
+    note(this.global);
+    const routes: Record<string, RouteRecord> = {};
+    for (const [route, code] of options.codes) {
+      const record = this.routes.get(route);
+      note(record?.params);
+      routes[relativeFile(route.file, options.cwd)] = { code, ...(record?.params ? { inputs: record.params } : {}), ...(record?.module ? { module: record.module } : {}) };
+    }
+    const paths: Record<string, PathRecord> = {};
+    for (const key of [...this.paths.keys()].sort()) {
+      if (!options.keep(key)) continue;
+      const record = this.paths.get(key)!;
+      note(record.inputs);
+      paths[key] = record;
+    }
+    const sorted: Record<string, string> = {};
+    for (const id of Object.keys(digests).sort()) sorted[id] = digests[id];
+    return { version: CACHE_VERSION, settings: options.settings, project: path.relative(options.cwd, options.project) || '.', builtAt: Date.now(), staticPaths: options.staticPaths, digests: sorted, global: this.global ?? {}, routes, paths };
+  }
+}
+
+/** A decision for one path of an incremental build. */
+export type Reuse = { entry: ManifestRoute; record?: PathRecord } | { cause: string };
+
+export interface ReusePlan {
+  /** Set when nothing can be reused, with the reason. */
+  none?: string;
+  check(key: string, route: RouteFile, code: string | undefined): Reuse;
+}
+
+/** Labels an input id for a person: `posts/a.md`, `the listing of posts/`, `$SITE_URL`. */
+export function inputLabel(id: string): string {
+  const colon = id.indexOf(':');
+  const kind = id.slice(0, colon);
+  const name = id.slice(colon + 1);
+  if (kind === 'env') return `$${name}`;
+  if (kind === 'dir') return `the listing of ${name}/`;
+  if (kind === 'stat') return `${name} (whether it exists, its size)`;
+  return name;
+}
+
+/**
+ * What an incremental build may take from the previous one: a path whose route code, recorded
+ * inputs and settings are unchanged, that was static, and that read neither the network nor a
+ * per-build source of variation (unless its route revalidates and the output is younger than that).
+ */
+export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest }, current: { settings: string; digests: Digests; cwd: string; now?: number }): ReusePlan {
+  const { cache, manifest } = previous;
+  const none = (why: string): ReusePlan => ({ none: why, check: () => ({ cause: why }) });
+  if (!cache || !manifest) return none('there is no build cache of a previous build beside the output folder');
+  if (cache.settings !== current.settings) return none('the build settings changed (options, next.config, a lock file, Node.js or route-prerender)');
+  if (Object.keys(manifest.routes).length !== cache.staticPaths) return none('the output folder is not the one the build cache describes');
+  const changed = (inputs: RecordedInputs | undefined): string | undefined => {
+    for (const id of inputIds(inputs)) if (cache.digests[id] !== current.digests.of(id)) return id;
+    return undefined;
+  };
+  const global = changed(cache.global);
+  if (global) return none(`${inputLabel(global)} changed (read while modules were loaded)`);
+  const now = current.now ?? Date.now();
+  const routeCauses = new Map<string, string | null>();
+  return {
+    check(key, route, code) {
+      const entry = manifest.routes[key];
+      if (!entry) return { cause: manifest.dynamic[key] || manifest.errors[key] ? 'it was not static in the previous build' : 'it is new' };
+      const source = relativeFile(route.file, current.cwd);
+      const routeRecord = cache.routes[source];
+      if (!routeRecord || routeRecord.code !== code) return { cause: `the code of ${source} or of a module it imports changed` };
+      if (entry.source !== source) return { cause: 'it is served by another route file now' };
+      const record = cache.paths[key];
+      const input = record && changed(record.inputs);
+      if (input) return { cause: `${inputLabel(input)} changed` };
+      // generateStaticParams decides which paths exist; what it read is a path's input only when the
+      // handler read no file itself (then it may use what generateStaticParams left in memory).
+      if (!record?.inputs.files) {
+        let routeCause = routeCauses.get(source);
+        if (routeCause === undefined) {
+          const changedInput = changed(routeRecord.inputs);
+          routeCauses.set(source, (routeCause = changedInput ? `${inputLabel(changedInput)} changed (read by generateStaticParams of ${source}; the handler read no file itself)` : null));
+        }
+        if (routeCause) return { cause: routeCause };
+      }
+      const varies = record && (record.inputs.fetches?.[0] ?? record.inputs.sockets?.[0] ?? record.inputs.variation?.[0]);
+      if (varies) {
+        const fresh = typeof entry.revalidate === 'number' && record.builtAt !== undefined && now - record.builtAt < entry.revalidate * 1000;
+        if (!fresh) {
+          const what = 'url' in varies ? `reads the network (fetch ${varies.url})` : 'target' in varies ? `reads the network (socket ${varies.target})` : `uses ${varies.kind}, which differs on every build`;
+          return { cause: what };
+        }
+      }
+      return { entry, ...(record ? { record } : {}) };
+    },
+  };
+}
+
+/**
+ * Puts a previous output file in the new output: a hard link (no bytes copied), else a copy.
+ * Returns false when the previous file is not there any more or is not the size the manifest says.
+ */
+export function carryOver(from: string, to: string, size: number, made: Set<string>): boolean {
+  try {
+    if (statSync(from).size !== size) return false;
+  } catch {
+    return false;
+  }
+  const folder = path.dirname(to);
+  if (!made.has(folder)) {
+    mkdirSync(folder, { recursive: true });
+    made.add(folder);
+  }
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
+  }
+  return true;
+}
+
+/** Paths rebuilt, by cause, for the report: counts and a few examples each. */
+export class RebuildCauses {
+  readonly #causes = new Map<string, { count: number; examples: string[] }>();
+  rebuilt = 0;
+  reused = 0;
+
+  add(cause: string, key: string): void {
+    this.rebuilt++;
+    let entry = this.#causes.get(cause);
+    if (!entry) this.#causes.set(cause, (entry = { count: 0, examples: [] }));
+    entry.count++;
+    if (entry.examples.length < 3) entry.examples.push(key);
+  }
+
+  summary(): IncrementalSummary {
+    return { rebuilt: this.rebuilt, reused: this.reused, causes: [...this.#causes].map(([cause, { count, examples }]) => ({ cause, count, examples })).sort((a, b) => b.count - a.count || (a.cause < b.cause ? -1 : 1)) };
+  }
+}
+
+export interface IncrementalSummary {
+  rebuilt: number;
+  reused: number;
+  /** Why paths were run again, most paths first. */
+  causes: Array<{ cause: string; count: number; examples: string[] }>;
+}

@@ -1,0 +1,208 @@
+/**
+ * What route code reads while a task runs: files and folders through `node:fs`, environment
+ * variables, `fetch` calls, sockets, and the per-build sources of variation (the clock, random
+ * numbers). The build thread turns these into the build cache (incremental rebuilds, `explain`)
+ * and into the frozen-at-build warning. Worker threads only; a worker runs one task at a time, so
+ * the log being filled is simply the current one.
+ */
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import net from 'node:net';
+import path from 'node:path';
+import type { RecordedInputs, SourceLocationText } from '../protocol.js';
+import { locateCaller } from './locate.js';
+
+/** One task's reads, by phase: module evaluation, generateStaticParams, or the handler. */
+export type Phase = 'module' | 'params' | 'path';
+
+class InputLog {
+  files = new Map<string, SourceLocationText | undefined>();
+  env = new Map<string, SourceLocationText | undefined>();
+  fetches: NonNullable<RecordedInputs['fetches']> = [];
+  sockets: NonNullable<RecordedInputs['sockets']> = [];
+  variation = new Map<string, SourceLocationText | undefined>();
+
+  get empty(): boolean {
+    return this.files.size === 0 && this.env.size === 0 && this.fetches.length === 0 && this.sockets.length === 0 && this.variation.size === 0;
+  }
+
+  take(): RecordedInputs | undefined {
+    if (this.empty) return undefined;
+    return {
+      ...(this.files.size > 0 ? { files: [...this.files].map(([id, at]) => (at ? { id, at } : { id })) } : {}),
+      ...(this.env.size > 0 ? { env: [...this.env].map(([name, at]) => (at ? { name, at } : { name })) } : {}),
+      ...(this.fetches.length > 0 ? { fetches: this.fetches } : {}),
+      ...(this.sockets.length > 0 ? { sockets: this.sockets } : {}),
+      ...(this.variation.size > 0 ? { variation: [...this.variation].map(([kind, at]) => (at ? { kind, at } : { kind })) } : {}),
+    };
+  }
+}
+
+let projectRoot = '';
+let logs: Record<Phase, InputLog> | undefined;
+let phase: Phase = 'module';
+
+/** Starts a task's logs; reads go to the `module` phase until `enterPhase` says otherwise. */
+export function beginInputs(): void {
+  logs = { module: new InputLog(), params: new InputLog(), path: new InputLog() };
+  phase = 'module';
+}
+
+export function enterPhase(next: Phase): void {
+  phase = next;
+}
+
+/** Ends the task's logs and returns what each phase read. */
+export function endInputs(): Partial<Record<Phase, RecordedInputs>> {
+  const taken: Partial<Record<Phase, RecordedInputs>> = {};
+  if (logs) {
+    for (const name of ['module', 'params', 'path'] as const) {
+      const inputs = logs[name].take();
+      if (inputs) taken[name] = inputs;
+    }
+  }
+  logs = undefined;
+  return taken;
+}
+
+/** Set while a read is being recorded: finding its place reads source maps, which is not the route's read. */
+let recording = false;
+
+function current(): InputLog | undefined {
+  return recording ? undefined : logs?.[phase];
+}
+
+function quietly<T>(work: () => T): T {
+  recording = true;
+  try {
+    return work();
+  } finally {
+    recording = false;
+  }
+}
+
+/** Where the read happened in the user's code, as `file:line`; none when no bundled code made it. */
+function place(): SourceLocationText | undefined {
+  const at = locateCaller();
+  return at ? `${path.relative(projectRoot, at.file).split(path.sep).join('/')}:${at.line}` : undefined;
+}
+
+/** A read's id: `file:`, `dir:` or `stat:` and the path, relative to the project when inside it. */
+function readId(kind: 'file' | 'dir' | 'stat', target: unknown): string | undefined {
+  let file: string;
+  if (typeof target === 'string') file = target;
+  else if (target instanceof URL) {
+    if (target.protocol !== 'file:') return undefined;
+    file = decodeURIComponent(target.pathname);
+  } else if (Buffer.isBuffer(target)) file = target.toString();
+  else return undefined; // a file descriptor: its open was not through a path we saw
+  const absolute = path.resolve(projectRoot, file);
+  // The compiled modules and their source maps are the tool's; the route's code is recorded as a whole.
+  if (absolute.startsWith(bundlePrefix)) return undefined;
+  const relative = path.relative(projectRoot, absolute);
+  const shown = relative.startsWith('..') || path.isAbsolute(relative) ? absolute : relative.split(path.sep).join('/');
+  return `${kind}:${shown}`;
+}
+
+/** Records a read of `target` by the code calling the patched function. */
+function recordRead(kind: 'file' | 'dir' | 'stat', target: unknown): void {
+  const log = current();
+  if (!log) return;
+  const id = readId(kind, target);
+  if (id === undefined || log.files.has(id)) return;
+  quietly(() => {
+    const at = place();
+    // Node's and the tool's own reads (module loading, source maps) are not the route's.
+    if (at === undefined && !callerIsApp()) return;
+    log.files.set(id, at);
+  });
+}
+
+/** A read with no place in the user's files still counts when a bundled package made it. */
+function callerIsApp(): boolean {
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, callerIsApp);
+  return bundleUrl !== '' && (holder.stack ?? '').includes(bundleUrl);
+}
+
+let bundleUrl = '';
+let bundlePrefix = '\0';
+
+export function recordEnv(name: string): void {
+  const log = current();
+  if (!log || log.env.has(name)) return;
+  quietly(() => {
+    const at = place();
+    if (at === undefined && !callerIsApp()) return;
+    log.env.set(name, at);
+  });
+}
+
+export function recordFetch(method: string, url: string, cache: string | undefined, revalidate: number | false | undefined): void {
+  const log = current();
+  if (!log) return;
+  log.fetches.push({ method, url, ...(cache ? { cache } : {}), ...(revalidate !== undefined ? { revalidate } : {}), ...withPlace(quietly(place)) });
+}
+
+/** `Date.now()`, `Math.random()`, …: output that may differ on every build. */
+export function recordVariation(kind: string): void {
+  const log = current();
+  if (!log || log.variation.has(kind)) return;
+  log.variation.set(kind, quietly(place));
+}
+
+function withPlace(at: SourceLocationText | undefined): { at?: SourceLocationText } {
+  return at ? { at } : {};
+}
+
+/**
+ * Installs the watches. `root` is the project (read paths are relative to it), `bundleDir` the
+ * compiled route modules (a read is the app's when their code is on the stack).
+ */
+export function installInputWatch(root: string, bundleDir: string): void {
+  projectRoot = root;
+  bundleUrl = `file://${bundleDir}`;
+  bundlePrefix = bundleDir + path.sep;
+  const watched = (kind: 'file' | 'dir' | 'stat', real: (...args: never[]) => unknown) =>
+    function (this: unknown, target: unknown, ...rest: unknown[]) {
+      if (logs) recordRead(kind, target);
+      return (real as (...args: unknown[]) => unknown).call(this, target, ...rest);
+    };
+  const patch = (object: Record<string, unknown>, names: string[], kind: 'file' | 'dir' | 'stat') => {
+    for (const name of names) {
+      const real = object[name];
+      if (typeof real === 'function') object[name] = Object.assign(watched(kind, real as (...args: never[]) => unknown), { __promisify__: (real as { __promisify__?: unknown }).__promisify__ });
+    }
+  };
+  const fsModule = fs as unknown as Record<string, unknown>;
+  patch(fsModule, ['readFileSync', 'readFile', 'createReadStream', 'openSync', 'open'], 'file');
+  patch(fsModule, ['readdirSync', 'readdir', 'opendirSync', 'opendir'], 'dir');
+  patch(fsModule, ['existsSync', 'statSync', 'stat', 'lstatSync', 'lstat', 'exists', 'accessSync', 'access'], 'stat');
+  const promises = fs.promises as unknown as Record<string, unknown>;
+  patch(promises, ['readFile', 'open'], 'file');
+  patch(promises, ['readdir', 'opendir'], 'dir');
+  patch(promises, ['stat', 'lstat', 'access'], 'stat');
+  syncBuiltinESMExports();
+
+  // Sockets: a database or cache server. fetch's own connections are recorded as fetches.
+  const connect = net.Socket.prototype.connect as (...args: unknown[]) => net.Socket;
+  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+    const log = current();
+    if (log) {
+      const holder: { stack?: string } = {};
+      Error.captureStackTrace(holder);
+      const stack = holder.stack ?? '';
+      if (!stack.includes('undici')) {
+        const first = (Array.isArray(args[0]) ? args[0][0] : args[0]) as { port?: unknown; host?: unknown; path?: unknown } | number | string;
+        const target = typeof first === 'object' && first !== null ? (first.path ? String(first.path) : `${String(first.host ?? 'localhost')}:${String(first.port)}`) : `${String(args[1] ?? 'localhost')}:${String(first)}`;
+        log.sockets.push({ target, ...withPlace(quietly(place)) });
+      }
+    }
+    return connect.apply(this, args);
+  } as typeof net.Socket.prototype.connect;
+}
+
+/** Whether a task is recording (cheap: checked before anything else is done). */
+export function recordingInputs(): boolean {
+  return logs !== undefined && !recording;
+}

@@ -1,0 +1,253 @@
+/**
+ * What every path read, and what an incremental build does with it: the real pipeline on
+ * fixtures/incremental (posts read from disk, an environment variable, a shared module, a route
+ * that reads the clock, routes that read the network from a loopback server).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cachePath, Digests, planReuse, readCache, type BuildCache } from '../src/cache.js';
+import { explainPath, formatExplanation, prerender, presentBuild, exitCodeFor, readManifest, type PrerenderResult } from '../src/index.js';
+import { fixture, ROOT, tempDir, tree } from './helpers.js';
+
+const CLI = path.join(ROOT, 'out/cli.js');
+
+/** A copy of the fixture to edit, with two output folders: incremental and full. */
+function project(): { dir: string; build: (incremental: boolean, out?: string) => Promise<PrerenderResult> } {
+  const dir = path.join(tempDir('incremental'), 'site');
+  cpSync(fixture('incremental'), dir, { recursive: true });
+  return {
+    dir,
+    build: (incremental, out = 'dist') => prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, out), cwd: dir, concurrency: 2, incremental }),
+  };
+}
+
+/** Runs `work` with environment variables set for route code, then puts them back. */
+async function withEnv<T>(values: Record<string, string | undefined>, work: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
+  const set = (entries: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(entries)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  set(values);
+  try {
+    return await work();
+  } finally {
+    set(saved);
+  }
+}
+
+/** The incremental output and a fresh full build of the same sources: the same files, the same bytes. */
+function assertSameAsFull(incremental: PrerenderResult, full: PrerenderResult, label: string): void {
+  assert.equal(tree(incremental.outDir), tree(full.outDir), `${label}: the files and their bytes`);
+  assert.is(readFileSync(incremental.manifestPath, 'utf8'), readFileSync(full.manifestPath, 'utf8'), `${label}: the manifest`);
+}
+
+const record = suite('what each path read');
+
+record('files, folders, environment variables and the clock, each with the place that read it', async () => {
+  const site = project();
+  const result = await site.build(false);
+  const cache = readCache(result.outDir)!;
+  assert.ok(cache, 'a build cache beside the output');
+  assert.is(result.cachePath, cachePath(result.outDir));
+  assert.is(path.dirname(cache ? result.cachePath! : ''), path.dirname(result.outDir), 'beside the output folder, not in it');
+  assert.equal(cache.paths['/posts/post-1'].inputs, { files: [{ id: 'file:content/posts/post-1.md', at: 'lib/posts.ts:13' }] });
+  assert.equal(cache.routes['app/posts/[slug]/route.ts'].inputs, { files: [{ id: 'dir:content/posts', at: 'lib/posts.ts:9' }] });
+  assert.equal(cache.paths['/feed.json'].inputs.files?.map((f) => f.id), ['dir:content/posts', 'file:content/posts/post-1.md', 'file:content/posts/post-2.md', 'file:content/posts/post-3.md']);
+  assert.equal(cache.paths['/site.json'].inputs, { env: [{ name: 'SITE_NAME', at: 'app/site.json/route.ts:2' }] });
+  assert.equal(cache.paths['/stamp.txt'].inputs.variation, [{ kind: 'Date.now()', at: 'app/stamp.txt/route.ts:2' }]);
+  assert.ok(cache.paths['/stamp.txt'].builtAt! > 0);
+  // The compiled modules and their maps are the tool's, never a route's input.
+  assert.not.match(JSON.stringify(cache), 'route-prerender-');
+  assert.is(cache.digests['env:SITE_NAME'], 'unset');
+  assert.ok(!(cachePath(result.outDir).startsWith(result.outDir + path.sep)));
+});
+
+record('planReuse: each cause, from a cache and a manifest', () => {
+  const root = tempDir('reuse');
+  writeFileSync(path.join(root, 'a.md'), 'A');
+  const digests = new Digests(root, { NAME: 'x' });
+  const route = { file: path.join(root, 'app/[slug]/route.ts'), pattern: '/[slug]', srcRoute: '/[slug]', segments: [] };
+  const entry = { srcRoute: '/[slug]', source: 'app/[slug]/route.ts', file: 'a', status: 200, headers: {}, revalidate: false as const, size: 1, sha256: 'x' };
+  const cache: BuildCache = {
+    version: 1, settings: 's', project: '.', builtAt: 0, staticPaths: 3,
+    digests: { 'file:a.md': digests.of('file:a.md'), 'env:NAME': 'old' },
+    global: {},
+    routes: { 'app/[slug]/route.ts': { code: 'c' } },
+    paths: { '/a': { inputs: { files: [{ id: 'file:a.md' }] } }, '/b': { inputs: { env: [{ name: 'NAME' }] } }, '/c': { inputs: { fetches: [{ method: 'GET', url: 'https://x.test/' }] }, builtAt: 1000 } },
+  };
+  const manifest = { version: 1 as const, routes: { '/a': entry, '/b': entry, '/c': { ...entry, revalidate: 60 } }, dynamic: {}, errors: {} };
+  const plan = planReuse({ cache, manifest }, { settings: 's', digests, cwd: root, now: 2000 });
+  assert.is(plan.none, undefined);
+  assert.ok('entry' in plan.check('/a', route, 'c'), 'unchanged: reused');
+  assert.equal(plan.check('/a', route, 'other'), { cause: 'the code of app/[slug]/route.ts or of a module it imports changed' });
+  assert.equal(plan.check('/b', route, 'c'), { cause: '$NAME changed' });
+  assert.ok('entry' in plan.check('/c', route, 'c'), 'a fetch of a route revalidating every 60 s, built 1 s ago: reused');
+  const later = planReuse({ cache, manifest }, { settings: 's', digests, cwd: root, now: 120_000 });
+  assert.equal(later.check('/c', route, 'c'), { cause: 'reads the network (fetch https://x.test/)' });
+  assert.equal(plan.check('/d', route, 'c'), { cause: 'it is new' });
+  assert.match(planReuse({ cache, manifest }, { settings: 'other', digests, cwd: root }).none ?? '', 'settings changed');
+  assert.match(planReuse({ manifest }, { settings: 's', digests, cwd: root }).none ?? '', 'no build cache');
+});
+
+record.run();
+
+const incremental = suite('--incremental');
+
+incremental('each kind of change reruns exactly the paths that read it; the output equals a full build', async () => {
+  const site = project();
+  await site.build(false);
+  const post2 = path.join(site.dir, 'content/posts/post-2.md');
+
+  const same = await site.build(true);
+  assert.equal(same.incremental, { rebuilt: 1, reused: 8, causes: [{ cause: 'uses Date.now(), which differs on every build', count: 1, examples: ['/stamp.txt'] }] }, 'nothing changed: only the path that reads the clock runs');
+  assert.ok(same.results.filter((r) => r.type === 'static' && r.reused).length === 8);
+
+  const steps: Array<{ label: string; edit: () => void; env?: Record<string, string>; rebuilt: string[] }> = [
+    { label: 'a content file', edit: () => appendFileSync(post2, 'More.\n'), rebuilt: ['/feed.json', '/posts/post-2', '/stamp.txt'] },
+    { label: 'an environment variable', edit: () => undefined, env: { SITE_NAME: 'Changed' }, rebuilt: ['/site.json', '/stamp.txt'] },
+    { label: 'a shared helper module', edit: () => appendFileSync(path.join(site.dir, 'lib/format.ts'), 'export const unused = 1;\n'), rebuilt: ['/feed.json', '/posts/post-1', '/posts/post-2', '/posts/post-3', '/stamp.txt'] },
+    { label: 'a param added', edit: () => writeFileSync(path.join(site.dir, 'content/posts/post-4.md'), '---\ntitle: Post 4\n---\nFour.\n'), rebuilt: ['/feed.json', '/posts/post-4', '/stamp.txt'] },
+    { label: 'a param removed', edit: () => rmSync(path.join(site.dir, 'content/posts/post-1.md')), rebuilt: ['/feed.json', '/stamp.txt'] },
+  ];
+  let env: Record<string, string> = {};
+  for (const step of steps) {
+    step.edit();
+    env = { ...env, ...step.env };
+    const [next, full] = await withEnv(env, async () => [await site.build(true), await site.build(false, 'full')]);
+    const rebuilt = next.results.filter((r) => r.type === 'static' && !r.reused).map((r) => r.path).sort();
+    assert.equal(rebuilt, step.rebuilt, `${step.label}: the paths run again`);
+    assert.is(next.incremental!.rebuilt, step.rebuilt.length);
+    assertSameAsFull(next, full, step.label);
+  }
+  assert.not.ok('/posts/post-1' in readManifest(path.join(site.dir, 'dist/prerender-manifest.json')).routes, 'the removed param is gone');
+});
+
+incremental('the report says how many paths ran and why, one line per cause', async () => {
+  const site = project();
+  await site.build(false);
+  appendFileSync(path.join(site.dir, 'content/posts/post-2.md'), 'More.\n');
+  const result = await site.build(true);
+  const { report } = presentBuild(result, { format: 'text', json: false, quiet: true, allowDynamic: [], color: false }, { cwd: site.dir, host: 'none' });
+  assert.match(report, [
+    'Incremental: 3 paths rebuilt, 6 reused.',
+    '  content/posts/post-2.md changed (2 paths): /feed.json, /posts/post-2',
+    '  /stamp.txt: uses Date.now(), which differs on every build',
+  ].join('\n'));
+});
+
+incremental('without a cache, or with other settings, every path runs, and says why', async () => {
+  const site = project();
+  const first = await site.build(true);
+  assert.is(first.incremental!.reused, 0);
+  assert.match(first.incremental!.causes[0].cause, 'no build cache');
+  const strict = await prerender({ appDir: path.join(site.dir, 'app'), out: path.join(site.dir, 'dist'), cwd: site.dir, incremental: true, strict: true });
+  assert.is(strict.incremental!.reused, 0);
+  assert.match(strict.incremental!.causes[0].cause, 'settings changed');
+});
+
+incremental('a previous file that was removed from the output is made again', async () => {
+  const site = project();
+  await site.build(false);
+  rmSync(path.join(site.dir, 'dist/posts/post-3'));
+  const next = await site.build(true);
+  assert.ok(next.incremental!.causes.some((c) => c.cause.includes('missing') && c.examples.includes('/posts/post-3')));
+  assert.is(readFileSync(path.join(site.dir, 'dist/posts/post-3'), 'utf8'), '<h1>Post 3</h1><p>Body of <em>post 3</em>.</p>');
+});
+
+incremental.run();
+
+const network = suite('frozen at build time');
+
+/** A loopback server answering /posts with JSON. */
+async function upstream(): Promise<{ url: string; server: Server }> {
+  const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('["a","b"]'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, server };
+}
+
+network('a fetch without revalidate, or a socket, is frozen; a fetch with revalidate is not; each always runs again', async () => {
+  const { url, server } = await upstream();
+  try {
+    const site = project();
+    await withEnv({ UPSTREAM: url }, async () => {
+      const result = await site.build(false);
+      const { routes } = result.manifest;
+      assert.equal(routes['/upstream.json'].frozen, [{ at: 'app/upstream.json/route.ts:4', what: `fetch GET ${url}/posts` }]);
+      assert.equal(routes['/socket.txt'].frozen?.map((f) => f.what), [`socket 127.0.0.1:${new URL(url).port}`]);
+      assert.is(routes['/revalidated.json'].frozen, undefined);
+      assert.is(routes['/revalidated.json'].revalidate, 3600);
+      assert.is(routes['/feed.json'].frozen, undefined);
+
+      const settings = { format: 'text' as const, json: false, quiet: true, allowDynamic: [], color: false };
+      const { report, exitCode } = presentBuild(result, settings, { cwd: site.dir, host: 'none' });
+      assert.match(report, `Frozen: /upstream.json is static, but reads ${url}/posts (app/upstream.json/route.ts:4) at build time; set \`revalidate\`, or rebuild to refresh.`);
+      assert.is(exitCode, 0);
+      const failing = presentBuild(result, { ...settings, failOnFrozen: true }, { cwd: site.dir, host: 'none' });
+      assert.is(failing.exitCode, 3);
+      assert.match(failing.report, 'Failing: /socket.txt, /upstream.json are frozen at build time (--fail-on frozen');
+      assert.is(exitCodeFor(result.manifest, { failOnFrozen: true, allowFrozen: ['/upstream.json', '/socket.txt'] }), 0);
+
+      const next = await site.build(true);
+      const causes = Object.fromEntries(next.incremental!.causes.map((c) => [c.examples[0], c.cause]));
+      assert.is(causes['/upstream.json'], `reads the network (fetch ${url}/posts)`);
+      assert.match(causes['/socket.txt'], 'reads the network (socket 127.0.0.1:');
+      assert.is(causes['/revalidated.json'], undefined, 'revalidates every hour and was built just now: reused');
+      assert.equal(next.manifest.routes['/upstream.json'].frozen, routes['/upstream.json'].frozen);
+    });
+  } finally {
+    server.close();
+  }
+});
+
+network('the CLI: --fail-on frozen exits 3 unless --allow-frozen allows the route', async () => {
+  const { url, server } = await upstream();
+  try {
+    const site = project();
+    // The server answers while the CLI runs: spawn, not spawnSync.
+    const run = (...args: string[]) => new Promise<{ status: number | null; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'app', '--out', 'dist', '--quiet', ...args], { cwd: site.dir, env: { ...process.env, UPSTREAM: url, NO_COLOR: '1' } });
+      let stdout = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.on('exit', (status) => resolve({ status, stdout }));
+    });
+    const failing = await run('--fail-on', 'frozen');
+    assert.is(failing.status, 3, failing.stdout);
+    assert.match(failing.stdout, 'Failing: /socket.txt, /upstream.json are frozen at build time');
+    const allowed = await run('--fail-on', 'frozen', '--allow-frozen', '/upstream.json', '--allow-frozen', '/socket.*');
+    assert.is(allowed.status, 0, allowed.stdout);
+  } finally {
+    server.close();
+  }
+});
+
+network.run();
+
+const explain = suite('prerender explain');
+
+explain('a static path: what it read, with the place, and what changed since', async () => {
+  const site = project();
+  await site.build(false);
+  appendFileSync(path.join(site.dir, 'content/posts/post-2.md'), 'More.\n');
+  const explanation = explainPath({ path: '/feed.json', out: 'dist', cwd: site.dir });
+  assert.is(explanation.verdict, 'static');
+  assert.equal(explanation.reads.filter((r) => r.changed).map((r) => r.what), ['content/posts/post-2.md']);
+  const text = formatExplanation(explanation);
+  assert.match(text, '/feed.json is static: app/feed.json/route.ts answered 200');
+  assert.match(text, /content\/posts\/post-2\.md +lib\/posts\.ts:20 +\(changed since the build\)/);
+  const cli = spawnSync(process.execPath, [CLI, 'explain', '/posts/post-1', '--out', 'dist'], { cwd: site.dir, encoding: 'utf8' });
+  assert.is(cli.status, 0, cli.stderr);
+  assert.match(cli.stdout, 'the listing of content/posts/');
+  const unknown = spawnSync(process.execPath, [CLI, 'explain', '/posts/nope', '--out', 'dist'], { cwd: site.dir, encoding: 'utf8' });
+  assert.is(unknown.status, 2);
+  assert.match(unknown.stderr, '/posts/nope is not a path of this build (9 paths). Paths like it: /posts/post-1');
+});
+
+explain.run();
