@@ -7,6 +7,14 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { bug, EXIT, isPrerenderError, setupError } from './src/errors.js';
 import { EXPLAIN_FLAGS, helpText, MERGE_FLAGS, parseFlags, PREVIEW_FLAGS, readBuildFlags } from './src/flags.js';
 
+// A reader that stops early (`prerender | head`) is not an error of the build.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exitCode ??= 0;
+    else throw error;
+  });
+}
+
 /** The rest of the library, loaded once there is work: `--help` does not wait for it. */
 const library = () => import('./src/index.js');
 

@@ -6,7 +6,7 @@
  * tree, sampled every 20 ms) are measured from outside the measured process.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -233,6 +233,30 @@ async function scenario(name: string, app: string, paths: number, target: number
 
 const f = (n: number, digits = 2) => n.toFixed(digits);
 
+/**
+ * A full build of the markdown blog, then `--incremental` builds, each after editing one post: both
+ * best of `runs`. Returns the two measures and the report's line saying what ran.
+ */
+async function incrementalScenario(app: string, runs: number): Promise<{ full: Measure; incremental: Measure; said: string }> {
+  const out = path.join(work, 'incremental-out');
+  const build = (...extra: string[]) => measure([process.execPath, CLI, path.join(app, 'app'), '--out', out, '--quiet', ...extra], app);
+  const full = await best(runs, () => {
+    rmSync(out, { recursive: true, force: true });
+    rmSync(path.join(work, '.prerender-cache-incremental-out.json'), { force: true });
+    return build();
+  });
+  let edited = 0;
+  const edit = () => appendFileSync(path.join(app, 'content', `post-${edited++}.md`), '\nEdited for the benchmark.\n');
+  const incremental = await best(runs, () => {
+    edit();
+    return build('--incremental');
+  });
+  edit();
+  const report = spawnSync(process.execPath, [CLI, path.join(app, 'app'), '--out', out, '--quiet', '--incremental'], { cwd: app, encoding: 'utf8' }).stdout;
+  const said = report.split('\n').filter((line) => line.startsWith('Incremental:') || line.startsWith('  ')).slice(-3).join(' ').replace(/\s+/g, ' ');
+  return { full, incremental, said };
+}
+
 async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   const rows: Row[] = [];
@@ -257,6 +281,8 @@ async function main(): Promise<void> {
       if (!parallel || all.wall < parallel.wall) parallel = all;
     }
     rows.push(await scenario('markdown-3k', markdownBlog(3_000), 3_000, 1.5, runs));
+    const blog10k = markdownBlog(10_000);
+    const incremental = await incrementalScenario(blog10k, runs);
     const big = quick ? undefined : await scenario('one-route-100k', oneRoute(100_000), 100_001, 1.5, 1);
     if (big) rows.push(big);
     const million = huge ? await scenario('one-route-1m', oneRoute(1_000_000), 1_000_001, 1.5, 1) : undefined;
@@ -284,6 +310,8 @@ async function main(): Promise<void> {
     if (big) ratioTarget('peak RSS, one-route-100k,', big.tool.rss / big.floor.rss, 1.25);
     if (million) ratioTarget('peak RSS, one-route-1m,', million.tool.rss / million.floor.rss, 1.1);
     targets.push({ what: 'one-path build <= 0.35 s', measured: `${f(tinyRow.tool.wall)} s (floor ${f(tinyRow.floor.wall)} s)`, met: tinyRow.tool.wall <= 0.35 });
+    const share = incremental.incremental.wall / incremental.full.wall;
+    targets.push({ what: '--incremental after editing one post of a 10,000-post markdown blog <= 10% of the full build', measured: `${f(incremental.incremental.wall)} s against ${f(incremental.full.wall)} s (${f(share * 100, 1)}%; CPU ${f(incremental.incremental.cpu)} s against ${f(incremental.full.cpu)} s; ${incremental.said})`, met: share <= 0.1 });
     targets.push({ what: '--help <= 0.15 s', measured: `${f(help.wall)} s`, met: help.wall <= 0.15 });
     lines.push(`--concurrency 1 on one-route-10k: ${f(serial!.wall)} s wall against ${f(parallel!.wall)} s with the default (${availableParallelism()} workers): ${f(serial!.wall / parallel!.wall)}×; target > 1: ${serial!.wall > parallel!.wall ? 'yes' : 'no'}`);
     const ten = rows[0];

@@ -50,6 +50,8 @@ export interface BuildCache {
   staticPaths: number;
   /** What each recorded input was when it was read (see `Digests`). */
   digests: Record<string, string>;
+  /** Size, time and inode of each file input when its digest was taken (see `Digests`). */
+  stamps?: Record<string, string>;
   /** What evaluating modules read: every path depends on it. */
   global: RecordedInputs;
   /** By route source file (relative to the working directory). */
@@ -64,10 +66,28 @@ export function inputIds(inputs: RecordedInputs | undefined): string[] {
   return [...(inputs.files ?? []).map((f) => f.id), ...(inputs.env ?? []).map((e) => `env:${e.name}`)];
 }
 
-/** What an input is now, one digest per id, each computed once. */
+/** What a file was when its digest was taken: size, modification time and inode. */
+function stampOf(stats: { size: number; mtimeMs: number; ino: number }): string {
+  return `${stats.size}:${stats.mtimeMs}:${stats.ino}`;
+}
+
+/**
+ * What an input is now, one digest per id, each computed once. With the previous build's cache, a
+ * file whose size, time and inode are those recorded, and whose time is well before that build
+ * ended, keeps its digest without being read again (as git's index does); any other file is read.
+ */
 export class Digests {
   readonly #memo = new Map<string, string>();
+  /** Stamps of the files read for a digest, for the next build. */
+  readonly stamps = new Map<string, string>();
+  #previous?: BuildCache;
+
   constructor(private readonly root: string, private readonly env: Record<string, string | undefined>) {}
+
+  /** Lets unchanged files keep the digests `cache` recorded. */
+  trust(cache: BuildCache | undefined): void {
+    this.#previous = cache;
+  }
 
   of(id: string): string {
     let digest = this.#memo.get(id);
@@ -82,7 +102,15 @@ export class Digests {
     if (kind === 'env') return this.env[name] === undefined ? 'unset' : hash(this.env[name]!);
     const file = path.resolve(this.root, name);
     try {
-      if (kind === 'file') return hash(readFileSync(file));
+      if (kind === 'file') {
+        const stats = statSync(file);
+        const stamp = stampOf(stats);
+        this.stamps.set(id, stamp);
+        const previous = this.#previous;
+        // Two seconds: file systems whose times are that coarse cannot tell two writes apart within them.
+        if (previous?.stamps?.[id] === stamp && previous.digests[id] !== undefined && stats.mtimeMs < previous.builtAt - 2000) return previous.digests[id];
+        return hash(readFileSync(file));
+      }
       if (kind === 'dir') return hash(readdirSync(file).sort().join('\n'));
       // Whether it exists, what it is and its size; not its time, which a fresh checkout changes.
       const stats = statSync(file);
@@ -222,9 +250,32 @@ export class Recorder {
       paths[key] = record;
     }
     const sorted: Record<string, string> = {};
-    for (const id of Object.keys(digests).sort()) sorted[id] = digests[id];
-    return { version: CACHE_VERSION, settings: options.settings, project: path.relative(options.cwd, options.project) || '.', builtAt: Date.now(), staticPaths: options.staticPaths, digests: sorted, global: this.global ?? {}, routes, paths };
+    const stamps: Record<string, string> = {};
+    for (const id of Object.keys(digests).sort()) {
+      sorted[id] = digests[id];
+      const stamp = options.digests.stamps.get(id);
+      if (stamp !== undefined) stamps[id] = stamp;
+    }
+    return { version: CACHE_VERSION, settings: options.settings, project: path.relative(options.cwd, options.project) || '.', builtAt: Date.now(), staticPaths: options.staticPaths, digests: sorted, stamps, global: this.global ?? {}, routes, paths };
   }
+}
+
+/**
+ * The caches of a sharded build's parts as one (for `prerender merge`): undefined unless every part
+ * has one of the same settings.
+ */
+export function mergeCaches(caches: Array<BuildCache | undefined>, staticPaths: number): BuildCache | undefined {
+  if (caches.length === 0 || caches.some((cache) => cache === undefined || cache.settings !== caches[0]!.settings)) return undefined;
+  const [first] = caches as BuildCache[];
+  const merged: BuildCache = { ...first, staticPaths, builtAt: Math.max(...(caches as BuildCache[]).map((c) => c.builtAt)), digests: {}, stamps: {}, global: {}, routes: {}, paths: {} };
+  for (const cache of caches as BuildCache[]) {
+    Object.assign(merged.digests, cache.digests);
+    Object.assign(merged.stamps!, cache.stamps);
+    Object.assign(merged.routes, cache.routes);
+    Object.assign(merged.paths, cache.paths);
+    merged.global = mergeInputs(merged.global, cache.global) ?? {};
+  }
+  return merged;
 }
 
 /** A decision for one path of an incremental build. */
@@ -266,11 +317,13 @@ export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest },
   if (global) return none(`${inputLabel(global)} changed (read while modules were loaded)`);
   const now = current.now ?? Date.now();
   const routeCauses = new Map<string, string | null>();
+  const sources = new Map<RouteFile, string>();
   return {
     check(key, route, code) {
       const entry = manifest.routes[key];
       if (!entry) return { cause: manifest.dynamic[key] || manifest.errors[key] ? 'it was not static in the previous build' : 'it is new' };
-      const source = relativeFile(route.file, current.cwd);
+      let source = sources.get(route);
+      if (source === undefined) sources.set(route, (source = relativeFile(route.file, current.cwd)));
       const routeRecord = cache.routes[source];
       if (!routeRecord || routeRecord.code !== code) return { cause: `the code of ${source} or of a module it imports changed` };
       if (entry.source !== source) return { cause: 'it is served by another route file now' };
@@ -302,14 +355,9 @@ export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest },
 
 /**
  * Puts a previous output file in the new output: a hard link (no bytes copied), else a copy.
- * Returns false when the previous file is not there any more or is not the size the manifest says.
+ * Returns false when the previous file is not there any more.
  */
-export function carryOver(from: string, to: string, size: number, made: Set<string>): boolean {
-  try {
-    if (statSync(from).size !== size) return false;
-  } catch {
-    return false;
-  }
+export function carryOver(from: string, to: string, made: Set<string>): boolean {
   const folder = path.dirname(to);
   if (!made.has(folder)) {
     mkdirSync(folder, { recursive: true });
@@ -317,8 +365,13 @@ export function carryOver(from: string, to: string, size: number, made: Set<stri
   }
   try {
     linkSync(from, to);
-  } catch {
-    copyFileSync(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    try {
+      copyFileSync(from, to);
+    } catch {
+      return false;
+    }
   }
   return true;
 }

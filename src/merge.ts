@@ -2,7 +2,8 @@
  * `prerender merge <dir>... --out dist`: the shards' outputs as one output folder and manifest,
  * byte for byte what a one-machine build writes.
  */
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { cachePath, mergeCaches, readCache } from './cache.js';
 import path from 'node:path';
 import pMap from 'p-map';
 import { setupError } from './errors.js';
@@ -57,7 +58,11 @@ export async function mergeShards(options: MergeOptions): Promise<{ manifest: Ma
     const manifestFile = defaultManifestPath(out, host);
     if (path.dirname(manifestFile) === out) await staging.writeChunks(MANIFEST_NAME, manifestChunks(manifest));
     else await writeFileAtomic(manifestFile, manifestChunks(manifest));
+    // What each path read, for `prerender explain` on the merged output (each shard recorded its own).
+    const cache = mergeCaches(parts.map((part) => readCache(part.root)), Object.keys(manifest.routes).length);
+    await rm(cachePath(out), { force: true });
     await staging.commit();
+    if (cache) await writeFileAtomic(cachePath(out), [JSON.stringify(cache)]);
   } catch (error) {
     await staging.discard(false);
     throw error;

@@ -12,7 +12,7 @@ import { discoverRoutes, resolveAppDir } from './discover.js';
 import { executePaths } from './execute.js';
 import { hostFiles } from './hosts.js';
 import { buildManifest, manifestChunks, MANIFEST_VERSION, readManifest, type Manifest } from './manifest.js';
-import { cachePath, carryOver, codeDigest, Digests, hash, planReuse, readCache, RebuildCauses, Recorder, type IncrementalSummary } from './cache.js';
+import { cachePath, carryOver, codeDigest, Digests, hash, planReuse, readCache, RebuildCauses, Recorder, type BuildCache, type IncrementalSummary } from './cache.js';
 import type { AssignedPath } from './assign.js';
 import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './options.js';
 import { planRoutes } from './plan.js';
@@ -105,6 +105,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
   const interrupted = interruption(input.signal);
   const step = <T>(work: Promise<T>): Promise<T> => (interrupted ? Promise.race([work, interrupted]) : work);
   let committed = false;
+  let removingOld: Promise<void> | undefined;
   let partialDir: string | undefined;
   let cleanupBundle = () => rm(context.bundleDir, { recursive: true, force: true });
   try {
@@ -117,6 +118,9 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     timings.bundle = clock.lap();
     // What each path reads is recorded on every build, for the next incremental one and `explain`.
     const digests = new Digests(project.root, env);
+    // An incremental build trusts the digests of files unchanged since the previous one.
+    const previous = options.incremental ? readCache(options.out) : undefined;
+    digests.trust(previous);
     const codes = new Map([...bundle.graphs].map(([route, files]) => [route, codeDigest(files, digests, project.root)]));
     const settings = buildSettings(options, project, digests);
     const recorder = new Recorder();
@@ -130,7 +134,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const assignment = assignPaths(plan.routes, { host: options.host, reserved: manifestInOut ? [manifestInOut] : [], cwd: options.cwd, shard: options.shard });
     plan.routes = [];
     const causes = options.incremental ? new RebuildCauses() : undefined;
-    const reuse = causes && reusePrevious(options, { settings, digests, codes, recorder, causes, stagingDir: staging.dir });
+    const reuse = causes && reusePrevious(options, { previous, settings, digests, codes, recorder, causes, stagingDir: staging.dir });
     options.logger.phase?.(`Prerendering ${count(assignment.paths.length, 'path')}`);
     const executed = await step(executePaths(assignment.paths, sandbox, {
       onProgress: options.logger.progress?.bind(options.logger),
@@ -166,7 +170,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
         // The old cache describes the old output: it goes before the swap, the new one comes after.
         await rm(cachePath(options.out), { force: true });
         // From here on an interruption waits: the swap is two renames, and both must happen.
-        await staging.commit();
+        // The previous output is removed while the cache is written.
+        removingOld = (await staging.commit({ later: true })).removed;
         committed = true;
         if (manifestInOut === undefined) await writeFile(ownerMarker(options.out), `${path.basename(options.out)}/ was written by route-prerender; its manifest is ${options.manifest}.\n`);
       } catch (error) {
@@ -179,6 +184,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
         options.logger.warn?.(`The build cache could not be written (${(error as Error).message}); the next --incremental build runs every path.`);
       });
     }
+    await removingOld;
     timings.write = clock.lap();
     return {
       ...(causes ? { incremental: causes.summary() } : {}),
@@ -197,6 +203,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       notOptedIn: nextMajor(project) >= 15 && !options.strict ? results.filter((r) => r.type === 'static' && notOptedIn.has(r.route)).map((r) => r.path) : [],
     };
   } finally {
+    await removingOld?.catch(() => undefined);
     await sandbox.close();
     await cleanupBundle();
     if (!committed && partialDir === undefined && existsSync(staging.dir)) await staging.discard(false);
@@ -279,7 +286,7 @@ async function openBuild(options: ResolvedOptions, project: Project): Promise<Bu
  * An incremental build's choice for each path: the previous bytes (linked into the new output) when
  * nothing the path depends on changed, else a run, with the cause counted for the report.
  */
-function reusePrevious(options: ResolvedOptions, build: { settings: string; digests: Digests; codes: Map<RouteFile, string>; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): (assigned: AssignedPath) => StaticResult | undefined {
+function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache | undefined; settings: string; digests: Digests; codes: Map<RouteFile, string>; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): (assigned: AssignedPath) => StaticResult | undefined {
   const { causes, recorder } = build;
   let manifest: Manifest | undefined;
   try {
@@ -287,7 +294,7 @@ function reusePrevious(options: ResolvedOptions, build: { settings: string; dige
   } catch {
     manifest = undefined; // an unreadable manifest: nothing is reused
   }
-  const plan = planReuse({ cache: readCache(options.out), manifest }, { settings: build.settings, digests: build.digests, cwd: options.cwd });
+  const plan = planReuse({ cache: build.previous, manifest }, { settings: build.settings, digests: build.digests, cwd: options.cwd });
   if (plan.none) options.logger.warn?.(`Incremental: every path runs, because ${plan.none}.`);
   const made = new Set<string>();
   return (assigned) => {
@@ -298,8 +305,8 @@ function reusePrevious(options: ResolvedOptions, build: { settings: string; dige
       return undefined;
     }
     const { entry } = decision;
-    if (entry.file !== null && !carryOver(path.join(options.out, ...entry.file.split('/')), path.join(build.stagingDir, ...assigned.file.split('/')), entry.size, made)) {
-      causes.add('its previous output file is missing or was changed', key);
+    if (entry.file !== null && !carryOver(path.join(options.out, entry.file), path.join(build.stagingDir, assigned.file), made)) {
+      causes.add('its previous output file is missing', key);
       return undefined;
     }
     causes.reused++;

@@ -99,8 +99,11 @@ export interface Staging {
   writeBody(file: string, body: Uint8Array): Promise<void>;
   /** Writes a file from pieces of text, without joining them first. */
   writeChunks(file: string, chunks: Iterable<string>): Promise<void>;
-  /** Swaps the staging folder in as `outDir`. */
-  commit(): Promise<void>;
+  /**
+   * Swaps the staging folder in as `outDir`. Resolves once the new output is in place; the previous
+   * one is removed by then, or, with `{ later: true }`, by the promise it resolves to.
+   */
+  commit(options?: { later?: boolean }): Promise<{ removed: Promise<void> }>;
   /** Removes the staging folder, or keeps it for inspection. */
   discard(keep: boolean): Promise<string | undefined>;
 }
@@ -129,15 +132,17 @@ export async function createStaging(outDir: string): Promise<Staging> {
     async writeChunks(file, chunks) {
       await writeChunksTo(path.join(dir, ...file.split('/')), chunks);
     },
-    async commit() {
-      if (existsSync(out)) {
-        const old = path.join(parent, `.prerender-old-${path.basename(out)}-${suffix}`);
-        await rename(out, old);
+    async commit(options = {}) {
+      if (!existsSync(out)) {
         await rename(dir, out);
-        await rm(old, { recursive: true, force: true });
-      } else {
-        await rename(dir, out);
+        return { removed: Promise.resolve() };
       }
+      const old = path.join(parent, `.prerender-old-${path.basename(out)}-${suffix}`);
+      await rename(out, old);
+      await rename(dir, out);
+      const removed = rm(old, { recursive: true, force: true });
+      if (!options.later) await removed;
+      return { removed };
     },
     async discard(keep) {
       if (keep) return dir;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cachePath, Digests, planReuse, readCache, type BuildCache } from '../src/cache.js';
-import { explainPath, formatExplanation, prerender, presentBuild, exitCodeFor, readManifest, type PrerenderResult } from '../src/index.js';
+import { explainPath, formatExplanation, mergeShards, prerender, presentBuild, exitCodeFor, readManifest, type PrerenderResult } from '../src/index.js';
 import { fixture, ROOT, tempDir, tree } from './helpers.js';
 
 const CLI = path.join(ROOT, 'out/cli.js');
@@ -251,3 +251,22 @@ explain('a static path: what it read, with the place, and what changed since', a
 });
 
 explain.run();
+
+const sharded = suite('--incremental with --shard');
+
+sharded('each shard rebuilds from its own cache; the merge equals a full build, and explain works on it', async () => {
+  const site = project();
+  const shard = (index: number) => prerender({ appDir: path.join(site.dir, 'app'), out: path.join(site.dir, `part-${index}`), cwd: site.dir, shard: { index, count: 2 }, incremental: true });
+  for (const index of [1, 2]) await shard(index);
+  appendFileSync(path.join(site.dir, 'content/posts/post-3.md'), 'More.\n');
+  const parts = [await shard(1), await shard(2)];
+  assert.is(parts[0].incremental!.rebuilt + parts[1].incremental!.rebuilt, 3, '/posts/post-3, /feed.json and /stamp.txt, wherever each is');
+  assert.is(parts[0].incremental!.reused + parts[1].incremental!.reused, 6);
+  const merged = await mergeShards({ dirs: ['part-1', 'part-2'], out: 'merged', cwd: site.dir });
+  const full = await site.build(false, 'full');
+  assert.equal(tree(merged.outDir), tree(full.outDir));
+  assert.equal(readManifest(path.join(merged.outDir, 'prerender-manifest.json')).routes, full.manifest.routes);
+  assert.equal(explainPath({ path: '/posts/post-3', out: 'merged', cwd: site.dir }).reads.map((r) => r.what), ['content/posts/post-3.md', 'the listing of content/posts/']);
+});
+
+sharded.run();

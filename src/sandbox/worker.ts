@@ -63,7 +63,7 @@ Object.defineProperty(globalThis, Symbol.for(STAND_IN_KEY), {
   },
 });
 installStrictWatch();
-installInputWatch(setup.projectRoot, setup.bundleDir);
+installInputWatch(setup.projectRoot, setup.bundleDir, setup.outputDir);
 
 let lastTask: TaskMessage['task'] | undefined;
 // Worded only when a route starts a child process.

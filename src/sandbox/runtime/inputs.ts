@@ -39,12 +39,13 @@ class InputLog {
 }
 
 let projectRoot = '';
-let logs: Record<Phase, InputLog> | undefined;
+/** The running task's logs, made at its first read (most handlers read nothing). */
+let logs: Partial<Record<Phase, InputLog>> | undefined;
 let phase: Phase = 'module';
 
 /** Starts a task's logs; reads go to the `module` phase until `enterPhase` says otherwise. */
 export function beginInputs(): void {
-  logs = { module: new InputLog(), params: new InputLog(), path: new InputLog() };
+  logs = {};
   phase = 'module';
 }
 
@@ -57,7 +58,7 @@ export function endInputs(): Partial<Record<Phase, RecordedInputs>> {
   const taken: Partial<Record<Phase, RecordedInputs>> = {};
   if (logs) {
     for (const name of ['module', 'params', 'path'] as const) {
-      const inputs = logs[name].take();
+      const inputs = logs[name]?.take();
       if (inputs) taken[name] = inputs;
     }
   }
@@ -69,7 +70,8 @@ export function endInputs(): Partial<Record<Phase, RecordedInputs>> {
 let recording = false;
 
 function current(): InputLog | undefined {
-  return recording ? undefined : logs?.[phase];
+  if (recording || !logs) return undefined;
+  return (logs[phase] ??= new InputLog());
 }
 
 function quietly<T>(work: () => T): T {
@@ -97,8 +99,9 @@ function readId(kind: 'file' | 'dir' | 'stat', target: unknown): string | undefi
   } else if (Buffer.isBuffer(target)) file = target.toString();
   else return undefined; // a file descriptor: its open was not through a path we saw
   const absolute = path.resolve(projectRoot, file);
-  // The compiled modules and their source maps are the tool's; the route's code is recorded as a whole.
-  if (absolute.startsWith(bundlePrefix)) return undefined;
+  // The compiled modules and their source maps are the tool's (the route's code is recorded as a
+  // whole), and so is the output being written.
+  if (absolute.startsWith(bundlePrefix) || absolute.startsWith(outputPrefix)) return undefined;
   const relative = path.relative(projectRoot, absolute);
   const shown = relative.startsWith('..') || path.isAbsolute(relative) ? absolute : relative.split(path.sep).join('/');
   return `${kind}:${shown}`;
@@ -127,6 +130,7 @@ function callerIsApp(): boolean {
 
 let bundleUrl = '';
 let bundlePrefix = '\0';
+let outputPrefix = '\0';
 
 export function recordEnv(name: string): void {
   const log = current();
@@ -144,6 +148,11 @@ export function recordFetch(method: string, url: string, cache: string | undefin
   log.fetches.push({ method, url, ...(cache ? { cache } : {}), ...(revalidate !== undefined ? { revalidate } : {}), ...withPlace(quietly(place)) });
 }
 
+/** Whether a use of `kind` would be new for the running task (checked before its caller is looked up). */
+export function wantsVariation(kind: string): boolean {
+  return logs !== undefined && !recording && !logs[phase]?.variation.has(kind);
+}
+
 /** `Date.now()`, `Math.random()`, …: output that may differ on every build. */
 export function recordVariation(kind: string): void {
   const log = current();
@@ -157,10 +166,12 @@ function withPlace(at: SourceLocationText | undefined): { at?: SourceLocationTex
 
 /**
  * Installs the watches. `root` is the project (read paths are relative to it), `bundleDir` the
- * compiled route modules (a read is the app's when their code is on the stack).
+ * compiled route modules (a read is the app's when their code is on the stack), `outputDir` where
+ * bodies are written.
  */
-export function installInputWatch(root: string, bundleDir: string): void {
+export function installInputWatch(root: string, bundleDir: string, outputDir: string): void {
   projectRoot = root;
+  outputPrefix = outputDir + path.sep;
   bundleUrl = `file://${bundleDir}`;
   bundlePrefix = bundleDir + path.sep;
   const watched = (kind: 'file' | 'dir' | 'stat', real: (...args: never[]) => unknown) =>
@@ -175,11 +186,12 @@ export function installInputWatch(root: string, bundleDir: string): void {
     }
   };
   const fsModule = fs as unknown as Record<string, unknown>;
-  patch(fsModule, ['readFileSync', 'readFile', 'createReadStream', 'openSync', 'open'], 'file');
+  // Not `open`: writeFileSync opens through it, and reading through a descriptor is rare in route code.
+  patch(fsModule, ['readFileSync', 'readFile', 'createReadStream'], 'file');
   patch(fsModule, ['readdirSync', 'readdir', 'opendirSync', 'opendir'], 'dir');
   patch(fsModule, ['existsSync', 'statSync', 'stat', 'lstatSync', 'lstat', 'exists', 'accessSync', 'access'], 'stat');
   const promises = fs.promises as unknown as Record<string, unknown>;
-  patch(promises, ['readFile', 'open'], 'file');
+  patch(promises, ['readFile'], 'file');
   patch(promises, ['readdir', 'opendir'], 'dir');
   patch(promises, ['stat', 'lstat', 'access'], 'stat');
   syncBuiltinESMExports();

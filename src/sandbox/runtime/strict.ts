@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 import { callerInBundle, locateCaller } from './locate.js';
 import { requestStore } from './store.js';
-import { recordingInputs, recordVariation } from './inputs.js';
+import { recordVariation, wantsVariation } from './inputs.js';
 import { describeReason, type ReasonKind } from '../../reasons.js';
 
 /** Set while a `'use cache'` function or `unstable_cache` callback runs. */
@@ -44,7 +44,7 @@ const VARIATION = new Set<ReasonKind>(['Math.random()', 'new Date()', 'Date.now(
 
 /** Records a use that `--strict` counts, once per kind and path. */
 export function strictUse(kind: ReasonKind): void {
-  if (VARIATION.has(kind) && recordingInputs() && callerInBundle(2)) recordVariation(kind);
+  if (VARIATION.has(kind) && wantsVariation(kind) && callerInBundle(2)) recordVariation(kind);
   const store = requestStore.getStore();
   if (!store?.strict || cacheScope.getStore() || store.mode === 'force-static') return;
   // Only the app's own calls count: undici and Node read the clock inside fetch() too.
