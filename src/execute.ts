@@ -83,6 +83,8 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
 
 type RenderTask = Extract<Task, { type: 'render' }>;
 
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
 /** `headers` interns header records: most paths of a route answer with the same headers. */
 function toResult({ plan: { route }, key, file }: AssignedPath, outcome: RenderOutcome, logs: string[], headers: Map<string, Headers>): PathResult {
   if (!outcome.ok) return errorResult(route, key, outcome.error, logs);
@@ -100,7 +102,8 @@ function toResult({ plan: { route }, key, file }: AssignedPath, outcome: RenderO
     headers: intern(headers, outcome.headers),
     file: outcome.written ? file : null,
     size: outcome.size,
-    sha256: outcome.sha256,
+    // Every empty body has the same hash: one string for the many 404s and redirects, not one each.
+    sha256: outcome.size === 0 ? EMPTY_SHA256 : outcome.sha256,
     revalidate: outcome.revalidate,
     ...(outcome.tags ? { tags: outcome.tags } : {}),
     logs,

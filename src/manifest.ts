@@ -102,6 +102,9 @@ function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
 }
 
 export function buildManifest(results: PathResult[], cwd: string): Manifest {
+  // Each section's entries are added in key order, so that the manifest is made without a sorted
+  // copy of a million-entry record.
+  const order = results.map((_, i) => i).sort((a, b) => (results[a].path < results[b].path ? -1 : results[a].path > results[b].path ? 1 : a - b));
   const routes: Record<string, ManifestRoute> = {};
   const dynamic: Record<string, ManifestDynamic> = {};
   const errors: Record<string, ManifestError> = {};
@@ -120,7 +123,8 @@ export function buildManifest(results: PathResult[], cwd: string): Manifest {
   };
   // Entries are made with their keys in sorted order, so that the serializer's fast path (one
   // JSON.stringify per entry) applies; it sorts whatever is not.
-  for (const result of results) {
+  for (const index of order) {
+    const result = results[index];
     const { srcRoute } = result.route;
     const source = sourceOf(result.route.file);
     switch (result.type) {
@@ -158,7 +162,7 @@ export function buildManifest(results: PathResult[], cwd: string): Manifest {
         break;
     }
   }
-  return createManifest({ routes, dynamic, errors });
+  return { version: MANIFEST_VERSION, routes, dynamic, errors };
 }
 
 /** Two-space JSON with every object's keys sorted and a final newline: the same text for the same manifest. */

@@ -9,6 +9,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { prerender } from '../src/index.js';
 import { fileSystemSays, isAlive } from '../src/write.js';
+import { bundleRoutes } from '../src/bundle.js';
+import { discoverRoutes } from '../src/discover.js';
+import { planRoutes } from '../src/plan.js';
+import { Sandbox } from '../src/sandbox/pool.js';
 import { build, fixture, ROOT, tempDir } from './helpers.js';
 
 const CLI = path.join(ROOT, 'out/cli.js');
@@ -194,3 +198,34 @@ refusals('each refusal of the file system has its own words and hint', () => {
 });
 
 refusals.run();
+
+const memory = suite('memory a route leaves behind');
+
+memory('a worker whose heap a generateStaticParams grew is replaced, and the paths are still built', async () => {
+  const app = fixture('shuffle');
+  const { routes } = await discoverRoutes(path.join(app, 'app'), { cwd: ROOT });
+  const dir = tempDir('heavy');
+  const bundle = await bundleRoutes(routes, app, path.join(dir, 'bundle'));
+  const run = async (heavyHeapMb: number) => {
+    const out = path.join(dir, `out-${heavyHeapMb}`);
+    mkdirSync(out);
+    const sandbox = new Sandbox({ outputDir: out, bundleDir: bundle.dir, projectRoot: app, size: 1, timeoutMs: 30_000, maxBodyBytes: 1e6, heavyHeapMb });
+    sandbox.start();
+    try {
+      const plan = await planRoutes(bundle.entries, sandbox, 1);
+      const paths = plan.routes.flatMap((route) => route.paths.map(({ params }) => ({ route, params })));
+      const rendered = await Promise.all(paths.map(({ route, params }, i) => sandbox.run({ type: 'render', entry: route.entry, source: route.route.file, pattern: route.route.pattern, requestPath: '/x', params, config: route.config, file: `f${i}` })));
+      return { started: sandbox.started, ok: rendered.every((r) => r.outcome.ok), count: rendered.length };
+    } finally {
+      await sandbox.close();
+    }
+  };
+  const light = await run(10_000);
+  const heavy = await run(1); // every analyze counts as heavy
+  assert.is(light.started, 1, 'one worker for the whole build');
+  assert.ok(heavy.started > routes.length, `a fresh worker after each route was analyzed (${heavy.started})`);
+  assert.ok(heavy.ok && heavy.count === light.count && light.count > 0, 'every path still rendered');
+  await bundle.cleanup();
+});
+
+memory.run();

@@ -73,6 +73,8 @@ export class Sandbox {
   readonly #options: SandboxOptions;
   /** What routes did that the report should mention, once each. */
   readonly warnings = new Set<string>();
+  /** How many worker threads were started (replacements included). */
+  started = 0;
   readonly #slots: Slot[] = [];
   readonly #queue: Job[] = [];
   /** Errors that arrived after their task's result, by task id. */
@@ -218,10 +220,11 @@ export class Sandbox {
   }
 
   #spawn(): Slot {
-    const { bundleDir, projectRoot, maxBodyBytes, outputDir, maxMemoryMb, basePath, strict } = this.#options;
+    this.started++;
+    const { bundleDir, projectRoot, maxBodyBytes, outputDir, maxMemoryMb, basePath, strict, heavyHeapMb } = this.#options;
     const shared = new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT * 3);
     const worker = this.#newWorker({
-      workerData: { bundleDir, projectRoot, maxBodyBytes, outputDir, basePath, strict, beat: shared } satisfies WorkerSetup,
+      workerData: { bundleDir, projectRoot, maxBodyBytes, outputDir, basePath, strict, heavyHeapMb, beat: shared } satisfies WorkerSetup,
       stdout: true,
       stderr: true,
       // As under `next build`.
@@ -253,6 +256,11 @@ export class Sandbox {
       if ('ready' in message) {
         slot.ready = true;
         this.#failedStarts = 0;
+        return;
+      }
+      if ('heavy' in message) {
+        // Its results are in; what it was sent after them goes to another worker.
+        this.#retire(slot);
         return;
       }
       if ('log' in message) return this.#options.onStrayOutput?.(message.log);

@@ -96,6 +96,11 @@ export type WorkerNotice =
   | { warning: string }
   /** An error that escaped task `id` after its result was sent. */
   | { late: { id: number; error: TaskError } }
+  /**
+   * After a task that left the worker's heap this large (MB: a generateStaticParams of a million
+   * entries), the worker asks to be replaced, so that the build does not keep that memory.
+   */
+  | { heavy: number }
   /** Route code is ending the worker through this API. */
   | { exiting: string }
   | { ready: true }
@@ -114,6 +119,8 @@ export interface WorkerSetup {
   strict?: boolean;
   /** next.config's basePath: request URLs include it, `nextUrl.pathname` does not. */
   basePath?: string;
+  /** A worker whose heap is larger than this (MB) after an `analyze` task asks to be replaced. Default 192. */
+  heavyHeapMb?: number;
   /** Float64 slots, indexed by BEAT, that the worker updates as it starts and ends tasks. */
   beat: SharedArrayBuffer;
 }

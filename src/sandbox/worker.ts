@@ -4,6 +4,7 @@
  * patched `fetch` and `console`, the `next/*` stand-ins — lives in worker threads only.
  */
 import path from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { checkGlobals, installGuards, keepGlobal, settleTimers, snapshotGlobals, stopChildren, taskContext, trackChildren } from './guards.js';
 import { BEAT, type ResultMessage, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
@@ -22,6 +23,8 @@ import * as nextServer from './runtime/next-server.js';
 import { createTasks, EscapedError, taskError } from './tasks.js';
 
 const setup = workerData as WorkerSetup;
+/** A worker whose heap is this large after loading a route and generating its params is replaced. */
+const HEAVY_HEAP_MB = setup.heavyHeapMb ?? 192;
 const port = parentPort!;
 setBundleDir(setup.bundleDir);
 
@@ -105,6 +108,15 @@ async function work(): Promise<void> {
       continue;
     }
     results.push(await runTask(next));
+    // A task that grew the heap far beyond what route code needs leaves it committed: flush the
+    // results, then ask to be replaced by a fresh worker.
+    if (next.task.type === 'analyze') {
+      const heap = getHeapStatistics().total_heap_size / 2 ** 20;
+      if (heap > HEAVY_HEAP_MB) {
+        flush();
+        port.postMessage({ heavy: Math.round(heap) } satisfies WorkerNotice);
+      }
+    }
     // Send when the batch is done, or often enough that progress and the pipeline keep moving.
     if (queue.length === 0 || results.length >= 32 || Date.now() - lastFlush > 50) flush();
   }
