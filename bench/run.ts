@@ -253,7 +253,9 @@ async function incrementalScenario(app: string, runs: number): Promise<{ full: M
   });
   edit();
   const report = spawnSync(process.execPath, [CLI, path.join(app, 'app'), '--out', out, '--quiet', '--incremental'], { cwd: app, encoding: 'utf8' }).stdout;
-  const said = report.split('\n').filter((line) => line.startsWith('Incremental:') || line.startsWith('  ')).slice(-3).join(' ').replace(/\s+/g, ' ');
+  const lines = report.split('\n');
+  const start = lines.findIndex((line) => line.startsWith('Incremental:'));
+  const said = start === -1 ? 'no incremental summary' : [lines[start], ...lines.slice(start + 1).filter((line, i, rest) => line.startsWith('  ') && rest.slice(0, i).every((l) => l.startsWith('  ')))].join(' ').replace(/\s+/g, ' ');
   return { full, incremental, said };
 }
 

@@ -67,7 +67,7 @@ export function inputIds(inputs: RecordedInputs | undefined): string[] {
 }
 
 /** What a file was when its digest was taken: size, modification time and inode. */
-function stampOf(stats: { size: number; mtimeMs: number; ino: number }): string {
+export function fileStamp(stats: { size: number; mtimeMs: number; ino: number }): string {
   return `${stats.size}:${stats.mtimeMs}:${stats.ino}`;
 }
 
@@ -104,7 +104,7 @@ export class Digests {
     try {
       if (kind === 'file') {
         const stats = statSync(file);
-        const stamp = stampOf(stats);
+        const stamp = fileStamp(stats);
         this.stamps.set(id, stamp);
         const previous = this.#previous;
         // Two seconds: file systems whose times are that coarse cannot tell two writes apart within them.
@@ -195,12 +195,15 @@ export function mergeInputs(a: RecordedInputs | undefined, b: RecordedInputs | u
  */
 export class Recorder {
   global: RecordedInputs | undefined;
+  /** Digests and stamps of files the workers read, by id: the first read of each. */
+  readonly #read = new Map<string, { digest: string; stamp?: string }>();
   readonly routes = new Map<RouteFile, { params?: RecordedInputs; module?: RecordedInputs }>();
   readonly paths = new Map<string, PathRecord>();
 
   /** A task's reads: module evaluation counts for every path, params for the route, the handler for `key`. */
   task(route: RouteFile, key: string | undefined, inputs: TaskInputs | undefined, now = Date.now()): void {
     if (!inputs) return;
+    for (const phase of [inputs.module, inputs.params, inputs.path]) this.#takeDigests(phase);
     if (inputs.module) {
       this.global = mergeInputs(this.global, inputs.module);
       const record = this.#route(route);
@@ -211,6 +214,16 @@ export class Recorder {
       const varies = inputs.path.fetches || inputs.path.sockets || inputs.path.variation;
       this.paths.set(key, { inputs: inputs.path, ...(varies ? { builtAt: now } : {}) });
     }
+  }
+
+  /** Keeps what the worker knew of each file read, and leaves the record with the read alone. */
+  #takeDigests(inputs: RecordedInputs | undefined): void {
+    if (!inputs?.files) return;
+    inputs.files = inputs.files.map((file) => {
+      if (file.digest === undefined) return file;
+      if (!this.#read.has(file.id)) this.#read.set(file.id, { digest: file.digest, ...(file.stamp ? { stamp: file.stamp } : {}) });
+      return file.at ? { id: file.id, at: file.at } : { id: file.id };
+    });
   }
 
   reused(key: string, record: PathRecord | undefined): void {
@@ -233,7 +246,7 @@ export class Recorder {
   finish(options: { settings: string; project: string; codes: Map<RouteFile, string>; digests: Digests; cwd: string; staticPaths: number; keep: (key: string) => boolean }): BuildCache {
     const digests: Record<string, string> = {};
     const note = (inputs: RecordedInputs | undefined) => {
-      for (const id of inputIds(inputs)) digests[id] ??= options.digests.of(id);
+      for (const id of inputIds(inputs)) digests[id] ??= this.#read.get(id)?.digest ?? options.digests.of(id);
     };
     note(this.global);
     const routes: Record<string, RouteRecord> = {};
@@ -253,7 +266,7 @@ export class Recorder {
     const stamps: Record<string, string> = {};
     for (const id of Object.keys(digests).sort()) {
       sorted[id] = digests[id];
-      const stamp = options.digests.stamps.get(id);
+      const stamp = this.#read.has(id) ? this.#read.get(id)!.stamp : options.digests.stamps.get(id);
       if (stamp !== undefined) stamps[id] = stamp;
     }
     return { version: CACHE_VERSION, settings: options.settings, project: path.relative(options.cwd, options.project) || '.', builtAt: Date.now(), staticPaths: options.staticPaths, digests: sorted, stamps, global: this.global ?? {}, routes, paths };

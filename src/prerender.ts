@@ -105,7 +105,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
   const interrupted = interruption(input.signal);
   const step = <T>(work: Promise<T>): Promise<T> => (interrupted ? Promise.race([work, interrupted]) : work);
   let committed = false;
-  let removingOld: Promise<void> | undefined;
+  let removeOld: (() => void) | undefined;
   let partialDir: string | undefined;
   let cleanupBundle = () => rm(context.bundleDir, { recursive: true, force: true });
   try {
@@ -170,8 +170,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
         // The old cache describes the old output: it goes before the swap, the new one comes after.
         await rm(cachePath(options.out), { force: true });
         // From here on an interruption waits: the swap is two renames, and both must happen.
-        // The previous output is removed while the cache is written.
-        removingOld = (await staging.commit({ later: true })).removed;
+        // The previous output is removed once the cache is written.
+        removeOld = (await staging.commit({ later: true })).removeOld;
         committed = true;
         if (manifestInOut === undefined) await writeFile(ownerMarker(options.out), `${path.basename(options.out)}/ was written by route-prerender; its manifest is ${options.manifest}.\n`);
       } catch (error) {
@@ -184,7 +184,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
         options.logger.warn?.(`The build cache could not be written (${(error as Error).message}); the next --incremental build runs every path.`);
       });
     }
-    await removingOld;
+    removeOld?.();
+    removeOld = undefined;
     timings.write = clock.lap();
     return {
       ...(causes ? { incremental: causes.summary() } : {}),
@@ -203,7 +204,11 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       notOptedIn: nextMajor(project) >= 15 && !options.strict ? results.filter((r) => r.type === 'static' && notOptedIn.has(r.route)).map((r) => r.path) : [],
     };
   } finally {
-    await removingOld?.catch(() => undefined);
+    try {
+      removeOld?.();
+    } catch {
+      // left for the next build's clean-up of leftovers
+    }
     await sandbox.close();
     await cleanupBundle();
     if (!committed && partialDir === undefined && existsSync(staging.dir)) await staging.discard(false);

@@ -3,7 +3,7 @@
  * folder replaces `--out` in one rename when the build has no errors. A failed build leaves the
  * previous output exactly as it was.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -100,10 +100,11 @@ export interface Staging {
   /** Writes a file from pieces of text, without joining them first. */
   writeChunks(file: string, chunks: Iterable<string>): Promise<void>;
   /**
-   * Swaps the staging folder in as `outDir`. Resolves once the new output is in place; the previous
-   * one is removed by then, or, with `{ later: true }`, by the promise it resolves to.
+   * Swaps the staging folder in as `outDir`. The previous output is removed before it resolves, or,
+   * with `{ later: true }`, by the `removeOld` it resolves to (synchronous: a recursive removal of
+   * ten thousand files takes half the time that way).
    */
-  commit(options?: { later?: boolean }): Promise<{ removed: Promise<void> }>;
+  commit(options?: { later?: boolean }): Promise<{ removeOld: () => void }>;
   /** Removes the staging folder, or keeps it for inspection. */
   discard(keep: boolean): Promise<string | undefined>;
 }
@@ -135,14 +136,14 @@ export async function createStaging(outDir: string): Promise<Staging> {
     async commit(options = {}) {
       if (!existsSync(out)) {
         await rename(dir, out);
-        return { removed: Promise.resolve() };
+        return { removeOld: () => undefined };
       }
       const old = path.join(parent, `.prerender-old-${path.basename(out)}-${suffix}`);
       await rename(out, old);
       await rename(dir, out);
-      const removed = rm(old, { recursive: true, force: true });
-      if (!options.later) await removed;
-      return { removed };
+      const removeOld = () => rmSync(old, { recursive: true, force: true });
+      if (!options.later) removeOld();
+      return { removeOld };
     },
     async discard(keep) {
       if (keep) return dir;

@@ -21,7 +21,8 @@ export type SourceLocationText = string;
  * and a path relative to the project (absolute outside it).
  */
 export interface RecordedInputs {
-  files?: Array<{ id: string; at?: SourceLocationText }>;
+  /** With `digest` (sha256 of the bytes read) and `stamp` (see cache.ts) when the worker read the content itself. */
+  files?: Array<{ id: string; at?: SourceLocationText; digest?: string; stamp?: string }>;
   env?: Array<{ name: string; at?: SourceLocationText }>;
   fetches?: Array<{ method: string; url: string; cache?: string; revalidate?: number | false; at?: SourceLocationText }>;
   /** `host:port` (or a socket path) of a connection route code opened itself. */

@@ -10,13 +10,21 @@ import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import type { RecordedInputs, SourceLocationText } from '../protocol.js';
-import { locateCaller } from './locate.js';
+import { locateCallerQuickly } from './locate.js';
+import { fileStamp, hash } from '../../cache.js';
 
 /** One task's reads, by phase: module evaluation, generateStaticParams, or the handler. */
 export type Phase = 'module' | 'params' | 'path';
 
+/** A file read: where, and (for `readFile`) what was read and the file's stamp just before. */
+interface FileRead {
+  at?: SourceLocationText;
+  digest?: string;
+  stamp?: string;
+}
+
 class InputLog {
-  files = new Map<string, SourceLocationText | undefined>();
+  files = new Map<string, FileRead>();
   env = new Map<string, SourceLocationText | undefined>();
   fetches: NonNullable<RecordedInputs['fetches']> = [];
   sockets: NonNullable<RecordedInputs['sockets']> = [];
@@ -29,7 +37,7 @@ class InputLog {
   take(): RecordedInputs | undefined {
     if (this.empty) return undefined;
     return {
-      ...(this.files.size > 0 ? { files: [...this.files].map(([id, at]) => (at ? { id, at } : { id })) } : {}),
+      ...(this.files.size > 0 ? { files: [...this.files].map(([id, read]) => ({ id, ...read })) } : {}),
       ...(this.env.size > 0 ? { env: [...this.env].map(([name, at]) => (at ? { name, at } : { name })) } : {}),
       ...(this.fetches.length > 0 ? { fetches: this.fetches } : {}),
       ...(this.sockets.length > 0 ? { sockets: this.sockets } : {}),
@@ -85,8 +93,13 @@ function quietly<T>(work: () => T): T {
 
 /** Where the read happened in the user's code, as `file:line`; none when no bundled code made it. */
 function place(): SourceLocationText | undefined {
-  const at = locateCaller();
-  return at ? `${path.relative(projectRoot, at.file).split(path.sep).join('/')}:${at.line}` : undefined;
+  return located().at;
+}
+
+/** The place of the read, and whether compiled app code (a bundled package included) made it. */
+function located(): { at?: SourceLocationText; inBundle: boolean } {
+  const { at, inBundle } = locateCallerQuickly();
+  return { at: at ? `${path.relative(projectRoot, at.file).split(path.sep).join('/')}:${at.line}` : undefined, inBundle };
 }
 
 /** A read's id: `file:`, `dir:` or `stat:` and the path, relative to the project when inside it. */
@@ -107,28 +120,65 @@ function readId(kind: 'file' | 'dir' | 'stat', target: unknown): string | undefi
   return `${kind}:${shown}`;
 }
 
-/** Records a read of `target` by the code calling the patched function. */
-function recordRead(kind: 'file' | 'dir' | 'stat', target: unknown): void {
+/** Records a read of `target` by the code calling the patched function; returns its record when it is new. */
+function recordRead(kind: 'file' | 'dir' | 'stat', target: unknown): FileRead | undefined {
   const log = current();
-  if (!log) return;
+  if (!log) return undefined;
   const id = readId(kind, target);
-  if (id === undefined || log.files.has(id)) return;
-  quietly(() => {
-    const at = place();
+  if (id === undefined || log.files.has(id)) return undefined;
+  return quietly(() => {
+    const { at, inBundle } = located();
     // Node's and the tool's own reads (module loading, source maps) are not the route's.
-    if (at === undefined && !callerIsApp()) return;
-    log.files.set(id, at);
+    if (!inBundle) return undefined;
+    const read: FileRead = at ? { at } : {};
+    log.files.set(id, read);
+    return read;
   });
 }
 
-/** A read with no place in the user's files still counts when a bundled package made it. */
-function callerIsApp(): boolean {
-  const holder: { stack?: string } = {};
-  Error.captureStackTrace(holder, callerIsApp);
-  return bundleUrl !== '' && (holder.stack ?? '').includes(bundleUrl);
+/** The encoding a `readFile` call asked for (its options argument). */
+function encodingOf(options: unknown): BufferEncoding | undefined {
+  if (typeof options === 'string') return options as BufferEncoding;
+  if (options && typeof options === 'object' && typeof (options as { encoding?: unknown }).encoding === 'string') return (options as { encoding: BufferEncoding }).encoding;
+  return undefined;
 }
 
-let bundleUrl = '';
+/**
+ * `readFile` in its three forms, recorded with a digest of what it returned (so that the build
+ * thread need not read the file again) and the file's stamp taken just before the read.
+ */
+function watchedReadFile(form: 'sync' | 'callback' | 'promise', real: (...args: unknown[]) => unknown, stat: (file: string) => { size: number; mtimeMs: number; ino: number }) {
+  return function (this: unknown, target: unknown, ...rest: unknown[]) {
+    const read = logs ? recordRead('file', target) : undefined;
+    if (!read) return real.call(this, target, ...rest);
+    try {
+      read.stamp = fileStamp(stat(path.resolve(projectRoot, target instanceof URL ? decodeURIComponent(target.pathname) : String(target))));
+    } catch {
+      // no stamp: the next build reads the file to compare it
+    }
+    const encoding = encodingOf(form === 'callback' && typeof rest[0] === 'function' ? undefined : rest[0]);
+    const note = (value: unknown) => {
+      if (Buffer.isBuffer(value)) read.digest = hash(value);
+      else if (typeof value === 'string') read.digest = hash(Buffer.from(value, encoding ?? 'utf8'));
+    };
+    if (form === 'sync') {
+      const value = real.call(this, target, ...rest);
+      note(value);
+      return value;
+    }
+    if (form === 'promise') return (real.call(this, target, ...rest) as Promise<unknown>).then((value) => (note(value), value));
+    const last = rest.length - 1;
+    const callback = rest[last];
+    if (typeof callback === 'function') {
+      rest[last] = function (this: unknown, error: unknown, value: unknown) {
+        if (!error) note(value);
+        return (callback as (...args: unknown[]) => unknown).call(this, error, value);
+      };
+    }
+    return real.call(this, target, ...rest);
+  };
+}
+
 let bundlePrefix = '\0';
 let outputPrefix = '\0';
 
@@ -136,9 +186,8 @@ export function recordEnv(name: string): void {
   const log = current();
   if (!log || log.env.has(name)) return;
   quietly(() => {
-    const at = place();
-    if (at === undefined && !callerIsApp()) return;
-    log.env.set(name, at);
+    const { at, inBundle } = located();
+    if (inBundle) log.env.set(name, at);
   });
 }
 
@@ -172,7 +221,6 @@ function withPlace(at: SourceLocationText | undefined): { at?: SourceLocationTex
 export function installInputWatch(root: string, bundleDir: string, outputDir: string): void {
   projectRoot = root;
   outputPrefix = outputDir + path.sep;
-  bundleUrl = `file://${bundleDir}`;
   bundlePrefix = bundleDir + path.sep;
   const watched = (kind: 'file' | 'dir' | 'stat', real: (...args: never[]) => unknown) =>
     function (this: unknown, target: unknown, ...rest: unknown[]) {
@@ -186,12 +234,17 @@ export function installInputWatch(root: string, bundleDir: string, outputDir: st
     }
   };
   const fsModule = fs as unknown as Record<string, unknown>;
+  const promises = fs.promises as unknown as Record<string, unknown>;
+  const stat = fs.statSync;
+  const readers: Array<[Record<string, unknown>, string, 'sync' | 'callback' | 'promise']> = [[fsModule, 'readFileSync', 'sync'], [fsModule, 'readFile', 'callback'], [promises, 'readFile', 'promise']];
+  for (const [object, name, form] of readers) {
+    const real = object[name] as ((...args: unknown[]) => unknown) & { __promisify__?: unknown };
+    object[name] = Object.assign(watchedReadFile(form, real, stat), { __promisify__: real.__promisify__ });
+  }
   // Not `open`: writeFileSync opens through it, and reading through a descriptor is rare in route code.
-  patch(fsModule, ['readFileSync', 'readFile', 'createReadStream'], 'file');
+  patch(fsModule, ['createReadStream'], 'file');
   patch(fsModule, ['readdirSync', 'readdir', 'opendirSync', 'opendir'], 'dir');
   patch(fsModule, ['existsSync', 'statSync', 'stat', 'lstatSync', 'lstat', 'exists', 'accessSync', 'access'], 'stat');
-  const promises = fs.promises as unknown as Record<string, unknown>;
-  patch(promises, ['readFile'], 'file');
   patch(promises, ['readdir', 'opendir'], 'dir');
   patch(promises, ['stat', 'lstat', 'access'], 'stat');
   syncBuiltinESMExports();

@@ -55,6 +55,44 @@ export function locateCaller(): SourceLocation | undefined {
   return locateInStack(holder.stack);
 }
 
+/** Mapped places by compiled frame (`url:line:column`): a read in a loop is located once. */
+const placed = new Map<string, SourceLocation | null>();
+
+/**
+ * `locateCaller` for code that runs once per read of a file: the stack as V8's call sites (no text
+ * is made of it), each compiled frame mapped once. Returns the first of the app's own files, else of
+ * the packages bundled with it; also whether any compiled frame was on the stack at all.
+ */
+export function locateCallerQuickly(): { at?: SourceLocation; inBundle: boolean } {
+  const previous = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  const holder: { stack?: NodeJS.CallSite[] } = {};
+  Error.prepareStackTrace = (_error, sites) => sites;
+  // Deep enough for a read made by a package the app calls, not the whole async chain.
+  Error.stackTraceLimit = 16;
+  try {
+    Error.captureStackTrace(holder, locateCallerQuickly);
+    void holder.stack;
+  } finally {
+    Error.prepareStackTrace = previous;
+    Error.stackTraceLimit = limit;
+  }
+  let fallback: SourceLocation | undefined;
+  let inBundle = false;
+  for (const site of Array.isArray(holder.stack) ? holder.stack : []) {
+    const url = site.getFileName();
+    if (!url?.startsWith(bundlePrefix)) continue;
+    inBundle = true;
+    const key = `${url}:${site.getLineNumber()}:${site.getColumnNumber()}`;
+    let original = placed.get(key);
+    if (original === undefined) placed.set(key, (original = mapFrame(url, site.getLineNumber() ?? 0, site.getColumnNumber() ?? 0) ?? null));
+    if (!original) continue;
+    if (!original.file.split(path.sep).includes('node_modules')) return { at: original, inBundle };
+    fallback ??= original;
+  }
+  return { at: fallback, inBundle };
+}
+
 function mapFrame(url: string, line: number, column: number): SourceLocation | undefined {
   const file = fileURLToPath(url);
   let map = maps.get(file);
