@@ -167,6 +167,15 @@ shared("a route that replaces fetch does not hide another's no-store fetch; chan
   }
 });
 
+shared('a child process of a worker stopped at the time limit is stopped with it, and named', async () => {
+  const result = await build('child-timeout', { timeout: 1, concurrency: 1 });
+  assert.is(result.manifest.errors['/stuck']?.code, 'TIMED_OUT');
+  const warnings = result.warnings.join('\n');
+  const pid = Number(/\/stuck \(app\/stuck\/route\.ts\) left a child process running \(pid (\d+): sleep 1000\); it was stopped with its worker/.exec(warnings)?.[1]);
+  assert.ok(pid > 0, warnings);
+  assert.ok(await stopped(pid), 'the child was stopped');
+});
+
 shared.run();
 
 const refusals = suite('the environment says no');

@@ -169,7 +169,7 @@ const children = new Set<{ child: import('node:child_process').ChildProcess; own
  * Records every child process route code starts (`spawn`, `exec`, `execFile`, `fork`), so that
  * none outlives the build. `owner` names the route running when it was started.
  */
-export function trackChildren(owner: () => string): void {
+export function trackChildren(owner: () => string, told: (pid: number, owner: string, command: string, running: boolean) => void = () => undefined): void {
   const module = require('node:child_process') as Record<string, (...args: unknown[]) => import('node:child_process').ChildProcess>;
   for (const name of ['spawn', 'exec', 'execFile', 'fork']) {
     const real = module[name];
@@ -177,7 +177,13 @@ export function trackChildren(owner: () => string): void {
       const child = real.apply(this, args);
       const entry = { child, owner: owner() };
       children.add(entry);
-      child.once('exit', () => children.delete(entry));
+      const command = child.spawnargs.join(' ').slice(0, 80);
+      // The build thread is told too: if this worker is terminated (a time-out), it stops the child.
+      if (child.pid !== undefined) told(child.pid, entry.owner, command, true);
+      child.once('exit', () => {
+        children.delete(entry);
+        if (child.pid !== undefined) told(child.pid, entry.owner, command, false);
+      });
       return child;
     };
   }

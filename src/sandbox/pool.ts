@@ -9,6 +9,7 @@
  * another worker), and a worker that dies (`process.exit()`, out of memory) is known to have died
  * in that task.
  */
+import { readFileSync } from 'node:fs';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { errorText } from '../errors.js';
 import { BEAT, type Outcome, type ResultMessage, type Task, type TaskError, type TaskInputs, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
@@ -64,6 +65,8 @@ interface Slot {
   ready?: boolean;
   /** A memory reading of the worker is under way. */
   measuring?: boolean;
+  /** Child processes route code started in this worker and that are still running, by pid. */
+  children: Map<number, { owner: string; command: string }>;
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -73,6 +76,8 @@ export class Sandbox {
   readonly #options: SandboxOptions;
   /** What routes did that the report should mention, once each. */
   readonly warnings = new Set<string>();
+  /** Workers being terminated (replaced during the build), until what they left is stopped. */
+  readonly #ending = new Set<Promise<void>>();
   /** How many worker threads were started (replacements included). */
   started = 0;
   readonly #slots: Slot[] = [];
@@ -187,6 +192,26 @@ export class Sandbox {
     const slots = this.#slots.splice(0);
     for (const slot of slots) slot.dead = true;
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
+    for (const slot of slots) this.#stopChildren(slot);
+    // Workers replaced during the build are gone too, with what they left running.
+    await Promise.all(this.#ending);
+  }
+
+  /**
+   * Stops the child processes a terminated worker left (a worker ending normally stops its own):
+   * only those still children of this process, so that a reused pid is never signalled.
+   */
+  #stopChildren(slot: Slot): void {
+    for (const [pid, { owner, command }] of slot.children) {
+      if (!isOurChild(pid)) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+        this.warnings.add(`${owner} left a child process running (pid ${pid}: ${command}); it was stopped with its worker`);
+      } catch {
+        // it ended meanwhile
+      }
+    }
+    slot.children.clear();
   }
 
   #live(): Slot[] {
@@ -231,7 +256,7 @@ export class Sandbox {
       env: { ...(this.#options.env ?? process.env), NODE_ENV: 'production', NEXT_PHASE: 'phase-production-build' },
       ...(maxMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb } } : {}),
     });
-    const slot: Slot = { worker, jobs: new Map(), beat: new Float64Array(shared), lastProgress: Date.now() };
+    const slot: Slot = { worker, jobs: new Map(), beat: new Float64Array(shared), lastProgress: Date.now(), children: new Map() };
     this.#slots.push(slot);
     const stray = (chunk: Buffer | string) => {
       const text = String(chunk).replace(/\n$/, '');
@@ -256,6 +281,12 @@ export class Sandbox {
       if ('ready' in message) {
         slot.ready = true;
         this.#failedStarts = 0;
+        return;
+      }
+      if ('child' in message) {
+        const { pid, owner, command, running } = message.child;
+        if (running) slot.children.set(pid, { owner, command });
+        else slot.children.delete(pid);
         return;
       }
       if ('heavy' in message) {
@@ -383,7 +414,9 @@ export class Sandbox {
     }
     const index = this.#slots.indexOf(slot);
     if (index !== -1) this.#slots.splice(index, 1);
-    void slot.worker.terminate();
+    const ended = slot.worker.terminate().then(() => this.#stopChildren(slot));
+    this.#ending.add(ended);
+    void ended.finally(() => this.#ending.delete(ended));
     const running = slot.beat[BEAT.running];
     const requeue: Job[] = [];
     for (const job of slot.jobs.values()) {
@@ -410,6 +443,23 @@ export class Sandbox {
       const index = source.next++;
       source.onResult(index, { outcome, logs: [], id: this.#nextId++ });
       if (--source.left === 0) source.done();
+    }
+  }
+}
+
+/** Whether `pid` is a running child of this process (Linux: its parent in /proc; elsewhere, that it exists). */
+function isOurChild(pid: number): boolean {
+  try {
+    const [state, parent] = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)!.split(' ');
+    // A zombie has already ended: its worker stopped it, or it exited.
+    return state !== 'Z' && Number(parent) === process.pid;
+  } catch {
+    if (process.platform === 'linux') return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
     }
   }
 }

@@ -102,6 +102,8 @@ export type WorkerNotice =
    * entries), the worker asks to be replaced, so that the build does not keep that memory.
    */
   | { heavy: number }
+  /** Route code started a child process (`pid`), or one ended: the build thread stops what a terminated worker leaves. */
+  | { child: { pid: number; owner: string; command: string; running: boolean } }
   /** Route code is ending the worker through this API. */
   | { exiting: string }
   | { ready: true }

@@ -70,7 +70,10 @@ installInputWatch(setup.projectRoot, setup.bundleDir, setup.outputDir);
 
 let lastTask: TaskMessage['task'] | undefined;
 // Worded only when a route starts a child process.
-trackChildren(() => (lastTask ? `${lastTask.type === 'render' ? lastTask.requestPath : lastTask.route.pattern} (${path.relative(setup.projectRoot, lastTask.source)})` : 'code outside any route'));
+trackChildren(
+  () => (lastTask ? `${lastTask.type === 'render' ? lastTask.requestPath : lastTask.route.pattern} (${path.relative(setup.projectRoot, lastTask.source)})` : 'code outside any route'),
+  (pid, owner, command, running) => port.postMessage({ child: { pid, owner, command, running } } satisfies WorkerNotice),
+);
 keepGlobal('fetch');
 keepGlobal('setTimeout');
 keepGlobal('clearTimeout');
