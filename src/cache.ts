@@ -15,7 +15,9 @@ import path from 'node:path';
 import { relativeFile } from './location.js';
 import type { Manifest, ManifestRoute } from './manifest.js';
 import type { RecordedInputs, TaskInputs } from './sandbox/protocol.js';
-import type { RouteFile } from './types.js';
+import type { FrozenUse, RouteFile } from './types.js';
+
+export type { FrozenUse };
 
 export const CACHE_VERSION = 1;
 
@@ -142,13 +144,6 @@ export function readCache(out: string): BuildCache | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Network use that makes a static path a snapshot of build time: fetches without revalidate, sockets. */
-export interface FrozenUse {
-  /** `fetch GET https://…` or `socket db.example.com:5432`. */
-  what: string;
-  at?: string;
 }
 
 export function frozenUses(...all: Array<RecordedInputs | undefined>): FrozenUse[] {

@@ -6,13 +6,16 @@ import type { AssignedPath } from './assign.js';
 import { bug } from './errors.js';
 import { requestPathFromParams } from './params.js';
 import { dynamicResult, errorResult, NO_LOGS } from './results.js';
+import { manifestEntry, StaticRecord } from './manifest.js';
+import { relativeFile } from './location.js';
 import type { Sandbox } from './sandbox/pool.js';
 import type { RenderOutcome, Task, TaskInputs } from './sandbox/protocol.js';
-import type { FrozenUse } from './cache.js';
 import { hasFile, isStoredStatus } from './status.js';
-import type { Headers, PathResult, StaticResult } from './types.js';
+import type { FrozenUse, Headers, PathResult, RouteFile, StaticResult } from './types.js';
 
 export interface ExecuteOptions {
+  /** Base of the manifest entries' `source`. Default `process.cwd()`. */
+  cwd?: string;
   onProgress?: (done: number, total: number) => void;
   /** An incremental build's previous result for a path, when it can be taken as it is. */
   reuse?: (path: AssignedPath) => StaticResult | undefined;
@@ -41,6 +44,12 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
   const ids: number[] = new Array(paths.length);
   // Most paths of a route answer with the same headers: one record each, shared.
   const headers = new Map<string, Headers>();
+  const sources = new Map<RouteFile, string>();
+  const sourceOf = (route: RouteFile) => {
+    let source = sources.get(route);
+    if (source === undefined) sources.set(route, (source = relativeFile(route.file, options.cwd ?? process.cwd())));
+    return source;
+  };
   await sandbox.runAll(
     count,
     (j): RenderTask => {
@@ -61,12 +70,8 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
       const assigned = paths[index];
       ids[index] = id;
       options.onInputs?.(assigned, inputs);
-      const result = toResult(assigned, outcome, assigned.logs.length > 0 ? [...assigned.logs, ...logs] : logs.length > 0 ? logs : NO_LOGS, headers);
-      if (result.type === 'static' && result.revalidate === false && options.frozen) {
-        const uses = options.frozen(assigned);
-        if (uses.length > 0) result.frozen = uses;
-      }
-      results[index] = result;
+      const frozen = outcome.ok && outcome.kind === 'response' && outcome.revalidate === false && options.frozen ? options.frozen(assigned) : undefined;
+      results[index] = toResult(assigned, outcome, assigned.logs.length > 0 ? [...assigned.logs, ...logs] : logs.length > 0 ? logs : NO_LOGS, { headers, source: sourceOf(assigned.plan.route), frozen });
       options.onProgress?.(++done, paths.length);
     },
   );
@@ -85,8 +90,8 @@ type RenderTask = Extract<Task, { type: 'render' }>;
 
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
-/** `headers` interns header records: most paths of a route answer with the same headers. */
-function toResult({ plan: { route }, key, file }: AssignedPath, outcome: RenderOutcome, logs: string[], headers: Map<string, Headers>): PathResult {
+/** `made.headers` interns header records: most paths of a route answer with the same headers. */
+function toResult({ plan: { route }, key, file }: AssignedPath, outcome: RenderOutcome, logs: string[], made: { headers: Map<string, Headers>; source: string; frozen?: FrozenUse[] }): PathResult {
   if (!outcome.ok) return errorResult(route, key, outcome.error, logs);
   if (outcome.kind === 'dynamic') return dynamicResult(route, key, outcome.reasons, logs);
   if (!isStoredStatus(outcome.status)) {
@@ -94,25 +99,30 @@ function toResult({ plan: { route }, key, file }: AssignedPath, outcome: RenderO
     return dynamicResult(route, key, [{ kind, message: `response.status is ${outcome.status}; only 2xx, 3xx and 404 responses are prerendered, as in Next.js` }], logs);
   }
   if (hasFile(outcome.status) && !outcome.written) throw bug(`the body of ${key} was not written`);
-  return {
-    type: 'static',
-    path: key,
-    route,
-    status: outcome.status,
-    headers: intern(headers, outcome.headers),
+  const entry = manifestEntry({
     file: outcome.written ? file : null,
-    size: outcome.size,
+    frozen: made.frozen,
+    headers: intern(made.headers, outcome.headers),
+    revalidate: outcome.revalidate,
     // Every empty body has the same hash: one string for the many 404s and redirects, not one each.
     sha256: outcome.size === 0 ? EMPTY_SHA256 : outcome.sha256,
-    revalidate: outcome.revalidate,
-    ...(outcome.tags ? { tags: outcome.tags } : {}),
-    logs,
-  };
+    size: outcome.size,
+    source: made.source,
+    srcRoute: route.srcRoute,
+    status: outcome.status,
+    tags: outcome.tags,
+  });
+  return new StaticRecord(key, route, entry, logs);
 }
 
-/** Headers arrive as JSON text (cheaper to send than an object); each distinct text is parsed once. */
+/** Headers arrive as JSON text (cheaper to send than an object); each distinct text is parsed (and its keys sorted) once. */
 function intern(seen: Map<string, Headers>, json: string): Headers {
   let record = seen.get(json);
-  if (!record) seen.set(json, (record = JSON.parse(json) as Headers));
+  if (!record) {
+    const parsed = JSON.parse(json) as Headers;
+    record = {};
+    for (const name of Object.keys(parsed).sort()) record[name] = parsed[name];
+    seen.set(json, record);
+  }
   return record;
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { setupError, type RouteErrorCode } from './errors.js';
 import { formatLocation, relativeFile } from './location.js';
 import type { ReasonKind } from './reasons.js';
-import type { Headers, PathResult } from './types.js';
+import type { FrozenUse, Headers, PathResult, RouteFile, StaticResult } from './types.js';
 
 export const MANIFEST_VERSION = 1;
 export const MANIFEST_NAME = 'prerender-manifest.json';
@@ -45,7 +45,7 @@ export interface ManifestRoute {
    * Network reads that make these bytes a snapshot of build time (a fetch without revalidate, a
    * socket), when any: the path shows what was true when it was built until it is rebuilt.
    */
-  frozen?: Array<{ what: string; at?: string }>;
+  frozen?: FrozenUse[];
 }
 
 export interface ManifestReason {
@@ -129,6 +129,11 @@ export function buildManifest(results: PathResult[], cwd: string): Manifest {
     const source = sourceOf(result.route.file);
     switch (result.type) {
       case 'static':
+        // A build's static result holds its entry already (see StaticRecord).
+        if (result instanceof StaticRecord) {
+          routes[result.path] = result.entry;
+          break;
+        }
         routes[result.path] = {
           file: result.file,
           ...(result.frozen ? { frozen: result.frozen } : {}),
@@ -315,4 +320,63 @@ function isString(value: unknown): value is string {
 
 function isNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
+}
+
+/**
+ * A static path's result made by a build: it holds the path's manifest entry, and reads every field
+ * from it, so that a million paths hold one record each, not a result and an entry.
+ */
+export class StaticRecord implements StaticResult {
+  constructor(
+    readonly path: string,
+    readonly route: RouteFile,
+    /** The manifest entry, keys in sorted order (what the serializer writes as it is). */
+    readonly entry: ManifestRoute,
+    readonly logs: string[],
+    readonly reused?: boolean,
+  ) {}
+
+  get type(): 'static' {
+    return 'static';
+  }
+  get status(): number {
+    return this.entry.status;
+  }
+  get headers(): Headers {
+    return this.entry.headers;
+  }
+  get file(): string | null {
+    return this.entry.file;
+  }
+  get size(): number {
+    return this.entry.size;
+  }
+  get sha256(): string {
+    return this.entry.sha256;
+  }
+  get revalidate(): number | false {
+    return this.entry.revalidate;
+  }
+  get tags(): string[] | undefined {
+    return this.entry.tags;
+  }
+  get frozen(): FrozenUse[] | undefined {
+    return this.entry.frozen;
+  }
+}
+
+/** A manifest entry with its keys in sorted order. */
+export function manifestEntry(fields: Omit<ManifestRoute, 'frozen' | 'tags'> & { frozen?: FrozenUse[]; tags?: string[] }): ManifestRoute {
+  return {
+    file: fields.file,
+    ...(fields.frozen && fields.frozen.length > 0 ? { frozen: fields.frozen } : {}),
+    headers: fields.headers,
+    revalidate: fields.revalidate,
+    sha256: fields.sha256,
+    size: fields.size,
+    source: fields.source,
+    srcRoute: fields.srcRoute,
+    status: fields.status,
+    ...(fields.tags ? { tags: fields.tags } : {}),
+  };
 }

@@ -19,6 +19,7 @@ import { planRoutes } from './plan.js';
 import { loadProject, type Project } from './project.js';
 import { decideFromSource } from './decide.js';
 import { dynamicResult, errorResult, NO_LOGS } from './results.js';
+import { manifestEntry, StaticRecord } from './manifest.js';
 import { Sandbox } from './sandbox/pool.js';
 import { fingerprint } from './shard.js';
 import type { PathResult, RouteFile, StaticResult } from './types.js';
@@ -137,6 +138,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const reuse = causes && reusePrevious(options, { previous, settings, digests, codes, recorder, causes, stagingDir: staging.dir });
     options.logger.phase?.(`Prerendering ${count(assignment.paths.length, 'path')}`);
     const executed = await step(executePaths(assignment.paths, sandbox, {
+      cwd: options.cwd,
       onProgress: options.logger.progress?.bind(options.logger),
       reuse,
       onInputs: (assigned, inputs) => recorder.task(assigned.plan.route, assigned.key, inputs),
@@ -316,21 +318,8 @@ function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache |
     }
     causes.reused++;
     recorder.reused(key, decision.record);
-    return {
-      type: 'static',
-      path: key,
-      route,
-      status: entry.status,
-      headers: entry.headers,
-      file: entry.file === null ? null : assigned.file,
-      size: entry.size,
-      sha256: entry.sha256,
-      revalidate: entry.revalidate,
-      ...(entry.tags ? { tags: entry.tags } : {}),
-      ...(entry.frozen ? { frozen: entry.frozen } : {}),
-      logs: NO_LOGS,
-      reused: true,
-    };
+    const file = entry.file === null ? null : assigned.file;
+    return new StaticRecord(key, route, file === entry.file ? entry : manifestEntry({ ...entry, file }), NO_LOGS, true);
   };
 }
 

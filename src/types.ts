@@ -53,6 +53,13 @@ export type Params = Record<string, string | string[] | undefined>;
 
 export type Headers = Record<string, string | string[]>;
 
+/** Network use that makes a static path a snapshot of build time: a fetch without revalidate, a socket. */
+export interface FrozenUse {
+  /** `fetch GET https://…` or `socket db.example.com:5432`. */
+  what: string;
+  at?: string;
+}
+
 interface ResultBase {
   /**
    * Manifest key: the concrete URL path (under basePath) when the handler ran for it, else the
@@ -76,7 +83,7 @@ export interface StaticResult extends ResultBase {
   /** Cache tags of the path's fetches (`next: { tags }`), sorted. */
   tags?: string[];
   /** Network reads that made these bytes a snapshot of build time (no revalidate). */
-  frozen?: import('./cache.js').FrozenUse[];
+  frozen?: FrozenUse[];
   /** Taken from the previous build (`--incremental`): the handler did not run. */
   reused?: boolean;
 }
