@@ -76,7 +76,7 @@ async function explain(argv: string[]): Promise<number> {
   if (values.help) return print(helpText());
   if (positionals.length !== 1) throw setupError('USAGE', ['Expected one URL path: prerender explain /posts/hello --out dist']);
   const { explainPath, formatExplanation } = await library();
-  const explanation = explainPath({ path: positionals[0], out: values.out as string | undefined });
+  const explanation = explainPath({ path: positionals[0], out: values.out as string | undefined, manifest: values.manifest as string | undefined });
   return print(values.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation));
 }
 

@@ -3,6 +3,7 @@
  * and why, and what it read to make its bytes, from the manifest and the build cache beside the
  * output folder. Marks the inputs that changed since (what an incremental build would run it again for).
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Digests, frozenUses, inputIds, inputLabel, readCache } from './cache.js';
 import { setupError } from './errors.js';
@@ -15,6 +16,8 @@ export interface ExplainOptions {
   path: string;
   /** The output folder. Default `dist`. */
   out?: string;
+  /** The build's manifest, when it was written elsewhere with `--manifest`. Default: in or beside `out`. */
+  manifest?: string;
   cwd?: string;
 }
 
@@ -35,8 +38,8 @@ export interface Explanation {
 export function explainPath(options: ExplainOptions): Explanation {
   const cwd = options.cwd ?? process.cwd();
   const out = path.resolve(cwd, options.out ?? 'dist');
-  const manifestFile = findManifest(out);
-  if (!manifestFile) throw setupError('USAGE', [`${options.out ?? 'dist'} has no ${MANIFEST_NAME}: build it first, or pass its folder with --out.`]);
+  const manifestFile = options.manifest === undefined ? findManifest(out) : path.resolve(cwd, options.manifest);
+  if (!manifestFile || !existsSync(manifestFile)) throw setupError('USAGE', [`${options.manifest ?? `${options.out ?? 'dist'} has no ${MANIFEST_NAME}`}${options.manifest ? ' does not exist' : ''}: build it first, or pass its folder with --out (and its manifest with --manifest when it was written elsewhere).`]);
   const manifest = readManifest(manifestFile);
   const key = findKey(manifest, options.path);
   const cache = readCache(out);

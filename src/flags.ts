@@ -59,6 +59,7 @@ export const MERGE_FLAGS: Flag[] = [
 
 export const EXPLAIN_FLAGS: Flag[] = [
   { name: 'out', short: 'o', type: 'string', value: '<dir>', default: 'dist', help: 'the output folder of the build' },
+  { name: 'manifest', type: 'string', value: '<file>', default: 'in or beside <out>', help: "the build's manifest, when it was written elsewhere" },
   { name: 'json', type: 'boolean', default: 'off', help: 'print the explanation as JSON' },
   { name: 'help', short: 'h', type: 'boolean', default: '', help: 'show this help' },
 ];
@@ -77,7 +78,7 @@ export function helpText(): string {
     'Usage: prerender [appDir] [options]',
     '       prerender merge <shard-dir>... --out <dir> [--force] [--json]',
     '       prerender preview [dir] [--port <n>] [--origin <url>] [--listen <addr>]',
-    '       prerender explain <path> [--out <dir>] [--json]',
+    '       prerender explain <path> [--out <dir>] [--manifest <file>] [--json]',
     '       prerender help',
     '',
     ...wrap('Prerenders the static GET route handlers of a Next.js App Router app to plain files, and reports which routes must stay dynamic and why.', 0),
@@ -90,6 +91,8 @@ export function helpText(): string {
   for (const flag of FLAGS) lines.push(...optionLines(flag));
   lines.push('', 'Preview options:');
   for (const flag of PREVIEW_FLAGS.filter((f) => f.name !== 'help')) lines.push(...optionLines(flag));
+  lines.push('', 'Explain options:');
+  for (const flag of EXPLAIN_FLAGS.filter((f) => f.name !== 'help')) lines.push(...optionLines(flag));
   lines.push('', ...wrap('Exit codes: 0 done, 1 a route errored, 2 bad usage or set-up, 3 dynamic or frozen routes counted by --fail-on, 130 or 143 interrupted.', 0));
   return lines.join('\n');
 }

@@ -245,6 +245,9 @@ explain('a static path: what it read, with the place, and what changed since', a
   const cli = spawnSync(process.execPath, [CLI, 'explain', '/posts/post-1', '--out', 'dist'], { cwd: site.dir, encoding: 'utf8' });
   assert.is(cli.status, 0, cli.stderr);
   assert.match(cli.stdout, 'the listing of content/posts/');
+  // A manifest written elsewhere is found with --manifest.
+  await prerender({ appDir: path.join(site.dir, 'app'), out: path.join(site.dir, 'elsewhere'), manifest: path.join(site.dir, 'm.json'), cwd: site.dir });
+  assert.is(explainPath({ path: '/site.json', out: 'elsewhere', manifest: 'm.json', cwd: site.dir }).reads[0].what, '$SITE_NAME');
   const unknown = spawnSync(process.execPath, [CLI, 'explain', '/posts/nope', '--out', 'dist'], { cwd: site.dir, encoding: 'utf8' });
   assert.is(unknown.status, 2);
   assert.match(unknown.stderr, '/posts/nope is not a path of this build (9 paths). Paths like it: /posts/post-1');
