@@ -140,10 +140,42 @@ export function codeDigest(files: string[], digests: Digests, root: string): str
 export function readCache(out: string): BuildCache | undefined {
   try {
     const cache = JSON.parse(readFileSync(cachePath(out), 'utf8')) as BuildCache;
-    return cache.version === CACHE_VERSION && typeof cache.settings === 'string' && cache.paths && cache.routes ? cache : undefined;
+    return isCache(cache) ? cache : undefined;
   } catch {
-    return undefined;
+    return undefined; // none, unreadable or not JSON: the build runs every path
   }
+}
+
+/** Whether a parsed cache has the shape this version writes; one that does not is ignored, never trusted. */
+function isCache(value: unknown): value is BuildCache {
+  const cache = value as BuildCache;
+  const record = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  const inputs = (x: unknown) => x === undefined || (record(x) && Object.values(x).every((list) => Array.isArray(list) && list.every(record)));
+  return (
+    record(cache) && cache.version === CACHE_VERSION && typeof cache.settings === 'string' && typeof cache.builtAt === 'number' && typeof cache.staticPaths === 'number' &&
+    record(cache.digests) && Object.values(cache.digests).every((d) => typeof d === 'string') && (cache.stamps === undefined || record(cache.stamps)) &&
+    inputs(cache.global) &&
+    record(cache.routes) && Object.values(cache.routes).every((r) => record(r) && typeof r.code === 'string' && inputs(r.inputs) && inputs(r.module)) &&
+    record(cache.paths) && Object.values(cache.paths).every((p) => record(p) && inputs(p.inputs) && p.inputs !== undefined)
+  );
+}
+
+/** The cache as JSON text in pieces, a path's record at a time, so that a million records are never one string. */
+export function* cacheChunks(cache: BuildCache): Generator<string> {
+  const { paths, ...rest } = cache;
+  const head = JSON.stringify(rest);
+  yield `${head.slice(0, -1)},"paths":{`;
+  let chunk: string[] = [];
+  let first = true;
+  for (const key of Object.keys(paths)) {
+    chunk.push(`${first ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(paths[key])}`);
+    first = false;
+    if (chunk.length >= 2000) {
+      yield chunk.join('');
+      chunk = [];
+    }
+  }
+  yield `${chunk.join('')}}}`;
 }
 
 export function frozenUses(...all: Array<RecordedInputs | undefined>): FrozenUse[] {

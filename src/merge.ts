@@ -3,7 +3,7 @@
  * byte for byte what a one-machine build writes.
  */
 import { copyFile, mkdir, rm } from 'node:fs/promises';
-import { cachePath, mergeCaches, readCache } from './cache.js';
+import { cacheChunks, cachePath, mergeCaches, readCache } from './cache.js';
 import path from 'node:path';
 import pMap from 'p-map';
 import { setupError } from './errors.js';
@@ -62,7 +62,7 @@ export async function mergeShards(options: MergeOptions): Promise<{ manifest: Ma
     const cache = mergeCaches(parts.map((part) => readCache(part.root)), Object.keys(manifest.routes).length);
     await rm(cachePath(out), { force: true });
     await staging.commit();
-    if (cache) await writeFileAtomic(cachePath(out), [JSON.stringify(cache)]);
+    if (cache) await writeFileAtomic(cachePath(out), cacheChunks(cache));
   } catch (error) {
     await staging.discard(false);
     throw error;

@@ -12,7 +12,7 @@ import { discoverRoutes, resolveAppDir } from './discover.js';
 import { executePaths } from './execute.js';
 import { hostFiles } from './hosts.js';
 import { buildManifest, manifestChunks, MANIFEST_VERSION, readManifest, type Manifest } from './manifest.js';
-import { cachePath, carryOver, codeDigest, Digests, hash, planReuse, readCache, RebuildCauses, Recorder, type BuildCache, type IncrementalSummary } from './cache.js';
+import { cacheChunks, cachePath, carryOver, codeDigest, Digests, hash, planReuse, readCache, RebuildCauses, Recorder, type BuildCache, type IncrementalSummary } from './cache.js';
 import type { AssignedPath } from './assign.js';
 import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './options.js';
 import { planRoutes } from './plan.js';
@@ -182,7 +182,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     }
     if (committed) {
       const cache = recorder.finish({ settings, project: project.root, codes, digests, cwd: options.cwd, staticPaths: Object.keys(manifest.routes).length, keep: (key) => key in manifest.routes || key in manifest.dynamic });
-      await writeFileAtomic(cachePath(options.out), [JSON.stringify(cache)]).catch((error: unknown) => {
+      await writeFileAtomic(cachePath(options.out), cacheChunks(cache)).catch((error: unknown) => {
         options.logger.warn?.(`The build cache could not be written (${(error as Error).message}); the next --incremental build runs every path.`);
       });
     }

@@ -273,3 +273,22 @@ sharded('each shard rebuilds from its own cache; the merge equals a full build, 
 });
 
 sharded.run();
+
+const damaged = suite('a damaged build cache');
+
+damaged('a cache that is not JSON, or not of this shape, is ignored: every path runs, and the output is right', async () => {
+  const site = project();
+  const first = await site.build(false);
+  const file = cachePath(first.outDir);
+  const written = readFileSync(file, 'utf8');
+  assert.equal(JSON.parse(written), readCache(first.outDir), 'the chunked text is the cache');
+  for (const text of ['{ not json', JSON.stringify({ ...JSON.parse(written), paths: { '/posts/post-1': { inputs: 'x' } } }), JSON.stringify({ ...JSON.parse(written), routes: [] })]) {
+    writeFileSync(file, text);
+    const next = await site.build(true);
+    assert.is(next.incremental!.reused, 0);
+    assert.match(next.incremental!.causes[0].cause, 'no build cache');
+    assert.ok(readCache(next.outDir), 'a good cache is written again');
+  }
+});
+
+damaged.run();
