@@ -17,8 +17,6 @@ import type { Manifest, ManifestRoute } from './manifest.js';
 import type { RecordedInputs, TaskInputs } from './sandbox/protocol.js';
 import type { FrozenUse, RouteFile } from './types.js';
 
-export type { FrozenUse };
-
 export const CACHE_VERSION = 1;
 
 /** Beside the output folder: `.prerender-cache-dist.json`. */
@@ -195,7 +193,7 @@ export function frozenUses(...all: Array<RecordedInputs | undefined>): FrozenUse
 }
 
 /** The union of two records (first place of each read kept). */
-export function mergeInputs(a: RecordedInputs | undefined, b: RecordedInputs | undefined): RecordedInputs | undefined {
+function mergeInputs(a: RecordedInputs | undefined, b: RecordedInputs | undefined): RecordedInputs | undefined {
   if (!a) return b;
   if (!b) return a;
   const union = <T>(x: T[] | undefined, y: T[] | undefined, key: (item: T) => string): T[] | undefined => {

@@ -10,11 +10,11 @@ export { FLAGS, MERGE_FLAGS, PREVIEW_FLAGS, helpText, parseFlags, readBuildFlags
 export { ERRORS, PrerenderError, isPrerenderError, setupError, bug, type ErrorCode, type RouteErrorCode } from './errors.js';
 export { REASON_KINDS, type ReasonKind } from './reasons.js';
 export { relativeFile, formatLocation } from './location.js';
-export type { PathResult, StaticResult, DynamicResult, ErrorResult, Reason, RouteFile, SourceLocation } from './types.js';
+export type { PathResult, StaticResult, DynamicResult, ErrorResult, Reason, RouteFile, SourceLocation, FrozenUse } from './types.js';
 export { hostFiles, hostLayout, HOSTS, type HostName } from './hosts.js';
 export { formatMarkdown, formatComparison, githubAnnotations } from './ci.js';
 export { mergeShards, type MergeOptions } from './merge.js';
 export { parseShard, shardPaths, type ShardSpec } from './shard.js';
 export { startPreview, type Preview, type PreviewOptions } from './preview.js';
 export { explainPath, formatExplanation, type Explanation, type ExplainOptions } from './explain.js';
-export { cachePath, readCache, type BuildCache, type IncrementalSummary, type FrozenUse } from './cache.js';
+export { cachePath, readCache, type BuildCache, type IncrementalSummary } from './cache.js';

@@ -20,7 +20,7 @@ import { loadProject, type Project } from './project.js';
 import { decideFromSource } from './decide.js';
 import { dynamicResult, errorResult, NO_LOGS } from './results.js';
 import { manifestEntry, StaticRecord } from './manifest.js';
-import { Sandbox } from './sandbox/pool.js';
+import { BUILD_ENV, Sandbox } from './sandbox/pool.js';
 import { fingerprint } from './shard.js';
 import type { PathResult, RouteFile, StaticResult } from './types.js';
 import { relativeFile } from './location.js';
@@ -118,7 +118,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const broken = [...bundle.failures].map(([route, problem]) => errorResult(route, route.srcRoute, problem));
     timings.bundle = clock.lap();
     // What each path reads is recorded on every build, for the next incremental one and `explain`.
-    const digests = new Digests(project.root, env);
+    const digests = new Digests(project.root, { ...env, ...BUILD_ENV });
     // An incremental build trusts the digests of files unchanged since the previous one.
     const previous = options.incremental ? readCache(options.out) : undefined;
     digests.trust(previous);

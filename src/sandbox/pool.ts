@@ -17,6 +17,9 @@ import { batchSize, lookahead, workerExecArgv } from './scheduler.js';
 import { checkWorker, watchInterval } from './watchdog.js';
 
 
+/** Set on top of route code's environment, as under `next build`. */
+export const BUILD_ENV = { NODE_ENV: 'production', NEXT_PHASE: 'phase-production-build' } as const;
+
 export interface SandboxOptions extends Omit<WorkerSetup, 'beat'> {
   /** The environment of route code (NODE_ENV and NEXT_PHASE are set on top, as under next build). */
   env?: Record<string, string | undefined>;
@@ -252,8 +255,7 @@ export class Sandbox {
       workerData: { bundleDir, projectRoot, maxBodyBytes, outputDir, basePath, strict, heavyHeapMb, beat: shared } satisfies WorkerSetup,
       stdout: true,
       stderr: true,
-      // As under `next build`.
-      env: { ...(this.#options.env ?? process.env), NODE_ENV: 'production', NEXT_PHASE: 'phase-production-build' },
+      env: { ...(this.#options.env ?? process.env), ...BUILD_ENV },
       ...(maxMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb } } : {}),
     });
     const slot: Slot = { worker, jobs: new Map(), beat: new Float64Array(shared), lastProgress: Date.now(), children: new Map() };
