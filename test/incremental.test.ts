@@ -292,3 +292,21 @@ damaged('a cache that is not JSON, or not of this shape, is ignored: every path 
 });
 
 damaged.run();
+
+const cached = suite('--incremental and cached work');
+
+cached('a path served from unstable_cache depends on what the cached work read when it ran', async () => {
+  const dir = path.join(tempDir('incremental-cache'), 'site');
+  cpSync(fixture('incremental-cache'), dir, { recursive: true });
+  // One worker: the second route takes the first one's cached value without reading anything.
+  const build = (incremental: boolean, out = 'dist') => prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, out), cwd: dir, concurrency: 1, incremental });
+  const first = await build(false);
+  const cache = readCache(first.outDir)!;
+  assert.equal(Object.keys(cache.paths).sort(), ['/a.json', '/b.json'], 'both paths recorded the reads');
+  writeFileSync(path.join(dir, 'content/two.txt'), 'Changed\n');
+  const next = await build(true);
+  assert.equal(next.results.filter((r) => r.type === 'static' && !r.reused).map((r) => r.path).sort(), ['/a.json', '/b.json']);
+  assertSameAsFull(next, await build(false, 'full'), 'unstable_cache');
+});
+
+cached.run();

@@ -74,6 +74,31 @@ export function endInputs(): Partial<Record<Phase, RecordedInputs>> {
   return taken;
 }
 
+/**
+ * Cached work (`unstable_cache`, `'use cache'`) runs once per worker and is then served from memory:
+ * what it read is captured while it runs, and replayed into the log of every task that takes its
+ * value, so that those paths depend on those reads too.
+ */
+const captures = new Set<InputLog>();
+
+/** Starts capturing what cached work reads; `stop` ends it, `replay` adds it to the running task's reads. */
+export function captureReads(): { stop: () => void; replay: () => void } {
+  const capture = new InputLog();
+  captures.add(capture);
+  return {
+    stop: () => captures.delete(capture),
+    replay: () => {
+      const log = current();
+      if (!log || log === capture) return;
+      for (const [id, read] of capture.files) if (!log.files.has(id)) log.files.set(id, read);
+      for (const [name, at] of capture.env) if (!log.env.has(name)) log.env.set(name, at);
+      log.fetches.push(...capture.fetches);
+      log.sockets.push(...capture.sockets);
+      for (const [kind, at] of capture.variation) if (!log.variation.has(kind)) log.variation.set(kind, at);
+    },
+  };
+}
+
 /** Set while a read is being recorded: finding its place reads source maps, which is not the route's read. */
 let recording = false;
 
@@ -132,6 +157,7 @@ function recordRead(kind: 'file' | 'dir' | 'stat', target: unknown): FileRead | 
     if (!inBundle) return undefined;
     const read: FileRead = at ? { at } : {};
     log.files.set(id, read);
+    for (const capture of captures) if (!capture.files.has(id)) capture.files.set(id, read);
     return read;
   });
 }
@@ -187,14 +213,18 @@ export function recordEnv(name: string): void {
   if (!log || log.env.has(name)) return;
   quietly(() => {
     const { at, inBundle } = located();
-    if (inBundle) log.env.set(name, at);
+    if (!inBundle) return;
+    log.env.set(name, at);
+    for (const capture of captures) if (!capture.env.has(name)) capture.env.set(name, at);
   });
 }
 
 export function recordFetch(method: string, url: string, cache: string | undefined, revalidate: number | false | undefined): void {
   const log = current();
   if (!log) return;
-  log.fetches.push({ method, url, ...(cache ? { cache } : {}), ...(revalidate !== undefined ? { revalidate } : {}), ...withPlace(quietly(place)) });
+  const use = { method, url, ...(cache ? { cache } : {}), ...(revalidate !== undefined ? { revalidate } : {}), ...withPlace(quietly(place)) };
+  log.fetches.push(use);
+  for (const capture of captures) capture.fetches.push(use);
 }
 
 /** Whether a use of `kind` would be new for the running task (checked before its caller is looked up). */
@@ -206,7 +236,9 @@ export function wantsVariation(kind: string): boolean {
 export function recordVariation(kind: string): void {
   const log = current();
   if (!log || log.variation.has(kind)) return;
-  log.variation.set(kind, quietly(place));
+  const at = quietly(place);
+  log.variation.set(kind, at);
+  for (const capture of captures) if (!capture.variation.has(kind)) capture.variation.set(kind, at);
 }
 
 function withPlace(at: SourceLocationText | undefined): { at?: SourceLocationText } {
@@ -260,7 +292,9 @@ export function installInputWatch(root: string, bundleDir: string, outputDir: st
       if (!stack.includes('undici')) {
         const first = (Array.isArray(args[0]) ? args[0][0] : args[0]) as { port?: unknown; host?: unknown; path?: unknown } | number | string;
         const target = typeof first === 'object' && first !== null ? (first.path ? String(first.path) : `${String(first.host ?? 'localhost')}:${String(first.port)}`) : `${String(args[1] ?? 'localhost')}:${String(first)}`;
-        log.sockets.push({ target, ...withPlace(quietly(place)) });
+        const use = { target, ...withPlace(quietly(place)) };
+        log.sockets.push(use);
+        for (const capture of captures) capture.sockets.push(use);
       }
     }
     return connect.apply(this, args);

@@ -4,27 +4,35 @@
  * `updateTag()` and `refresh()` are errors outside a Server Action (Next.js 16).
  */
 import { requestData } from './store.js';
+import { captureReads } from './inputs.js';
 import { cacheScope } from './strict.js';
 
 export function unstable_noStore(): void {
   requestData('unstable_noStore()', () => undefined, () => undefined);
 }
 
-const memo = new Map<string, Promise<unknown>>();
+const memo = new Map<string, { value: Promise<unknown>; reads: ReturnType<typeof captureReads> }>();
 
 /** Memoised for the build, keyed by the key parts and the arguments, as Next.js's data cache. */
 export function unstable_cache<A extends unknown[], R>(fn: (...args: A) => Promise<R> | R, keyParts: string[] = [], _options: { revalidate?: number | false; tags?: string[] } = {}): (...args: A) => Promise<R> {
   const base = `${fn.toString()}|${JSON.stringify(keyParts)}`;
   return (...args: A) => {
     const key = `${base}|${JSON.stringify(args)}`;
-    let hit = memo.get(key) as Promise<R> | undefined;
-    if (!hit) {
-      // Cached work: with --strict, what it does (Date.now(), an uncached fetch) does not count.
-      hit = cacheScope.run(true, () => Promise.resolve().then(() => fn(...args)));
-      memo.set(key, hit);
-      hit.catch(() => memo.delete(key));
+    const cached = memo.get(key) as { value: Promise<R>; reads: ReturnType<typeof captureReads> } | undefined;
+    if (cached) {
+      // Served from memory: the path depends on what the cached work read when it ran.
+      cached.reads.replay();
+      return cached.value;
     }
-    return hit;
+    const reads = captureReads();
+    // Cached work: with --strict, what it does (Date.now(), an uncached fetch) does not count.
+    const value = cacheScope.run(true, () => Promise.resolve().then(() => fn(...args)));
+    memo.set(key, { value, reads });
+    value.then(reads.stop, () => {
+      reads.stop();
+      memo.delete(key);
+    });
+    return value;
   };
 }
 

@@ -9,13 +9,13 @@ import crypto from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 import { callerInBundle, locateCaller } from './locate.js';
 import { requestStore } from './store.js';
-import { recordVariation, wantsVariation } from './inputs.js';
+import { captureReads, recordVariation, wantsVariation } from './inputs.js';
 import { describeReason, type ReasonKind } from '../../reasons.js';
 
 /** Set while a `'use cache'` function or `unstable_cache` callback runs. */
 export const cacheScope = new AsyncLocalStorage<true>();
 
-const cached = new Map<string, Promise<unknown>>();
+const cached = new Map<string, { value: Promise<unknown>; reads: ReturnType<typeof captureReads> }>();
 
 /**
  * Runs `body` as cached work: what it does does not count against `--strict`. With an `id` (the
@@ -30,13 +30,20 @@ export function __rpCacheScope<T>(body: () => Promise<T>, id?: string, args?: Ar
     key = undefined; // arguments that cannot be serialized are not cached (Next.js refuses them)
   }
   if (key === undefined) return cacheScope.run(true, body);
-  let hit = cached.get(key) as Promise<T> | undefined;
-  if (!hit) {
-    hit = cacheScope.run(true, body);
-    cached.set(key, hit);
-    hit.catch(() => cached.delete(key));
+  const hit = cached.get(key);
+  if (hit) {
+    // Served from memory: the path depends on what the cached work read when it ran.
+    hit.reads.replay();
+    return hit.value as Promise<T>;
   }
-  return hit;
+  const reads = captureReads();
+  const value = cacheScope.run(true, body);
+  cached.set(key, { value, reads });
+  value.then(reads.stop, () => {
+    reads.stop();
+    cached.delete(key);
+  });
+  return value;
 }
 
 /** Uses whose result may differ on every build: a path that makes one is always run again. */
