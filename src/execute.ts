@@ -11,7 +11,7 @@ import { relativeFile } from './location.js';
 import type { Sandbox } from './sandbox/pool.js';
 import type { RenderOutcome, Task, TaskInputs } from './sandbox/protocol.js';
 import { hasFile, isStoredStatus } from './status.js';
-import type { FrozenUse, Headers, PathResult, RouteFile, StaticResult } from './types.js';
+import type { FrozenUse, Headers, Params, PathResult, RouteFile, StaticResult } from './types.js';
 
 export interface ExecuteOptions {
   /** Base of the manifest entries' `source`. Default `process.cwd()`. */
@@ -53,7 +53,11 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
   await sandbox.runAll(
     count,
     (j): RenderTask => {
-      const { plan, params, file } = paths[at(j)];
+      const assigned = paths[at(j)];
+      const { plan, params, file } = assigned;
+      // The task carries the params from here on (the worker gets a copy): the path's record lets
+      // them go, so that a million results do not sit beside a million params.
+      assigned.params = NO_PARAMS;
       return {
         type: 'render',
         entry: plan.entry,
@@ -87,6 +91,8 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
 }
 
 type RenderTask = Extract<Task, { type: 'render' }>;
+
+const NO_PARAMS: Params = Object.freeze({}) as Params;
 
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 

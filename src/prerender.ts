@@ -6,6 +6,8 @@ import path from 'node:path';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { assignPaths } from './assign.js';
 import { bundleRoutes } from './bundle.js';
 import { discoverRoutes, resolveAppDir } from './discover.js';
@@ -134,6 +136,10 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const manifestInOut = relativeInside(options.out, options.manifest);
     const assignment = assignPaths(plan.routes, { host: options.host, reserved: manifestInOut ? [manifestInOut] : [], cwd: options.cwd, shard: options.shard });
     plan.routes = [];
+    // A large plan leaves much garbage behind (the expansion's records): collected now, not after
+    // the results have piled on top of it.
+    const large = assignment.paths.length >= LARGE_BUILD;
+    if (large) collectGarbage();
     const causes = options.incremental ? new RebuildCauses() : undefined;
     const reuse = causes && reusePrevious(options, { previous, settings, digests, codes, recorder, causes, stagingDir: staging.dir });
     options.logger.phase?.(`Prerendering ${count(assignment.paths.length, 'path')}`);
@@ -145,6 +151,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       frozen: (assigned) => recorder.frozen(assigned.plan.route, assigned.key),
     }));
     assignment.paths = [];
+    if (large) collectGarbage();
     // Route code has run: the workers end here, and what routes left running with them.
     await sandbox.close();
     timings.execute = clock.lap();
@@ -339,6 +346,22 @@ function buildSettings(options: ResolvedOptions, project: Project, digests: Dige
 
 const LOCK_FILES = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', 'bun.lockb', 'bun.lock'];
 const TOOL_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** From this many paths on, the build thread collects garbage between stages. */
+const LARGE_BUILD = 100_000;
+
+/**
+ * A full garbage collection, where V8 would otherwise grow the heap: between the stages of a
+ * build of a million paths, most of the heap is the previous stage's records, no longer used.
+ */
+function collectGarbage(): void {
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+  } catch {
+    // not available: V8 collects when it decides to
+  }
+}
 
 function count(n: number, noun: string): string {
   return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
