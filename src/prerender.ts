@@ -354,7 +354,7 @@ const LARGE_BUILD = 100_000;
  * A full garbage collection, where V8 would otherwise grow the heap: between the stages of a
  * build of a million paths, most of the heap is the previous stage's records, no longer used.
  */
-function collectGarbage(): void {
+export function collectGarbage(): void {
   try {
     v8.setFlagsFromString('--expose-gc');
     (runInNewContext('gc') as () => void)();

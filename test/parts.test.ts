@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { ERRORS, errorText } from '../src/errors.js';
 import { closest, colorWanted, helpText, parseFlags, readBuildFlags } from '../src/flags.js';
 import { buildManifest, checkManifest, readManifest, serializeManifest } from '../src/manifest.js';
-import { inPlanOrder } from '../src/prerender.js';
+import { collectGarbage, inPlanOrder } from '../src/prerender.js';
 import { BodyTooLarge, headerRecord, readBody } from '../src/sandbox/body.js';
 import { describeError, describeValue } from '../src/sandbox/describe.js';
 import { BEAT } from '../src/sandbox/protocol.js';
@@ -209,3 +209,18 @@ manifests('the markdown report fits a pull-request comment: errors and dynamic r
 });
 
 manifests.run();
+
+const memoryParts = suite('memory between stages');
+
+memoryParts('collectGarbage frees what a stage left behind, without gc exposed to route code', () => {
+  let garbage: unknown[] | undefined = Array.from({ length: 300_000 }, (_, i) => ({ i, text: `entry ${i}` }));
+  const before = process.memoryUsage().heapUsed;
+  garbage = undefined;
+  collectGarbage();
+  const after = process.memoryUsage().heapUsed;
+  assert.ok(after < before - 10 * 2 ** 20, `heap ${Math.round(before / 2 ** 20)} MB → ${Math.round(after / 2 ** 20)} MB`);
+  assert.is(typeof (globalThis as { gc?: unknown }).gc, 'undefined', 'gc stays out of the global scope');
+  void garbage;
+});
+
+memoryParts.run();
