@@ -35,8 +35,6 @@ export interface RouteRecord {
   code: string;
   /** What generateStaticParams read. */
   inputs?: RecordedInputs;
-  /** What evaluating the route's modules read in the task that first loaded them (shown by `explain`). */
-  module?: RecordedInputs;
 }
 
 export interface BuildCache {
@@ -58,6 +56,21 @@ export interface BuildCache {
   routes: Record<string, RouteRecord>;
   /** By manifest key: only paths whose handler read something. */
   paths: Record<string, PathRecord>;
+}
+
+/**
+ * A read's id: its kind (`file`, `dir`, `stat`) and the path, relative to the project with forward
+ * slashes when inside it, else absolute. Environment variables are `env:NAME`.
+ */
+export function inputId(kind: 'file' | 'dir' | 'stat', root: string, absolute: string): string {
+  const relative = path.relative(root, absolute);
+  return `${kind}:${relative.startsWith('..') || path.isAbsolute(relative) ? absolute : relative.split(path.sep).join('/')}`;
+}
+
+/** An id's kind and name: `['file', 'posts/a.md']`, `['env', 'SITE_URL']`. */
+function splitId(id: string): [kind: string, name: string] {
+  const colon = id.indexOf(':');
+  return [id.slice(0, colon), id.slice(colon + 1)];
 }
 
 /** The ids of the inputs whose digest decides whether they changed. */
@@ -96,9 +109,7 @@ export class Digests {
   }
 
   #compute(id: string): string {
-    const colon = id.indexOf(':');
-    const kind = id.slice(0, colon);
-    const name = id.slice(colon + 1);
+    const [kind, name] = splitId(id);
     if (kind === 'env') return this.env[name] === undefined ? 'unset' : hash(this.env[name]!);
     const file = path.resolve(this.root, name);
     try {
@@ -127,11 +138,7 @@ export function hash(data: string | Uint8Array): string {
 
 /** A route's code: its module graph's files with their contents. */
 export function codeDigest(files: string[], digests: Digests, root: string): string {
-  const lines = files.map((file) => {
-    const relative = path.relative(root, file).split(path.sep).join('/');
-    return `${relative}\0${digests.of(`file:${relative.startsWith('..') ? file : relative}`)}`;
-  });
-  return hash(lines.join('\n'));
+  return hash(files.map((file) => `${path.relative(root, file).split(path.sep).join('/')}\0${digests.of(inputId('file', root, file))}`).join('\n'));
 }
 
 /** Reads the cache beside `out`; undefined when there is none or it is not of this version. */
@@ -153,7 +160,7 @@ function isCache(value: unknown): value is BuildCache {
     record(cache) && cache.version === CACHE_VERSION && typeof cache.settings === 'string' && typeof cache.builtAt === 'number' && typeof cache.staticPaths === 'number' &&
     record(cache.digests) && Object.values(cache.digests).every((d) => typeof d === 'string') && (cache.stamps === undefined || record(cache.stamps)) &&
     inputs(cache.global) &&
-    record(cache.routes) && Object.values(cache.routes).every((r) => record(r) && typeof r.code === 'string' && inputs(r.inputs) && inputs(r.module)) &&
+    record(cache.routes) && Object.values(cache.routes).every((r) => record(r) && typeof r.code === 'string' && inputs(r.inputs)) &&
     record(cache.paths) && Object.values(cache.paths).every((p) => record(p) && inputs(p.inputs) && p.inputs !== undefined)
   );
 }
@@ -278,7 +285,7 @@ export class Recorder {
     for (const [route, code] of options.codes) {
       const record = this.routes.get(route);
       note(record?.params);
-      routes[relativeFile(route.file, options.cwd)] = { code, ...(record?.params ? { inputs: record.params } : {}), ...(record?.module ? { module: record.module } : {}) };
+      routes[relativeFile(route.file, options.cwd)] = { code, ...(record?.params ? { inputs: record.params } : {}) };
     }
     const paths: Record<string, PathRecord> = {};
     for (const key of [...this.paths.keys()].sort()) {
@@ -327,9 +334,7 @@ export interface ReusePlan {
 
 /** Labels an input id for a person: `posts/a.md`, `the listing of posts/`, `$SITE_URL`. */
 export function inputLabel(id: string): string {
-  const colon = id.indexOf(':');
-  const kind = id.slice(0, colon);
-  const name = id.slice(colon + 1);
+  const [kind, name] = splitId(id);
   if (kind === 'env') return `$${name}`;
   if (kind === 'dir') return `the listing of ${name}/`;
   if (kind === 'stat') return `${name} (whether it exists, its size)`;

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Digests, frozenUses, inputIds, inputLabel, readCache } from './cache.js';
+import { Digests, frozenUses, inputLabel, readCache } from './cache.js';
 import { setupError } from './errors.js';
 import { findManifest, MANIFEST_NAME, readManifest, type Manifest } from './manifest.js';
 import type { RecordedInputs } from './sandbox/protocol.js';
@@ -91,9 +91,8 @@ function findKey(manifest: Manifest, given: string): string {
 function describeReads(inputs: RecordedInputs | undefined): Array<{ what: string; at?: string; id?: string }> {
   if (!inputs) return [];
   const reads: Array<{ what: string; at?: string; id?: string }> = [];
-  const ids = new Set(inputIds(inputs));
   for (const file of inputs.files ?? []) reads.push({ what: inputLabel(file.id), at: file.at, id: file.id });
-  for (const env of inputs.env ?? []) reads.push({ what: inputLabel(`env:${env.name}`), at: env.at, id: ids.has(`env:${env.name}`) ? `env:${env.name}` : undefined });
+  for (const env of inputs.env ?? []) reads.push({ what: inputLabel(`env:${env.name}`), at: env.at, id: `env:${env.name}` });
   const frozen = new Set(frozenUses(inputs).map((use) => use.what));
   for (const f of inputs.fetches ?? []) reads.push({ what: `fetch ${f.method} ${f.url}${f.cache ? ` (cache: '${f.cache}')` : ''}${f.revalidate !== undefined ? ` (revalidate: ${f.revalidate})` : ''}${frozen.has(`fetch ${f.method} ${f.url}`) ? ', no revalidate' : ''}`, at: f.at });
   for (const s of inputs.sockets ?? []) reads.push({ what: `socket ${s.target}`, at: s.at });

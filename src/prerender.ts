@@ -14,7 +14,7 @@ import { discoverRoutes, resolveAppDir } from './discover.js';
 import { executePaths } from './execute.js';
 import { hostFiles } from './hosts.js';
 import { buildManifest, manifestChunks, MANIFEST_VERSION, readManifest, type Manifest } from './manifest.js';
-import { cacheChunks, cachePath, carryOver, codeDigest, Digests, hash, planReuse, readCache, RebuildCauses, Recorder, type BuildCache, type IncrementalSummary } from './cache.js';
+import { cacheChunks, cachePath, carryOver, codeDigest, Digests, hash, inputId, planReuse, readCache, RebuildCauses, Recorder, type BuildCache, type IncrementalSummary } from './cache.js';
 import type { AssignedPath } from './assign.js';
 import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './options.js';
 import { planRoutes } from './plan.js';
@@ -334,18 +334,22 @@ function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache |
 function buildSettings(options: ResolvedOptions, project: Project, digests: Digests): string {
   const files = [project.config.file, ...LOCK_FILES.map((name) => path.join(project.root, name))].filter((file): file is string => file !== undefined);
   return hash(JSON.stringify({
-    tool: TOOL_VERSION,
+    tool: toolVersion(),
     node: process.versions.node.split('.')[0],
     next: project.nextVersion ?? null,
     host: options.host,
     strict: options.strict,
     basePath: project.config.basePath,
-    files: files.map((file) => [path.relative(project.root, file), digests.of(`file:${path.relative(project.root, file).split(path.sep).join('/')}`)]),
+    files: files.map((file) => [path.relative(project.root, file), digests.of(inputId('file', project.root, file))]),
   }));
 }
 
 const LOCK_FILES = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', 'bun.lockb', 'bun.lock'];
-const TOOL_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** This package's version, read when a build first needs it (not when the library is imported). */
+let version: string | undefined;
+function toolVersion(): string {
+  return (version ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
+}
 
 /** From this many paths on, the build thread collects garbage between stages. */
 const LARGE_BUILD = 100_000;

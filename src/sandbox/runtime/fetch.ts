@@ -12,14 +12,13 @@ type NextInit = RequestInit & { next?: { revalidate?: number | false; tags?: str
 /** Node's own fetch, wrapped with Next.js's build-time semantics. */
 export function instrumentFetch(original: typeof fetch): typeof fetch {
   return function fetch(input: string | URL | Request, init?: NextInit): Promise<Response> {
+    const cache = (init as { cache?: string } | undefined)?.cache ?? (input instanceof Request ? input.cache : undefined);
     if (recordingInputs()) {
       const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
-      const cache = (init as { cache?: string } | undefined)?.cache ?? (input instanceof Request ? input.cache : undefined);
       recordFetch(method, targetOf(input), cache === 'default' ? undefined : cache, init?.next?.revalidate);
     }
     const store = requestStore.getStore();
     if (store) {
-      const cache = (init as { cache?: string } | undefined)?.cache ?? (input instanceof Request ? input.cache : undefined);
       const revalidate = init?.next?.revalidate;
       const url = input instanceof Request ? input.url : String(input);
       const mode = store.fetchCache ?? 'auto';

@@ -11,7 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { RecordedInputs, SourceLocationText } from '../protocol.js';
 import { locateCallerQuickly } from './locate.js';
-import { fileStamp, hash } from '../../cache.js';
+import { fileStamp, hash, inputId } from '../../cache.js';
 
 /** One task's reads, by phase: module evaluation, generateStaticParams, or the handler. */
 export type Phase = 'module' | 'params' | 'path';
@@ -29,6 +29,25 @@ class InputLog {
   fetches: NonNullable<RecordedInputs['fetches']> = [];
   sockets: NonNullable<RecordedInputs['sockets']> = [];
   variation = new Map<string, SourceLocationText | undefined>();
+
+  addFile(id: string, read: FileRead): void {
+    if (!this.files.has(id)) this.files.set(id, read);
+  }
+  addEnv(name: string, at: SourceLocationText | undefined): void {
+    if (!this.env.has(name)) this.env.set(name, at);
+  }
+  addVariation(kind: string, at: SourceLocationText | undefined): void {
+    if (!this.variation.has(kind)) this.variation.set(kind, at);
+  }
+
+  /** Adds what `other` read (cached work's reads, to a task served its value). */
+  absorb(other: InputLog): void {
+    for (const [id, read] of other.files) this.addFile(id, read);
+    for (const [name, at] of other.env) this.addEnv(name, at);
+    this.fetches.push(...other.fetches);
+    this.sockets.push(...other.sockets);
+    for (const [kind, at] of other.variation) this.addVariation(kind, at);
+  }
 
   get empty(): boolean {
     return this.files.size === 0 && this.env.size === 0 && this.fetches.length === 0 && this.sockets.length === 0 && this.variation.size === 0;
@@ -87,16 +106,14 @@ export function captureReads(): { stop: () => void; replay: () => void } {
   captures.add(capture);
   return {
     stop: () => captures.delete(capture),
-    replay: () => {
-      const log = current();
-      if (!log || log === capture) return;
-      for (const [id, read] of capture.files) if (!log.files.has(id)) log.files.set(id, read);
-      for (const [name, at] of capture.env) if (!log.env.has(name)) log.env.set(name, at);
-      log.fetches.push(...capture.fetches);
-      log.sockets.push(...capture.sockets);
-      for (const [kind, at] of capture.variation) if (!log.variation.has(kind)) log.variation.set(kind, at);
-    },
+    replay: () => current()?.absorb(capture),
   };
+}
+
+/** The running task's log and every capture under way: a read goes into each. */
+function* into(log: InputLog): Generator<InputLog> {
+  yield log;
+  yield* captures;
 }
 
 /** Set while a read is being recorded: finding its place reads source maps, which is not the route's read. */
@@ -127,8 +144,8 @@ function located(): { at?: SourceLocationText; inBundle: boolean } {
   return { at: at ? `${path.relative(projectRoot, at.file).split(path.sep).join('/')}:${at.line}` : undefined, inBundle };
 }
 
-/** A read's id: `file:`, `dir:` or `stat:` and the path, relative to the project when inside it. */
-function readId(kind: 'file' | 'dir' | 'stat', target: unknown): string | undefined {
+/** The absolute path a `node:fs` call was given, or undefined (a file descriptor, a non-file URL). */
+function targetPath(target: unknown): string | undefined {
   let file: string;
   if (typeof target === 'string') file = target;
   else if (target instanceof URL) {
@@ -136,28 +153,29 @@ function readId(kind: 'file' | 'dir' | 'stat', target: unknown): string | undefi
     file = decodeURIComponent(target.pathname);
   } else if (Buffer.isBuffer(target)) file = target.toString();
   else return undefined; // a file descriptor: its open was not through a path we saw
-  const absolute = path.resolve(projectRoot, file);
-  // The compiled modules and their source maps are the tool's (the route's code is recorded as a
-  // whole), and so is the output being written.
-  if (absolute.startsWith(bundlePrefix) || absolute.startsWith(outputPrefix)) return undefined;
-  const relative = path.relative(projectRoot, absolute);
-  const shown = relative.startsWith('..') || path.isAbsolute(relative) ? absolute : relative.split(path.sep).join('/');
-  return `${kind}:${shown}`;
+  return path.resolve(projectRoot, file);
 }
 
-/** Records a read of `target` by the code calling the patched function; returns its record when it is new. */
-function recordRead(kind: 'file' | 'dir' | 'stat', target: unknown): FileRead | undefined {
+/** A read's id (see `inputId`), or undefined for what is the tool's own. */
+function readId(kind: 'file' | 'dir' | 'stat', absolute: string | undefined): string | undefined {
+  // The compiled modules and their source maps are the tool's (the route's code is recorded as a
+  // whole), and so is the output being written.
+  if (absolute === undefined || absolute.startsWith(bundlePrefix) || absolute.startsWith(outputPrefix)) return undefined;
+  return inputId(kind, projectRoot, absolute);
+}
+
+/** Records a read of `absolute` by the code calling the patched function; returns its record when it is new. */
+function recordRead(kind: 'file' | 'dir' | 'stat', absolute: string | undefined): FileRead | undefined {
   const log = current();
   if (!log) return undefined;
-  const id = readId(kind, target);
+  const id = readId(kind, absolute);
   if (id === undefined || log.files.has(id)) return undefined;
   return quietly(() => {
     const { at, inBundle } = located();
     // Node's and the tool's own reads (module loading, source maps) are not the route's.
     if (!inBundle) return undefined;
     const read: FileRead = at ? { at } : {};
-    log.files.set(id, read);
-    for (const capture of captures) if (!capture.files.has(id)) capture.files.set(id, read);
+    for (const each of into(log)) each.addFile(id, read);
     return read;
   });
 }
@@ -175,10 +193,11 @@ function encodingOf(options: unknown): BufferEncoding | undefined {
  */
 function watchedReadFile(form: 'sync' | 'callback' | 'promise', real: (...args: unknown[]) => unknown, stat: (file: string) => { size: number; mtimeMs: number; ino: number }) {
   return function (this: unknown, target: unknown, ...rest: unknown[]) {
-    const read = logs ? recordRead('file', target) : undefined;
+    const absolute = logs ? targetPath(target) : undefined;
+    const read = absolute === undefined ? undefined : recordRead('file', absolute);
     if (!read) return real.call(this, target, ...rest);
     try {
-      read.stamp = fileStamp(stat(path.resolve(projectRoot, target instanceof URL ? decodeURIComponent(target.pathname) : String(target))));
+      read.stamp = fileStamp(stat(absolute!));
     } catch {
       // no stamp: the next build reads the file to compare it
     }
@@ -213,9 +232,7 @@ export function recordEnv(name: string): void {
   if (!log || log.env.has(name)) return;
   quietly(() => {
     const { at, inBundle } = located();
-    if (!inBundle) return;
-    log.env.set(name, at);
-    for (const capture of captures) if (!capture.env.has(name)) capture.env.set(name, at);
+    if (inBundle) for (const each of into(log)) each.addEnv(name, at);
   });
 }
 
@@ -223,8 +240,7 @@ export function recordFetch(method: string, url: string, cache: string | undefin
   const log = current();
   if (!log) return;
   const use = { method, url, ...(cache ? { cache } : {}), ...(revalidate !== undefined ? { revalidate } : {}), ...withPlace(quietly(place)) };
-  log.fetches.push(use);
-  for (const capture of captures) capture.fetches.push(use);
+  for (const each of into(log)) each.fetches.push(use);
 }
 
 /** Whether a use of `kind` would be new for the running task (checked before its caller is looked up). */
@@ -237,8 +253,7 @@ export function recordVariation(kind: string): void {
   const log = current();
   if (!log || log.variation.has(kind)) return;
   const at = quietly(place);
-  log.variation.set(kind, at);
-  for (const capture of captures) if (!capture.variation.has(kind)) capture.variation.set(kind, at);
+  for (const each of into(log)) each.addVariation(kind, at);
 }
 
 function withPlace(at: SourceLocationText | undefined): { at?: SourceLocationText } {
@@ -256,7 +271,7 @@ export function installInputWatch(root: string, bundleDir: string, outputDir: st
   bundlePrefix = bundleDir + path.sep;
   const watched = (kind: 'file' | 'dir' | 'stat', real: (...args: never[]) => unknown) =>
     function (this: unknown, target: unknown, ...rest: unknown[]) {
-      if (logs) recordRead(kind, target);
+      if (logs) recordRead(kind, targetPath(target));
       return (real as (...args: unknown[]) => unknown).call(this, target, ...rest);
     };
   const patch = (object: Record<string, unknown>, names: string[], kind: 'file' | 'dir' | 'stat') => {
@@ -293,8 +308,7 @@ export function installInputWatch(root: string, bundleDir: string, outputDir: st
         const first = (Array.isArray(args[0]) ? args[0][0] : args[0]) as { port?: unknown; host?: unknown; path?: unknown } | number | string;
         const target = typeof first === 'object' && first !== null ? (first.path ? String(first.path) : `${String(first.host ?? 'localhost')}:${String(first.port)}`) : `${String(args[1] ?? 'localhost')}:${String(first)}`;
         const use = { target, ...withPlace(quietly(place)) };
-        log.sockets.push(use);
-        for (const capture of captures) capture.sockets.push(use);
+        for (const each of into(log)) each.sockets.push(use);
       }
     }
     return connect.apply(this, args);

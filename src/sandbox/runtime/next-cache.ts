@@ -4,35 +4,21 @@
  * `updateTag()` and `refresh()` are errors outside a Server Action (Next.js 16).
  */
 import { requestData } from './store.js';
-import { captureReads } from './inputs.js';
-import { cacheScope } from './strict.js';
+import { runCached, type CachedWork } from './strict.js';
 
 export function unstable_noStore(): void {
   requestData('unstable_noStore()', () => undefined, () => undefined);
 }
 
-const memo = new Map<string, { value: Promise<unknown>; reads: ReturnType<typeof captureReads> }>();
+const memo: CachedWork = new Map();
 
 /** Memoised for the build, keyed by the key parts and the arguments, as Next.js's data cache. */
 export function unstable_cache<A extends unknown[], R>(fn: (...args: A) => Promise<R> | R, keyParts: string[] = [], _options: { revalidate?: number | false; tags?: string[] } = {}): (...args: A) => Promise<R> {
   const base = `${fn.toString()}|${JSON.stringify(keyParts)}`;
   return (...args: A) => {
     const key = `${base}|${JSON.stringify(args)}`;
-    const cached = memo.get(key) as { value: Promise<R>; reads: ReturnType<typeof captureReads> } | undefined;
-    if (cached) {
-      // Served from memory: the path depends on what the cached work read when it ran.
-      cached.reads.replay();
-      return cached.value;
-    }
-    const reads = captureReads();
     // Cached work: with --strict, what it does (Date.now(), an uncached fetch) does not count.
-    const value = cacheScope.run(true, () => Promise.resolve().then(() => fn(...args)));
-    memo.set(key, { value, reads });
-    value.then(reads.stop, () => {
-      reads.stop();
-      memo.delete(key);
-    });
-    return value;
+    return runCached(memo, key, () => Promise.resolve().then(() => fn(...args)));
   };
 }
 

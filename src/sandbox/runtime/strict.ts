@@ -15,7 +15,7 @@ import { describeReason, type ReasonKind } from '../../reasons.js';
 /** Set while a `'use cache'` function or `unstable_cache` callback runs. */
 export const cacheScope = new AsyncLocalStorage<true>();
 
-const cached = new Map<string, { value: Promise<unknown>; reads: ReturnType<typeof captureReads> }>();
+const cached: CachedWork = new Map();
 
 /**
  * Runs `body` as cached work: what it does does not count against `--strict`. With an `id` (the
@@ -30,18 +30,29 @@ export function __rpCacheScope<T>(body: () => Promise<T>, id?: string, args?: Ar
     key = undefined; // arguments that cannot be serialized are not cached (Next.js refuses them)
   }
   if (key === undefined) return cacheScope.run(true, body);
-  const hit = cached.get(key);
+  return runCached(cached, key, body);
+}
+
+/** A memo of cached work by key: its value, and what it read when it ran (see captureReads). */
+export type CachedWork = Map<string, { value: Promise<unknown>; reads: ReturnType<typeof captureReads> }>;
+
+/**
+ * Cached work, as Next.js serves it: the first call with `key` runs `body` in a cache scope, the
+ * others get its value, and what it read counts for every task that takes the value. A failure is
+ * not kept.
+ */
+export function runCached<T>(memo: CachedWork, key: string, body: () => Promise<T>): Promise<T> {
+  const hit = memo.get(key);
   if (hit) {
-    // Served from memory: the path depends on what the cached work read when it ran.
     hit.reads.replay();
     return hit.value as Promise<T>;
   }
   const reads = captureReads();
   const value = cacheScope.run(true, body);
-  cached.set(key, { value, reads });
+  memo.set(key, { value, reads });
   value.then(reads.stop, () => {
     reads.stop();
-    cached.delete(key);
+    memo.delete(key);
   });
   return value;
 }
