@@ -26,7 +26,7 @@ import { BUILD_ENV, Sandbox } from './sandbox/pool.js';
 import { fingerprint } from './shard.js';
 import type { PathResult, RouteFile, StaticResult } from './types.js';
 import { relativeFile } from './location.js';
-import { checkOutDir, cleanLeftovers, createStaging, lockOutDir, outputError, ownerMarker, writeFileAtomic, type Staging } from './write.js';
+import { checkOutDir, cleanLeftovers, createStaging, listFiles, lockOutDir, outputError, ownerMarker, writeFileAtomic, type Staging } from './write.js';
 import { setupError } from './errors.js';
 
 export interface PrerenderResult {
@@ -129,7 +129,11 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const recorder = new Recorder();
 
     options.logger.phase?.(`Planning ${count(bundle.entries.size, 'route module')} (segment config, generateStaticParams)`);
-    const plan = await step(planRoutes(bundle.entries, sandbox, options.concurrency, project.config.basePath, (route, inputs) => recorder.task(route, undefined, inputs)));
+    const planning = step(planRoutes(bundle.entries, sandbox, options.concurrency, project.config.basePath, (route, inputs) => recorder.task(route, undefined, inputs)));
+    planning.catch(() => undefined); // awaited below
+    // While the workers plan, the previous build is read and what its paths read is looked at again.
+    const before = options.incremental ? await readPrevious(options.manifest, previous, settings, digests) : undefined;
+    const plan = await planning;
     timings.plan = clock.lap();
     const notOptedIn = new Set(plan.routes.filter((p) => !p.optedIn).map((p) => p.route));
 
@@ -141,12 +145,12 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const large = assignment.paths.length >= LARGE_BUILD;
     if (large) collectGarbage();
     const causes = options.incremental ? new RebuildCauses() : undefined;
-    const reuse = causes && reusePrevious(options, { previous, settings, digests, codes, recorder, causes, stagingDir: staging.dir });
+    const incremental = causes && reusePrevious(options, { previous, manifest: before, settings, digests, codes, recorder, causes, stagingDir: staging.dir });
     options.logger.phase?.(`Prerendering ${count(assignment.paths.length, 'path')}`);
     const executed = await step(executePaths(assignment.paths, sandbox, {
       cwd: options.cwd,
       onProgress: options.logger.progress?.bind(options.logger),
-      reuse,
+      reuse: incremental?.reuse,
       onInputs: (assigned, inputs) => recorder.task(assigned.plan.route, assigned.key, inputs),
       frozen: (assigned) => recorder.frozen(assigned.plan.route, assigned.key),
     }));
@@ -179,8 +183,11 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
         // The old cache describes the old output: it goes before the swap, the new one comes after.
         await rm(cachePath(options.out), { force: true });
         // From here on an interruption waits: the swap is two renames, and both must happen.
-        // The previous output is removed once the cache is written.
-        removeOld = (await staging.commit({ later: true })).removeOld;
+        // The previous output is removed once the cache is written. An incremental build that
+        // reused files updates the output in place instead: a file moved in for each path that
+        // ran, one removed for each path that went.
+        if (incremental?.keep) await staging.apply(incremental.keep, manifestInOut);
+        else removeOld = (await staging.commit({ later: true })).removeOld;
         committed = true;
         if (manifestInOut === undefined) await writeFile(ownerMarker(options.out), `${path.basename(options.out)}/ was written by route-prerender; its manifest is ${options.manifest}.\n`);
       } catch (error) {
@@ -297,21 +304,19 @@ async function openBuild(options: ResolvedOptions, project: Project): Promise<Bu
 }
 
 /**
- * An incremental build's choice for each path: the previous bytes (linked into the new output) when
- * nothing the path depends on changed, else a run, with the cause counted for the report.
+ * An incremental build's choice for each path: the previous bytes when nothing the path depends on
+ * changed, else a run, with the cause counted for the report. Reused files stay where they are in
+ * the output (`keep`, for an update in place); one whose name changed is linked into the staging
+ * folder. Without a previous build to reuse, `keep` is undefined and the output is swapped whole.
  */
-function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache | undefined; settings: string; digests: Digests; codes: Map<RouteFile, string>; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): (assigned: AssignedPath) => StaticResult | undefined {
+function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache | undefined; manifest: Manifest | undefined; settings: string; digests: Digests; codes: Map<RouteFile, string>; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): { reuse: (assigned: AssignedPath) => StaticResult | undefined; keep?: Set<string> } {
   const { causes, recorder } = build;
-  let manifest: Manifest | undefined;
-  try {
-    manifest = existsSync(options.manifest) ? readManifest(options.manifest) : undefined;
-  } catch {
-    manifest = undefined; // an unreadable manifest: nothing is reused
-  }
-  const plan = planReuse({ cache: build.previous, manifest }, { settings: build.settings, digests: build.digests, cwd: options.cwd });
+  const plan = planReuse({ cache: build.previous, manifest: build.manifest }, { settings: build.settings, digests: build.digests, cwd: options.cwd });
   if (plan.none) options.logger.warn?.(`Incremental: every path runs, because ${plan.none}.`);
   const made = new Set<string>();
-  return (assigned) => {
+  const existing = new Set(plan.none || !existsSync(options.out) ? [] : listFiles(options.out));
+  const keep = plan.none ? undefined : new Set<string>();
+  const reuse = (assigned: AssignedPath): StaticResult | undefined => {
     const { key, plan: { route } } = assigned;
     const decision = plan.check(key, route, build.codes.get(route));
     if ('cause' in decision) {
@@ -319,15 +324,42 @@ function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache |
       return undefined;
     }
     const { entry } = decision;
-    if (entry.file !== null && !carryOver(path.join(options.out, entry.file), path.join(build.stagingDir, assigned.file), made)) {
-      causes.add('its previous output file is missing', key);
-      return undefined;
+    if (entry.file !== null) {
+      const there = existing.has(entry.file) && (entry.file === assigned.file ? keep!.add(entry.file) : carryOver(path.join(options.out, entry.file), path.join(build.stagingDir, assigned.file), made));
+      if (!there) {
+        causes.add('its previous output file is missing', key);
+        return undefined;
+      }
     }
     causes.reused++;
     recorder.reused(key, decision.record);
     const file = entry.file === null ? null : assigned.file;
     return new StaticRecord(key, route, file === entry.file ? entry : manifestEntry({ ...entry, file }), NO_LOGS, true);
   };
+  return { reuse, ...(keep ? { keep } : {}) };
+}
+
+/**
+ * The previous build's manifest, and the digest of every input its cache recorded taken now (when
+ * its settings are this build's), a slice at a time: done while the workers plan, it leaves the
+ * reuse decisions only lookups.
+ */
+async function readPrevious(manifestFile: string, cache: BuildCache | undefined, settings: string, digests: Digests): Promise<Manifest | undefined> {
+  await new Promise(setImmediate); // the planning tasks go out first
+  let manifest: Manifest | undefined;
+  try {
+    manifest = existsSync(manifestFile) ? readManifest(manifestFile) : undefined;
+  } catch {
+    return undefined; // an unreadable manifest: nothing is reused
+  }
+  if (manifest && cache?.settings === settings) {
+    const ids = Object.keys(cache.digests);
+    for (let start = 0; start < ids.length; start += 2000) {
+      await new Promise(setImmediate);
+      for (let i = start; i < Math.min(start + 2000, ids.length); i++) digests.of(ids[i]);
+    }
+  }
+  return manifest;
 }
 
 /** What changes every path at once: a change here makes an incremental build run everything. */

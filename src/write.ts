@@ -3,7 +3,7 @@
  * folder replaces `--out` in one rename when the build has no errors. A failed build leaves the
  * previous output exactly as it was.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -105,6 +105,13 @@ export interface Staging {
    * ten thousand files takes half the time that way).
    */
   commit(options?: { later?: boolean }): Promise<{ removeOld: () => void }>;
+  /**
+   * Updates `outDir` in place, for a build that reused most of the previous output: the files of
+   * `keep` stay, every staged file replaces its namesake (`last` goes last), and every other file
+   * of the previous output is removed. A journal beside the output makes a build stopped in the
+   * middle finish it (see `cleanLeftovers`).
+   */
+  apply(keep: Set<string>, last?: string): Promise<void>;
   /** Removes the staging folder, or keeps it for inspection. */
   discard(keep: boolean): Promise<string | undefined>;
 }
@@ -144,6 +151,18 @@ export async function createStaging(outDir: string): Promise<Staging> {
       const removeOld = () => rmSync(old, { recursive: true, force: true });
       if (!options.later) removeOld();
       return { removeOld };
+    },
+    async apply(keep, last) {
+      if (!existsSync(out)) {
+        await rename(dir, out);
+        return;
+      }
+      const staged = new Set(listFiles(dir));
+      const remove = listFiles(out).filter((file) => !keep.has(file) && !staged.has(file));
+      const journal = path.join(parent, `.prerender-apply-${path.basename(out)}-${suffix}`);
+      writeFileSync(`${journal}.tmp`, JSON.stringify({ remove, last: last ?? null }));
+      renameSync(`${journal}.tmp`, journal);
+      finishApply(out, dir, journal);
     },
     async discard(keep) {
       if (keep) return dir;
@@ -222,7 +241,8 @@ function relativeTo(file: string): string {
 /**
  * What builds that were killed left beside `--out`: their staging folders are removed, and when a
  * kill came between the two renames of a swap (so `--out` is missing), the previous output is put
- * back from where the swap had moved it. Returns what it recovered, if anything.
+ * back from where the swap had moved it; an in-place update a kill stopped in the middle is
+ * finished. Returns what it recovered, if anything.
  */
 export async function cleanLeftovers(outDir: string): Promise<string | undefined> {
   const out = path.resolve(outDir);
@@ -230,6 +250,19 @@ export async function cleanLeftovers(outDir: string): Promise<string | undefined
   if (!existsSync(parent)) return undefined;
   const name = path.basename(out);
   let recovered: string | undefined;
+  let finished: string | undefined;
+  // An in-place update that was stopped is finished first: its staging folder holds what is left to move.
+  for (const entry of readdirSync(parent)) {
+    const match = /^\.prerender-apply-(.+)-(\d+)-([a-z0-9]+)(\.tmp)?$/.exec(entry);
+    if (!match || match[1] !== name || isAlive(Number(match[2]))) continue;
+    const journal = path.join(parent, entry);
+    const staging = path.join(parent, `.prerender-staging-${name}-${match[2]}-${match[3]}`);
+    if (match[4] || !existsSync(out)) rmSync(journal, { force: true }); // written halfway: nothing was applied yet
+    else {
+      finishApply(out, staging, journal);
+      finished = staging;
+    }
+  }
   for (const entry of readdirSync(parent)) {
     const match = /^\.prerender-(staging|old)-(.+)-(\d+)-[a-z0-9]+$/.exec(entry);
     if (!match || match[2] !== name || isAlive(Number(match[3]))) continue;
@@ -241,7 +274,56 @@ export async function cleanLeftovers(outDir: string): Promise<string | undefined
       await rm(folder, { recursive: true, force: true });
     }
   }
-  return recovered;
+  return recovered ?? finished;
+}
+
+/**
+ * Carries out an in-place update whose journal is written: removes the files it lists (and folders
+ * left empty), moves every file still in the staging folder into `out`, then removes the staging
+ * folder and the journal. Running it again after a stop in the middle finishes the same update.
+ */
+function finishApply(out: string, staging: string, journal: string): void {
+  const { remove, last } = JSON.parse(readFileSync(journal, 'utf8')) as { remove: string[]; last: string | null };
+  const emptied = new Set<string>();
+  for (const file of remove) {
+    rmSync(path.join(out, ...file.split('/')), { force: true });
+    for (let folder = path.posix.dirname(file); folder !== '.'; folder = path.posix.dirname(folder)) emptied.add(folder);
+  }
+  // Deepest first, so that a folder's emptied subfolders are gone before it is tried.
+  for (const folder of [...emptied].sort((a, b) => b.split('/').length - a.split('/').length)) {
+    try {
+      rmdirSync(path.join(out, ...folder.split('/')));
+    } catch {
+      // not empty (it holds kept files), or already gone
+    }
+  }
+  const moves = existsSync(staging) ? listFiles(staging) : [];
+  if (last !== null && moves.includes(last)) moves.push(...moves.splice(moves.indexOf(last), 1));
+  const made = new Set<string>();
+  for (const file of moves) {
+    const target = path.join(out, ...file.split('/'));
+    const folder = path.dirname(target);
+    if (!made.has(folder)) {
+      mkdirSync(folder, { recursive: true });
+      made.add(folder);
+    }
+    renameSync(path.join(staging, ...file.split('/')), target);
+  }
+  rmSync(staging, { recursive: true, force: true });
+  unlinkSync(journal);
+}
+
+/** The files under `folder`, by their names relative to it with forward slashes. */
+export function listFiles(folder: string): string[] {
+  const files: string[] = [];
+  const walk = (dir: string, prefix: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(path.join(dir, entry.name), `${prefix}${entry.name}/`);
+      else files.push(prefix + entry.name);
+    }
+  };
+  walk(folder, '');
+  return files;
 }
 
 /** Writes a file whole or not at all (a temporary file, then a rename). */

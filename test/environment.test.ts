@@ -8,12 +8,13 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { prerender } from '../src/index.js';
-import { fileSystemSays, isAlive } from '../src/write.js';
+import { cleanLeftovers, fileSystemSays, isAlive } from '../src/write.js';
 import { bundleRoutes } from '../src/bundle.js';
 import { discoverRoutes } from '../src/discover.js';
 import { planRoutes } from '../src/plan.js';
 import { Sandbox } from '../src/sandbox/pool.js';
-import { build, fixture, ROOT, tempDir } from './helpers.js';
+import { build, fixture, ROOT, tempDir, tree } from './helpers.js';
+import { hash as hashOf } from '../src/cache.js';
 
 const CLI = path.join(ROOT, 'out/cli.js');
 
@@ -117,6 +118,31 @@ interrupt('a build killed outright leaves folders that the next build removes; a
   const failing = await prerender({ appDir: fixture('broken'), out: dist, cwd: ROOT });
   assert.not.ok(failing.written);
   assert.is(readFileSync(path.join(dist, 'previous.txt'), 'utf8'), 'the previous output', 'recovered, and kept by a failed build');
+  assert.equal(readdirSync(dir), ['dist']);
+});
+
+interrupt('an in-place update a kill stopped in the middle is finished by the next build; one stopped before it began is dropped', async () => {
+  const dir = tempDir('killed-apply');
+  const dist = path.join(dir, 'dist');
+  // What an incremental build with pid 2^22+1 (not running) left: its journal written, one of its
+  // two staged files moved in, one old file of the two to remove already gone.
+  mkdirSync(path.join(dist, 'old'), { recursive: true });
+  writeFileSync(path.join(dist, 'kept.txt'), 'kept');
+  writeFileSync(path.join(dist, 'old/b.txt'), 'old b');
+  writeFileSync(path.join(dist, 'new.txt'), 'new');
+  mkdirSync(path.join(dir, '.prerender-staging-dist-4194305-abc/sub'), { recursive: true });
+  writeFileSync(path.join(dir, '.prerender-staging-dist-4194305-abc/sub/later.txt'), 'later');
+  writeFileSync(path.join(dir, '.prerender-apply-dist-4194305-abc'), JSON.stringify({ remove: ['old/a.txt', 'old/b.txt'], last: null }));
+  assert.is(await cleanLeftovers(dist), path.join(dir, '.prerender-staging-dist-4194305-abc'));
+  assert.equal(tree(dist), { 'kept.txt': hashOf('kept'), 'new.txt': hashOf('new'), 'sub/later.txt': hashOf('later') });
+  assert.equal(readdirSync(dir), ['dist']);
+
+  // A journal still being written when the kill came: nothing was applied, the staging folder goes.
+  mkdirSync(path.join(dir, '.prerender-staging-dist-4194305-abd'));
+  writeFileSync(path.join(dir, '.prerender-staging-dist-4194305-abd/next.txt'), 'next');
+  writeFileSync(path.join(dir, '.prerender-apply-dist-4194305-abd.tmp'), '{"remove":["kep');
+  assert.is(await cleanLeftovers(dist), undefined);
+  assert.equal(Object.keys(tree(dist)), ['kept.txt', 'new.txt', 'sub/later.txt']);
   assert.equal(readdirSync(dir), ['dist']);
 });
 

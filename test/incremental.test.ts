@@ -4,7 +4,7 @@
  * that reads the clock, routes that read the network from a loopback server).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -161,7 +161,32 @@ incremental('a previous file that was removed from the output is made again', as
   assert.is(readFileSync(path.join(site.dir, 'dist/posts/post-3'), 'utf8'), '<h1>Post 3</h1><p>Body of <em>post 3</em>.</p>');
 });
 
+incremental('the output is updated in place: unchanged files are left alone, everything the full build would not write goes', async () => {
+  const site = project();
+  const first = await site.build(false);
+  const kept = path.join(first.outDir, 'posts/post-3');
+  const before = statSync(kept);
+  // Things a full build would not write: a stray file, and one in folders of its own.
+  writeFileSync(path.join(first.outDir, 'stray.txt'), 'not ours');
+  mkdirSync(path.join(first.outDir, 'extra/deep'), { recursive: true });
+  writeFileSync(path.join(first.outDir, 'extra/deep/x.txt'), 'not ours');
+  appendFileSync(path.join(site.dir, 'content/posts/post-2.md'), 'More.\n');
+  rmSync(path.join(site.dir, 'content/posts/post-1.md'));
+  const next = await site.build(true);
+  const full = await site.build(false, 'full');
+  assertSameAsFull(next, full, 'in place');
+  assert.equal(folders(next.outDir), folders(full.outDir), 'no folder left empty');
+  const after = statSync(kept);
+  assert.equal([after.ino, after.ctimeMs, after.nlink], [before.ino, before.ctimeMs, 1], 'an unchanged file is not linked, copied or rewritten');
+  assert.equal(readdirSync(path.dirname(first.outDir)).filter((name) => name.startsWith('.prerender-')).sort(), ['.prerender-cache-dist.json', '.prerender-cache-full.json'], 'no staging folder or journal left');
+});
+
 incremental.run();
+
+/** Every folder under `dir`, relative to it. */
+function folders(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).flatMap((entry) => [`${prefix}${entry.name}`, ...folders(path.join(dir, entry.name), `${prefix}${entry.name}/`)]);
+}
 
 const network = suite('frozen at build time');
 
