@@ -6,6 +6,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { bug, EXIT, isPrerenderError, setupError } from './src/errors.js';
 import { EXPLAIN_FLAGS, helpText, MERGE_FLAGS, parseFlags, PREVIEW_FLAGS, readBuildFlags } from './src/flags.js';
+import { formatCount } from './src/numbers.js';
 
 // A reader that stops early (`prerender | head`) is not an error of the build.
 for (const stream of [process.stdout, process.stderr]) {
@@ -126,7 +127,7 @@ const progress = {
     }
   },
   count(done: number, total: number) {
-    const text = `Prerendering ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} paths`;
+    const text = `Prerendering ${formatCount(done)}/${formatCount(total)} paths`;
     if (process.stderr.isTTY) return this.update(text, done === total);
     if (Date.now() - this.logged >= 5000) {
       process.stderr.write(`${text}\n`);

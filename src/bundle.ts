@@ -4,7 +4,7 @@
  * from any package it imports — resolve to the sandbox's instrumented versions.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -163,6 +163,34 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
   await (await loadEsbuild()).stop();
   const entries = new Map(buildable.map((route) => [route, path.join(dir, `${entryName(routes.indexOf(route))}.js`)]));
   return { dir, entries, failures, inputs: built.inputs, graphs: built.graphs, cleanup };
+}
+
+/**
+ * A previous build's compiled modules, copied from `saved` into `dir`, for routes whose sources and
+ * settings are unchanged (see `unchangedBundle` in cache.ts): esbuild is not started. Undefined
+ * when a file is missing; then the routes are compiled.
+ */
+export async function restoreBundle(saved: string, dir: string, routes: RouteFile[], built: { inputs: string[]; graphs: string[][] }): Promise<Bundle | undefined> {
+  try {
+    await cp(saved, dir, { recursive: true });
+  } catch {
+    return undefined;
+  }
+  const entries = new Map(routes.map((route, index) => [route, path.join(dir, `${entryName(index)}.js`)]));
+  if (![...entries.values()].every((entry) => existsSync(entry))) return undefined;
+  return {
+    dir,
+    entries,
+    failures: new Map(),
+    inputs: built.inputs,
+    graphs: new Map(routes.map((route, index) => [route, built.graphs[index]])),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** What decides how the sources compile besides their contents: the routes, the options, the places. */
+export function bundleSettings(routes: RouteFile[], projectRoot: string, strict: boolean): string {
+  return JSON.stringify({ routes, projectRoot, strict, tmp: tmpdir(), runtime: RUNTIME_DIR, options: BUILD_OPTIONS });
 }
 
 /**

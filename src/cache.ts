@@ -10,7 +10,7 @@
  * a variable's value.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { relativeFile } from './location.js';
 import type { Manifest, ManifestRoute } from './manifest.js';
@@ -37,7 +37,14 @@ export interface RouteRecord {
   inputs?: RecordedInputs;
 }
 
-export interface BuildCache {
+/** Digests of inputs as a build took them, with the stamps of the files and when the build ended. */
+export interface Recorded {
+  builtAt: number;
+  digests: Record<string, string>;
+  stamps?: Record<string, string>;
+}
+
+export interface BuildCache extends Recorded {
   version: typeof CACHE_VERSION;
   /** sha256 of what changes every path at once: options, next.config, lock files, Node.js, the tool. */
   settings: string;
@@ -56,6 +63,75 @@ export interface BuildCache {
   routes: Record<string, RouteRecord>;
   /** By manifest key: only paths whose handler read something. */
   paths: Record<string, PathRecord>;
+}
+
+/**
+ * What the compiled route modules kept beside the output (see `modulesPath`) were compiled from,
+ * in their folder: small, so that it is read before anything is compiled.
+ */
+export interface BundleRecord extends Recorded {
+  version: typeof CACHE_VERSION;
+  /** sha256 of the settings, routes, options and places the modules were compiled with. */
+  key: string;
+  /** The source files compiled, relative to the project. */
+  inputs: string[];
+  /** Each route's module graph, in the order of the routes compiled: indexes into `inputs`. */
+  graphs: number[][];
+  /**
+   * What else decides how imports resolve, as input ids whose digests are kept: tsconfig.json,
+   * jsconfig.json, package.json, and the listing of each folder of the project holding a source
+   * file (a file added there may take an import's place). Packages change with the lock file.
+   */
+  checks: string[];
+}
+
+/** Beside the output folder: `.prerender-cache-dist-modules/`, the compiled route modules of its last build. */
+export function modulesPath(out: string): string {
+  return path.join(path.dirname(out), `.prerender-cache-${path.basename(out)}-modules`);
+}
+
+/** In the modules' folder. */
+const MODULES_RECORD = 'modules.json';
+
+/** The record of the compiled modules kept beside `out`; undefined when there is none, or it is damaged. */
+export function readModulesRecord(out: string): BundleRecord | undefined {
+  try {
+    const record = JSON.parse(readFileSync(path.join(modulesPath(out), MODULES_RECORD), 'utf8')) as unknown;
+    return isBundleRecord(record) ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the modules of the last build were compiled from, made absolute, when nothing of it changed. */
+export function unchangedBundle(record: BundleRecord | undefined, key: string, digests: Digests, root: string): { inputs: string[]; graphs: string[][] } | undefined {
+  if (!record || record.key !== key) return undefined;
+  const ids = [...record.inputs.map((file) => `file:${file}`), ...record.checks];
+  if (ids.some((id) => record.digests[id] === undefined || record.digests[id] !== digests.of(id))) return undefined;
+  const inputs = record.inputs.map((file) => path.resolve(root, file));
+  return { inputs, graphs: record.graphs.map((graph) => graph.map((index) => inputs[index])) };
+}
+
+/**
+ * Writes the record of the compiled modules into their folder (`graphs` in the order of the routes
+ * compiled), with the digests of what it checks as they are now.
+ */
+export function writeModulesRecord(out: string, build: { key: string; inputs: string[]; graphs: string[][]; root: string; digests: Digests }): void {
+  const { root, digests } = build;
+  const id = (file: string) => inputId('file', root, file).slice('file:'.length);
+  const index = new Map(build.inputs.map((file, i) => [file, i]));
+  const folders = new Set(build.inputs.map((file) => inputId('dir', root, path.dirname(file))).filter((folder) => !folder.split('/').includes('node_modules')));
+  const inputs = build.inputs.map(id);
+  const checks = [...['tsconfig.json', 'jsconfig.json', 'package.json'].map((name) => `file:${name}`), ...[...folders].sort()];
+  const recorded: Record<string, string> = {};
+  const stamps: Record<string, string> = {};
+  for (const checked of [...inputs.map((file) => `file:${file}`), ...checks]) {
+    recorded[checked] = digests.of(checked);
+    const stamp = digests.stamps.get(checked);
+    if (stamp !== undefined) stamps[checked] = stamp;
+  }
+  const record: BundleRecord = { version: CACHE_VERSION, key: build.key, builtAt: Date.now(), inputs, graphs: build.graphs.map((graph) => graph.map((file) => index.get(file)!)), checks, digests: recorded, stamps };
+  writeFileSync(path.join(modulesPath(out), MODULES_RECORD), JSON.stringify(record));
 }
 
 /**
@@ -93,13 +169,13 @@ export class Digests {
   readonly #memo = new Map<string, string>();
   /** Stamps of the files read for a digest, for the next build. */
   readonly stamps = new Map<string, string>();
-  #previous?: BuildCache;
+  readonly #trusted: Recorded[] = [];
 
   constructor(private readonly root: string, private readonly env: Record<string, string | undefined>) {}
 
-  /** Lets unchanged files keep the digests `cache` recorded. */
-  trust(cache: BuildCache | undefined): void {
-    this.#previous = cache;
+  /** Lets unchanged files keep the digests a previous build recorded (its cache, its modules' record). */
+  trust(recorded: Recorded | undefined): void {
+    if (recorded) this.#trusted.push(recorded);
   }
 
   of(id: string): string {
@@ -117,9 +193,10 @@ export class Digests {
         const stats = statSync(file);
         const stamp = fileStamp(stats);
         this.stamps.set(id, stamp);
-        const previous = this.#previous;
         // Two seconds: file systems whose times are that coarse cannot tell two writes apart within them.
-        if (previous?.stamps?.[id] === stamp && previous.digests[id] !== undefined && stats.mtimeMs < previous.builtAt - 2000) return previous.digests[id];
+        for (const previous of this.#trusted) {
+          if (previous.stamps?.[id] === stamp && previous.digests[id] !== undefined && stats.mtimeMs < previous.builtAt - 2000) return previous.digests[id];
+        }
         return hash(readFileSync(file));
       }
       if (kind === 'dir') return hash(readdirSync(file).sort().join('\n'));
@@ -162,6 +239,17 @@ function isCache(value: unknown): value is BuildCache {
     inputs(cache.global) &&
     record(cache.routes) && Object.values(cache.routes).every((r) => record(r) && typeof r.code === 'string' && inputs(r.inputs)) &&
     record(cache.paths) && Object.values(cache.paths).every((p) => record(p) && inputs(p.inputs) && p.inputs !== undefined)
+  );
+}
+
+function isBundleRecord(value: unknown): value is BundleRecord {
+  const bundle = value as BundleRecord;
+  const strings = (x: unknown): x is string[] => Array.isArray(x) && x.every((item) => typeof item === 'string');
+  const texts = (x: unknown) => typeof x === 'object' && x !== null && Object.values(x).every((item) => typeof item === 'string');
+  return (
+    typeof bundle === 'object' && bundle !== null && bundle.version === CACHE_VERSION && typeof bundle.key === 'string' && typeof bundle.builtAt === 'number' &&
+    strings(bundle.inputs) && strings(bundle.checks) && texts(bundle.digests) && (bundle.stamps === undefined || texts(bundle.stamps)) &&
+    Array.isArray(bundle.graphs) && bundle.graphs.every((graph) => Array.isArray(graph) && graph.every((i) => Number.isInteger(i) && i >= 0 && i < bundle.inputs.length))
   );
 }
 
@@ -424,6 +512,7 @@ export class RebuildCauses {
   readonly #causes = new Map<string, { count: number; examples: string[] }>();
   rebuilt = 0;
   reused = 0;
+  compiled = true;
 
   add(cause: string, key: string): void {
     this.rebuilt++;
@@ -434,13 +523,15 @@ export class RebuildCauses {
   }
 
   summary(): IncrementalSummary {
-    return { rebuilt: this.rebuilt, reused: this.reused, causes: [...this.#causes].map(([cause, { count, examples }]) => ({ cause, count, examples })).sort((a, b) => b.count - a.count || (a.cause < b.cause ? -1 : 1)) };
+    return { rebuilt: this.rebuilt, reused: this.reused, compiled: this.compiled, causes: [...this.#causes].map(([cause, { count, examples }]) => ({ cause, count, examples })).sort((a, b) => b.count - a.count || (a.cause < b.cause ? -1 : 1)) };
   }
 }
 
 export interface IncrementalSummary {
   rebuilt: number;
   reused: number;
+  /** Whether the route modules were compiled, or the previous build's were taken (their sources unchanged). */
+  compiled: boolean;
   /** Why paths were run again, most paths first. */
   causes: Array<{ cause: string; count: number; examples: string[] }>;
 }

@@ -13,6 +13,7 @@ import { exitCodeFor, unwantedDynamic, unwantedFrozen, type Policy } from './pol
 import type { IncrementalSummary } from './cache.js';
 import type { PrerenderResult } from './prerender.js';
 import { formatReport, type Summary } from './report.js';
+import { formatCount } from './numbers.js';
 
 export interface OutputContext {
   cwd: string;
@@ -81,13 +82,13 @@ export function frozenNotes(manifest: Manifest): string[] {
 
 /** How many paths an incremental build ran again, why (one line per cause), and how many it reused. */
 export function incrementalLines(summary: IncrementalSummary, limit = 10): string[] {
-  const lines = [`Incremental: ${summary.rebuilt.toLocaleString('en-US')} ${summary.rebuilt === 1 ? 'path' : 'paths'} rebuilt, ${summary.reused.toLocaleString('en-US')} reused.`];
+  const lines = [`Incremental: ${formatCount(summary.rebuilt)} ${summary.rebuilt === 1 ? 'path' : 'paths'} rebuilt, ${formatCount(summary.reused)} reused.`];
   for (const { cause, count, examples } of summary.causes.slice(0, limit)) {
-    lines.push(count === 1 ? `  ${examples[0]}: ${cause}` : `  ${cause} (${count.toLocaleString('en-US')} paths): ${examples.join(', ')}${count > examples.length ? ', …' : ''}`);
+    lines.push(count === 1 ? `  ${examples[0]}: ${cause}` : `  ${cause} (${formatCount(count)} paths): ${examples.join(', ')}${count > examples.length ? ', …' : ''}`);
   }
   if (summary.causes.length > limit) {
     const rest = summary.causes.slice(limit).reduce((sum, c) => sum + c.count, 0);
-    lines.push(`  and ${rest.toLocaleString('en-US')} more ${rest === 1 ? 'path' : 'paths'} for ${summary.causes.length - limit} other causes`);
+    lines.push(`  and ${formatCount(rest)} more ${rest === 1 ? 'path' : 'paths'} for ${summary.causes.length - limit} other causes`);
   }
   return [lines.join('\n')];
 }

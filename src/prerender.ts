@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { assignPaths } from './assign.js';
-import { bundleRoutes } from './bundle.js';
+import { bundleRoutes, bundleSettings, restoreBundle } from './bundle.js';
 import { discoverRoutes, resolveAppDir } from './discover.js';
 import { executePaths } from './execute.js';
 import { hostFiles } from './hosts.js';
 import { buildManifest, manifestChunks, MANIFEST_VERSION, readManifest, type Manifest } from './manifest.js';
-import { cacheChunks, cachePath, carryOver, codeDigest, Digests, hash, inputId, planReuse, readCache, RebuildCauses, Recorder, type BuildCache, type IncrementalSummary } from './cache.js';
+import { cacheChunks, cachePath, carryOver, codeDigest, Digests, hash, inputId, modulesPath, planReuse, readCache, readModulesRecord, RebuildCauses, Recorder, unchangedBundle, writeModulesRecord, type BuildCache, type IncrementalSummary } from './cache.js';
 import type { AssignedPath } from './assign.js';
 import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './options.js';
 import { planRoutes } from './plan.js';
@@ -26,8 +26,9 @@ import { BUILD_ENV, Sandbox } from './sandbox/pool.js';
 import { fingerprint } from './shard.js';
 import type { PathResult, RouteFile, StaticResult } from './types.js';
 import { relativeFile } from './location.js';
-import { checkOutDir, cleanLeftovers, createStaging, listFiles, lockOutDir, outputError, ownerMarker, writeFileAtomic, type Staging } from './write.js';
+import { checkOutDir, cleanLeftovers, createStaging, listFiles, lockOutDir, outputError, ownerMarker, saveModules, writeFileAtomic, type Staging } from './write.js';
 import { setupError } from './errors.js';
+import { formatCount } from './numbers.js';
 
 export interface PrerenderResult {
   manifest: Manifest;
@@ -114,26 +115,30 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
   try {
     const invalid = discovery.invalid.map(({ route, problem }) => errorResult(route, route.srcRoute, problem));
     const { settled: byConfig, toBuild } = triageRoutes(discovery.routes);
-    options.logger.phase?.(`Compiling ${count(toBuild.length, 'route file')}`);
-    const bundle = await step(bundleRoutes(toBuild, project.root, context.bundleDir, options.strict));
+    // What each path reads is recorded on every build, for the next incremental one and `explain`.
+    const digests = new Digests(project.root, { ...env, ...BUILD_ENV });
+    const settings = buildSettings(options, project, digests);
+    // An incremental build takes the previous build's compiled modules when nothing they came from
+    // changed (and trusts the digests of files unchanged since it, as it does those of the cache).
+    const compiledWith = hash(`${settings}\n${bundleSettings(toBuild, project.root, options.strict)}`);
+    const modules = options.incremental ? readModulesRecord(options.out) : undefined;
+    digests.trust(modules);
+    const unchanged = unchangedBundle(modules, compiledWith, digests, project.root);
+    const restored = unchanged && (await restoreBundle(modulesPath(options.out), context.bundleDir, toBuild, unchanged));
+    if (!restored) options.logger.phase?.(`Compiling ${count(toBuild.length, 'route file')}`);
+    const bundle = restored || (await step(bundleRoutes(toBuild, project.root, context.bundleDir, options.strict)));
     cleanupBundle = bundle.cleanup;
     const broken = [...bundle.failures].map(([route, problem]) => errorResult(route, route.srcRoute, problem));
     timings.bundle = clock.lap();
-    // What each path reads is recorded on every build, for the next incremental one and `explain`.
-    const digests = new Digests(project.root, { ...env, ...BUILD_ENV });
-    // An incremental build trusts the digests of files unchanged since the previous one.
-    const previous = options.incremental ? readCache(options.out) : undefined;
-    digests.trust(previous);
-    const codes = new Map([...bundle.graphs].map(([route, files]) => [route, codeDigest(files, digests, project.root)]));
-    const settings = buildSettings(options, project, digests);
     const recorder = new Recorder();
 
     options.logger.phase?.(`Planning ${count(bundle.entries.size, 'route module')} (segment config, generateStaticParams)`);
     const planning = step(planRoutes(bundle.entries, sandbox, options.concurrency, project.config.basePath, (route, inputs) => recorder.task(route, undefined, inputs)));
     planning.catch(() => undefined); // awaited below
     // While the workers plan, the previous build is read and what its paths read is looked at again.
-    const before = options.incremental ? await readPrevious(options.manifest, previous, settings, digests) : undefined;
+    const { cache: previous, manifest: before } = options.incremental ? await readPrevious(options, settings, digests) : {};
     const plan = await planning;
+    const codes = new Map([...bundle.graphs].map(([route, files]) => [route, codeDigest(files, digests, project.root)]));
     timings.plan = clock.lap();
     const notOptedIn = new Set(plan.routes.filter((p) => !p.optedIn).map((p) => p.route));
 
@@ -145,6 +150,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const large = assignment.paths.length >= LARGE_BUILD;
     if (large) collectGarbage();
     const causes = options.incremental ? new RebuildCauses() : undefined;
+    if (causes) causes.compiled = !restored;
     const incremental = causes && reusePrevious(options, { previous, manifest: before, settings, digests, codes, recorder, causes, stagingDir: staging.dir });
     options.logger.phase?.(`Prerendering ${count(assignment.paths.length, 'path')}`);
     const executed = await step(executePaths(assignment.paths, sandbox, {
@@ -195,6 +201,14 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       }
     }
     if (committed) {
+      // The compiled modules are kept for the next build (those taken from the previous one are there already).
+      if (!restored && bundle.failures.size === 0 && (await saveModules(bundle.dir, modulesPath(options.out)))) {
+        try {
+          writeModulesRecord(options.out, { key: compiledWith, inputs: bundle.inputs, graphs: toBuild.map((route) => bundle.graphs.get(route) ?? []), root: project.root, digests });
+        } catch {
+          // without its record the folder is not used: the next build compiles
+        }
+      }
       const cache = recorder.finish({ settings, project: project.root, codes, digests, cwd: options.cwd, staticPaths: Object.keys(manifest.routes).length, keep: (key) => key in manifest.routes || key in manifest.dynamic });
       await writeFileAtomic(cachePath(options.out), cacheChunks(cache)).catch((error: unknown) => {
         options.logger.warn?.(`The build cache could not be written (${(error as Error).message}); the next --incremental build runs every path.`);
@@ -340,17 +354,20 @@ function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache |
 }
 
 /**
- * The previous build's manifest, and the digest of every input its cache recorded taken now (when
- * its settings are this build's), a slice at a time: done while the workers plan, it leaves the
- * reuse decisions only lookups.
+ * The previous build's cache and manifest, and the digest of every input the cache recorded taken
+ * now (when its settings are this build's), a slice at a time: done while the workers plan, it
+ * leaves the reuse decisions only lookups.
  */
-async function readPrevious(manifestFile: string, cache: BuildCache | undefined, settings: string, digests: Digests): Promise<Manifest | undefined> {
+async function readPrevious(options: ResolvedOptions, settings: string, digests: Digests): Promise<{ cache?: BuildCache; manifest?: Manifest }> {
   await new Promise(setImmediate); // the planning tasks go out first
+  // Digests of files unchanged since the previous build are trusted.
+  const cache = readCache(options.out);
+  digests.trust(cache);
   let manifest: Manifest | undefined;
   try {
-    manifest = existsSync(manifestFile) ? readManifest(manifestFile) : undefined;
+    manifest = existsSync(options.manifest) ? readManifest(options.manifest) : undefined;
   } catch {
-    return undefined; // an unreadable manifest: nothing is reused
+    return { cache }; // an unreadable manifest: nothing is reused
   }
   if (manifest && cache?.settings === settings) {
     const ids = Object.keys(cache.digests);
@@ -359,7 +376,7 @@ async function readPrevious(manifestFile: string, cache: BuildCache | undefined,
       for (let i = start; i < Math.min(start + 2000, ids.length); i++) digests.of(ids[i]);
     }
   }
-  return manifest;
+  return { cache, manifest };
 }
 
 /** What changes every path at once: a change here makes an incremental build run everything. */
@@ -400,7 +417,7 @@ export function collectGarbage(): void {
 }
 
 function count(n: number, noun: string): string {
-  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
+  return `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function nextMajor(project: Project): number {

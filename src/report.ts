@@ -6,6 +6,7 @@ import kleur from 'kleur';
 import { fileOfPath } from './files.js';
 import { formatLocation, relativeFile } from './location.js';
 import type { PathResult, RouteFile, StaticResult } from './types.js';
+import { formatCount } from './numbers.js';
 
 export interface ReportOptions {
   cwd: string;
@@ -57,7 +58,7 @@ export function formatReport(results: PathResult[], summary: Summary, options: R
     const width = shown.reduce((max, r) => Math.max(max, 'more' in r ? 0 : shorten(r.path).length), 0);
     for (const result of shown) {
       if ('more' in result) {
-        lines.push(`  ${c.dim(`… and ${result.more.toLocaleString('en-US')} more paths of ${result.pattern} (${formatBytes(result.bytes)})`)}`);
+        lines.push(`  ${c.dim(`… and ${formatCount(result.more)} more paths of ${result.pattern} (${formatBytes(result.bytes)})`)}`);
         continue;
       }
       const pad = shorten(result.path).padEnd(width);

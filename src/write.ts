@@ -4,7 +4,7 @@
  * previous output exactly as it was.
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { setupError } from './errors.js';
@@ -264,6 +264,9 @@ export async function cleanLeftovers(outDir: string): Promise<string | undefined
     }
   }
   for (const entry of readdirSync(parent)) {
+    // A copy of compiled modules a kill stopped (see saveModules).
+    const modules = /^\.prerender-cache-(.+)-modules\.(\d+)\.tmp$/.exec(entry);
+    if (modules && modules[1] === name && !isAlive(Number(modules[2]))) await rm(path.join(parent, entry), { recursive: true, force: true });
     const match = /^\.prerender-(staging|old)-(.+)-(\d+)-[a-z0-9]+$/.exec(entry);
     if (!match || match[2] !== name || isAlive(Number(match[3]))) continue;
     const folder = path.join(parent, entry);
@@ -324,6 +327,24 @@ export function listFiles(folder: string): string[] {
   };
   walk(folder, '');
   return files;
+}
+
+/**
+ * A copy of the compiled modules at `to` (beside the output, for the next build), made in a
+ * temporary folder and renamed into place. False when it could not be made: the next build compiles.
+ */
+export async function saveModules(from: string, to: string): Promise<boolean> {
+  const temporary = `${to}.${process.pid}.tmp`;
+  try {
+    await rm(temporary, { recursive: true, force: true });
+    await cp(from, temporary, { recursive: true });
+    await rm(to, { recursive: true, force: true });
+    await rename(temporary, to);
+    return true;
+  } catch {
+    await rm(temporary, { recursive: true, force: true }).catch(() => undefined);
+    return false;
+  }
 }
 
 /** Writes a file whole or not at all (a temporary file, then a rename). */

@@ -101,7 +101,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     assert.is(result.code, code, result.stderr);
     assert.is(result.stderr.trim().split('\n').at(-1), `prerender: The build was interrupted (${signal}); the previous output was left as it was.`);
     assert.equal(readdirSync(result.tmp), [], 'the bundle folder is removed');
-    assert.equal(readdirSync(path.dirname(result.dist)).sort(), ['.prerender-cache-dist.json', 'dist', 'tmp'], 'the previous build and its cache, nothing else');
+    assert.equal(readdirSync(path.dirname(result.dist)).sort(), ['.prerender-cache-dist-modules', '.prerender-cache-dist.json', 'dist', 'tmp'], 'the previous build and its cache, nothing else');
     assert.ok(existsSync(path.join(result.dist, 'about.json')), 'the previous output is still there');
   });
 }

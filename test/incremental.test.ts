@@ -106,15 +106,18 @@ incremental('each kind of change reruns exactly the paths that read it; the outp
   const post2 = path.join(site.dir, 'content/posts/post-2.md');
 
   const same = await site.build(true);
-  assert.equal(same.incremental, { rebuilt: 1, reused: 8, causes: [{ cause: 'uses Date.now(), which differs on every build', count: 1, examples: ['/stamp.txt'] }] }, 'nothing changed: only the path that reads the clock runs');
+  assert.equal(same.incremental, { rebuilt: 1, reused: 8, compiled: false, causes: [{ cause: 'uses Date.now(), which differs on every build', count: 1, examples: ['/stamp.txt'] }] }, 'nothing changed: only the path that reads the clock runs, and nothing is compiled');
   assert.ok(same.results.filter((r) => r.type === 'static' && r.reused).length === 8);
 
-  const steps: Array<{ label: string; edit: () => void; env?: Record<string, string>; rebuilt: string[] }> = [
-    { label: 'a content file', edit: () => appendFileSync(post2, 'More.\n'), rebuilt: ['/feed.json', '/posts/post-2', '/stamp.txt'] },
-    { label: 'an environment variable', edit: () => undefined, env: { SITE_NAME: 'Changed' }, rebuilt: ['/site.json', '/stamp.txt'] },
-    { label: 'a shared helper module', edit: () => appendFileSync(path.join(site.dir, 'lib/format.ts'), 'export const unused = 1;\n'), rebuilt: ['/feed.json', '/posts/post-1', '/posts/post-2', '/posts/post-3', '/stamp.txt'] },
-    { label: 'a param added', edit: () => writeFileSync(path.join(site.dir, 'content/posts/post-4.md'), '---\ntitle: Post 4\n---\nFour.\n'), rebuilt: ['/feed.json', '/posts/post-4', '/stamp.txt'] },
-    { label: 'a param removed', edit: () => rmSync(path.join(site.dir, 'content/posts/post-1.md')), rebuilt: ['/feed.json', '/stamp.txt'] },
+  const everyPost = ['/feed.json', '/posts/post-1', '/posts/post-2', '/posts/post-3', '/stamp.txt'];
+  const steps: Array<{ label: string; edit: () => void; env?: Record<string, string>; rebuilt: string[]; compiled: boolean }> = [
+    { label: 'a content file', edit: () => appendFileSync(post2, 'More.\n'), rebuilt: ['/feed.json', '/posts/post-2', '/stamp.txt'], compiled: false },
+    { label: 'an environment variable', edit: () => undefined, env: { SITE_NAME: 'Changed' }, rebuilt: ['/site.json', '/stamp.txt'], compiled: false },
+    { label: 'a shared helper module', edit: () => appendFileSync(path.join(site.dir, 'lib/format.ts'), 'export const unused = 1;\n'), rebuilt: everyPost, compiled: true },
+    // `./format` now finds format.js first (Next.js's order of extensions): no compiled file changed, the folder did.
+    { label: 'a module that takes an import\'s place', edit: () => writeFileSync(path.join(site.dir, 'lib/format.js'), 'export function render(text) {\n  return `<div>${text.trim()}</div>`;\n}\n'), rebuilt: everyPost, compiled: true },
+    { label: 'a param added', edit: () => writeFileSync(path.join(site.dir, 'content/posts/post-4.md'), '---\ntitle: Post 4\n---\nFour.\n'), rebuilt: ['/feed.json', '/posts/post-4', '/stamp.txt'], compiled: false },
+    { label: 'a param removed', edit: () => rmSync(path.join(site.dir, 'content/posts/post-1.md')), rebuilt: ['/feed.json', '/stamp.txt'], compiled: false },
   ];
   let env: Record<string, string> = {};
   for (const step of steps) {
@@ -124,6 +127,7 @@ incremental('each kind of change reruns exactly the paths that read it; the outp
     const rebuilt = next.results.filter((r) => r.type === 'static' && !r.reused).map((r) => r.path).sort();
     assert.equal(rebuilt, step.rebuilt, `${step.label}: the paths run again`);
     assert.is(next.incremental!.rebuilt, step.rebuilt.length);
+    assert.is(next.incremental!.compiled, step.compiled, `${step.label}: whether the modules were compiled`);
     assertSameAsFull(next, full, step.label);
   }
   assert.not.ok('/posts/post-1' in readManifest(path.join(site.dir, 'dist/prerender-manifest.json')).routes, 'the removed param is gone');
@@ -178,7 +182,7 @@ incremental('the output is updated in place: unchanged files are left alone, eve
   assert.equal(folders(next.outDir), folders(full.outDir), 'no folder left empty');
   const after = statSync(kept);
   assert.equal([after.ino, after.ctimeMs, after.nlink], [before.ino, before.ctimeMs, 1], 'an unchanged file is not linked, copied or rewritten');
-  assert.equal(readdirSync(path.dirname(first.outDir)).filter((name) => name.startsWith('.prerender-')).sort(), ['.prerender-cache-dist.json', '.prerender-cache-full.json'], 'no staging folder or journal left');
+  assert.equal(readdirSync(path.dirname(first.outDir)).filter((name) => name.startsWith('.prerender-')).sort(), ['.prerender-cache-dist-modules', '.prerender-cache-dist.json', '.prerender-cache-full-modules', '.prerender-cache-full.json'], 'no staging folder or journal left');
 });
 
 incremental.run();

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { ERRORS, errorText } from '../src/errors.js';
 import { closest, colorWanted, helpText, parseFlags, readBuildFlags } from '../src/flags.js';
 import { buildManifest, checkManifest, readManifest, serializeManifest } from '../src/manifest.js';
+import { formatCount } from '../src/numbers.js';
 import { collectGarbage, inPlanOrder } from '../src/prerender.js';
 import { BodyTooLarge, headerRecord, readBody } from '../src/sandbox/body.js';
 import { describeError, describeValue } from '../src/sandbox/describe.js';
@@ -128,6 +129,14 @@ flags('colour: --no-color and NO_COLOR win, then --color and FORCE_COLOR, else t
 });
 
 flags.run();
+
+const counts = suite('counts for a person');
+
+counts('formatCount separates thousands as toLocaleString does', () => {
+  for (const n of [0, 7, 999, 1000, 9999, 10_000, 123_456, 1_000_000, 1_234_567_890, -1234, 12.5]) assert.is(formatCount(n), n.toLocaleString('en-US'), String(n));
+});
+
+counts.run();
 
 const manifests = suite('manifest format');
 const route = (pattern: string, file = `/w/app${pattern}/route.ts`): RouteFile => ({ file, pattern, srcRoute: pattern, segments: [] });
