@@ -171,7 +171,12 @@ export class Digests {
   readonly stamps = new Map<string, string>();
   readonly #trusted: Recorded[] = [];
 
-  constructor(private readonly root: string, private readonly env: Record<string, string | undefined>) {}
+  /** The project folder with a separator after it: ids' paths are joined to it without normalizing. */
+  readonly #prefix: string;
+
+  constructor(root: string, private readonly env: Record<string, string | undefined>) {
+    this.#prefix = root.endsWith(path.sep) ? root : root + path.sep;
+  }
 
   /** Lets unchanged files keep the digests a previous build recorded (its cache, its modules' record). */
   trust(recorded: Recorded | undefined): void {
@@ -187,7 +192,7 @@ export class Digests {
   #compute(id: string): string {
     const [kind, name] = splitId(id);
     if (kind === 'env') return this.env[name] === undefined ? 'unset' : hash(this.env[name]!);
-    const file = path.resolve(this.root, name);
+    const file = path.isAbsolute(name) ? name : this.#prefix + name;
     try {
       if (kind === 'file') {
         const stats = statSync(file);
@@ -232,13 +237,23 @@ export function readCache(out: string): BuildCache | undefined {
 function isCache(value: unknown): value is BuildCache {
   const cache = value as BuildCache;
   const record = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-  const inputs = (x: unknown) => x === undefined || (record(x) && Object.values(x).every((list) => Array.isArray(list) && list.every(record)));
+  const inputs = (x: unknown) => {
+    if (x === undefined) return true;
+    if (!record(x)) return false;
+    for (const kind in x) if (!(Array.isArray(x[kind]) && (x[kind] as unknown[]).every(record))) return false;
+    return true;
+  };
+  // Loops without an array of a million values: the cache of a million paths is read this way.
+  const every = (x: Record<string, unknown>, test: (item: unknown) => boolean) => {
+    for (const key in x) if (!test(x[key])) return false;
+    return true;
+  };
   return (
     record(cache) && cache.version === CACHE_VERSION && typeof cache.settings === 'string' && typeof cache.builtAt === 'number' && typeof cache.staticPaths === 'number' &&
-    record(cache.digests) && Object.values(cache.digests).every((d) => typeof d === 'string') && (cache.stamps === undefined || record(cache.stamps)) &&
+    record(cache.digests) && every(cache.digests, (d) => typeof d === 'string') && (cache.stamps === undefined || record(cache.stamps)) &&
     inputs(cache.global) &&
-    record(cache.routes) && Object.values(cache.routes).every((r) => record(r) && typeof r.code === 'string' && inputs(r.inputs)) &&
-    record(cache.paths) && Object.values(cache.paths).every((p) => record(p) && inputs(p.inputs) && p.inputs !== undefined)
+    record(cache.routes) && every(cache.routes, (r) => record(r) && typeof r.code === 'string' && inputs(r.inputs)) &&
+    record(cache.paths) && every(cache.paths, (p) => record(p) && p.inputs !== undefined && inputs(p.inputs))
   );
 }
 
@@ -441,7 +456,11 @@ export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest },
   if (cache.settings !== current.settings) return none('the build settings changed (options, next.config, a lock file, Node.js or route-prerender)');
   if (Object.keys(manifest.routes).length !== cache.staticPaths) return none('the output folder is not the one the build cache describes');
   const changed = (inputs: RecordedInputs | undefined): string | undefined => {
-    for (const id of inputIds(inputs)) if (cache.digests[id] !== current.digests.of(id)) return id;
+    for (const file of inputs?.files ?? []) if (cache.digests[file.id] !== current.digests.of(file.id)) return file.id;
+    for (const variable of inputs?.env ?? []) {
+      const id = `env:${variable.name}`;
+      if (cache.digests[id] !== current.digests.of(id)) return id;
+    }
     return undefined;
   };
   const global = changed(cache.global);
