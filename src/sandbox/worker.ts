@@ -153,6 +153,11 @@ async function runTask({ id, task }: TaskMessage): Promise<ResultMessage> {
   beat[BEAT.running] = 0;
   beat[BEAT.finished] = id;
   running = undefined;
+  // Shared state is checked when the route's run of tasks ends (the next task is another route's,
+  // or there is none yet), not after each of its paths: what a route changes is put back before
+  // another route runs, and a route that changes it is named all the same.
+  const following = queue[0];
+  if (task.type === 'render' && following !== undefined && 'task' in following && following.task.source === task.source) return { id, outcome, logs, ...(read.module || read.params || read.path ? { inputs: read } : {}) };
   const changed = checkGlobals().filter((name) => !warned.has(`${task.source}|${name}`));
   if (changed.length > 0) {
     for (const name of changed) warned.add(`${task.source}|${name}`);
