@@ -18,6 +18,14 @@ import { checkWorker, watchInterval } from './watchdog.js';
 
 
 /** Set on top of route code's environment, as under `next build`. */
+/**
+ * The young generation of each worker's heap, in MB. V8's default lets a worker that renders
+ * thousands of paths keep tens of MB of short-lived garbage committed; at 8 MB the peak memory of a
+ * 100,000-path build drops by 25–50 MB (two workers), and neither JSON nor `marked` routes take
+ * more CPU (measured side by side on one-route-10k, one-route-100k and markdown-3k).
+ */
+const WORKER_YOUNG_GENERATION_MB = 8;
+
 export const BUILD_ENV = { NODE_ENV: 'production', NEXT_PHASE: 'phase-production-build' } as const;
 
 export interface SandboxOptions extends Omit<WorkerSetup, 'beat'> {
@@ -256,7 +264,7 @@ export class Sandbox {
       stdout: true,
       stderr: true,
       env: { ...(this.#options.env ?? process.env), ...BUILD_ENV },
-      ...(maxMemoryMb ? { resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb } } : {}),
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, ...(maxMemoryMb ? { maxOldGenerationSizeMb: maxMemoryMb } : {}) },
     });
     const slot: Slot = { worker, jobs: new Map(), beat: new Float64Array(shared), lastProgress: Date.now(), children: new Map() };
     this.#slots.push(slot);
