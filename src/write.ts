@@ -1,7 +1,8 @@
 /**
  * Stage 5: the output folder. Bodies are written into a staging folder beside `--out`; the staging
- * folder replaces `--out` in one rename when the build has no errors. A failed build leaves the
- * previous output exactly as it was.
+ * folder replaces `--out` in one rename when the build has no errors, or, for an incremental build
+ * that reused most files, its files are moved into `--out` under a journal. A failed build leaves
+ * the previous output exactly as it was.
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cp, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
@@ -158,7 +159,8 @@ export async function createStaging(outDir: string): Promise<Staging> {
         return;
       }
       const staged = new Set(listFiles(dir));
-      const remove = listFiles(out).filter((file) => !keep.has(file) && !staged.has(file));
+      // Folders are named with a final slash: an empty one (not the build's) goes too.
+      const remove = listFiles(out, true).filter((file) => !keep.has(file) && !staged.has(file));
       const journal = path.join(parent, `.prerender-apply-${path.basename(out)}-${suffix}`);
       writeFileSync(`${journal}.tmp`, JSON.stringify({ remove, last: last ?? null }));
       renameSync(`${journal}.tmp`, journal);
@@ -289,7 +291,8 @@ function finishApply(out: string, staging: string, journal: string): void {
   const { remove, last } = JSON.parse(readFileSync(journal, 'utf8')) as { remove: string[]; last: string | null };
   const emptied = new Set<string>();
   for (const file of remove) {
-    rmSync(path.join(out, ...file.split('/')), { force: true });
+    if (file.endsWith('/')) emptied.add(file.slice(0, -1));
+    else rmSync(path.join(out, ...file.split('/')), { force: true });
     for (let folder = path.posix.dirname(file); folder !== '.'; folder = path.posix.dirname(folder)) emptied.add(folder);
   }
   // Deepest first, so that a folder's emptied subfolders are gone before it is tried.
@@ -316,11 +319,16 @@ function finishApply(out: string, staging: string, journal: string): void {
   unlinkSync(journal);
 }
 
-/** The files under `folder`, by their names relative to it with forward slashes. */
-export function listFiles(folder: string): string[] {
+/**
+ * The files under `folder`, by their names relative to it with forward slashes; with `emptyFolders`,
+ * also each folder that holds nothing, as `name/`.
+ */
+export function listFiles(folder: string, emptyFolders = false): string[] {
   const files: string[] = [];
   const walk = (dir: string, prefix: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const entries = readdirSync(dir, { withFileTypes: true });
+    if (emptyFolders && entries.length === 0 && prefix !== '') files.push(prefix);
+    for (const entry of entries) {
       if (entry.isDirectory()) walk(path.join(dir, entry.name), `${prefix}${entry.name}/`);
       else files.push(prefix + entry.name);
     }

@@ -170,10 +170,11 @@ incremental('the output is updated in place: unchanged files are left alone, eve
   const first = await site.build(false);
   const kept = path.join(first.outDir, 'posts/post-3');
   const before = statSync(kept);
-  // Things a full build would not write: a stray file, and one in folders of its own.
+  // Things a full build would not write: a stray file, one in folders of its own, empty folders.
   writeFileSync(path.join(first.outDir, 'stray.txt'), 'not ours');
   mkdirSync(path.join(first.outDir, 'extra/deep'), { recursive: true });
   writeFileSync(path.join(first.outDir, 'extra/deep/x.txt'), 'not ours');
+  mkdirSync(path.join(first.outDir, 'empty/inside'), { recursive: true });
   appendFileSync(path.join(site.dir, 'content/posts/post-2.md'), 'More.\n');
   rmSync(path.join(site.dir, 'content/posts/post-1.md'));
   const next = await site.build(true);
