@@ -3,6 +3,7 @@
  * are handled by esbuild; imports of `next/server|headers|navigation|cache` — from route code or
  * from any package it imports — resolve to the sandbox's instrumented versions.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -188,10 +189,24 @@ export async function restoreBundle(saved: string, dir: string, routes: RouteFil
   };
 }
 
-/** What decides how the sources compile besides their contents: the routes, the options, the places. */
+/**
+ * What decides how the sources compile besides their contents: the routes, the options, the places,
+ * and this tool's own modules that generate or transform code (so that a changed tool compiles
+ * again, even under the same version number).
+ */
 export function bundleSettings(routes: RouteFile[], projectRoot: string, strict: boolean): string {
-  return JSON.stringify({ routes, projectRoot, strict, tmp: tmpdir(), runtime: RUNTIME_DIR, options: BUILD_OPTIONS });
+  const tool = GENERATORS.map((name) => {
+    try {
+      return createHash('sha256').update(readFileSync(new URL(name, import.meta.url))).digest('hex');
+    } catch {
+      return 'absent';
+    }
+  });
+  return JSON.stringify({ routes, projectRoot, strict, tmp: tmpdir(), runtime: RUNTIME_DIR, options: BUILD_OPTIONS, tool });
 }
+
+/** The modules whose code ends up in, or shapes, what esbuild compiles. */
+const GENERATORS = ['./bundle.js', './metadata.js', './next-exports.js', './use-cache.js'];
 
 /**
  * A subpath of a package folder through its `exports` map (the first of `conditions` that matches,

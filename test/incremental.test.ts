@@ -10,6 +10,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cachePath, Digests, planReuse, readCache, type BuildCache } from '../src/cache.js';
+import { bundleSettings } from '../src/bundle.js';
 import { explainPath, formatExplanation, mergeShards, prerender, presentBuild, exitCodeFor, readManifest, type PrerenderResult } from '../src/index.js';
 import { fixture, ROOT, tempDir, tree } from './helpers.js';
 
@@ -94,6 +95,12 @@ record('planReuse: each cause, from a cache and a manifest', () => {
   assert.equal(plan.check('/d', route, 'c'), { cause: 'it is new' });
   assert.match(planReuse({ cache, manifest }, { settings: 'other', digests, cwd: root }).none ?? '', 'settings changed');
   assert.match(planReuse({ manifest }, { settings: 's', digests, cwd: root }).none ?? '', 'no build cache');
+});
+
+record('the compiled modules are keyed by the tool modules that generate code, each found by its digest', () => {
+  const { tool } = JSON.parse(bundleSettings([], ROOT, false)) as { tool: string[] };
+  assert.is(tool.length, 4);
+  for (const digest of tool) assert.match(digest, /^[0-9a-f]{64}$/, 'a module that moved or was renamed would no longer count');
 });
 
 record.run();
