@@ -339,11 +339,13 @@ function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache |
     }
     const { entry } = decision;
     if (entry.file !== null) {
-      const there = existing.has(entry.file) && (entry.file === assigned.file ? keep!.add(entry.file) : carryOver(path.join(options.out, entry.file), path.join(build.stagingDir, assigned.file), made));
+      // The file stays where it is, or, when its name changed, is linked into the staging folder.
+      const there = existing.has(entry.file) && (entry.file !== assigned.file ? carryOver(path.join(options.out, entry.file), path.join(build.stagingDir, assigned.file), made) : true);
       if (!there) {
         causes.add('its previous output file is missing', key);
         return undefined;
       }
+      if (entry.file === assigned.file) keep!.add(entry.file);
     }
     causes.reused++;
     recorder.reused(key, decision.record);

@@ -125,6 +125,8 @@ incremental('each kind of change reruns exactly the paths that read it; the outp
     { label: 'a module that takes an import\'s place', edit: () => writeFileSync(path.join(site.dir, 'lib/format.js'), 'export function render(text) {\n  return `<div>${text.trim()}</div>`;\n}\n'), rebuilt: everyPost, compiled: true },
     { label: 'a param added', edit: () => writeFileSync(path.join(site.dir, 'content/posts/post-4.md'), '---\ntitle: Post 4\n---\nFour.\n'), rebuilt: ['/feed.json', '/posts/post-4', '/stamp.txt'], compiled: false },
     { label: 'a param removed', edit: () => rmSync(path.join(site.dir, 'content/posts/post-1.md')), rebuilt: ['/feed.json', '/stamp.txt'], compiled: false },
+    // /site.json becomes a folder's index: its unchanged bytes move from site.json to site.json/index.
+    { label: 'a route under a path that had a file', edit: () => writeRoute(site.dir, 'app/site.json/extra/route.ts', "export const GET = () => new Response('extra');\n"), rebuilt: ['/site.json/extra', '/stamp.txt'], compiled: true },
   ];
   let env: Record<string, string> = {};
   for (const step of steps) {
@@ -194,6 +196,11 @@ incremental('the output is updated in place: unchanged files are left alone, eve
 });
 
 incremental.run();
+
+function writeRoute(dir: string, file: string, source: string): void {
+  mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+  writeFileSync(path.join(dir, file), source);
+}
 
 /** Every folder under `dir`, relative to it. */
 function folders(dir: string, prefix = ''): string[] {
