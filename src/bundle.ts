@@ -12,10 +12,9 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as esbuild from 'esbuild';
 
-/** esbuild, loaded when a build needs it: `--help` and `preview` start without it. */
-const loadEsbuild = () => import('esbuild');
 import pMap from 'p-map';
 import { errorText } from './errors.js';
+import { withEsbuild } from './esbuild.js';
 import { metadataModule } from './metadata.js';
 import { NEXT_EXPORTS, STAND_IN_KEY } from './next-exports.js';
 import { transformUseCache } from './use-cache.js';
@@ -139,29 +138,29 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
   let buildable = routes;
   let built: Built = { inputs: [], graphs: new Map() };
   try {
-    try {
-      built = await build(buildable, routes, dir, projectRoot, true, strict);
-    } catch (error) {
-      if (!isBuildFailure(error)) throw error;
-      // One broken module must not hide the others: find which routes fail on their own, then
-      // build the rest together.
-      await pMap(routes, async (route) => {
-        try {
-          await build([route], routes, dir, projectRoot, false, strict);
-        } catch (single) {
-          if (!isBuildFailure(single)) throw single;
-          failures.set(route, problemOf(single, projectRoot));
-        }
-      }, { concurrency: 4 });
-      buildable = routes.filter((route) => !failures.has(route));
-      if (buildable.length > 0) built = await build(buildable, routes, dir, projectRoot, true, strict);
-    }
+    await withEsbuild(async (api) => {
+      try {
+        built = await build(api, buildable, routes, dir, projectRoot, true, strict);
+      } catch (error) {
+        if (!isBuildFailure(error)) throw error;
+        // One broken module must not hide the others: find which routes fail on their own, then
+        // build the rest together.
+        await pMap(routes, async (route) => {
+          try {
+            await build(api, [route], routes, dir, projectRoot, false, strict);
+          } catch (single) {
+            if (!isBuildFailure(single)) throw single;
+            failures.set(route, problemOf(single, projectRoot));
+          }
+        }, { concurrency: 4 });
+        buildable = routes.filter((route) => !failures.has(route));
+        if (buildable.length > 0) built = await build(api, buildable, routes, dir, projectRoot, true, strict);
+      }
+    });
   } catch (error) {
     await cleanup();
     throw error;
   }
-  // esbuild keeps a service process for later builds; there are none, so let it go.
-  await (await loadEsbuild()).stop();
   const entries = new Map(buildable.map((route) => [route, path.join(dir, `${entryName(routes.indexOf(route))}.js`)]));
   return { dir, entries, failures, inputs: built.inputs, graphs: built.graphs, cleanup };
 }
@@ -291,8 +290,8 @@ interface Built {
   graphs: Map<RouteFile, string[]>;
 }
 
-async function build(routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, strict: boolean): Promise<Built> {
-  const result = await (await loadEsbuild()).build({
+async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, strict: boolean): Promise<Built> {
+  const result = await api.build({
     ...BUILD_OPTIONS,
     conditions: reactConditions(projectRoot, compiledReactDir(projectRoot) !== undefined),
     absWorkingDir: projectRoot,

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import { setupError } from './errors.js';
+import { withEsbuild } from './esbuild.js';
 
 /** Next.js's order for `next build`: the first file that sets a key wins (after the environment). */
 export const ENV_FILES = ['.env.production.local', '.env.local', '.env.production', '.env'];
@@ -165,8 +166,7 @@ async function evaluateConfig(file: string, env: Record<string, string>): Promis
     ].join(' ');
     let text: string;
     try {
-      const { build } = await import('esbuild');
-      const { outputFiles } = await build({ entryPoints: [file], bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', write: false, logLevel: 'silent', banner: { js: banner } });
+      const { outputFiles } = await withEsbuild((api) => api.build({ entryPoints: [file], bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', write: false, logLevel: 'silent', banner: { js: banner } }));
       text = outputFiles[0].text;
     } catch (error) {
       const first = (error as { errors?: { text: string; location?: { line: number; column: number } }[] }).errors?.[0];

@@ -5,7 +5,7 @@
  * the previous output exactly as it was.
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { cp, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, link, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { setupError } from './errors.js';
@@ -125,6 +125,7 @@ export async function createStaging(outDir: string): Promise<Staging> {
   const dir = path.join(parent, `.prerender-staging-${path.basename(out)}-${suffix}`);
   await mkdir(dir);
   const made = new Set<string>();
+  let applying = false;
   return {
     dir,
     async writeBody(file, body) {
@@ -162,11 +163,20 @@ export async function createStaging(outDir: string): Promise<Staging> {
       // Folders are named with a final slash: an empty one (not the build's) goes too.
       const remove = listFiles(out, true).filter((file) => !keep.has(file) && !staged.has(file));
       const journal = path.join(parent, `.prerender-apply-${path.basename(out)}-${suffix}`);
-      writeFileSync(`${journal}.tmp`, JSON.stringify({ remove, last: last ?? null }));
-      renameSync(`${journal}.tmp`, journal);
+      try {
+        writeFileSync(`${journal}.tmp`, JSON.stringify({ remove, last: last ?? null }));
+        renameSync(`${journal}.tmp`, journal);
+      } catch (error) {
+        rmSync(`${journal}.tmp`, { force: true }); // nothing was changed yet
+        throw error;
+      }
+      // From here on the update is finished, by this build or, if it fails or is killed, the next.
+      applying = true;
       finishApply(out, dir, journal);
     },
     async discard(keep) {
+      // An update that failed in the middle keeps what it has left to move, for the next build.
+      if (applying) return undefined;
       if (keep) return dir;
       await rm(dir, { recursive: true, force: true });
       return undefined;
@@ -209,6 +219,9 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** The locks this process's builds hold: a second build of this process into the same output folder is refused too. */
+const held = new Set<string>();
+
 /**
  * One build at a time into one output folder: a lock file beside it holds the owner's pid. A lock
  * whose owner is gone (killed) is taken over. Returns the function that releases it.
@@ -217,22 +230,53 @@ export async function lockOutDir(outDir: string): Promise<() => Promise<void>> {
   const out = path.resolve(outDir);
   const lock = path.join(path.dirname(out), `.prerender-lock-${path.basename(out)}`);
   await mkdir(path.dirname(out), { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
-      return async () => {
-        await rm(lock, { force: true });
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(readFileSync(lock, 'utf8').trim());
-      if (isAlive(owner) && owner !== process.pid) {
-        throw setupError('OUT_DIR_LOCKED', [relativeTo(out), owner], { file: lock });
+  // A build of this process holds it: no need to look at the file.
+  if (held.has(lock)) throw setupError('OUT_DIR_LOCKED', [relativeTo(out), process.pid], { file: lock });
+  held.add(lock);
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (await createWithPid(lock)) {
+        return async () => {
+          held.delete(lock);
+          await rm(lock, { force: true });
+        };
       }
+      const owner = Number(readFileSync(lock, 'utf8').trim());
+      if (isAlive(owner) && owner !== process.pid) throw setupError('OUT_DIR_LOCKED', [relativeTo(out), owner], { file: lock });
       await rm(lock, { force: true }); // left by a build that was killed
     }
+    throw setupError('OUT_DIR_LOCKED', [relativeTo(out), 0], { file: lock });
+  } catch (error) {
+    held.delete(lock);
+    throw error;
   }
-  throw setupError('OUT_DIR_LOCKED', [relativeTo(out), 0], { file: lock });
+}
+
+/**
+ * Creates `file` holding this process's id, whole or not at all: written under another name and
+ * linked into place (a link fails if the name exists), so that another build never reads it empty.
+ * False when it exists. Where the file system has no hard links, it is created exclusively.
+ */
+async function createWithPid(file: string): Promise<boolean> {
+  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  await writeFile(temporary, `${process.pid}\n`);
+  try {
+    await link(temporary, file);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+    try {
+      await writeFile(file, `${process.pid}\n`, { flag: 'wx' });
+      return true;
+    } catch (exclusive) {
+      if ((exclusive as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw exclusive;
+    }
+  } finally {
+    await rm(temporary, { force: true });
+  }
 }
 
 function relativeTo(file: string): string {
@@ -251,12 +295,15 @@ export async function cleanLeftovers(outDir: string): Promise<string | undefined
   const parent = path.dirname(out);
   if (!existsSync(parent)) return undefined;
   const name = path.basename(out);
+  // Called under the output's lock: what this process left (a build of the library that failed
+  // in the middle of its update) is as finished with as what a killed process left.
+  const running = (pid: number) => pid !== process.pid && isAlive(pid);
   let recovered: string | undefined;
   let finished: string | undefined;
   // An in-place update that was stopped is finished first: its staging folder holds what is left to move.
   for (const entry of readdirSync(parent)) {
     const match = /^\.prerender-apply-(.+)-(\d+)-([a-z0-9]+)(\.tmp)?$/.exec(entry);
-    if (!match || match[1] !== name || isAlive(Number(match[2]))) continue;
+    if (!match || match[1] !== name || running(Number(match[2]))) continue;
     const journal = path.join(parent, entry);
     const staging = path.join(parent, `.prerender-staging-${name}-${match[2]}-${match[3]}`);
     if (match[4] || !existsSync(out)) rmSync(journal, { force: true }); // written halfway: nothing was applied yet
@@ -268,9 +315,9 @@ export async function cleanLeftovers(outDir: string): Promise<string | undefined
   for (const entry of readdirSync(parent)) {
     // A copy of compiled modules a kill stopped (see saveModules).
     const modules = /^\.prerender-cache-(.+)-modules\.(\d+)\.tmp$/.exec(entry);
-    if (modules && modules[1] === name && !isAlive(Number(modules[2]))) await rm(path.join(parent, entry), { recursive: true, force: true });
+    if (modules && modules[1] === name && !running(Number(modules[2]))) await rm(path.join(parent, entry), { recursive: true, force: true });
     const match = /^\.prerender-(staging|old)-(.+)-(\d+)-[a-z0-9]+$/.exec(entry);
-    if (!match || match[2] !== name || isAlive(Number(match[3]))) continue;
+    if (!match || match[2] !== name || running(Number(match[3]))) continue;
     const folder = path.join(parent, entry);
     if (match[1] === 'old' && !existsSync(out) && recovered === undefined) {
       await rename(folder, out);

@@ -146,6 +146,25 @@ interrupt('an in-place update a kill stopped in the middle is finished by the ne
   assert.equal(readdirSync(dir), ['dist']);
 });
 
+interrupt('in one process too: a second build into an output folder a build is writing is refused, builds into two folders both finish, and what a failed build of this process left is finished by its next one', async () => {
+  const dir = tempDir('same-process');
+  const dist = path.join(dir, 'dist');
+  const outcome = (build: Promise<unknown>) => build.then(() => 'built', (error: { code?: string }) => error.code ?? String(error));
+  const both = await Promise.all([outcome(prerender({ appDir: fixture('groups'), out: dist, cwd: ROOT })), outcome(prerender({ appDir: fixture('groups'), out: dist, cwd: ROOT }))]);
+  assert.equal(both.sort(), ['OUT_DIR_LOCKED', 'built'], 'one builds, the other is refused, whichever came first');
+  // Into two output folders at once, both build (they share esbuild's service, which stops after the last).
+  const apart = await Promise.all([outcome(prerender({ appDir: fixture('groups'), out: path.join(dir, 'a'), cwd: ROOT })), outcome(prerender({ appDir: fixture('groups'), out: path.join(dir, 'b'), cwd: ROOT }))]);
+  assert.equal(apart, ['built', 'built']);
+  // An in-place update of this process that stopped in the middle (its journal written, its file
+  // not moved yet): the next build finishes it before it starts.
+  mkdirSync(path.join(dir, `.prerender-staging-dist-${process.pid}-abc`));
+  writeFileSync(path.join(dir, `.prerender-staging-dist-${process.pid}-abc`, 'late.txt'), 'late');
+  writeFileSync(path.join(dir, `.prerender-apply-dist-${process.pid}-abc`), JSON.stringify({ remove: [], last: null }));
+  assert.is(await cleanLeftovers(dist), path.join(dir, `.prerender-staging-dist-${process.pid}-abc`));
+  assert.is(readFileSync(path.join(dist, 'late.txt'), 'utf8'), 'late');
+  assert.equal(readdirSync(dir).filter((name) => name.startsWith('.prerender-apply') || name.startsWith('.prerender-staging')), []);
+});
+
 interrupt('two builds into one --out at once: the second is refused at once, naming the first', async () => {
   const dir = tempDir('twice');
   const dist = path.join(dir, 'dist');
