@@ -283,3 +283,34 @@ memory('a worker whose heap a generateStaticParams grew is replaced, and the pat
 });
 
 memory.run();
+
+const measured = suite('workers from measured work');
+
+measured('a few quick paths keep to one worker; work that lasts starts the second', async () => {
+  const app = fixture('shuffle'); // 60 paths, each answering after 0–8 ms
+  const { routes } = await discoverRoutes(path.join(app, 'app'), { cwd: ROOT });
+  const dir = tempDir('measured');
+  const bundle = await bundleRoutes(routes, app, path.join(dir, 'bundle'));
+  const run = async (count: number) => {
+    const out = path.join(dir, `out-${count}`);
+    mkdirSync(out);
+    const sandbox = new Sandbox({ outputDir: out, bundleDir: bundle.dir, projectRoot: app, size: 2, timeoutMs: 30_000, maxBodyBytes: 1e6 });
+    sandbox.start();
+    try {
+      const [route] = (await planRoutes(bundle.entries, sandbox, 1)).routes;
+      const tasks = Array.from({ length: count }, (_, i) => ({ type: 'render' as const, entry: route.entry, source: route.route.file, pattern: route.route.pattern, requestPath: `/items/${i % 60}`, params: route.paths[i % 60].params, config: route.config, file: `f${i}` }));
+      const rendered: boolean[] = [];
+      await sandbox.runAll(count, (i) => tasks[i], (_, result) => rendered.push(result.outcome.ok));
+      return { started: sandbox.started, ok: rendered.length === count && rendered.every(Boolean) };
+    } finally {
+      await sandbox.close();
+    }
+  };
+  const few = await run(4);
+  const many = await run(600); // about 2.4 s of waiting on one worker
+  assert.equal(few, { started: 1, ok: true }, 'four paths of a few ms: the second worker would start after they are done');
+  assert.equal(many, { started: 2, ok: true }, 'work that outlasts starting a worker gets the second one');
+  await bundle.cleanup();
+});
+
+measured.run();

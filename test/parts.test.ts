@@ -11,7 +11,7 @@ import { collectGarbage, inPlanOrder } from '../src/prerender.js';
 import { BodyTooLarge, headerRecord, readBody } from '../src/sandbox/body.js';
 import { describeError, describeValue } from '../src/sandbox/describe.js';
 import { BEAT } from '../src/sandbox/protocol.js';
-import { batchSize, MAX_BATCH } from '../src/sandbox/scheduler.js';
+import { batchSize, MAX_BATCH, moreWorkers, WORTH_A_WORKER_MS } from '../src/sandbox/scheduler.js';
 import { checkWorker } from '../src/sandbox/watchdog.js';
 import type { PathResult, RouteFile } from '../src/types.js';
 import { tempDir } from './helpers.js';
@@ -24,6 +24,17 @@ scheduler('batches are large while much waits and shrink to one near the end', (
   assert.is(batchSize(3, 2), 1);
   assert.is(batchSize(0, 2), 1);
   assert.is(batchSize(10, 0), 3, 'no live worker yet counts as one');
+});
+
+scheduler('another worker starts when the measured work left would outlast starting it', () => {
+  const state = { live: 1, max: 2, pending: 100, busyMs: 50, done: 10 }; // 5 ms a task: 500 ms left
+  assert.ok(moreWorkers(state));
+  assert.not.ok(moreWorkers({ ...state, pending: 20 }), '100 ms left: done before a new worker could help');
+  assert.not.ok(moreWorkers({ ...state, live: 2 }), 'at the limit');
+  assert.not.ok(moreWorkers({ ...state, pending: 1 }), 'no more tasks than workers');
+  assert.not.ok(moreWorkers({ ...state, done: 0 }), 'nothing done yet, and not long busy');
+  assert.ok(moreWorkers({ ...state, done: 0, busyMs: WORTH_A_WORKER_MS }), 'nothing done after that long: the work is long');
+  assert.ok(moreWorkers({ live: 0, max: 2, pending: 1, busyMs: 0, done: 0 }), 'no worker at all: one starts');
 });
 
 scheduler('the watchdog times out a task past the limit, and replaces a worker stuck between tasks', () => {

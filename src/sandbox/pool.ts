@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { errorText } from '../errors.js';
 import { BEAT, type Outcome, type ResultMessage, type Task, type TaskError, type TaskInputs, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
-import { batchSize, lookahead, workerExecArgv } from './scheduler.js';
+import { batchSize, lookahead, moreWorkers, WORTH_A_WORKER_MS, workerExecArgv } from './scheduler.js';
 import { checkWorker, watchInterval } from './watchdog.js';
 
 
@@ -111,7 +111,7 @@ export class Sandbox {
 
   /**
    * Starts one worker now, so that it boots while the build does other work; the others start when
-   * there is work for them (a one-route build never pays for a second isolate).
+   * the measured work says they would finish it sooner (see `#grow`).
    */
   start(): void {
     if (this.#slots.length === 0) this.#spawn();
@@ -200,6 +200,7 @@ export class Sandbox {
     }
     this.#closed = true;
     clearInterval(this.#watchdog);
+    clearTimeout(this.#growLater);
     const slots = this.#slots.splice(0);
     for (const slot of slots) slot.dead = true;
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
@@ -229,12 +230,49 @@ export class Sandbox {
     return this.#slots.filter((slot) => !slot.dead);
   }
 
+  /**
+   * Starts more workers, up to `size`, while the measured work says another would finish it sooner
+   * (see `moreWorkers`): a build of a few quick paths never pays for a second isolate.
+   */
+  #grow(): void {
+    const now = Date.now();
+    for (;;) {
+      const live = this.#live();
+      const pending = this.#queue.length + live.reduce((n, s) => n + s.jobs.size, 0) + (this.#source ? this.#source.count - this.#source.next : 0);
+      if (pending === 0) {
+        this.#busySince = undefined;
+        this.#doneSince = 0;
+        return;
+      }
+      this.#busySince ??= now;
+      const state = { live: live.length, max: this.#options.size, pending, busyMs: now - this.#busySince, done: this.#doneSince };
+      if (this.#slots.length >= this.#options.size || !moreWorkers(state)) {
+        // Nothing done yet: look again once the work has lasted long enough to be worth a worker.
+        if (state.done === 0 && state.live < state.max && pending > state.live && !this.#growLater) {
+          this.#growLater = setTimeout(() => {
+            this.#growLater = undefined;
+            if (!this.#closed) this.#pump();
+          }, Math.max(1, WORTH_A_WORKER_MS - state.busyMs));
+          this.#growLater.unref();
+        }
+        return;
+      }
+      this.#spawn();
+    }
+  }
+
+  /** Since when there has been work without a break, and how many tasks were done since. */
+  #busySince?: number;
+  #doneSince = 0;
+  #growLater?: NodeJS.Timeout;
+
   /** Keeps every worker two batches deep while there is work. */
   #pump(): void {
     if (this.#startFailure) return this.#failAll(this.#startFailure);
     this.#pull();
-    if (this.#closed || this.#queue.length === 0) return;
-    while (this.#slots.length < this.#options.size && this.#slots.length < this.#queue.length + this.#live().reduce((n, s) => n + s.jobs.size, 0)) this.#spawn();
+    if (this.#closed) return;
+    this.#grow();
+    if (this.#queue.length === 0) return;
     // The least busy worker first.
     const live = this.#live().sort((a, b) => a.jobs.size - b.jobs.size);
     // Smaller batches near the end, so that no worker is left holding the last long queue.
@@ -283,6 +321,7 @@ export class Sandbox {
           const job = slot.jobs.get(id);
           if (!job) continue;
           slot.jobs.delete(id);
+          this.#doneSince++;
           job.resolve({ outcome, logs: job.output.length > 0 ? [...job.output, ...logs] : logs, id, ...(inputs ? { inputs } : {}) });
         }
         this.#pump();

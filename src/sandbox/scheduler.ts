@@ -11,6 +11,27 @@ export function batchSize(waiting: number, workers: number): number {
   return Math.max(1, Math.min(MAX_BATCH, Math.ceil(waiting / (Math.max(1, workers) * 4))));
 }
 
+/**
+ * Work a worker must have ahead of it, in ms, for another worker to be worth starting: a new one
+ * takes about 100 ms to start and then loads the route modules again, on a machine whose cores the
+ * running ones already use.
+ */
+export const WORTH_A_WORKER_MS = 250;
+
+/**
+ * Whether to start one more worker, from measured work: the tasks left (queued, running, not yet
+ * made), and how long the workers there are took for those done since the work began. Until one
+ * is done, the work is known to be long only once it has lasted `WORTH_A_WORKER_MS`.
+ */
+export function moreWorkers(state: { live: number; max: number; pending: number; busyMs: number; done: number }): boolean {
+  const { live, max, pending, busyMs, done } = state;
+  if (live === 0) return pending > 0;
+  if (live >= max || pending <= live) return false;
+  if (done === 0) return busyMs >= WORTH_A_WORKER_MS;
+  const perTask = (busyMs * live) / done;
+  return (pending * perTask) / live >= WORTH_A_WORKER_MS;
+}
+
 /** How many tasks to make ahead of the workers: two full batches each. */
 export function lookahead(workers: number): number {
   return workers * MAX_BATCH * 2;
