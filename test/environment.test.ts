@@ -253,33 +253,45 @@ refusals('each refusal of the file system has its own words and hint', () => {
 
 refusals.run();
 
-const memory = suite('memory a route leaves behind');
-
-memory('a worker whose heap a generateStaticParams grew is replaced, and the paths are still built', async () => {
+/**
+ * The sandbox on its own, on fixtures/shuffle (one route, 60 paths, each answering after 0–8 ms):
+ * `render(count)` plans the route and renders `count` paths (cycling through its 60) in a sandbox
+ * made with `options`, and says how many workers it started and whether every path rendered.
+ */
+async function shuffleSandbox(label: string): Promise<{ render: (count: number, options: { size: number; heavyHeapMb?: number }) => Promise<{ started: number; ok: boolean }>; routes: number; cleanup: () => Promise<void> }> {
   const app = fixture('shuffle');
   const { routes } = await discoverRoutes(path.join(app, 'app'), { cwd: ROOT });
-  const dir = tempDir('heavy');
+  const dir = tempDir(label);
   const bundle = await bundleRoutes(routes, app, path.join(dir, 'bundle'));
-  const run = async (heavyHeapMb: number) => {
-    const out = path.join(dir, `out-${heavyHeapMb}`);
+  let runs = 0;
+  const render = async (count: number, options: { size: number; heavyHeapMb?: number }) => {
+    const out = path.join(dir, `out-${runs++}`);
     mkdirSync(out);
-    const sandbox = new Sandbox({ outputDir: out, bundleDir: bundle.dir, projectRoot: app, size: 1, timeoutMs: 30_000, maxBodyBytes: 1e6, heavyHeapMb });
+    const sandbox = new Sandbox({ outputDir: out, bundleDir: bundle.dir, projectRoot: app, timeoutMs: 30_000, maxBodyBytes: 1e6, ...options });
     sandbox.start();
     try {
-      const plan = await planRoutes(bundle.entries, sandbox, 1);
-      const paths = plan.routes.flatMap((route) => route.paths.map(({ params }) => ({ route, params })));
-      const rendered = await Promise.all(paths.map(({ route, params }, i) => sandbox.run({ type: 'render', entry: route.entry, source: route.route.file, pattern: route.route.pattern, requestPath: '/x', params, config: route.config, file: `f${i}` })));
-      return { started: sandbox.started, ok: rendered.every((r) => r.outcome.ok), count: rendered.length };
+      const [route] = (await planRoutes(bundle.entries, sandbox, 1)).routes;
+      const rendered: boolean[] = [];
+      const task = (i: number) => ({ type: 'render' as const, entry: route.entry, source: route.route.file, pattern: route.route.pattern, requestPath: `/items/${i % 60}`, params: route.paths[i % 60].params, config: route.config, file: `f${i}` });
+      await sandbox.runAll(count, task, (_, result) => rendered.push(result.outcome.ok));
+      return { started: sandbox.started, ok: rendered.length === count && rendered.every(Boolean) };
     } finally {
       await sandbox.close();
     }
   };
-  const light = await run(10_000);
-  const heavy = await run(1); // every analyze counts as heavy
-  assert.is(light.started, 1, 'one worker for the whole build');
-  assert.ok(heavy.started > routes.length, `a fresh worker after each route was analyzed (${heavy.started})`);
-  assert.ok(heavy.ok && heavy.count === light.count && light.count > 0, 'every path still rendered');
-  await bundle.cleanup();
+  return { render, routes: routes.length, cleanup: bundle.cleanup };
+}
+
+const memory = suite('memory a route leaves behind');
+
+memory('a worker whose heap a generateStaticParams grew is replaced, and the paths are still built', async () => {
+  const shuffle = await shuffleSandbox('heavy');
+  const light = await shuffle.render(60, { size: 1, heavyHeapMb: 10_000 });
+  const heavy = await shuffle.render(60, { size: 1, heavyHeapMb: 1 }); // every analyze counts as heavy
+  assert.equal(light, { started: 1, ok: true }, 'one worker for the whole build, every path rendered');
+  assert.ok(heavy.started > shuffle.routes, `a fresh worker after the route was analyzed (${heavy.started})`);
+  assert.ok(heavy.ok, 'every path still rendered');
+  await shuffle.cleanup();
 });
 
 memory.run();
@@ -287,30 +299,12 @@ memory.run();
 const measured = suite('workers from measured work');
 
 measured('a few quick paths keep to one worker; work that lasts starts the second', async () => {
-  const app = fixture('shuffle'); // 60 paths, each answering after 0–8 ms
-  const { routes } = await discoverRoutes(path.join(app, 'app'), { cwd: ROOT });
-  const dir = tempDir('measured');
-  const bundle = await bundleRoutes(routes, app, path.join(dir, 'bundle'));
-  const run = async (count: number) => {
-    const out = path.join(dir, `out-${count}`);
-    mkdirSync(out);
-    const sandbox = new Sandbox({ outputDir: out, bundleDir: bundle.dir, projectRoot: app, size: 2, timeoutMs: 30_000, maxBodyBytes: 1e6 });
-    sandbox.start();
-    try {
-      const [route] = (await planRoutes(bundle.entries, sandbox, 1)).routes;
-      const tasks = Array.from({ length: count }, (_, i) => ({ type: 'render' as const, entry: route.entry, source: route.route.file, pattern: route.route.pattern, requestPath: `/items/${i % 60}`, params: route.paths[i % 60].params, config: route.config, file: `f${i}` }));
-      const rendered: boolean[] = [];
-      await sandbox.runAll(count, (i) => tasks[i], (_, result) => rendered.push(result.outcome.ok));
-      return { started: sandbox.started, ok: rendered.length === count && rendered.every(Boolean) };
-    } finally {
-      await sandbox.close();
-    }
-  };
-  const few = await run(4);
-  const many = await run(600); // about 2.4 s of waiting on one worker
+  const shuffle = await shuffleSandbox('measured');
+  const few = await shuffle.render(4, { size: 2 });
+  const many = await shuffle.render(600, { size: 2 }); // about 2.4 s of waiting on one worker
   assert.equal(few, { started: 1, ok: true }, 'four paths of a few ms: the second worker would start after they are done');
   assert.equal(many, { started: 2, ok: true }, 'work that outlasts starting a worker gets the second one');
-  await bundle.cleanup();
+  await shuffle.cleanup();
 });
 
 measured.run();
