@@ -3,7 +3,6 @@
  * are handled by esbuild; imports of `next/server|headers|navigation|cache` — from route code or
  * from any package it imports — resolve to the sandbox's instrumented versions.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as esbuild from 'esbuild';
 
 import pMap from 'p-map';
+import { hash } from './cache.js';
 import { errorText } from './errors.js';
 import { withEsbuild } from './esbuild.js';
 import { metadataModule } from './metadata.js';
@@ -196,7 +196,7 @@ export async function restoreBundle(saved: string, dir: string, routes: RouteFil
 export function bundleSettings(routes: RouteFile[], projectRoot: string, strict: boolean): string {
   const tool = GENERATORS.map((name) => {
     try {
-      return createHash('sha256').update(readFileSync(new URL(name, import.meta.url))).digest('hex');
+      return hash(readFileSync(new URL(name, import.meta.url)));
     } catch {
       return 'absent';
     }

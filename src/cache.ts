@@ -40,7 +40,9 @@ export interface RouteRecord {
 /** Digests of inputs as a build took them, with the stamps of the files and when the build ended. */
 export interface Recorded {
   builtAt: number;
+  /** What each recorded input was when it was read (see `Digests`). */
   digests: Record<string, string>;
+  /** Size, time and inode of each file input when its digest was taken (see `Digests`). */
   stamps?: Record<string, string>;
 }
 
@@ -50,13 +52,8 @@ export interface BuildCache extends Recorded {
   settings: string;
   /** The project folder, relative to the working directory of the build (where file reads are relative to). */
   project: string;
-  builtAt: number;
   /** The number of static paths in the manifest written with this cache (a check that they belong together). */
   staticPaths: number;
-  /** What each recorded input was when it was read (see `Digests`). */
-  digests: Record<string, string>;
-  /** Size, time and inode of each file input when its digest was taken (see `Digests`). */
-  stamps?: Record<string, string>;
   /** What evaluating modules read: every path depends on it. */
   global: RecordedInputs;
   /** By route source file (relative to the working directory). */
@@ -103,11 +100,15 @@ export function readModulesRecord(out: string): BundleRecord | undefined {
   }
 }
 
+/** Every input id whose digest the record keeps: its source files, then its checks. */
+function bundleIds(record: Pick<BundleRecord, 'inputs' | 'checks'>): string[] {
+  return [...record.inputs.map((file) => `file:${file}`), ...record.checks];
+}
+
 /** What the modules of the last build were compiled from, made absolute, when nothing of it changed. */
 export function unchangedBundle(record: BundleRecord | undefined, key: string, digests: Digests, root: string): { inputs: string[]; graphs: string[][] } | undefined {
   if (!record || record.key !== key) return undefined;
-  const ids = [...record.inputs.map((file) => `file:${file}`), ...record.checks];
-  if (ids.some((id) => record.digests[id] === undefined || record.digests[id] !== digests.of(id))) return undefined;
+  if (bundleIds(record).some((id) => record.digests[id] === undefined || record.digests[id] !== digests.of(id))) return undefined;
   const inputs = record.inputs.map((file) => path.resolve(root, file));
   return { inputs, graphs: record.graphs.map((graph) => graph.map((index) => inputs[index])) };
 }
@@ -118,14 +119,13 @@ export function unchangedBundle(record: BundleRecord | undefined, key: string, d
  */
 export function writeModulesRecord(out: string, build: { key: string; inputs: string[]; graphs: string[][]; root: string; digests: Digests }): void {
   const { root, digests } = build;
-  const id = (file: string) => inputId('file', root, file).slice('file:'.length);
   const index = new Map(build.inputs.map((file, i) => [file, i]));
   const folders = new Set(build.inputs.map((file) => inputId('dir', root, path.dirname(file))).filter((folder) => !folder.split('/').includes('node_modules')));
-  const inputs = build.inputs.map(id);
+  const inputs = build.inputs.map((file) => splitId(inputId('file', root, file))[1]);
   const checks = [...['tsconfig.json', 'jsconfig.json', 'package.json'].map((name) => `file:${name}`), ...[...folders].sort()];
   const recorded: Record<string, string> = {};
   const stamps: Record<string, string> = {};
-  for (const checked of [...inputs.map((file) => `file:${file}`), ...checks]) {
+  for (const checked of bundleIds({ inputs, checks })) {
     recorded[checked] = digests.of(checked);
     const stamp = digests.stamps.get(checked);
     if (stamp !== undefined) stamps[checked] = stamp;
@@ -149,10 +149,10 @@ function splitId(id: string): [kind: string, name: string] {
   return [id.slice(0, colon), id.slice(colon + 1)];
 }
 
-/** The ids of the inputs whose digest decides whether they changed. */
-export function inputIds(inputs: RecordedInputs | undefined): string[] {
-  if (!inputs) return [];
-  return [...(inputs.files ?? []).map((f) => f.id), ...(inputs.env ?? []).map((e) => `env:${e.name}`)];
+/** The ids of the inputs whose digest decides whether they changed (made one at a time: no list per path). */
+export function* inputIds(inputs: RecordedInputs | undefined): Generator<string> {
+  for (const file of inputs?.files ?? []) yield file.id;
+  for (const variable of inputs?.env ?? []) yield `env:${variable.name}`;
 }
 
 /** What a file was when its digest was taken: size, modification time and inode. */
@@ -234,35 +234,36 @@ export function readCache(out: string): BuildCache | undefined {
 }
 
 /** Whether a parsed cache has the shape this version writes; one that does not is ignored, never trusted. */
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Whether every value of `x` passes: a loop without an array of a million values (a cache of a million paths is read this way). */
+function everyValue(x: Record<string, unknown>, test: (item: unknown) => boolean): boolean {
+  for (const key in x) if (!test(x[key])) return false;
+  return true;
+}
+
+const isString = (x: unknown): x is string => typeof x === 'string';
+
 function isCache(value: unknown): value is BuildCache {
   const cache = value as BuildCache;
-  const record = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-  const inputs = (x: unknown) => {
-    if (x === undefined) return true;
-    if (!record(x)) return false;
-    for (const kind in x) if (!(Array.isArray(x[kind]) && (x[kind] as unknown[]).every(record))) return false;
-    return true;
-  };
-  // Loops without an array of a million values: the cache of a million paths is read this way.
-  const every = (x: Record<string, unknown>, test: (item: unknown) => boolean) => {
-    for (const key in x) if (!test(x[key])) return false;
-    return true;
-  };
+  const inputs = (x: unknown) => x === undefined || (isRecord(x) && everyValue(x, (list) => Array.isArray(list) && list.every(isRecord)));
   return (
-    record(cache) && cache.version === CACHE_VERSION && typeof cache.settings === 'string' && typeof cache.builtAt === 'number' && typeof cache.staticPaths === 'number' &&
-    record(cache.digests) && every(cache.digests, (d) => typeof d === 'string') && (cache.stamps === undefined || record(cache.stamps)) &&
+    isRecord(cache) && cache.version === CACHE_VERSION && typeof cache.settings === 'string' && typeof cache.builtAt === 'number' && typeof cache.staticPaths === 'number' &&
+    isRecord(cache.digests) && everyValue(cache.digests, isString) && (cache.stamps === undefined || isRecord(cache.stamps)) &&
     inputs(cache.global) &&
-    record(cache.routes) && every(cache.routes, (r) => record(r) && typeof r.code === 'string' && inputs(r.inputs)) &&
-    record(cache.paths) && every(cache.paths, (p) => record(p) && p.inputs !== undefined && inputs(p.inputs))
+    isRecord(cache.routes) && everyValue(cache.routes, (r) => isRecord(r) && typeof r.code === 'string' && inputs(r.inputs)) &&
+    isRecord(cache.paths) && everyValue(cache.paths, (p) => isRecord(p) && p.inputs !== undefined && inputs(p.inputs))
   );
 }
 
 function isBundleRecord(value: unknown): value is BundleRecord {
   const bundle = value as BundleRecord;
-  const strings = (x: unknown): x is string[] => Array.isArray(x) && x.every((item) => typeof item === 'string');
-  const texts = (x: unknown) => typeof x === 'object' && x !== null && Object.values(x).every((item) => typeof item === 'string');
+  const strings = (x: unknown): x is string[] => Array.isArray(x) && x.every(isString);
+  const texts = (x: unknown) => isRecord(x) && everyValue(x, isString);
   return (
-    typeof bundle === 'object' && bundle !== null && bundle.version === CACHE_VERSION && typeof bundle.key === 'string' && typeof bundle.builtAt === 'number' &&
+    isRecord(bundle) && bundle.version === CACHE_VERSION && typeof bundle.key === 'string' && typeof bundle.builtAt === 'number' &&
     strings(bundle.inputs) && strings(bundle.checks) && texts(bundle.digests) && (bundle.stamps === undefined || texts(bundle.stamps)) &&
     Array.isArray(bundle.graphs) && bundle.graphs.every((graph) => Array.isArray(graph) && graph.every((i) => Number.isInteger(i) && i >= 0 && i < bundle.inputs.length))
   );
@@ -456,11 +457,7 @@ export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest },
   if (cache.settings !== current.settings) return none('the build settings changed (options, next.config, a lock file, Node.js or route-prerender)');
   if (Object.keys(manifest.routes).length !== cache.staticPaths) return none('the output folder is not the one the build cache describes');
   const changed = (inputs: RecordedInputs | undefined): string | undefined => {
-    for (const file of inputs?.files ?? []) if (cache.digests[file.id] !== current.digests.of(file.id)) return file.id;
-    for (const variable of inputs?.env ?? []) {
-      const id = `env:${variable.name}`;
-      if (cache.digests[id] !== current.digests.of(id)) return id;
-    }
+    for (const id of inputIds(inputs)) if (cache.digests[id] !== current.digests.of(id)) return id;
     return undefined;
   };
   const global = changed(cache.global);

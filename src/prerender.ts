@@ -192,7 +192,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
         // The previous output is removed once the cache is written. An incremental build that
         // reused files updates the output in place instead: a file moved in for each path that
         // ran, one removed for each path that went.
-        if (incremental?.keep) await staging.apply(incremental.keep, manifestInOut);
+        if (incremental?.keep) await staging.apply(incremental.keep, incremental.present, manifestInOut);
         else removeOld = (await staging.commit({ later: true })).removeOld;
         committed = true;
         if (manifestInOut === undefined) await writeFile(ownerMarker(options.out), `${path.basename(options.out)}/ was written by route-prerender; its manifest is ${options.manifest}.\n`);
@@ -323,12 +323,14 @@ async function openBuild(options: ResolvedOptions, project: Project): Promise<Bu
  * the output (`keep`, for an update in place); one whose name changed is linked into the staging
  * folder. Without a previous build to reuse, `keep` is undefined and the output is swapped whole.
  */
-function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache | undefined; manifest: Manifest | undefined; settings: string; digests: Digests; codes: Map<RouteFile, string>; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): { reuse: (assigned: AssignedPath) => StaticResult | undefined; keep?: Set<string> } {
+function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache | undefined; manifest: Manifest | undefined; settings: string; digests: Digests; codes: Map<RouteFile, string>; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): { reuse: (assigned: AssignedPath) => StaticResult | undefined; present: string[]; keep?: Set<string> } {
   const { causes, recorder } = build;
   const plan = planReuse({ cache: build.previous, manifest: build.manifest }, { settings: build.settings, digests: build.digests, cwd: options.cwd });
   if (plan.none) options.logger.warn?.(`Incremental: every path runs, because ${plan.none}.`);
   const made = new Set<string>();
-  const existing = new Set(plan.none || !existsSync(options.out) ? [] : listFiles(options.out));
+  // What the output holds now (files, and empty folders as `name/`): read once, for these decisions and the update.
+  const present = plan.none || !existsSync(options.out) ? [] : listFiles(options.out, true);
+  const existing = new Set(present);
   const keep = plan.none ? undefined : new Set<string>();
   const reuse = (assigned: AssignedPath): StaticResult | undefined => {
     const { key, plan: { route } } = assigned;
@@ -352,7 +354,7 @@ function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache |
     const file = entry.file === null ? null : assigned.file;
     return new StaticRecord(key, route, file === entry.file ? entry : manifestEntry({ ...entry, file }), NO_LOGS, true);
   };
-  return { reuse, ...(keep ? { keep } : {}) };
+  return { reuse, present, ...(keep ? { keep } : {}) };
 }
 
 /**

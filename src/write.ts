@@ -110,9 +110,10 @@ export interface Staging {
    * Updates `outDir` in place, for a build that reused most of the previous output: the files of
    * `keep` stay, every staged file replaces its namesake (`last` goes last), and every other file
    * of the previous output is removed. A journal beside the output makes a build stopped in the
-   * middle finish it (see `cleanLeftovers`).
+   * middle finish it (see `cleanLeftovers`). `present` is what the output held when the build
+   * began, as `listFiles(outDir, true)` gives it (the reuse decisions read it already).
    */
-  apply(keep: Set<string>, last?: string): Promise<void>;
+  apply(keep: Set<string>, present: string[], last?: string): Promise<void>;
   /** Removes the staging folder, or keeps it for inspection. */
   discard(keep: boolean): Promise<string | undefined>;
 }
@@ -154,14 +155,14 @@ export async function createStaging(outDir: string): Promise<Staging> {
       if (!options.later) removeOld();
       return { removeOld };
     },
-    async apply(keep, last) {
+    async apply(keep, present, last) {
       if (!existsSync(out)) {
         await rename(dir, out);
         return;
       }
       const staged = new Set(listFiles(dir));
       // Folders are named with a final slash: an empty one (not the build's) goes too.
-      const remove = listFiles(out, true).filter((file) => !keep.has(file) && !staged.has(file));
+      const remove = present.filter((file) => !keep.has(file) && !staged.has(file));
       const journal = path.join(parent, `.prerender-apply-${path.basename(out)}-${suffix}`);
       try {
         writeFileSync(`${journal}.tmp`, JSON.stringify({ remove, last: last ?? null }));

@@ -238,7 +238,7 @@ export class Sandbox {
     const now = Date.now();
     for (;;) {
       const live = this.#live();
-      const pending = this.#queue.length + live.reduce((n, s) => n + s.jobs.size, 0) + (this.#source ? this.#source.count - this.#source.next : 0);
+      const pending = this.#queue.length + live.reduce((n, s) => n + s.jobs.size, 0) + this.#unmade();
       if (pending === 0) {
         this.#busySince = undefined;
         this.#doneSince = 0;
@@ -261,6 +261,11 @@ export class Sandbox {
     }
   }
 
+  /** Tasks of the `runAll` source not made yet. */
+  #unmade(): number {
+    return this.#source ? this.#source.count - this.#source.next : 0;
+  }
+
   /** Since when there has been work without a break, and how many tasks were done since. */
   #busySince?: number;
   #doneSince = 0;
@@ -276,7 +281,7 @@ export class Sandbox {
     // The least busy worker first.
     const live = this.#live().sort((a, b) => a.jobs.size - b.jobs.size);
     // Smaller batches near the end, so that no worker is left holding the last long queue.
-    const waiting = this.#queue.length + (this.#source ? this.#source.count - this.#source.next : 0);
+    const waiting = this.#queue.length + this.#unmade();
     const batch = batchSize(waiting, live.length);
     for (const slot of live) {
       if (this.#queue.length === 0) break;

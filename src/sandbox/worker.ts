@@ -157,8 +157,8 @@ async function runTask({ id, task }: TaskMessage): Promise<ResultMessage> {
   // or there is none yet), not after each of its paths: what a route changes is put back before
   // another route runs, and a route that changes it is named all the same.
   const following = queue[0];
-  if (task.type === 'render' && following !== undefined && 'task' in following && following.task.source === task.source) return { id, outcome, logs, ...(read.module || read.params || read.path ? { inputs: read } : {}) };
-  const changed = checkGlobals().filter((name) => !warned.has(`${task.source}|${name}`));
+  const runGoesOn = task.type === 'render' && following !== undefined && 'task' in following && following.task.source === task.source;
+  const changed = runGoesOn ? [] : checkGlobals().filter((name) => !warned.has(`${task.source}|${name}`));
   if (changed.length > 0) {
     for (const name of changed) warned.add(`${task.source}|${name}`);
     const route = task.type === 'render' ? task.pattern : task.route.pattern;
