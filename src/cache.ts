@@ -60,6 +60,11 @@ export interface BuildCache extends Recorded {
   routes: Record<string, RouteRecord>;
   /** By manifest key: only paths whose handler read something. */
   paths: Record<string, PathRecord>;
+  /**
+   * sha256 of the manifest's text written with this cache: a manifest that still has it is this
+   * tool's own, unchanged, and its text is taken as it is (see `manifestChunks`).
+   */
+  manifest?: string;
 }
 
 /**
@@ -218,6 +223,19 @@ export function hash(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** `chunks` as bytes (each encoded once, for the hash and the file), hashed as they are read: `digest()` once every one was. */
+export function hashing(chunks: Iterable<string>): { chunks: Generator<Buffer>; digest: () => string } {
+  const sha256 = createHash('sha256');
+  function* read() {
+    for (const chunk of chunks) {
+      const bytes = Buffer.from(chunk);
+      sha256.update(bytes);
+      yield bytes;
+    }
+  }
+  return { chunks: read(), digest: () => sha256.digest('hex') };
+}
+
 /** A route's code: its module graph's files with their contents. */
 export function codeDigest(files: string[], digests: Digests, root: string): string {
   return hash(files.map((file) => `${path.relative(root, file).split(path.sep).join('/')}\0${digests.of(inputId('file', root, file))}`).join('\n'));
@@ -251,7 +269,7 @@ function isCache(value: unknown): value is BuildCache {
   const inputs = (x: unknown) => x === undefined || (isRecord(x) && everyValue(x, (list) => Array.isArray(list) && list.every(isRecord)));
   return (
     isRecord(cache) && cache.version === CACHE_VERSION && typeof cache.settings === 'string' && typeof cache.builtAt === 'number' && typeof cache.staticPaths === 'number' &&
-    isRecord(cache.digests) && everyValue(cache.digests, isString) && (cache.stamps === undefined || isRecord(cache.stamps)) &&
+    isRecord(cache.digests) && everyValue(cache.digests, isString) && (cache.stamps === undefined || isRecord(cache.stamps)) && (cache.manifest === undefined || isString(cache.manifest)) &&
     inputs(cache.global) &&
     isRecord(cache.routes) && everyValue(cache.routes, (r) => isRecord(r) && typeof r.code === 'string' && inputs(r.inputs)) &&
     isRecord(cache.paths) && everyValue(cache.paths, (p) => isRecord(p) && p.inputs !== undefined && inputs(p.inputs))
@@ -379,7 +397,7 @@ export class Recorder {
   }
 
   /** The cache of this build; `codes` by route, `keep` the manifest keys of this build's static paths. */
-  finish(options: { settings: string; project: string; codes: Map<RouteFile, string>; digests: Digests; cwd: string; staticPaths: number; keep: (key: string) => boolean }): BuildCache {
+  finish(options: { settings: string; project: string; codes: Map<RouteFile, string>; digests: Digests; cwd: string; staticPaths: number; keep: (key: string) => boolean; manifest?: string }): BuildCache {
     const digests: Record<string, string> = {};
     const note = (inputs: RecordedInputs | undefined) => {
       for (const id of inputIds(inputs)) digests[id] ??= this.#read.get(id)?.digest ?? options.digests.of(id);
@@ -405,18 +423,18 @@ export class Recorder {
       const stamp = this.#read.has(id) ? this.#read.get(id)!.stamp : options.digests.stamps.get(id);
       if (stamp !== undefined) stamps[id] = stamp;
     }
-    return { version: CACHE_VERSION, settings: options.settings, project: path.relative(options.cwd, options.project) || '.', builtAt: Date.now(), staticPaths: options.staticPaths, digests: sorted, stamps, global: this.global ?? {}, routes, paths };
+    return { version: CACHE_VERSION, settings: options.settings, project: path.relative(options.cwd, options.project) || '.', builtAt: Date.now(), staticPaths: options.staticPaths, digests: sorted, stamps, global: this.global ?? {}, routes, paths, ...(options.manifest ? { manifest: options.manifest } : {}) };
   }
 }
 
 /**
- * The caches of a sharded build's parts as one (for `prerender merge`): undefined unless every part
- * has one of the same settings.
+ * The caches of a sharded build's parts as one (for `prerender merge`, whose manifest's text has the
+ * sha256 `manifest`): undefined unless every part has one of the same settings.
  */
-export function mergeCaches(caches: Array<BuildCache | undefined>, staticPaths: number): BuildCache | undefined {
+export function mergeCaches(caches: Array<BuildCache | undefined>, staticPaths: number, manifest: string): BuildCache | undefined {
   if (caches.length === 0 || caches.some((cache) => cache === undefined || cache.settings !== caches[0]!.settings)) return undefined;
   const [first] = caches as BuildCache[];
-  const merged: BuildCache = { ...first, staticPaths, builtAt: Math.max(...(caches as BuildCache[]).map((c) => c.builtAt)), digests: {}, stamps: {}, global: {}, routes: {}, paths: {} };
+  const merged: BuildCache = { ...first, manifest, staticPaths, builtAt: Math.max(...(caches as BuildCache[]).map((c) => c.builtAt)), digests: {}, stamps: {}, global: {}, routes: {}, paths: {} };
   for (const cache of caches as BuildCache[]) {
     Object.assign(merged.digests, cache.digests);
     Object.assign(merged.stamps!, cache.stamps);
@@ -449,12 +467,15 @@ export function inputLabel(id: string): string {
  * What an incremental build may take from the previous one: a path whose route code, recorded
  * inputs and settings are unchanged, that was static, and that read neither the network nor a
  * per-build source of variation (unless its route revalidates and the output is younger than that).
+ * Nothing, when the previous manifest `changed` since the cache was written with it.
  */
-export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest }, current: { settings: string; digests: Digests; cwd: string; now?: number }): ReusePlan {
+export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; changed?: boolean }, current: { settings: string; digests: Digests; cwd: string; now?: number }): ReusePlan {
   const { cache, manifest } = previous;
   const none = (why: string): ReusePlan => ({ none: why, check: () => ({ cause: why }) });
-  if (!cache || !manifest) return none('there is no build cache of a previous build beside the output folder');
+  if (!cache) return none('there is no build cache of a previous build beside the output folder');
   if (cache.settings !== current.settings) return none('the build settings changed (options, next.config, a lock file, Node.js or route-prerender)');
+  if (previous.changed) return none('the manifest is not the one written with the build cache (it changed after that build)');
+  if (!manifest) return none('there is no manifest of a previous build');
   if (Object.keys(manifest.routes).length !== cache.staticPaths) return none('the output folder is not the one the build cache describes');
   const changed = (inputs: RecordedInputs | undefined): string | undefined => {
     for (const id of inputIds(inputs)) if (cache.digests[id] !== current.digests.of(id)) return id;

@@ -3,7 +3,7 @@
  * byte for byte what a one-machine build writes.
  */
 import { copyFile, mkdir, rm } from 'node:fs/promises';
-import { cacheChunks, cachePath, mergeCaches, readCache } from './cache.js';
+import { cacheChunks, cachePath, hashing, mergeCaches, readCache } from './cache.js';
 import path from 'node:path';
 import pMap from 'p-map';
 import { setupError } from './errors.js';
@@ -56,10 +56,11 @@ export async function mergeShards(options: MergeOptions): Promise<{ manifest: Ma
     }, { concurrency: 16 });
     for (const { file, content } of hostFiles(manifest, host as HostName, options.origin === undefined ? undefined : checkOrigin(options.origin))) await staging.writeBody(file, Buffer.from(content));
     const manifestFile = defaultManifestPath(out, host);
-    if (path.dirname(manifestFile) === out) await staging.writeChunks(MANIFEST_NAME, manifestChunks(manifest));
-    else await writeFileAtomic(manifestFile, manifestChunks(manifest));
+    const written = hashing(manifestChunks(manifest));
+    if (path.dirname(manifestFile) === out) await staging.writeChunks(MANIFEST_NAME, written.chunks);
+    else await writeFileAtomic(manifestFile, written.chunks);
     // What each path read, for `prerender explain` on the merged output (each shard recorded its own).
-    const cache = mergeCaches(parts.map((part) => readCache(part.root)), Object.keys(manifest.routes).length);
+    const cache = mergeCaches(parts.map((part) => readCache(part.root)), Object.keys(manifest.routes).length, written.digest());
     await rm(cachePath(out), { force: true });
     await staging.commit();
     if (cache) await writeFileAtomic(cachePath(out), cacheChunks(cache));

@@ -13,8 +13,8 @@ import { bundleRoutes, bundleSettings, restoreBundle } from './bundle.js';
 import { discoverRoutes, resolveAppDir } from './discover.js';
 import { executePaths } from './execute.js';
 import { hostFiles } from './hosts.js';
-import { buildManifest, manifestChunks, MANIFEST_VERSION, readManifest, type Manifest } from './manifest.js';
-import { cacheChunks, cachePath, carryOver, codeDigest, Digests, hash, inputId, modulesPath, planReuse, readCache, readModulesRecord, RebuildCauses, Recorder, unchangedBundle, writeModulesRecord, type BuildCache, type IncrementalSummary } from './cache.js';
+import { buildManifest, manifestChunks, MANIFEST_VERSION, type Manifest, type ManifestText } from './manifest.js';
+import { cacheChunks, cachePath, carryOver, codeDigest, Digests, hash, hashing, inputId, modulesPath, planReuse, readCache, readModulesRecord, RebuildCauses, Recorder, unchangedBundle, writeModulesRecord, type BuildCache, type IncrementalSummary } from './cache.js';
 import type { AssignedPath } from './assign.js';
 import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './options.js';
 import { planRoutes } from './plan.js';
@@ -109,6 +109,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
   const interrupted = interruption(input.signal);
   const step = <T>(work: Promise<T>): Promise<T> => (interrupted ? Promise.race([work, interrupted]) : work);
   let committed = false;
+  /** sha256 of the manifest's text, once written. */
+  let written: string | undefined;
   let removeOld: (() => void) | undefined;
   let partialDir: string | undefined;
   let cleanupBundle = () => rm(context.bundleDir, { recursive: true, force: true });
@@ -136,7 +138,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const planning = step(planRoutes(bundle.entries, sandbox, options.concurrency, project.config.basePath, (route, inputs) => recorder.task(route, undefined, inputs)));
     planning.catch(() => undefined); // awaited below
     // While the workers plan, the previous build is read and what its paths read is looked at again.
-    const { cache: previous, manifest: before } = options.incremental ? await readPrevious(options, settings, digests) : {};
+    const { cache: previous, manifest: before, kept, changed } = options.incremental ? await readPrevious(options, settings, digests) : {};
     const plan = await planning;
     const codes = new Map([...bundle.graphs].map(([route, files]) => [route, codeDigest(files, digests, project.root)]));
     timings.plan = clock.lap();
@@ -151,7 +153,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     if (large) collectGarbage();
     const causes = options.incremental ? new RebuildCauses() : undefined;
     if (causes) causes.compiled = !restored;
-    const incremental = causes && reusePrevious(options, { previous, manifest: before, settings, digests, codes, recorder, causes, stagingDir: staging.dir });
+    const incremental = causes && reusePrevious(options, { previous, manifest: before, changed, settings, digests, codes, recorder, causes, stagingDir: staging.dir });
     options.logger.phase?.(`Prerendering ${count(assignment.paths.length, 'path')}`);
     const executed = await step(executePaths(assignment.paths, sandbox, {
       cwd: options.cwd,
@@ -183,9 +185,11 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     } else {
       try {
         for (const { file, content } of hostFiles(manifest, options.host, options.origin)) await staging.writeBody(file, Buffer.from(content));
-        if (manifestInOut !== undefined) await staging.writeChunks(manifestInOut, manifestChunks(manifest));
+        const text = hashing(manifestChunks(manifest, undefined, kept));
+        if (manifestInOut !== undefined) await staging.writeChunks(manifestInOut, text.chunks);
         // A manifest kept elsewhere is written first: if that fails, nothing has changed yet.
-        if (manifestInOut === undefined) await writeFileAtomic(options.manifest, manifestChunks(manifest)).catch((error: unknown) => Promise.reject(outputError(error, path.dirname(options.manifest))));
+        if (manifestInOut === undefined) await writeFileAtomic(options.manifest, text.chunks).catch((error: unknown) => Promise.reject(outputError(error, path.dirname(options.manifest))));
+        written = text.digest();
         // The old cache describes the old output: it goes before the swap, the new one comes after.
         await rm(cachePath(options.out), { force: true });
         // From here on an interruption waits: the swap is two renames, and both must happen.
@@ -209,7 +213,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
           // without its record the folder is not used: the next build compiles
         }
       }
-      const cache = recorder.finish({ settings, project: project.root, codes, digests, cwd: options.cwd, staticPaths: Object.keys(manifest.routes).length, keep: (key) => key in manifest.routes || key in manifest.dynamic });
+      const cache = recorder.finish({ settings, project: project.root, codes, digests, cwd: options.cwd, staticPaths: Object.keys(manifest.routes).length, keep: (key) => key in manifest.routes || key in manifest.dynamic, manifest: written });
       await writeFileAtomic(cachePath(options.out), cacheChunks(cache)).catch((error: unknown) => {
         options.logger.warn?.(`The build cache could not be written (${(error as Error).message}); the next --incremental build runs every path.`);
       });
@@ -323,9 +327,9 @@ async function openBuild(options: ResolvedOptions, project: Project): Promise<Bu
  * the output (`keep`, for an update in place); one whose name changed is linked into the staging
  * folder. Without a previous build to reuse, `keep` is undefined and the output is swapped whole.
  */
-function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache | undefined; manifest: Manifest | undefined; settings: string; digests: Digests; codes: Map<RouteFile, string>; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): { reuse: (assigned: AssignedPath) => StaticResult | undefined; present: string[]; keep?: Set<string> } {
+function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache | undefined; manifest: Manifest | undefined; changed?: boolean; settings: string; digests: Digests; codes: Map<RouteFile, string>; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): { reuse: (assigned: AssignedPath) => StaticResult | undefined; present: string[]; keep?: Set<string> } {
   const { causes, recorder } = build;
-  const plan = planReuse({ cache: build.previous, manifest: build.manifest }, { settings: build.settings, digests: build.digests, cwd: options.cwd });
+  const plan = planReuse({ cache: build.previous, manifest: build.manifest, changed: build.changed }, { settings: build.settings, digests: build.digests, cwd: options.cwd });
   if (plan.none) options.logger.warn?.(`Incremental: every path runs, because ${plan.none}.`);
   const made = new Set<string>();
   // What the output holds now (files, and empty folders as `name/`): read once, for these decisions and the update.
@@ -360,18 +364,26 @@ function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache |
 /**
  * The previous build's cache and manifest, and the digest of every input the cache recorded taken
  * now (when its settings are this build's), a slice at a time: done while the workers plan, it
- * leaves the reuse decisions only lookups.
+ * leaves the reuse decisions only lookups. A manifest changed since the cache was written (`changed`)
+ * is not read.
  */
-async function readPrevious(options: ResolvedOptions, settings: string, digests: Digests): Promise<{ cache?: BuildCache; manifest?: Manifest }> {
+async function readPrevious(options: ResolvedOptions, settings: string, digests: Digests): Promise<{ cache?: BuildCache; manifest?: Manifest; kept?: ManifestText; changed?: boolean }> {
   await new Promise(setImmediate); // the planning tasks go out first
   // Digests of files unchanged since the previous build are trusted.
   const cache = readCache(options.out);
   digests.trust(cache);
+  // The manifest is taken only when it is the one written with the cache (its text unchanged).
   let manifest: Manifest | undefined;
+  let kept: ManifestText | undefined;
   try {
-    manifest = existsSync(options.manifest) ? readManifest(options.manifest) : undefined;
+    const bytes = existsSync(options.manifest) ? readFileSync(options.manifest) : undefined;
+    if (bytes !== undefined && cache?.manifest !== hash(bytes)) return { cache, changed: true };
+    const text = bytes?.toString('utf8');
+    manifest = text === undefined ? undefined : (JSON.parse(text) as Manifest);
+    // Its text serves the entries the new manifest keeps, when it is not too large to hold.
+    if (manifest && text!.length <= KEPT_MANIFEST_CHARS) kept = { manifest, text: text! };
   } catch {
-    return { cache }; // an unreadable manifest: nothing is reused
+    return { cache }; // unreadable: nothing is reused
   }
   if (manifest && cache?.settings === settings) {
     const ids = Object.keys(cache.digests);
@@ -380,8 +392,11 @@ async function readPrevious(options: ResolvedOptions, settings: string, digests:
       for (let i = start; i < Math.min(start + 2000, ids.length); i++) digests.of(ids[i]);
     }
   }
-  return { cache, manifest };
+  return { cache, manifest, kept };
 }
+
+/** The largest previous manifest whose text is held for the entries it keeps (about 170,000 paths). */
+const KEPT_MANIFEST_CHARS = 64 * 1024 * 1024;
 
 /** What changes every path at once: a change here makes an incremental build run everything. */
 function buildSettings(options: ResolvedOptions, project: Project, digests: Digests): string {

@@ -99,7 +99,7 @@ export interface Staging {
   dir: string;
   writeBody(file: string, body: Uint8Array): Promise<void>;
   /** Writes a file from pieces of text, without joining them first. */
-  writeChunks(file: string, chunks: Iterable<string>): Promise<void>;
+  writeChunks(file: string, chunks: Iterable<string | Uint8Array>): Promise<void>;
   /**
    * Swaps the staging folder in as `outDir`. The previous output is removed before it resolves, or,
    * with `{ later: true }`, by the `removeOld` it resolves to (synchronous: a recursive removal of
@@ -404,17 +404,17 @@ export async function saveModules(from: string, to: string): Promise<boolean> {
 }
 
 /** Writes a file whole or not at all (a temporary file, then a rename). */
-export async function writeFileAtomic(file: string, chunks: Iterable<string>): Promise<void> {
+export async function writeFileAtomic(file: string, chunks: Iterable<string | Uint8Array>): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
   await writeChunksTo(temporary, chunks);
   await rename(temporary, file);
 }
 
-async function writeChunksTo(file: string, chunks: Iterable<string>): Promise<void> {
+async function writeChunksTo(file: string, chunks: Iterable<string | Uint8Array>): Promise<void> {
   const handle = await open(file, 'w');
   try {
-    for (const chunk of chunks) await handle.write(chunk);
+    for (const chunk of chunks) await handle.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   } finally {
     await handle.close();
   }

@@ -4,6 +4,7 @@
  * that reads the clock, routes that read the network from a loopback server).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
@@ -333,6 +334,27 @@ damaged('a cache that is not JSON, or not of this shape, is ignored: every path 
     assert.match(next.incremental!.causes[0].cause, 'no build cache');
     assert.ok(readCache(next.outDir), 'a good cache is written again');
   }
+});
+
+damaged('a manifest changed since the build (by hand, or damaged) is not trusted: every path runs', async () => {
+  const site = project();
+  const first = await site.build(false);
+  const manifest = readFileSync(first.manifestPath, 'utf8');
+  assert.is(readCache(first.outDir)!.manifest, createHash('sha256').update(manifest).digest('hex'), 'the cache knows the manifest written with it');
+  const full = await site.build(false, 'full');
+  // The same JSON on one line, with one entry's size changed; then not a manifest at all.
+  const edited = JSON.parse(manifest) as ReturnType<typeof readManifest>;
+  edited.routes['/posts/post-1'].size += 1;
+  for (const [what, text] of [['edited by hand', JSON.stringify(edited)], ['damaged', '{ "version": 1, "routes": 3 }']]) {
+    writeFileSync(first.manifestPath, text);
+    const next = await site.build(true);
+    assert.is(next.incremental!.reused, 0, what);
+    assert.match(next.incremental!.causes[0].cause, 'the manifest is not the one written with the build cache');
+    assertSameAsFull(next, full, what);
+  }
+  const unchanged = await site.build(true);
+  assert.ok(unchanged.incremental!.reused > 0, 'the manifest written then is trusted again');
+  assertSameAsFull(unchanged, full, 'the next build');
 });
 
 damaged.run();

@@ -371,6 +371,33 @@ large('the manifest written in chunks is exactly JSON.stringify of it with every
   assert.is(serializeManifest(empty), `${JSON.stringify(sortDeep(empty), null, 2)}\n`);
 });
 
+large('a manifest written with the previous text for its kept entries is the text written without it', async () => {
+  const { manifestChunks } = await import('../src/manifest.js');
+  const entry = (n: number, file: string | null = `p/${n}`) => ({ type: 'static' as const, path: '', route, logs: [], status: 200, headers: { 'content-type': 'text/plain' }, file, size: n, sha256: `s${n}`, revalidate: false as const });
+  // Keys that escape in JSON, sort around each other, and one that looks like the end of a key.
+  const keys = ['/a', '/a"b', '/a\\b', '/a\\"', '/b": {', '/c\n', '/é', '/z', '/zz'];
+  const before = buildManifest([...keys.map((key, i) => ({ ...entry(i), path: key })), results[2], results[3]], '/work');
+  const text = serializeManifest(before);
+  const previous = { manifest: JSON.parse(text) as typeof before, text };
+  const kept = previous.manifest.routes;
+  const changes: Array<[string, (routes: typeof kept) => void]> = [
+    ['nothing', () => undefined],
+    ['the first changed', (routes) => (routes['/a'] = { ...routes['/a'], size: 99 })],
+    ['the last removed', (routes) => delete routes['/zz']],
+    ['one added in the middle and one at the start', (routes) => Object.assign(routes, { '/a"a': { ...routes['/a'], size: 7 }, '/': { ...routes['/z'] } })],
+    ['every other one changed', (routes) => keys.forEach((key, i) => i % 2 === 0 && (routes[key] = { ...routes[key] }))],
+  ];
+  for (const [what, change] of changes) {
+    const routes = { ...kept };
+    change(routes);
+    const after = { ...previous.manifest, routes: Object.fromEntries(Object.keys(routes).sort().map((key) => [key, routes[key]])) };
+    for (const size of [1, 2, 2000]) assert.is([...manifestChunks(after, size, previous)].join(''), serializeManifest(after), `${what}, ${size} a chunk`);
+  }
+  // A text not laid out by this serializer gives no entry.
+  const compact = { manifest: previous.manifest, text: JSON.stringify(previous.manifest) };
+  assert.is([...manifestChunks(previous.manifest, 2000, compact)].join(''), text);
+});
+
 large('the report folds a route\'s written paths after the first three into one line; redirects and output stay listed', () => {
   const many: RouteFile = { file: '/w/app/p/[id]/route.ts', pattern: '/p/[id]', srcRoute: '/p/[id]', segments: [] };
   const results: PathResult[] = Array.from({ length: 10 }, (_, i) => ({ type: 'static' as const, path: `/p/${i}`, route: many, logs: i === 7 ? ['hello'] : [], status: i === 8 ? 307 : 200, headers: (i === 8 ? { location: '/x' } : {}) as Record<string, string>, file: i === 8 ? null : `p/${i}`, size: 10, sha256: 'x', revalidate: false as const }));
