@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { entryLines, KeptEntries } from './splice.js';
 import { relativeFile } from './location.js';
 import type { Manifest, ManifestRoute } from './manifest.js';
 import type { RecordedInputs, TaskInputs } from './sandbox/protocol.js';
@@ -154,10 +155,16 @@ function splitId(id: string): [kind: string, name: string] {
   return [id.slice(0, colon), id.slice(colon + 1)];
 }
 
-/** The ids of the inputs whose digest decides whether they changed (made one at a time: no list per path). */
-export function* inputIds(inputs: RecordedInputs | undefined): Generator<string> {
-  for (const file of inputs?.files ?? []) yield file.id;
-  for (const variable of inputs?.env ?? []) yield `env:${variable.name}`;
+/**
+ * The first id, among the inputs whose digest decides whether they changed, that `test` accepts
+ * (a loop, not a list or a generator: it runs for every path of a build).
+ */
+export function findInputId(inputs: RecordedInputs | undefined, test: (id: string) => boolean): string | undefined {
+  const files = inputs?.files;
+  if (files) for (let i = 0; i < files.length; i++) if (test(files[i].id)) return files[i].id;
+  const env = inputs?.env;
+  if (env) for (let i = 0; i < env.length; i++) if (test(`env:${env[i].name}`)) return `env:${env[i].name}`;
+  return undefined;
 }
 
 /** What a file was when its digest was taken: size, modification time and inode. */
@@ -243,9 +250,21 @@ export function codeDigest(files: string[], digests: Digests, root: string): str
 
 /** Reads the cache beside `out`; undefined when there is none or it is not of this version. */
 export function readCache(out: string): BuildCache | undefined {
+  return readCacheText(out)?.cache;
+}
+
+/** A build cache and the text it was parsed from. */
+export interface CacheText {
+  cache: BuildCache;
+  text: string;
+}
+
+/** The cache beside `out` with its text (see `cacheChunks`). */
+export function readCacheText(out: string): CacheText | undefined {
   try {
-    const cache = JSON.parse(readFileSync(cachePath(out), 'utf8')) as BuildCache;
-    return isCache(cache) ? cache : undefined;
+    const text = readFileSync(cachePath(out), 'utf8');
+    const cache = JSON.parse(text) as BuildCache;
+    return isCache(cache) ? { cache, text } : undefined;
   } catch {
     return undefined; // none, unreadable or not JSON: the build runs every path
   }
@@ -264,9 +283,21 @@ function everyValue(x: Record<string, unknown>, test: (item: unknown) => boolean
 
 const isString = (x: unknown): x is string => typeof x === 'string';
 
+/** A record of reads: lists of objects by kind (a plain loop: it runs for every path of a cache). */
+function isInputs(x: unknown): boolean {
+  if (x === undefined) return true;
+  if (!isRecord(x)) return false;
+  for (const kind in x) {
+    const list = x[kind];
+    if (!Array.isArray(list)) return false;
+    for (let i = 0; i < list.length; i++) if (!isRecord(list[i])) return false;
+  }
+  return true;
+}
+
 function isCache(value: unknown): value is BuildCache {
   const cache = value as BuildCache;
-  const inputs = (x: unknown) => x === undefined || (isRecord(x) && everyValue(x, (list) => Array.isArray(list) && list.every(isRecord)));
+  const inputs = isInputs;
   return (
     isRecord(cache) && cache.version === CACHE_VERSION && typeof cache.settings === 'string' && typeof cache.builtAt === 'number' && typeof cache.staticPaths === 'number' &&
     isRecord(cache.digests) && everyValue(cache.digests, isString) && (cache.stamps === undefined || isRecord(cache.stamps)) && (cache.manifest === undefined || isString(cache.manifest)) &&
@@ -287,22 +318,29 @@ function isBundleRecord(value: unknown): value is BundleRecord {
   );
 }
 
-/** The cache as JSON text in pieces, a path's record at a time, so that a million records are never one string. */
-export function* cacheChunks(cache: BuildCache): Generator<string> {
+/**
+ * The cache as JSON text in pieces, so that a million records are never one string: a line of
+ * everything but the paths, then a line for each path's record. With `previous` (a cache and its
+ * text), a record this cache holds from it (the same object) is copied from that text.
+ */
+export function* cacheChunks(cache: BuildCache, previous?: CacheText): Generator<string> {
   const { paths, ...rest } = cache;
-  const head = JSON.stringify(rest);
-  yield `${head.slice(0, -1)},"paths":{`;
-  let chunk: string[] = [];
-  let first = true;
-  for (const key of Object.keys(paths)) {
-    chunk.push(`${first ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(paths[key])}`);
-    first = false;
-    if (chunk.length >= 2000) {
-      yield chunk.join('');
-      chunk = [];
-    }
-  }
-  yield `${chunk.join('')}}}`;
+  const head = `${JSON.stringify(rest).slice(0, -1)},"paths":{\n`;
+  yield head;
+  const kept = previous ? { entries: keptPaths(previous), value: (key: string) => paths[key] } : undefined;
+  yield* entryLines(Object.keys(paths), (key) => `${JSON.stringify(key)}:${JSON.stringify(paths[key])}`, kept);
+  yield '}}';
+}
+
+/** The path records of a cache's text, a line each between the line that opens them and the closing braces. */
+function keptPaths({ cache, text }: CacheText): KeptEntries {
+  const opening = text.indexOf(',"paths":{\n');
+  const start = opening === -1 ? -1 : opening + ',"paths":{\n'.length;
+  const end = text.endsWith('\n}}') ? text.length - 3 : -1;
+  return new KeptEntries(text, cache.paths, start, end, (t, at) => {
+    const next = t.indexOf('\n', at) + 1;
+    return next > 0 && t.startsWith('"', next) ? next : -1;
+  });
 }
 
 export function frozenUses(...all: Array<RecordedInputs | undefined>): FrozenUse[] {
@@ -399,9 +437,11 @@ export class Recorder {
   /** The cache of this build; `codes` by route, `keep` the manifest keys of this build's static paths. */
   finish(options: { settings: string; project: string; codes: Map<RouteFile, string>; digests: Digests; cwd: string; staticPaths: number; keep: (key: string) => boolean; manifest?: string }): BuildCache {
     const digests: Record<string, string> = {};
-    const note = (inputs: RecordedInputs | undefined) => {
-      for (const id of inputIds(inputs)) digests[id] ??= this.#read.get(id)?.digest ?? options.digests.of(id);
+    const take = (id: string) => {
+      digests[id] ??= this.#read.get(id)?.digest ?? options.digests.of(id);
+      return false;
     };
+    const note = (inputs: RecordedInputs | undefined) => findInputId(inputs, take);
     note(this.global);
     const routes: Record<string, RouteRecord> = {};
     for (const [route, code] of options.codes) {
@@ -477,10 +517,8 @@ export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; c
   if (previous.changed) return none('the manifest is not the one written with the build cache (it changed after that build)');
   if (!manifest) return none('there is no manifest of a previous build');
   if (Object.keys(manifest.routes).length !== cache.staticPaths) return none('the output folder is not the one the build cache describes');
-  const changed = (inputs: RecordedInputs | undefined): string | undefined => {
-    for (const id of inputIds(inputs)) if (cache.digests[id] !== current.digests.of(id)) return id;
-    return undefined;
-  };
+  const differs = (id: string) => cache.digests[id] !== current.digests.of(id);
+  const changed = (inputs: RecordedInputs | undefined): string | undefined => findInputId(inputs, differs);
   const global = changed(cache.global);
   if (global) return none(`${inputLabel(global)} changed (read while modules were loaded)`);
   const now = current.now ?? Date.now();

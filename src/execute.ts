@@ -17,8 +17,11 @@ export interface ExecuteOptions {
   /** Base of the manifest entries' `source`. Default `process.cwd()`. */
   cwd?: string;
   onProgress?: (done: number, total: number) => void;
-  /** An incremental build's previous result for a path, when it can be taken as it is. */
-  reuse?: (path: AssignedPath) => StaticResult | undefined;
+  /**
+   * An incremental build's decision for a path: undefined when it runs, else what makes its
+   * previous result (called once the paths that run are on their way to the workers).
+   */
+  reuse?: (path: AssignedPath) => (() => StaticResult) | undefined;
   /** What each handler read (files, environment, network, clock). */
   onInputs?: (path: AssignedPath, inputs: TaskInputs | undefined) => void;
   /** Static paths that read the network: the uses, for the frozen-at-build warning. */
@@ -30,11 +33,12 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
   const results: PathResult[] = new Array(paths.length);
   // Paths whose previous output is taken as it is never become tasks.
   let toRun: number[] | undefined;
+  const reused: Array<() => StaticResult> = [];
   if (options.reuse) {
     toRun = [];
     for (let index = 0; index < paths.length; index++) {
-      const reused = options.reuse(paths[index]);
-      if (reused) results[index] = reused;
+      const take = options.reuse(paths[index]);
+      if (take) reused[index] = take;
       else toRun.push(index);
     }
     done = paths.length - toRun.length;
@@ -50,7 +54,7 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
     if (source === undefined) sources.set(route, (source = relativeFile(route.file, options.cwd ?? process.cwd())));
     return source;
   };
-  await sandbox.runAll(
+  const running = sandbox.runAll(
     count,
     (j): RenderTask => {
       const assigned = paths[at(j)];
@@ -79,6 +83,9 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
       options.onProgress?.(++done, paths.length);
     },
   );
+  // The previous results are made while the workers run the others.
+  reused.forEach((take, index) => (results[index] = take()));
+  await running;
 
   // A timer or promise of a handler may throw after its response was returned.
   await sandbox.drain();

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setupError, type RouteErrorCode } from './errors.js';
+import { entryLines, KeptEntries } from './splice.js';
 import { formatLocation, relativeFile } from './location.js';
 import type { ReasonKind } from './reasons.js';
 import type { FrozenUse, Headers, PathResult, RouteFile, StaticResult } from './types.js';
@@ -193,27 +194,10 @@ export function* manifestChunks(manifest: Manifest, entries = 2000, previous?: M
       yield `  ${JSON.stringify(key)}: ${pretty(value, '  ')}${comma}\n`;
       continue;
     }
-    const kept = key === 'routes' && previous ? new EntryTexts(previous) : undefined;
     yield `  ${JSON.stringify(key)}: {\n`;
-    let chunk: string[] = [];
-    // Kept entries that follow each other in both manifests are one slice of the previous text.
-    let run: Span | undefined;
-    for (const [j, name] of names.entries()) {
-      const span = kept?.find(name, record[name]);
-      if (span && run && span.from === run.to + 2) {
-        run.to = span.to;
-        continue;
-      }
-      if (run) chunk.push(`${previous!.text.slice(run.from, run.to)},\n`);
-      run = span;
-      if (!span) chunk.push(`    ${JSON.stringify(name)}: ${pretty(record[name], '    ')}${j < names.length - 1 ? ',' : ''}\n`);
-      if (chunk.length >= entries) {
-        yield chunk.join('');
-        chunk = [];
-      }
-    }
-    if (run) chunk.push(`${previous!.text.slice(run.from, run.to)}\n`);
-    yield `${chunk.join('')}  }${comma}\n`;
+    const kept = key === 'routes' && previous ? { entries: keptRoutes(previous), value: (name: string) => record[name] } : undefined;
+    yield* entryLines(names, (name) => `    ${JSON.stringify(name)}: ${pretty(record[name], '    ')}`, kept, entries);
+    yield `  }${comma}\n`;
   }
   yield '}\n';
 }
@@ -224,53 +208,19 @@ export interface ManifestText {
   text: string;
 }
 
-/** Where an entry's line is in a manifest's text, without its comma. */
-interface Span {
-  from: number;
-  to: number;
-}
-
 /**
- * The route entries of a manifest's text, walked in key order beside the keys of a manifest being
- * written (in the same order). The i-th entry of the text is the i-th key of the manifest parsed
- * from it (keys of URL paths keep their order in an object), and the serializer's layout finds
- * where each is: an entry's line starts with four spaces and a quote, nested lines are indented
- * further, and the section ends at a line of two spaces and a brace. Anything else stops the walk:
- * those entries are serialized again.
+ * The route entries of a manifest's text as this serializer lays them out: an entry starts a line
+ * with four spaces and a quote, nested lines are indented further, and the section ends at a line
+ * of two spaces and a brace.
  */
-class EntryTexts {
-  readonly #keys: string[];
-  #index = 0;
-  /** Where the entry at `#index` starts, and where the section ends. */
-  #at: number;
-  readonly #end: number;
-
-  constructor(private readonly previous: ManifestText) {
-    this.#keys = Object.keys(previous.manifest.routes);
-    const header = '\n  "routes": {\n';
-    const start = previous.text.indexOf(header);
-    this.#at = start === -1 ? -1 : start + header.length;
-    this.#end = start === -1 ? -1 : previous.text.indexOf('\n  }', start + header.length - 1);
-  }
-
-  /** Where `entry`'s line is, when it is the previous manifest's own entry for `name`. */
-  find(name: string, entry: unknown): Span | undefined {
-    while (this.#at !== -1 && this.#index < this.#keys.length && this.#keys[this.#index] < name) this.#skip();
-    if (this.#at === -1 || this.#keys[this.#index] !== name || this.previous.manifest.routes[name] !== entry) return undefined;
-    const from = this.#at;
-    this.#skip();
-    // The line ends before the next one (and its comma), or where the section does.
-    const to = this.#at === -1 ? -1 : this.#index < this.#keys.length ? this.#at - 2 : this.#end;
-    return to === -1 ? undefined : { from, to };
-  }
-
-  /** On to the next entry's line. */
-  #skip(): void {
-    const { text } = this.previous;
-    this.#index++;
-    const next = this.#index < this.#keys.length ? text.indexOf('\n    "', this.#at) + 1 : this.#end;
-    this.#at = next > 0 && next <= this.#end && (this.#index === this.#keys.length || text.startsWith('    "', next)) ? next : -1;
-  }
+function keptRoutes({ manifest, text }: ManifestText): KeptEntries {
+  const header = '\n  "routes": {\n';
+  const start = text.indexOf(header);
+  const end = start === -1 ? -1 : text.indexOf('\n  }', start + header.length - 1);
+  return new KeptEntries(text, manifest.routes, start === -1 ? -1 : start + header.length, end, (t, at) => {
+    const next = t.indexOf('\n    "', at) + 1;
+    return next > 0 ? next : -1;
+  });
 }
 
 function definedKeys(record: Record<string, unknown>): string[] {

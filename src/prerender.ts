@@ -14,7 +14,7 @@ import { discoverRoutes, resolveAppDir } from './discover.js';
 import { executePaths } from './execute.js';
 import { hostFiles } from './hosts.js';
 import { buildManifest, manifestChunks, MANIFEST_VERSION, type Manifest, type ManifestText } from './manifest.js';
-import { cacheChunks, cachePath, carryOver, codeDigest, Digests, hash, hashing, inputId, modulesPath, planReuse, readCache, readModulesRecord, RebuildCauses, Recorder, unchangedBundle, writeModulesRecord, type BuildCache, type IncrementalSummary } from './cache.js';
+import { cacheChunks, cachePath, carryOver, codeDigest, Digests, hash, hashing, inputId, modulesPath, planReuse, readCacheText, readModulesRecord, RebuildCauses, Recorder, unchangedBundle, writeModulesRecord, type BuildCache, type CacheText, type IncrementalSummary } from './cache.js';
 import type { AssignedPath } from './assign.js';
 import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './options.js';
 import { planRoutes } from './plan.js';
@@ -138,7 +138,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const planning = step(planRoutes(bundle.entries, sandbox, options.concurrency, project.config.basePath, (route, inputs) => recorder.task(route, undefined, inputs)));
     planning.catch(() => undefined); // awaited below
     // While the workers plan, the previous build is read and what its paths read is looked at again.
-    const { cache: previous, manifest: before, kept, changed } = options.incremental ? await readPrevious(options, settings, digests) : {};
+    const { cache: previous, manifest: before, texts, changed }: Previous = options.incremental ? await readPrevious(options, settings, digests) : {};
     const plan = await planning;
     const codes = new Map([...bundle.graphs].map(([route, files]) => [route, codeDigest(files, digests, project.root)]));
     timings.plan = clock.lap();
@@ -185,7 +185,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     } else {
       try {
         for (const { file, content } of hostFiles(manifest, options.host, options.origin)) await staging.writeBody(file, Buffer.from(content));
-        const text = hashing(manifestChunks(manifest, undefined, kept));
+        const text = hashing(manifestChunks(manifest, undefined, texts?.manifest));
         if (manifestInOut !== undefined) await staging.writeChunks(manifestInOut, text.chunks);
         // A manifest kept elsewhere is written first: if that fails, nothing has changed yet.
         if (manifestInOut === undefined) await writeFileAtomic(options.manifest, text.chunks).catch((error: unknown) => Promise.reject(outputError(error, path.dirname(options.manifest))));
@@ -214,7 +214,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
         }
       }
       const cache = recorder.finish({ settings, project: project.root, codes, digests, cwd: options.cwd, staticPaths: Object.keys(manifest.routes).length, keep: (key) => key in manifest.routes || key in manifest.dynamic, manifest: written });
-      await writeFileAtomic(cachePath(options.out), cacheChunks(cache)).catch((error: unknown) => {
+      await writeFileAtomic(cachePath(options.out), cacheChunks(cache, texts?.cache)).catch((error: unknown) => {
         options.logger.warn?.(`The build cache could not be written (${(error as Error).message}); the next --incremental build runs every path.`);
       });
     }
@@ -327,7 +327,7 @@ async function openBuild(options: ResolvedOptions, project: Project): Promise<Bu
  * the output (`keep`, for an update in place); one whose name changed is linked into the staging
  * folder. Without a previous build to reuse, `keep` is undefined and the output is swapped whole.
  */
-function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache | undefined; manifest: Manifest | undefined; changed?: boolean; settings: string; digests: Digests; codes: Map<RouteFile, string>; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): { reuse: (assigned: AssignedPath) => StaticResult | undefined; present: string[]; keep?: Set<string> } {
+function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache | undefined; manifest: Manifest | undefined; changed?: boolean; settings: string; digests: Digests; codes: Map<RouteFile, string>; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): { reuse: (assigned: AssignedPath) => (() => StaticResult) | undefined; present: string[]; keep?: Set<string> } {
   const { causes, recorder } = build;
   const plan = planReuse({ cache: build.previous, manifest: build.manifest, changed: build.changed }, { settings: build.settings, digests: build.digests, cwd: options.cwd });
   if (plan.none) options.logger.warn?.(`Incremental: every path runs, because ${plan.none}.`);
@@ -336,7 +336,7 @@ function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache |
   const present = plan.none || !existsSync(options.out) ? [] : listFiles(options.out, true);
   const existing = new Set(present);
   const keep = plan.none ? undefined : new Set<string>();
-  const reuse = (assigned: AssignedPath): StaticResult | undefined => {
+  const reuse = (assigned: AssignedPath): (() => StaticResult) | undefined => {
     const { key, plan: { route } } = assigned;
     const decision = plan.check(key, route, build.codes.get(route));
     if ('cause' in decision) {
@@ -351,12 +351,14 @@ function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache |
         causes.add('its previous output file is missing', key);
         return undefined;
       }
-      if (entry.file === assigned.file) keep!.add(entry.file);
     }
-    causes.reused++;
-    recorder.reused(key, decision.record);
-    const file = entry.file === null ? null : assigned.file;
-    return new StaticRecord(key, route, file === entry.file ? entry : manifestEntry({ ...entry, file }), NO_LOGS, true);
+    return () => {
+      if (entry.file === assigned.file) keep!.add(entry.file);
+      causes.reused++;
+      recorder.reused(key, decision.record);
+      const file = entry.file === null ? null : assigned.file;
+      return new StaticRecord(key, route, file === entry.file ? entry : manifestEntry({ ...entry, file }), NO_LOGS, true);
+    };
   };
   return { reuse, present, ...(keep ? { keep } : {}) };
 }
@@ -367,21 +369,22 @@ function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache |
  * leaves the reuse decisions only lookups. A manifest changed since the cache was written (`changed`)
  * is not read.
  */
-async function readPrevious(options: ResolvedOptions, settings: string, digests: Digests): Promise<{ cache?: BuildCache; manifest?: Manifest; kept?: ManifestText; changed?: boolean }> {
+async function readPrevious(options: ResolvedOptions, settings: string, digests: Digests): Promise<Previous> {
   await new Promise(setImmediate); // the planning tasks go out first
   // Digests of files unchanged since the previous build are trusted.
-  const cache = readCache(options.out);
+  const read = readCacheText(options.out);
+  const cache = read?.cache;
   digests.trust(cache);
   // The manifest is taken only when it is the one written with the cache (its text unchanged).
   let manifest: Manifest | undefined;
-  let kept: ManifestText | undefined;
+  // Their texts serve the records the new ones keep, when they are not too large to hold.
+  const texts: Previous['texts'] = { ...(read && read.text.length <= KEPT_TEXT_CHARS ? { cache: read } : {}) };
   try {
     const bytes = existsSync(options.manifest) ? readFileSync(options.manifest) : undefined;
     if (bytes !== undefined && cache?.manifest !== hash(bytes)) return { cache, changed: true };
     const text = bytes?.toString('utf8');
     manifest = text === undefined ? undefined : (JSON.parse(text) as Manifest);
-    // Its text serves the entries the new manifest keeps, when it is not too large to hold.
-    if (manifest && text!.length <= KEPT_MANIFEST_CHARS) kept = { manifest, text: text! };
+    if (manifest && text!.length <= KEPT_TEXT_CHARS) texts.manifest = { manifest, text: text! };
   } catch {
     return { cache }; // unreadable: nothing is reused
   }
@@ -392,11 +395,20 @@ async function readPrevious(options: ResolvedOptions, settings: string, digests:
       for (let i = start; i < Math.min(start + 2000, ids.length); i++) digests.of(ids[i]);
     }
   }
-  return { cache, manifest, kept };
+  return { cache, manifest, texts };
 }
 
-/** The largest previous manifest whose text is held for the entries it keeps (about 170,000 paths). */
-const KEPT_MANIFEST_CHARS = 64 * 1024 * 1024;
+/** What an incremental build reads of the previous one (see `readPrevious`). */
+interface Previous {
+  cache?: BuildCache;
+  manifest?: Manifest;
+  /** The manifest is not the one written with the cache. */
+  changed?: boolean;
+  texts?: { manifest?: ManifestText; cache?: CacheText };
+}
+
+/** The largest previous manifest or cache whose text is held for the records it keeps (each about 170,000 paths). */
+const KEPT_TEXT_CHARS = 64 * 1024 * 1024;
 
 /** What changes every path at once: a change here makes an incremental build run everything. */
 function buildSettings(options: ResolvedOptions, project: Project, digests: Digests): string {

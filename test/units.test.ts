@@ -398,6 +398,33 @@ large('a manifest written with the previous text for its kept entries is the tex
   assert.is([...manifestChunks(previous.manifest, 2000, compact)].join(''), text);
 });
 
+large('a build cache written with the previous text for its kept records is the text written without it', async () => {
+  const { cacheChunks } = await import('../src/cache.js');
+  const record = (n: number) => ({ inputs: { files: [{ id: `file:posts/${n}.md`, at: 'app/p/route.ts:3' }] } });
+  const keys = ['/a', '/a"b', '/a\\b', '/b\n', '/é', '/z'];
+  const base = { version: 1 as const, settings: 's', project: '.', builtAt: 1, staticPaths: keys.length, digests: { 'file:posts/1.md': 'd' }, stamps: {}, global: {}, routes: {}, manifest: 'm' };
+  const text = [...cacheChunks({ ...base, paths: Object.fromEntries(keys.map((key, i) => [key, record(i)])) })].join('');
+  const previous = { cache: JSON.parse(text) as Parameters<typeof cacheChunks>[0], text };
+  const kept = previous.cache.paths;
+  const changes: Array<[string, (paths: typeof kept) => void]> = [
+    ['nothing', () => undefined],
+    ['the first changed', (paths) => (paths['/a'] = record(9))],
+    ['the last removed', (paths) => delete paths['/z']],
+    ['one in the middle removed', (paths) => delete paths['/a\\b']],
+    ['one added at the start and one in the middle', (paths) => Object.assign(paths, { '/': record(7), '/a!': record(8) })],
+  ];
+  for (const [what, change] of changes) {
+    const paths = { ...kept };
+    change(paths);
+    const cache = { ...previous.cache, paths: Object.fromEntries(Object.keys(paths).sort().map((key) => [key, paths[key]])) };
+    const written = [...cacheChunks(cache, previous)].join('');
+    assert.is(written, [...cacheChunks(cache)].join(''), what);
+    assert.equal(JSON.parse(written), cache, `${what}: the text is the cache`);
+  }
+  const empty = [...cacheChunks({ ...base, paths: {} })].join('');
+  assert.equal(JSON.parse(empty).paths, {});
+});
+
 large('the report folds a route\'s written paths after the first three into one line; redirects and output stay listed', () => {
   const many: RouteFile = { file: '/w/app/p/[id]/route.ts', pattern: '/p/[id]', srcRoute: '/p/[id]', segments: [] };
   const results: PathResult[] = Array.from({ length: 10 }, (_, i) => ({ type: 'static' as const, path: `/p/${i}`, route: many, logs: i === 7 ? ['hello'] : [], status: i === 8 ? 307 : 200, headers: (i === 8 ? { location: '/x' } : {}) as Record<string, string>, file: i === 8 ? null : `p/${i}`, size: 10, sha256: 'x', revalidate: false as const }));

@@ -1,0 +1,84 @@
+/**
+ * Writing a record of many entries (the manifest's routes, the build cache's paths) again after a
+ * build that kept most of them: an entry kept as it was is copied from the previous text, and kept
+ * entries that follow each other there are one slice of it. Pure.
+ *
+ * The layout both writers use: one entry after another in key order, each followed by `,\n` but
+ * the last (followed by `\n`), no entry holding a raw newline where the next one could seem to
+ * start (JSON strings escape theirs).
+ */
+
+/** Where an entry is in a text, without the comma after it. */
+interface Span {
+  from: number;
+  to: number;
+}
+
+/**
+ * The entries of a previous text, walked in key order beside the keys of a record being written
+ * (in the same order). The i-th entry of the text is the i-th key of the record parsed from it:
+ * keys of URL paths and input ids, never integers, keep their order in an object. `next` says where
+ * the entry after the one at `at` starts (-1 when the text is not laid out as expected: the walk
+ * stops, and the remaining entries are written again).
+ */
+export class KeptEntries {
+  readonly #keys: string[];
+  #index = 0;
+  /** Where the entry at `#index` starts (-1 once the walk stopped). */
+  #at: number;
+
+  /** `from` is where the first entry starts, `end` where the last one ends. */
+  constructor(
+    readonly text: string,
+    private readonly record: Record<string, unknown>,
+    from: number,
+    private readonly end: number,
+    private readonly next: (text: string, at: number) => number,
+  ) {
+    this.#keys = Object.keys(record);
+    this.#at = from >= 0 && from <= end ? from : -1;
+  }
+
+  /** Where `value` is, when it is the previous record's own value for `name`. */
+  find(name: string, value: unknown): Span | undefined {
+    while (this.#at !== -1 && this.#index < this.#keys.length && this.#keys[this.#index] < name) this.#skip();
+    if (this.#at === -1 || this.#keys[this.#index] !== name || this.record[name] !== value) return undefined;
+    const from = this.#at;
+    this.#skip();
+    if (this.#at === -1) return undefined;
+    return { from, to: this.#index < this.#keys.length ? this.#at - 2 : this.end };
+  }
+
+  #skip(): void {
+    this.#index++;
+    const next = this.#index < this.#keys.length ? this.next(this.text, this.#at) : this.end;
+    this.#at = next > this.#at && next <= this.end ? next : -1;
+  }
+}
+
+/**
+ * The lines of `names`' entries: each kept one (found in `kept`) copied, the others as `fresh`
+ * writes them (without comma or newline), in pieces of about `size` entries.
+ */
+export function* entryLines(names: string[], fresh: (name: string) => string, kept?: { entries: KeptEntries; value: (name: string) => unknown }, size = 2000): Generator<string> {
+  let chunk: string[] = [];
+  let run: Span | undefined;
+  const last = names.length - 1;
+  for (let j = 0; j <= last; j++) {
+    const name = names[j];
+    const span = kept?.entries.find(name, kept.value(name));
+    if (span && run && span.from === run.to + 2) {
+      run.to = span.to;
+      continue;
+    }
+    if (run) chunk.push(`${kept!.entries.text.slice(run.from, run.to)},\n`);
+    run = span;
+    if (!span) chunk.push(`${fresh(name)}${j < last ? ',' : ''}\n`);
+    if (chunk.length >= size) {
+      yield chunk.join('');
+      chunk = [];
+    }
+  }
+  if (run) chunk.push(`${kept!.entries.text.slice(run.from, run.to)}\n`);
+  if (chunk.length > 0) yield chunk.join('');
+}
