@@ -434,8 +434,11 @@ export class Recorder {
     return frozenUses(record?.module, record?.params, this.paths.get(key)?.inputs);
   }
 
-  /** The cache of this build; `codes` by route, `keep` the manifest keys of this build's static paths. */
-  finish(options: { settings: string; project: string; codes: Map<RouteFile, string>; digests: Digests; cwd: string; staticPaths: number; keep: (key: string) => boolean; manifest?: string }): BuildCache {
+  /**
+   * The cache of this build; `codes` by route, `keys` the manifest keys whose records it keeps, in
+   * order (the static and dynamic paths).
+   */
+  finish(options: { settings: string; project: string; codes: Map<RouteFile, string>; digests: Digests; cwd: string; staticPaths: number; keys: Iterable<string>; manifest?: string }): BuildCache {
     const digests: Record<string, string> = {};
     const take = (id: string) => {
       digests[id] ??= this.#read.get(id)?.digest ?? options.digests.of(id);
@@ -450,20 +453,19 @@ export class Recorder {
       routes[relativeFile(route.file, options.cwd)] = { code, ...(record?.params ? { inputs: record.params } : {}) };
     }
     const paths: Record<string, PathRecord> = {};
-    for (const key of [...this.paths.keys()].sort()) {
-      if (!options.keep(key)) continue;
-      const record = this.paths.get(key)!;
+    for (const key of options.keys) {
+      const record = this.paths.get(key);
+      if (!record) continue;
       note(record.inputs);
       paths[key] = record;
     }
-    const sorted: Record<string, string> = {};
+    // In the order first read (the same for the same build), not sorted again.
     const stamps: Record<string, string> = {};
-    for (const id of Object.keys(digests).sort()) {
-      sorted[id] = digests[id];
+    for (const id in digests) {
       const stamp = this.#read.has(id) ? this.#read.get(id)!.stamp : options.digests.stamps.get(id);
       if (stamp !== undefined) stamps[id] = stamp;
     }
-    return { version: CACHE_VERSION, settings: options.settings, project: path.relative(options.cwd, options.project) || '.', builtAt: Date.now(), staticPaths: options.staticPaths, digests: sorted, stamps, global: this.global ?? {}, routes, paths, ...(options.manifest ? { manifest: options.manifest } : {}) };
+    return { version: CACHE_VERSION, settings: options.settings, project: path.relative(options.cwd, options.project) || '.', builtAt: Date.now(), staticPaths: options.staticPaths, digests, stamps, global: this.global ?? {}, routes, paths, ...(options.manifest ? { manifest: options.manifest } : {}) };
   }
 }
 

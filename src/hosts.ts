@@ -88,7 +88,8 @@ export interface Redirect {
 export function servedFiles(manifest: Manifest, layout: HostLayout): { files: ServedFile[]; redirects: Redirect[] } {
   const files: ServedFile[] = [];
   const redirects: Redirect[] = [];
-  for (const [key, route] of Object.entries(manifest.routes)) {
+  for (const key in manifest.routes) {
+    const route = manifest.routes[key];
     const requestPath = requestPathOf(key);
     if (route.status >= 300 && route.status < 400 && typeof route.headers.location === 'string') {
       redirects.push({ key, requestPath, status: route.status, location: route.headers.location });
@@ -181,7 +182,8 @@ export function hostFiles(manifest: Manifest, host: HostName, origin?: string): 
   const layout = hostLayout(host);
   const { files, redirects } = servedFiles(manifest, layout);
   const base = origin?.replace(/\/$/, '');
-  const recorded404 = Object.entries(manifest.routes).filter(([, r]) => r.status === 404).map(([key]) => requestPathOf(key));
+  const recorded404: string[] = [];
+  for (const key in manifest.routes) if (manifest.routes[key].status === 404) recorded404.push(requestPathOf(key));
   switch (host) {
     case 'netlify':
     case 'cloudflare': {

@@ -65,7 +65,8 @@ function describeUse(what: string): string {
  */
 export function frozenNotes(manifest: Manifest): string[] {
   const byRoute = new Map<string, { paths: string[]; uses: Map<string, string | undefined> }>();
-  for (const [key, entry] of Object.entries(manifest.routes)) {
+  for (const key in manifest.routes) {
+    const entry = manifest.routes[key];
     if (!entry.frozen) continue;
     let route = byRoute.get(entry.srcRoute);
     if (!route) byRoute.set(entry.srcRoute, (route = { paths: [], uses: new Map() }));

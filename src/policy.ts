@@ -31,7 +31,12 @@ export interface Policy {
 export function unwantedFrozen(manifest: Manifest, policy: Policy): string[] {
   if (!policy.failOnFrozen) return [];
   const allowed = allowMatcher(policy.allowFrozen ?? []);
-  return Object.entries(manifest.routes).filter(([path, entry]) => entry.frozen && !allowed(path, entry.srcRoute)).map(([path]) => path);
+  const paths: string[] = [];
+  for (const path in manifest.routes) {
+    const entry = manifest.routes[path];
+    if (entry.frozen && !allowed(path, entry.srcRoute)) paths.push(path);
+  }
+  return paths;
 }
 
 /** Dynamic paths that the policy counts against the build. */

@@ -213,7 +213,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
           // without its record the folder is not used: the next build compiles
         }
       }
-      const cache = recorder.finish({ settings, project: project.root, codes, digests, cwd: options.cwd, staticPaths: Object.keys(manifest.routes).length, keep: (key) => key in manifest.routes || key in manifest.dynamic, manifest: written });
+      const cache = recorder.finish({ settings, project: project.root, codes, digests, cwd: options.cwd, staticPaths: Object.keys(manifest.routes).length, keys: keptKeys(manifest), manifest: written });
       await writeFileAtomic(cachePath(options.out), cacheChunks(cache, texts?.cache)).catch((error: unknown) => {
         options.logger.warn?.(`The build cache could not be written (${(error as Error).message}); the next --incremental build runs every path.`);
       });
@@ -409,6 +409,17 @@ interface Previous {
 
 /** The largest previous manifest or cache whose text is held for the records it keeps (each about 170,000 paths). */
 const KEPT_TEXT_CHARS = 64 * 1024 * 1024;
+
+/** The keys of the static and the dynamic paths in order, from the two sections (each in order). */
+function* keptKeys(manifest: Manifest): Generator<string> {
+  const dynamic = Object.keys(manifest.dynamic);
+  let next = 0;
+  for (const key in manifest.routes) {
+    while (next < dynamic.length && dynamic[next] < key) yield dynamic[next++];
+    yield key;
+  }
+  while (next < dynamic.length) yield dynamic[next++];
+}
 
 /** What changes every path at once: a change here makes an incremental build run everything. */
 function buildSettings(options: ResolvedOptions, project: Project, digests: Digests): string {
