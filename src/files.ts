@@ -22,7 +22,8 @@ export const INDEX_FILE = 'index';
  * which hosts serve at `/p/a%2523b` instead.)
  */
 export function fileOfPath(urlPath: string): string {
-  return urlPath.slice(1).replace(/%23/g, '#').replace(/%3F/g, '?');
+  const file = urlPath.slice(1);
+  return file.includes('%') ? file.replace(/%23/g, '#').replace(/%3F/g, '?') : file;
 }
 
 /**
@@ -33,9 +34,14 @@ export function assignFiles(paths: string[], reserved: string[] = [], describe: 
   // Made twice rather than held in a map: a million paths would hold a million more strings.
   const natural = (p: string) => (p === '/' ? rootFile : fileOfPath(p));
   const folders = new Set<string>();
+  // Paths in order share their folders with the one before: each folder is folded once in a row.
+  let previous = '';
   for (const p of paths) {
     const file = natural(p);
+    const last = file.lastIndexOf('/');
+    if (last === -1 || (last === previous.length && file.startsWith(previous))) continue;
     for (let slash = file.indexOf('/'); slash !== -1; slash = file.indexOf('/', slash + 1)) folders.add(fold(file.slice(0, slash)));
+    previous = file.slice(0, last);
   }
 
   const files = new Map<string, string>();
@@ -45,8 +51,10 @@ export function assignFiles(paths: string[], reserved: string[] = [], describe: 
   const owners = new Map<string, string>(reserved.map((file) => [fold(file), file]));
   for (const p of paths) {
     const base = natural(p);
-    const file = folders.has(fold(base)) ? `${base}/${INDEX_FILE}` : base;
-    const folded = fold(file);
+    const foldedBase = fold(base);
+    const folder = folders.has(foldedBase);
+    const file = folder ? `${base}/${INDEX_FILE}` : base;
+    const folded = folder ? fold(file) : foldedBase;
     const owner = owners.get(folded);
     if (owner !== undefined) {
       const ownerFile = files.get(owner) ?? owner;

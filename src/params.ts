@@ -164,7 +164,7 @@ function describe(value: unknown): string {
 
 /** Next.js escapes only the characters that would change the URL's structure. */
 export function escapeSegment(value: string): string {
-  return value.replace(/[#?]/g, (c) => encodeURIComponent(c));
+  return value.includes('#') || value.includes('?') ? value.replace(/[#?]/g, (c) => encodeURIComponent(c)) : value;
 }
 
 /**
@@ -172,16 +172,17 @@ export function escapeSegment(value: string): string {
  * (`b c` stays `/p/b c`, as in Next.js's prerender manifest).
  */
 export function pathFromParams(segments: Segment[], params: Params): string {
-  const parts: string[] = [];
+  // Joined as it goes (no list of parts): it runs for every path of a build.
+  let path = '';
   for (const segment of segments) {
-    if (segment.type === 'static') parts.push(segment.value);
-    else if (segment.type === 'dynamic') parts.push(escapeSegment(params[segment.name] as string));
+    if (segment.type === 'static') path += `/${segment.value}`;
+    else if (segment.type === 'dynamic') path += `/${escapeSegment(params[segment.name] as string)}`;
     else {
       const values = (params[segment.name] as string[] | undefined) ?? [];
-      for (const value of values) parts.push(escapeSegment(value));
+      for (const value of values) path += `/${escapeSegment(value)}`;
     }
   }
-  return `/${parts.join('/')}`;
+  return path === '' ? '/' : path;
 }
 
 export interface Expansion {
