@@ -19,6 +19,12 @@ for (const stream of [process.stdout, process.stderr]) {
 /** The rest of the library, loaded once there is work: `--help` does not wait for it. */
 const library = () => import('./src/index.js');
 
+/** What a build needs of it, without the modules of the other commands (preview's server, merge, explain). */
+const buildModules = async () => {
+  const [{ prerender }, { presentBuild }, { manifestChunks, readManifest }] = await Promise.all([import('./src/prerender.js'), import('./src/output.js'), import('./src/manifest.js')]);
+  return { prerender, presentBuild, manifestChunks, readManifest };
+};
+
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'merge') return merge(argv.slice(1));
   if (argv[0] === 'preview') return preview(argv.slice(1));
@@ -27,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv);
   if (values.help) return print(helpText());
   if (values.version) return print((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version);
-  const { manifestChunks, presentBuild, prerender, readManifest } = await library();
+  const { manifestChunks, presentBuild, prerender, readManifest } = await buildModules();
   const flags = readBuildFlags(values, positionals, process.env, process.stderr.isTTY === true);
   const { report: settings } = flags;
   const baseline = settings.baseline === undefined ? undefined : readManifest(settings.baseline);
