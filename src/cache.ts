@@ -324,12 +324,29 @@ function isBundleRecord(value: unknown): value is BundleRecord {
  * text), a record this cache holds from it (the same object) is copied from that text.
  */
 export function* cacheChunks(cache: BuildCache, previous?: CacheText): Generator<string> {
-  const { paths, ...rest } = cache;
-  const head = `${JSON.stringify(rest).slice(0, -1)},"paths":{\n`;
-  yield head;
+  const { paths, digests, stamps, ...rest } = cache;
+  yield `${JSON.stringify(rest).slice(0, -1)},"digests":{`;
+  yield* texts(digests);
+  yield '},"stamps":{';
+  yield* texts(stamps ?? {});
+  yield '},"paths":{\n';
   const kept = previous ? { entries: keptPaths(previous), value: (key: string) => paths[key] } : undefined;
   yield* entryLines(Object.keys(paths), (key) => `${JSON.stringify(key)}:${JSON.stringify(paths[key])}`, kept);
   yield '}}';
+}
+
+/** A record's members as JSON text, without the braces: in parts of a few thousand when it is large (a million inputs are never one string). */
+function* texts(record: Record<string, string>): Generator<string> {
+  const keys = Object.keys(record);
+  if (keys.length <= 20_000) {
+    yield JSON.stringify(record).slice(1, -1);
+    return;
+  }
+  for (let start = 0; start < keys.length; start += 5000) {
+    const part: Record<string, string> = {};
+    for (let i = start; i < Math.min(start + 5000, keys.length); i++) part[keys[i]] = record[keys[i]];
+    yield `${start === 0 ? '' : ','}${JSON.stringify(part).slice(1, -1)}`;
+  }
 }
 
 /** The path records of a cache's text, a line each between the line that opens them and the closing braces. */

@@ -182,7 +182,7 @@ export function serializeManifest(manifest: Manifest): string {
  * back with its text, that text as this serializer wrote it), an entry `manifest` holds unchanged
  * from it (the same object) is written as the text it was read from, not serialized again.
  */
-export function* manifestChunks(manifest: Manifest, entries = 2000, previous?: ManifestText): Generator<string> {
+export function* manifestChunks(manifest: Manifest, entries = 250, previous?: ManifestText): Generator<string> {
   yield '{\n';
   const keys = definedKeys(manifest as unknown as Record<string, unknown>);
   for (const [i, key] of keys.entries()) {

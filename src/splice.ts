@@ -60,7 +60,7 @@ export class KeptEntries {
  * The lines of `names`' entries: each kept one (found in `kept`) copied, the others as `fresh`
  * writes them (without comma or newline), in pieces of about `size` entries.
  */
-export function* entryLines(names: string[], fresh: (name: string) => string, kept?: { entries: KeptEntries; value: (name: string) => unknown }, size = 2000): Generator<string> {
+export function* entryLines(names: string[], fresh: (name: string) => string, kept?: { entries: KeptEntries; value: (name: string) => unknown }, size = 250): Generator<string> {
   let chunk: string[] = [];
   let run: Span | undefined;
   const last = names.length - 1;

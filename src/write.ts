@@ -414,8 +414,23 @@ export async function writeFileAtomic(file: string, chunks: Iterable<string | Ui
 async function writeChunksTo(file: string, chunks: Iterable<string | Uint8Array>): Promise<void> {
   const handle = await open(file, 'w');
   try {
-    for (const chunk of chunks) await handle.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    // Small pieces (their text stays out of V8's large-object space) are written a megabyte at a time.
+    let batch: Uint8Array[] = [];
+    let size = 0;
+    for (const chunk of chunks) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      batch.push(bytes);
+      size += bytes.length;
+      if (size >= WRITE_BATCH_BYTES) {
+        await handle.writev(batch);
+        batch = [];
+        size = 0;
+      }
+    }
+    if (batch.length > 0) await handle.writev(batch);
   } finally {
     await handle.close();
   }
 }
+
+const WRITE_BATCH_BYTES = 1024 * 1024;

@@ -423,6 +423,12 @@ large('a build cache written with the previous text for its kept records is the 
   }
   const empty = [...cacheChunks({ ...base, paths: {} })].join('');
   assert.equal(JSON.parse(empty).paths, {});
+  // Many inputs are written in parts: the text is still the cache.
+  const digests = Object.fromEntries(Array.from({ length: 25_001 }, (_, i) => [`file:posts/${i}.md`, `d${i}`]));
+  const large = { ...base, digests, stamps: digests, paths: {} };
+  const pieces = [...cacheChunks(large)];
+  assert.equal(JSON.parse(pieces.join('')), large);
+  assert.ok(Math.max(...pieces.map((piece) => piece.length)) < 200_000, 'no piece holds every input');
 });
 
 large('the report folds a route\'s written paths after the first three into one line; redirects and output stay listed', () => {
