@@ -331,7 +331,7 @@ export function* cacheChunks(cache: BuildCache, previous?: CacheText): Generator
   yield* texts(stamps ?? {});
   yield '},"paths":{\n';
   const kept = previous ? { entries: keptPaths(previous), value: (key: string) => paths[key] } : undefined;
-  yield* entryLines(Object.keys(paths), (key) => `${JSON.stringify(key)}:${JSON.stringify(paths[key])}`, kept);
+  yield* entryLines(Object.keys(paths), (run) => run.map((key) => `${JSON.stringify(key)}:${JSON.stringify(paths[key])}`).join(',\n'), kept);
   yield '}}';
 }
 

@@ -196,7 +196,7 @@ export function* manifestChunks(manifest: Manifest, entries = 250, previous?: Ma
     }
     yield `  ${JSON.stringify(key)}: {\n`;
     const kept = key === 'routes' && previous ? { entries: keptRoutes(previous), value: (name: string) => record[name] } : undefined;
-    yield* entryLines(names, (name) => `    ${JSON.stringify(name)}: ${pretty(record[name], '    ')}`, kept, entries);
+    yield* entryLines(names, (run) => entriesText(record, run), kept, entries);
     yield `  }${comma}\n`;
   }
   yield '}\n';
@@ -244,6 +244,19 @@ function sortedDeep(value: unknown): boolean {
     previous = key;
   }
   return true;
+}
+
+/**
+ * The entries `names` of a section, four spaces in, joined by `,\n`. Entries already in key order
+ * (what buildManifest makes) are written by one JSON.stringify of them all.
+ */
+function entriesText(record: Record<string, unknown>, names: string[]): string {
+  if (names.length > 1 && names.every((name) => sortedDeep(record[name]))) {
+    const part: Record<string, unknown> = {};
+    for (const name of names) part[name] = record[name];
+    return `  ${JSON.stringify(part, null, 2).slice(2, -2).replace(/\n/g, '\n  ')}`;
+  }
+  return names.map((name) => `    ${JSON.stringify(name)}: ${pretty(record[name], '    ')}`).join(',\n');
 }
 
 /** `JSON.stringify(value, null, 2)` at `indent`, with object keys sorted. */

@@ -57,28 +57,40 @@ export class KeptEntries {
 }
 
 /**
- * The lines of `names`' entries: each kept one (found in `kept`) copied, the others as `fresh`
- * writes them (without comma or newline), in pieces of about `size` entries.
+ * The lines of `names`' entries, in pieces of about `size` entries (each piece small enough for
+ * V8 to collect young): each kept one (found in `kept`) copied, and each run of the others as
+ * `fresh` writes it (the entries joined by `,\n`, without a comma or newline after the last).
  */
-export function* entryLines(names: string[], fresh: (name: string) => string, kept?: { entries: KeptEntries; value: (name: string) => unknown }, size = 250): Generator<string> {
+export function* entryLines(names: string[], fresh: (names: string[]) => string, kept?: { entries: KeptEntries; value: (name: string) => unknown }, size = 250): Generator<string> {
   let chunk: string[] = [];
   let run: Span | undefined;
+  let pending: string[] = [];
   const last = names.length - 1;
+  // Writes what is open (a run of kept entries, or of new ones) before the entry at `next`.
+  const close = (next: number) => {
+    const tail = next <= last ? ',\n' : '\n';
+    if (run) chunk.push(`${kept!.entries.text.slice(run.from, run.to)}${tail}`);
+    else if (pending.length > 0) chunk.push(`${fresh(pending)}${tail}`);
+    run = undefined;
+    pending = [];
+  };
+  let count = 0;
   for (let j = 0; j <= last; j++) {
-    const name = names[j];
-    const span = kept?.entries.find(name, kept.value(name));
-    if (span && run && span.from === run.to + 2) {
-      run.to = span.to;
-      continue;
+    const span = kept?.entries.find(names[j], kept.value(names[j]));
+    if (span && run && span.from === run.to + 2) run.to = span.to;
+    else if (!span && !run) pending.push(names[j]);
+    else {
+      close(j);
+      if (span) run = span;
+      else pending.push(names[j]);
     }
-    if (run) chunk.push(`${kept!.entries.text.slice(run.from, run.to)},\n`);
-    run = span;
-    if (!span) chunk.push(`${fresh(name)}${j < last ? ',' : ''}\n`);
-    if (chunk.length >= size) {
+    if (++count >= size) {
+      close(j + 1);
       yield chunk.join('');
       chunk = [];
+      count = 0;
     }
   }
-  if (run) chunk.push(`${kept!.entries.text.slice(run.from, run.to)}\n`);
+  close(last + 1);
   if (chunk.length > 0) yield chunk.join('');
 }
