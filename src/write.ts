@@ -5,7 +5,7 @@
  * the previous output exactly as it was.
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { cp, link, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, link, mkdir, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { setupError } from './errors.js';
@@ -422,14 +422,26 @@ async function writeChunksTo(file: string, chunks: Iterable<string | Uint8Array>
       batch.push(bytes);
       size += bytes.length;
       if (size >= WRITE_BATCH_BYTES) {
-        await handle.writev(batch);
+        await writeAll(handle, batch, size);
         batch = [];
         size = 0;
       }
     }
-    if (batch.length > 0) await handle.writev(batch);
+    if (batch.length > 0) await writeAll(handle, batch, size);
   } finally {
     await handle.close();
+  }
+}
+
+/** Writes `size` bytes of `buffers`, again from where a short write stopped. */
+async function writeAll(handle: FileHandle, buffers: Uint8Array[], size: number): Promise<void> {
+  let { bytesWritten: written } = await handle.writev(buffers);
+  if (written === size) return;
+  const rest = Buffer.concat(buffers);
+  while (written < size) {
+    const { bytesWritten } = await handle.write(rest, written, size - written);
+    if (bytesWritten === 0) throw Object.assign(new Error(`nothing more could be written (${written} of ${size} bytes)`), { code: 'EIO' });
+    written += bytesWritten;
   }
 }
 
