@@ -33,8 +33,11 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv);
   if (values.help) return print(helpText());
   if (values.version) return print((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version);
-  const { manifestChunks, presentBuild, prerender, readManifest } = await buildModules();
   const flags = readBuildFlags(values, positionals, process.env, process.stderr.isTTY === true);
+  // The first worker starts while the library loads (it takes longer to start than the library to load).
+  const { DEFAULT_MAX_MEMORY_MB, startEarly } = await import('./src/sandbox/thread.js');
+  startEarly(flags.maxMemory ?? DEFAULT_MAX_MEMORY_MB);
+  const { manifestChunks, presentBuild, prerender, readManifest } = await buildModules();
   const { report: settings } = flags;
   const baseline = settings.baseline === undefined ? undefined : readManifest(settings.baseline);
   const cwd = process.cwd();

@@ -9,6 +9,7 @@ import { findAppDir } from './discover.js';
 import { HOSTS, type HostName } from './hosts.js';
 import type { ShardSpec } from './shard.js';
 import { defaultManifestPath } from './manifest.js';
+import { DEFAULT_MAX_MEMORY_MB } from './sandbox/thread.js';
 
 export interface Logger {
   /** Progress and route output; the CLI sends it to stderr. */
@@ -95,7 +96,7 @@ export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
   if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) throw usage('Expected `timeout` to be a number of seconds above 0', timeout);
   const retries = options.retries ?? 0;
   if (!Number.isInteger(retries) || retries < 0) throw usage('Expected `retries` to be an integer from 0 and up', retries);
-  const maxMemory = options.maxMemory ?? 2048;
+  const maxMemory = options.maxMemory ?? DEFAULT_MAX_MEMORY_MB;
   if (!Number.isInteger(maxMemory) || maxMemory < 32) throw usage('Expected `maxMemory` to be a whole number of MB from 32 and up', maxMemory);
   const maxBody = options.maxBody ?? 512;
   if (typeof maxBody !== 'number' || !(maxBody > 0) || !Number.isFinite(maxBody)) throw usage('Expected `maxBody` to be a number of MB above 0', maxBody);

@@ -23,6 +23,7 @@ import { decideFromSource } from './decide.js';
 import { dynamicResult, errorResult, NO_LOGS } from './results.js';
 import { manifestEntry, StaticRecord } from './manifest.js';
 import { BUILD_ENV, Sandbox } from './sandbox/pool.js';
+import { startEarly } from './sandbox/thread.js';
 import { fingerprint } from './shard.js';
 import type { PathResult, RouteFile, StaticResult } from './types.js';
 import { relativeFile } from './location.js';
@@ -83,6 +84,8 @@ interface BuildContext {
 export async function prerender(input: PrerenderOptions): Promise<PrerenderResult> {
   const clock = stopwatch();
   const given = resolveOptions(input);
+  // The first worker starts now (unless the CLI started it already), while the project is read.
+  startEarly(given.maxMemoryMb);
   const appDir = resolveAppDir(given.appDir);
   const project = await loadProject(findProjectRoot(appDir));
   // next.config's cacheComponents turns on the Cache Components rules, as for `next build`.

@@ -353,6 +353,33 @@ workers('workers get the build\'s node flags but never the code of node -e / -p'
   assert.equal(workerExecArgv(['--cpu-prof']), ['--cpu-prof']);
 });
 
+workers('a worker started early is set up by the first build with its limits, and never keeps the process alive', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { pathToFileURL } = await import('node:url');
+  const { startEarly, takeEarly } = await import('../src/sandbox/thread.js');
+  const { tempDir } = await import('./helpers.js');
+  const thread = pathToFileURL(path.join(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../src/sandbox/thread.js')).href;
+  // A process that started one and did nothing else exits at once.
+  const alone = spawnSync(process.execPath, ['--input-type=module', '-e', `(await import(${JSON.stringify(thread)})).startEarly(2048)`], { timeout: 10_000 });
+  assert.is(alone.status, 0, 'the process exits');
+
+  const dir = tempDir('early');
+  const message = { setup: { bundleDir: dir, projectRoot: dir, outputDir: dir, maxBodyBytes: 1024, beat: new SharedArrayBuffer(24) }, env: { ONLY_THIS: 'yes' } };
+  startEarly(77);
+  assert.is(takeEarly(78, message), undefined, 'other limits start their own');
+  const worker = takeEarly(77, message);
+  assert.ok(worker, 'the same limits take it');
+  assert.is(takeEarly(77, message), undefined, 'once');
+  // Set up by its first message: it says so as a worker started with its setup does.
+  const ready = await new Promise<boolean>((resolve) => {
+    worker!.on('message', (notice: { ready?: true }) => notice.ready && resolve(true));
+    worker!.on('error', () => resolve(false));
+    worker!.on('exit', () => resolve(false));
+  });
+  assert.ok(ready);
+  await worker!.terminate();
+});
+
 workers.run();
 
 const large = suite('large builds');

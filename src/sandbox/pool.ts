@@ -10,22 +10,15 @@
  * in that task.
  */
 import { readFileSync } from 'node:fs';
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { errorText } from '../errors.js';
 import { BEAT, type Outcome, type ResultMessage, type Task, type TaskError, type TaskInputs, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
-import { batchSize, lookahead, moreWorkers, WORTH_A_WORKER_MS, workerExecArgv } from './scheduler.js';
+import { batchSize, lookahead, moreWorkers, WORTH_A_WORKER_MS } from './scheduler.js';
+import { startWorker, takeEarly, workerLimits } from './thread.js';
 import { checkWorker, watchInterval } from './watchdog.js';
 
 
 /** Set on top of route code's environment, as under `next build`. */
-/**
- * The young generation of each worker's heap, in MB. V8's default lets a worker that renders
- * thousands of paths keep tens of MB of short-lived garbage committed; at 8 MB the peak memory of a
- * 100,000-path build drops by 25–50 MB (two workers), and neither JSON nor `marked` routes take
- * more CPU (measured side by side on one-route-10k, one-route-100k and markdown-3k).
- */
-const WORKER_YOUNG_GENERATION_MB = 8;
-
 export const BUILD_ENV = { NODE_ENV: 'production', NEXT_PHASE: 'phase-production-build' } as const;
 
 export interface SandboxOptions extends Omit<WorkerSetup, 'beat'> {
@@ -79,8 +72,6 @@ interface Slot {
   /** Child processes route code started in this worker and that are still running, by pid. */
   children: Map<number, { owner: string; command: string }>;
 }
-
-const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 
 export class Sandbox {
@@ -302,13 +293,11 @@ export class Sandbox {
     this.started++;
     const { bundleDir, projectRoot, maxBodyBytes, outputDir, maxMemoryMb, basePath, strict, heavyHeapMb } = this.#options;
     const shared = new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT * 3);
-    const worker = this.#newWorker({
-      workerData: { bundleDir, projectRoot, maxBodyBytes, outputDir, basePath, strict, heavyHeapMb, beat: shared } satisfies WorkerSetup,
-      stdout: true,
-      stderr: true,
-      env: { ...(this.#options.env ?? process.env), ...BUILD_ENV },
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, ...(maxMemoryMb ? { maxOldGenerationSizeMb: maxMemoryMb } : {}) },
-    });
+    const setup: WorkerSetup = { bundleDir, projectRoot, maxBodyBytes, outputDir, basePath, strict, heavyHeapMb, beat: shared };
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries({ ...(this.#options.env ?? process.env), ...BUILD_ENV })) if (value !== undefined) env[name] = value;
+    // The worker the process started early, if it waits with these limits; else a new one.
+    const worker = takeEarly(maxMemoryMb, { setup, env }) ?? startWorker({ workerData: setup, stdout: true, stderr: true, env, resourceLimits: workerLimits(maxMemoryMb) });
     const slot: Slot = { worker, jobs: new Map(), beat: new Float64Array(shared), lastProgress: Date.now(), children: new Map() };
     this.#slots.push(slot);
     const stray = (chunk: Buffer | string) => {
@@ -372,31 +361,6 @@ export class Sandbox {
       this.#retire(slot, errorText('WORKER_EXITED', slot.exiting ?? `process.exit(${code})`));
     });
     return slot;
-  }
-
-  #execArgv?: string[];
-
-  /**
-   * A worker with the build's Node flags, less the code of `node -e`. An explicit list is
-   * validated by Node, which refuses V8 and process-wide flags (`--max-old-space-size`): those
-   * it names are left out, as Node itself does when a worker inherits the flags.
-   */
-  #newWorker(options: WorkerOptions): Worker {
-    let flags: string[] = this.#execArgv ?? workerExecArgv(process.execArgv);
-    for (;;) {
-      try {
-        const worker = new Worker(WORKER_URL, { ...options, execArgv: flags });
-        this.#execArgv = flags;
-        return worker;
-      } catch (error) {
-        const named = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? /flags: (.*)$/.exec((error as Error).message)?.[1] : undefined;
-        if (!named) throw error;
-        const refused = new Set(named.split(', '));
-        const kept: string[] = flags.filter((flag) => !refused.has(flag));
-        if (kept.length === flags.length) throw error;
-        flags = kept;
-      }
-    }
   }
 
   /** Checks the running task of each worker against the time limit. */

@@ -21,11 +21,30 @@ import * as nextNavigation from './runtime/next-navigation.js';
 import { ImageResponse as MissingImageResponse } from './runtime/next-og-missing.js';
 import * as nextServer from './runtime/next-server.js';
 import { createTasks, EscapedError, taskError } from './tasks.js';
+import type { SetupMessage } from './thread.js';
 
-const setup = workerData as WorkerSetup;
+type Incoming = { tasks: TaskMessage[] } | { ping: number; stop?: boolean };
+const port = parentPort!;
+// Messages are taken from the start: a worker started early (thread.ts) gets its setup as the first
+// one, and the tasks behind it wait until the worker is set up.
+const early: Incoming[] = [];
+let receive: (message: Incoming | SetupMessage) => void = (message) => early.push(message as Incoming);
+port.on('message', (message: Incoming | SetupMessage) => receive(message));
+const setup = (workerData as { early?: true }).early ? await setupMessage() : (workerData as WorkerSetup);
 /** A worker whose heap is this large after loading a route and generating its params is replaced. */
 const HEAVY_HEAP_MB = setup.heavyHeapMb ?? 192;
-const port = parentPort!;
+
+/** The setup a worker started early is sent, with the environment route code sees. */
+function setupMessage(): Promise<WorkerSetup> {
+  return new Promise((resolve) => {
+    receive = (message) => {
+      if (!('setup' in message)) return void early.push(message);
+      for (const name of Object.keys(process.env)) delete process.env[name];
+      Object.assign(process.env, message.env);
+      resolve(message.setup);
+    };
+  });
+}
 setBundleDir(setup.bundleDir);
 
 // Route code reads files relative to the project, as under `next build`.
@@ -91,11 +110,12 @@ let working = false;
 // Set up: the build thread counts a worker that dies before this as a failure to start.
 port.postMessage({ ready: true } satisfies WorkerNotice);
 
-port.on('message', (message: { tasks: TaskMessage[] } | { ping: number; stop?: boolean }) => {
+receive = (message) => {
   if ('tasks' in message) for (const task of message.tasks) queue.push(task);
-  else queue.push(message);
+  else if ('ping' in message) queue.push(message);
   if (!working) void work();
-});
+};
+for (const message of early.splice(0)) receive(message);
 
 /** Runs queued tasks one at a time; results go back in batches. */
 async function work(): Promise<void> {
