@@ -65,7 +65,8 @@ let waiting: { worker: Worker; maxMemoryMb: number | undefined; gone: () => void
 
 /**
  * Starts a worker now for a build whose workers have `maxMemoryMb`, unless one waits already. It
- * does not keep the process alive, and one that stops before a build takes it is forgotten.
+ * does not keep the process alive, and one that stops before a build takes it is forgotten; a
+ * build that fails before it needs a worker leaves it waiting for the next.
  */
 export function startEarly(maxMemoryMb: number | undefined): void {
   if (waiting) return;
