@@ -6,8 +6,6 @@ import path from 'node:path';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import v8 from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { assignPaths } from './assign.js';
 import { bundleRoutes, bundleSettings, restoreBundle } from './bundle.js';
 import { discoverRoutes, resolveAppDir } from './discover.js';
@@ -30,6 +28,7 @@ import { relativeFile } from './location.js';
 import { checkOutDir, cleanLeftovers, createStaging, listFiles, lockOutDir, outputError, ownerMarker, saveModules, writeFileAtomic, type Staging } from './write.js';
 import { setupError } from './errors.js';
 import { formatCount } from './numbers.js';
+import { collectGarbage } from './memory.js';
 
 export interface PrerenderResult {
   manifest: Manifest;
@@ -447,19 +446,6 @@ function toolVersion(): string {
 
 /** From this many paths on, the build thread collects garbage between stages. */
 const LARGE_BUILD = 100_000;
-
-/**
- * A full garbage collection, where V8 would otherwise grow the heap: between the stages of a
- * build of a million paths, most of the heap is the previous stage's records, no longer used.
- */
-export function collectGarbage(): void {
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    (runInNewContext('gc') as () => void)();
-  } catch {
-    // not available: V8 collects when it decides to
-  }
-}
 
 function count(n: number, noun: string): string {
   return `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;

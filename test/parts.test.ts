@@ -7,7 +7,8 @@ import { ERRORS, errorText } from '../src/errors.js';
 import { closest, colorWanted, helpText, parseFlags, readBuildFlags } from '../src/flags.js';
 import { buildManifest, checkManifest, readManifest, serializeManifest } from '../src/manifest.js';
 import { formatCount } from '../src/numbers.js';
-import { collectGarbage, inPlanOrder } from '../src/prerender.js';
+import { inPlanOrder } from '../src/prerender.js';
+import { collectGarbage, GarbagePacer } from '../src/memory.js';
 import { BodyTooLarge, headerRecord, readBody } from '../src/sandbox/body.js';
 import { describeError, describeValue } from '../src/sandbox/describe.js';
 import { BEAT } from '../src/sandbox/protocol.js';
@@ -241,6 +242,24 @@ memoryParts('collectGarbage frees what a stage left behind, without gc exposed t
   assert.ok(after < before - 10 * 2 ** 20, `heap ${Math.round(before / 2 ** 20)} MB → ${Math.round(after / 2 ** 20)} MB`);
   assert.is(typeof (globalThis as { gc?: unknown }).gc, 'undefined', 'gc stays out of the global scope');
   void garbage;
+});
+
+memoryParts('GarbagePacer collects every so many tasks once the heap grew past its allowance since the last collection', () => {
+  let used = 10;
+  const collections: number[] = [];
+  const pacer = new GarbagePacer(16, 4, () => used, () => {
+    collections.push(used);
+    used = 12; // what is live
+  });
+  const ticks = (n: number) => Array.from({ length: n }, () => pacer.tick());
+  used = 30; // grown 20 past the 10 it started with, but only the fourth task looks
+  assert.equal(ticks(4), [false, false, false, true]);
+  assert.equal(collections, [30]);
+  used = 27; // under 12 + 16
+  assert.equal(ticks(4), [false, false, false, false]);
+  used = 28;
+  assert.equal(ticks(4), [false, false, false, true]);
+  assert.equal(collections, [30, 28]);
 });
 
 memoryParts.run();

@@ -21,6 +21,7 @@ import * as nextNavigation from './runtime/next-navigation.js';
 import { ImageResponse as MissingImageResponse } from './runtime/next-og-missing.js';
 import * as nextServer from './runtime/next-server.js';
 import { createTasks, EscapedError, taskError } from './tasks.js';
+import { GarbagePacer } from '../memory.js';
 import type { SetupMessage } from './thread.js';
 
 type Incoming = { tasks: TaskMessage[] } | { ping: number; stop?: boolean };
@@ -106,6 +107,8 @@ const queue: Array<TaskMessage | { ping: number; stop?: boolean }> = [];
 let results: ResultMessage[] = [];
 let lastFlush = Date.now();
 let working = false;
+/** The garbage of rendered paths is collected once it is 16 MB: a worker's heap stays near what it holds. */
+const pacer = new GarbagePacer(16 * 2 ** 20);
 
 // Set up: the build thread counts a worker that dies before this as a failure to start.
 port.postMessage({ ready: true } satisfies WorkerNotice);
@@ -131,6 +134,7 @@ async function work(): Promise<void> {
       continue;
     }
     results.push(await runTask(next));
+    if (next.task.type === 'render') pacer.tick();
     // A task that grew the heap far beyond what route code needs leaves it committed: flush the
     // results, then ask to be replaced by a fresh worker.
     if (next.task.type === 'analyze') {
