@@ -19,9 +19,11 @@ export function collectGarbage(): void {
 }
 
 /**
- * Collects when a heap has grown `allowance` bytes past what the last collection left. V8 lets a
- * worker's old generation fill with the garbage of thousands of tasks before it collects (60 MB
- * where 8 MB is live, 100,000 paths in); a check every `every` tasks keeps it near its live size.
+ * Collects when a heap has grown `allowance` bytes, or half its live size if that is more, past what
+ * the last collection left. V8 lets a worker's old generation fill with the garbage of thousands of
+ * tasks before it collects (60 MB where 8 MB is live, 100,000 paths in); a check every `every` tasks
+ * keeps it near its live size. The half keeps a route that holds more with every path from paying a
+ * full collection of a large heap every few tasks: collections grow apart as the heap grows.
  */
 export class GarbagePacer {
   #tasks = 0;
@@ -33,7 +35,7 @@ export class GarbagePacer {
     private readonly used = () => v8.getHeapStatistics().used_heap_size,
     private readonly collect = collectGarbage,
   ) {
-    this.#limit = used() + allowance;
+    this.#limit = this.#next(used());
   }
 
   /** Counts a finished task; true when it collected. */
@@ -42,7 +44,11 @@ export class GarbagePacer {
     this.#tasks = 0;
     if (this.used() < this.#limit) return false;
     this.collect();
-    this.#limit = this.used() + this.allowance;
+    this.#limit = this.#next(this.used());
     return true;
+  }
+
+  #next(live: number): number {
+    return live + Math.max(this.allowance, live / 2);
   }
 }

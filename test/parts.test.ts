@@ -262,4 +262,17 @@ memoryParts('GarbagePacer collects every so many tasks once the heap grew past i
   assert.equal(collections, [30, 28]);
 });
 
+memoryParts('GarbagePacer lets a heap that keeps what it is given grow by half between collections', () => {
+  let used = 0;
+  const collections: number[] = [];
+  const pacer = new GarbagePacer(16, 1, () => used, () => collections.push(used));
+  // Every task keeps 10 more. Collected at 20 (over 0 + 16), 40 (over 20 + 16), 60 (at 40 + 20),
+  // 90 (at 60 + 30); with 16 alone it would be every other task.
+  for (let task = 0; task < 12; task++) {
+    used += 10;
+    pacer.tick();
+  }
+  assert.equal(collections, [20, 40, 60, 90]);
+});
+
 memoryParts.run();
