@@ -297,13 +297,12 @@ function isInputs(x: unknown): boolean {
 
 function isCache(value: unknown): value is BuildCache {
   const cache = value as BuildCache;
-  const inputs = isInputs;
   return (
     isRecord(cache) && cache.version === CACHE_VERSION && typeof cache.settings === 'string' && typeof cache.builtAt === 'number' && typeof cache.staticPaths === 'number' &&
     isRecord(cache.digests) && everyValue(cache.digests, isString) && (cache.stamps === undefined || isRecord(cache.stamps)) && (cache.manifest === undefined || isString(cache.manifest)) &&
-    inputs(cache.global) &&
-    isRecord(cache.routes) && everyValue(cache.routes, (r) => isRecord(r) && typeof r.code === 'string' && inputs(r.inputs)) &&
-    isRecord(cache.paths) && everyValue(cache.paths, (p) => isRecord(p) && p.inputs !== undefined && inputs(p.inputs))
+    isInputs(cache.global) &&
+    isRecord(cache.routes) && everyValue(cache.routes, (r) => isRecord(r) && typeof r.code === 'string' && isInputs(r.inputs)) &&
+    isRecord(cache.paths) && everyValue(cache.paths, (p) => isRecord(p) && p.inputs !== undefined && isInputs(p.inputs))
   );
 }
 

@@ -81,11 +81,16 @@ function checkEntry(entry: unknown, wanted: Exclude<Segment, { type: 'static' }>
     for (const item of values) {
       const problem = checkValue(item);
       if (!problem) continue;
-      const label = `\`${segment.name}\` for ${pattern}`;
+      const label = paramLabel(segment, pattern);
       return { unsafe: true, text: typeof value === 'string' ? `has ${label} set to ${quote(item)}, which ${problem}` : `has ${label} with the element ${quote(item)}, which ${problem}` };
     }
   }
   return null;
+}
+
+/** A param as messages name it: `` `slug` for /posts/[slug] ``. */
+function paramLabel(segment: { name: string }, pattern: string): string {
+  return `\`${segment.name}\` for ${pattern}`;
 }
 
 /** A value in a message, cut when long (a 10,000-segment path must not make a 20,000-character line). */
@@ -96,7 +101,7 @@ function quote(value: string): string {
 function checkShape(entry: unknown, wanted: Exclude<Segment, { type: 'static' }>[], pattern: string): string | null {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return `is ${describe(entry)}, expected an object`;
   const record = entry as Record<string, unknown>;
-  const label = (segment: Segment & { name: string }) => `\`${segment.name}\` for ${pattern}`;
+  const label = (segment: Segment & { name: string }) => paramLabel(segment, pattern);
   for (const segment of wanted) {
     const value = record[segment.name];
     if (segment.type === 'dynamic') {

@@ -17,7 +17,6 @@ import { batchSize, lookahead, moreWorkers, WORTH_A_WORKER_MS } from './schedule
 import { startWorker, takeEarly, workerLimits } from './thread.js';
 import { checkWorker, watchInterval } from './watchdog.js';
 
-
 /** Set on top of route code's environment, as under `next build`. */
 export const BUILD_ENV = { NODE_ENV: 'production', NEXT_PHASE: 'phase-production-build' } as const;
 

@@ -107,7 +107,7 @@ const queue: Array<TaskMessage | { ping: number; stop?: boolean }> = [];
 let results: ResultMessage[] = [];
 let lastFlush = Date.now();
 let working = false;
-/** The garbage of rendered paths is collected once it is 16 MB: a worker's heap stays near what it holds. */
+/** The garbage of rendered paths is collected once it is 16 MB (or half the live heap): a worker's heap stays near what it holds. */
 const pacer = new GarbagePacer(16 * 2 ** 20);
 
 // Set up: the build thread counts a worker that dies before this as a failure to start.
