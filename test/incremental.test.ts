@@ -143,6 +143,25 @@ incremental('each kind of change reruns exactly the paths that read it; the outp
   assert.not.ok('/posts/post-1' in readManifest(path.join(site.dir, 'dist/prerender-manifest.json')).routes, 'the removed param is gone');
 });
 
+incremental('reads through a descriptor or a FileHandle, and whether a variable is set, are inputs too', async () => {
+  const dir = path.join(tempDir('incremental-reads'), 'site');
+  cpSync(fixture('incremental-reads'), dir, { recursive: true });
+  const build = (incremental: boolean, out = 'dist') => prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, out), cwd: dir, concurrency: 1, incremental });
+  const first = await withEnv({ FEATURE_BETA: undefined }, () => build(false));
+  const cache = readCache(first.outDir)!;
+  assert.equal(cache.paths['/descriptor.txt'].inputs, { files: [{ id: 'file:data/descriptor.txt', at: 'app/descriptor.txt/route.ts:7' }] }, 'opened to be read; the log opened to be written is not an input');
+  assert.equal(cache.paths['/handle.txt'].inputs.files?.map((f) => f.id), ['file:data/handle.txt']);
+  assert.equal(cache.paths['/callback.txt'].inputs.files?.map((f) => f.id), ['file:data/callback.txt']);
+  assert.equal(cache.paths['/flag.txt'].inputs, { env: [{ name: 'FEATURE_BETA', at: 'app/flag.txt/route.ts:3' }] });
+
+  for (const name of ['descriptor', 'handle', 'callback']) appendFileSync(path.join(dir, `data/${name}.txt`), 'edited\n');
+  const [next, full] = await withEnv({ FEATURE_BETA: '1' }, async () => [await build(true), await build(false, 'full')]);
+  assert.equal(next.incremental?.rebuilt, 4, 'every path ran again');
+  assert.match(readFileSync(path.join(dir, 'dist/handle.txt'), 'utf8'), 'edited');
+  assert.is(readFileSync(path.join(dir, 'dist/flag.txt'), 'utf8'), 'beta\n');
+  assertSameAsFull(next, full, 'after the edits');
+});
+
 incremental('the report says how many paths ran and why, one line per cause', async () => {
   const site = project();
   await site.build(false);

@@ -1,5 +1,5 @@
 /** Pure parts, called as functions: scheduling, the watchdog's rule, body reading, flags, manifests. */
-import { writeFileSync } from 'node:fs';
+import { constants, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,6 +14,7 @@ import { describeError, describeValue } from '../src/sandbox/describe.js';
 import { BEAT } from '../src/sandbox/protocol.js';
 import { batchSize, MAX_BATCH, moreWorkers, WORTH_A_WORKER_MS } from '../src/sandbox/scheduler.js';
 import { checkWorker } from '../src/sandbox/watchdog.js';
+import { opensForReading } from '../src/sandbox/runtime/inputs.js';
 import type { PathResult, RouteFile } from '../src/types.js';
 import { tempDir } from './helpers.js';
 
@@ -276,3 +277,13 @@ memoryParts('GarbagePacer lets a heap that keeps what it is given grow by half b
 });
 
 memoryParts.run();
+
+const reads = suite('what counts as a read');
+
+reads('a file opened to be read is an input; one opened to be written only, or emptied first, is not', () => {
+  const { O_APPEND, O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } = constants;
+  for (const flags of [undefined, 'r', 'rs+', 'r+', 'a+', O_RDONLY, O_RDWR, O_RDWR | O_CREAT]) assert.ok(opensForReading(flags), `${String(flags)} reads`);
+  for (const flags of ['w', 'wx', 'w+', 'a', 'ax', O_WRONLY | O_CREAT | O_TRUNC, O_WRONLY | O_APPEND, O_RDWR | O_TRUNC]) assert.not.ok(opensForReading(flags), `${String(flags)} does not`);
+});
+
+reads.run();

@@ -121,6 +121,11 @@ export function snapshotGlobals(): void {
       if (typeof name === 'string' && recordingInputs()) recordEnv(name);
       return Reflect.get(target, name, receiver);
     },
+    // `'NAME' in process.env` reads whether it is set.
+    has(target, name) {
+      if (typeof name === 'string' && recordingInputs()) recordEnv(name);
+      return Reflect.has(target, name);
+    },
     set(target, name, value) {
       if (typeof name === 'string') envWrites.add(`process.env.${name}`);
       return Reflect.set(target, name, value);

@@ -288,7 +288,17 @@ export function installInputWatch(root: string, bundleDir: string, outputDir: st
     const real = object[name] as ((...args: unknown[]) => unknown) & { __promisify__?: unknown };
     object[name] = Object.assign(watchedReadFile(form, real, stat), { __promisify__: real.__promisify__ });
   }
-  // Not `open`: writeFileSync opens through it, and reading through a descriptor is rare in route code.
+  // A file opened to be read (then read through its descriptor or FileHandle); not one opened
+  // to be written only, as writeFileSync opens the output it writes.
+  const opened = (real: (...args: unknown[]) => unknown) =>
+    Object.assign(
+      function (this: unknown, target: unknown, flags?: unknown, ...rest: unknown[]) {
+        if (logs && opensForReading(flags)) recordRead('file', targetPath(target));
+        return real.call(this, target, flags, ...rest);
+      },
+      { __promisify__: (real as { __promisify__?: unknown }).__promisify__ },
+    );
+  for (const [object, name] of [[fsModule, 'openSync'], [fsModule, 'open'], [promises, 'open']] as const) object[name] = opened(object[name] as (...args: unknown[]) => unknown);
   patch(fsModule, ['createReadStream'], 'file');
   patch(fsModule, ['readdirSync', 'readdir', 'opendirSync', 'opendir'], 'dir');
   patch(fsModule, ['existsSync', 'statSync', 'stat', 'lstatSync', 'lstat', 'exists', 'accessSync', 'access'], 'stat');
@@ -313,6 +323,18 @@ export function installInputWatch(root: string, bundleDir: string, outputDir: st
     }
     return connect.apply(this, args);
   } as typeof net.Socket.prototype.connect;
+}
+
+/**
+ * Whether `open` flags let the file's content be read: no flags (`'r'`), `'r…'`, `'a+'`, or a
+ * number whose access mode is not write-only and that does not truncate. `'w+'` reads nothing
+ * that was there: it empties the file first.
+ */
+export function opensForReading(flags: unknown): boolean {
+  if (flags === undefined || flags === null || typeof flags === 'function') return true;
+  if (typeof flags === 'string') return flags.startsWith('r') || (flags.startsWith('a') && flags.includes('+'));
+  if (typeof flags === 'number') return (flags & (fs.constants.O_WRONLY | fs.constants.O_RDWR)) !== fs.constants.O_WRONLY && (flags & fs.constants.O_TRUNC) === 0;
+  return true;
 }
 
 /** Whether a task is recording (cheap: checked before anything else is done). */
