@@ -4,21 +4,29 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readCache } from '../src/cache.js';
 import { findCacheBodies, transformUseCache } from '../src/use-cache.js';
 import { build, ROOT, tempDir } from './helpers.js';
 
 const strict = suite('--strict');
 
 strict('by default, non-deterministic work is allowed and its build-time value frozen, as in Next.js 14', async () => {
-  const { manifest } = await build('strict');
-  assert.is(Object.keys(manifest.routes).length, 13);
-  assert.equal(manifest.dynamic, {});
+  const result = await build('strict');
+  assert.is(Object.keys(result.manifest.routes).length, 16);
+  assert.equal(result.manifest.dynamic, {});
+  // Each is a per-build variation all the same: an incremental build runs it again.
+  const variation = (key: string) => readCache(result.outDir)!.paths[key]?.inputs.variation?.map((v) => v.kind);
+  assert.equal(variation('/date-call'), ['Date()']);
+  assert.equal(variation('/random-bytes'), ['crypto.randomBytes()']);
+  assert.equal(variation('/random-bytes-callback'), ['crypto.randomBytes()'], 'the callback form too');
 });
 
 strict('with --strict, each non-deterministic or uncached use makes its path dynamic, at its line', async () => {
   const { manifest } = await build('strict', { strict: true });
   const kinds = Object.fromEntries(Object.entries(manifest.dynamic).map(([key, d]) => [key, d.reasons.map((r) => `${r.kind} @ ${r.at}`)]));
   assert.equal(kinds, {
+    '/date-call': ['Date() @ fixtures/strict/app/date-call/route.ts:3:23'],
+    '/random-bytes': ['crypto.randomBytes() @ fixtures/strict/app/random-bytes/route.ts:4:33'],
     '/new-date': ['new Date() @ fixtures/strict/app/new-date/route.ts:2:30'],
     '/now': ['Date.now() @ fixtures/strict/app/now/route.ts:2:35'],
     '/random': ['Math.random() @ fixtures/strict/app/random/route.ts:2:38'],
@@ -29,9 +37,9 @@ strict('with --strict, each non-deterministic or uncached use makes its path dyn
   });
 });
 
-strict("work inside 'use cache' or unstable_cache, cached fetches, fixed dates and performance.now() (as in Next.js 16.4) stay static", async () => {
+strict("work inside 'use cache' or unstable_cache, cached fetches, fixed dates, performance.now() (as in Next.js 16.4) and node:crypto's callback forms stay static", async () => {
   const { manifest } = await build('strict', { strict: true });
-  assert.equal(Object.keys(manifest.routes), ['/cached-fetch', '/fixed-date', '/performance-now', '/plain', '/unstable-cache', '/use-cache']);
+  assert.equal(Object.keys(manifest.routes), ['/cached-fetch', '/fixed-date', '/performance-now', '/plain', '/random-bytes-callback', '/unstable-cache', '/use-cache']);
 });
 
 strict("the 'use cache' transform wraps function bodies without adding lines", () => {

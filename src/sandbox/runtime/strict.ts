@@ -57,14 +57,27 @@ export function runCached<T>(memo: CachedWork, key: string, body: () => Promise<
   return value;
 }
 
-/** Uses whose result may differ on every build: a path that makes one is always run again. */
-const VARIATION = new Set<ReasonKind>(['Math.random()', 'new Date()', 'Date.now()', 'crypto.randomUUID()', 'crypto.getRandomValues()']);
+/** node:crypto's sources of randomness that Next.js 16 watches, by export. */
+const NODE_RANDOM = [
+  ['randomBytes', 'crypto.randomBytes()'],
+  ['randomFillSync', 'crypto.randomFillSync()'],
+  ['randomInt', 'crypto.randomInt()'],
+  ['generatePrimeSync', 'crypto.generatePrimeSync()'],
+  ['generateKeyPairSync', 'crypto.generateKeyPairSync()'],
+  ['generateKeySync', 'crypto.generateKeySync()'],
+] as const satisfies ReadonlyArray<readonly [keyof typeof crypto, ReasonKind]>;
 
-/** Records a use that `--strict` counts, once per kind and path. */
-export function strictUse(kind: ReasonKind): void {
+/** Uses whose result may differ on every build: a path that makes one is always run again. */
+const VARIATION = new Set<ReasonKind>(['Math.random()', 'new Date()', 'Date.now()', 'Date()', 'crypto.randomUUID()', 'crypto.getRandomValues()', ...NODE_RANDOM.map(([, kind]) => kind)]);
+
+/**
+ * Records a use that `--strict` counts, once per kind and path; `counts` false for one that is
+ * only a per-build variation (node:crypto's forms that take a callback, which Next.js leaves alone).
+ */
+export function strictUse(kind: ReasonKind, counts = true): void {
   if (VARIATION.has(kind) && wantsVariation(kind) && callerInBundle(2)) recordVariation(kind);
   const store = requestStore.getStore();
-  if (!store?.strict || cacheScope.getStore() || store.mode === 'force-static') return;
+  if (!counts || !store?.strict || cacheScope.getStore() || store.mode === 'force-static') return;
   // Only the app's own calls count: undici and Node read the clock inside fetch() too.
   if (!callerInBundle(2)) return;
   if (store.reasons.some((reason) => reason.kind === kind)) return;
@@ -93,7 +106,10 @@ function watch(): void {
   const RealDate = Date;
   // A Date that notices `new Date()` and `Date.now()`; everything else is the real Date.
   const WatchedDate = function (this: unknown, ...args: unknown[]) {
-    if (!new.target) return RealDate();
+    if (!new.target) {
+      strictUse('Date()');
+      return RealDate();
+    }
     if (args.length === 0) strictUse('new Date()');
     return Reflect.construct(RealDate, args, new.target);
   } as unknown as DateConstructor;
@@ -110,6 +126,16 @@ function watch(): void {
     strictUse('crypto.randomUUID()');
     return randomUUID(options);
   }) as typeof crypto.randomUUID;
+  // A call given a callback is asynchronous: Next.js does not count it, the incremental build does.
+  const exports = crypto as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const [name, kind] of NODE_RANDOM) {
+    const real = exports[name];
+    if (typeof real !== 'function') continue;
+    exports[name] = function (this: unknown, ...args: unknown[]) {
+      strictUse(kind, typeof args[args.length - 1] !== 'function');
+      return real.apply(this, args);
+    };
+  }
   // `import { randomUUID } from 'node:crypto'` sees the watched function too. (node:crypto's
   // getRandomValues is a read-only getter onto Web Crypto's, watched below.)
   syncBuiltinESMExports();
