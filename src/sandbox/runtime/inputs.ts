@@ -269,15 +269,17 @@ export function installInputWatch(root: string, bundleDir: string, outputDir: st
   projectRoot = root;
   outputPrefix = outputDir + path.sep;
   bundlePrefix = bundleDir + path.sep;
-  const watched = (kind: 'file' | 'dir' | 'stat', real: (...args: never[]) => unknown) =>
+  /** `reads` says, from the arguments after the path, whether the call reads (every call when absent). */
+  type Reads = (rest: unknown[]) => boolean;
+  const watched = (kind: 'file' | 'dir' | 'stat', real: (...args: never[]) => unknown, reads?: Reads) =>
     function (this: unknown, target: unknown, ...rest: unknown[]) {
-      if (logs) recordRead(kind, targetPath(target));
+      if (logs && (!reads || reads(rest))) recordRead(kind, targetPath(target));
       return (real as (...args: unknown[]) => unknown).call(this, target, ...rest);
     };
-  const patch = (object: Record<string, unknown>, names: string[], kind: 'file' | 'dir' | 'stat') => {
+  const patch = (object: Record<string, unknown>, names: string[], kind: 'file' | 'dir' | 'stat', reads?: Reads) => {
     for (const name of names) {
       const real = object[name];
-      if (typeof real === 'function') object[name] = Object.assign(watched(kind, real as (...args: never[]) => unknown), { __promisify__: (real as { __promisify__?: unknown }).__promisify__ });
+      if (typeof real === 'function') object[name] = Object.assign(watched(kind, real as (...args: never[]) => unknown, reads), { __promisify__: (real as { __promisify__?: unknown }).__promisify__ });
     }
   };
   const fsModule = fs as unknown as Record<string, unknown>;
@@ -290,15 +292,9 @@ export function installInputWatch(root: string, bundleDir: string, outputDir: st
   }
   // A file opened to be read (then read through its descriptor or FileHandle); not one opened
   // to be written only, as writeFileSync opens the output it writes.
-  const opened = (real: (...args: unknown[]) => unknown) =>
-    Object.assign(
-      function (this: unknown, target: unknown, flags?: unknown, ...rest: unknown[]) {
-        if (logs && opensForReading(flags)) recordRead('file', targetPath(target));
-        return real.call(this, target, flags, ...rest);
-      },
-      { __promisify__: (real as { __promisify__?: unknown }).__promisify__ },
-    );
-  for (const [object, name] of [[fsModule, 'openSync'], [fsModule, 'open'], [promises, 'open']] as const) object[name] = opened(object[name] as (...args: unknown[]) => unknown);
+  const opensToRead: Reads = (rest) => opensForReading(rest[0]);
+  patch(fsModule, ['openSync', 'open'], 'file', opensToRead);
+  patch(promises, ['open'], 'file', opensToRead);
   patch(fsModule, ['createReadStream'], 'file');
   patch(fsModule, ['readdirSync', 'readdir', 'opendirSync', 'opendir'], 'dir');
   patch(fsModule, ['existsSync', 'statSync', 'stat', 'lstatSync', 'lstat', 'exists', 'accessSync', 'access'], 'stat');

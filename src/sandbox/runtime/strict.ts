@@ -59,6 +59,7 @@ export function runCached<T>(memo: CachedWork, key: string, body: () => Promise<
 
 /** node:crypto's sources of randomness that Next.js 16 watches, by export. */
 const NODE_RANDOM = [
+  ['randomUUID', 'crypto.randomUUID()'],
   ['randomBytes', 'crypto.randomBytes()'],
   ['randomFillSync', 'crypto.randomFillSync()'],
   ['randomInt', 'crypto.randomInt()'],
@@ -68,7 +69,7 @@ const NODE_RANDOM = [
 ] as const satisfies ReadonlyArray<readonly [keyof typeof crypto, ReasonKind]>;
 
 /** Uses whose result may differ on every build: a path that makes one is always run again. */
-const VARIATION = new Set<ReasonKind>(['Math.random()', 'new Date()', 'Date.now()', 'Date()', 'crypto.randomUUID()', 'crypto.getRandomValues()', ...NODE_RANDOM.map(([, kind]) => kind)]);
+const VARIATION = new Set<ReasonKind>(['Math.random()', 'new Date()', 'Date.now()', 'Date()', 'crypto.getRandomValues()', ...NODE_RANDOM.map(([, kind]) => kind)]);
 
 /**
  * Records a use that `--strict` counts, once per kind and path; `counts` false for one that is
@@ -121,11 +122,6 @@ function watch(): void {
   };
   globalThis.Date = WatchedDate;
   // performance.now() is not watched: Next.js 16 prerenders a route that reads it.
-  const randomUUID = crypto.randomUUID.bind(crypto);
-  crypto.randomUUID = ((options?: crypto.RandomUUIDOptions) => {
-    strictUse('crypto.randomUUID()');
-    return randomUUID(options);
-  }) as typeof crypto.randomUUID;
   // A call given a callback is asynchronous: Next.js does not count it, the incremental build does.
   const exports = crypto as unknown as Record<string, (...args: unknown[]) => unknown>;
   for (const [name, kind] of NODE_RANDOM) {
