@@ -7,7 +7,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Digests, frozenUses, inputLabel, readCache } from './cache.js';
 import { setupError } from './errors.js';
-import { findManifest, MANIFEST_NAME, readManifest, type Manifest } from './manifest.js';
+import { findManifest, MANIFEST_NAME, readManifest, type Manifest, type ManifestRoute } from './manifest.js';
+import { keyOfRequest } from './params.js';
+import { parseFolder } from './segments.js';
 import type { RecordedInputs } from './sandbox/protocol.js';
 import { formatBytes } from './report.js';
 
@@ -33,6 +35,8 @@ export interface Explanation {
   reads: Array<{ phase: 'handler' | 'generateStaticParams' | 'modules'; what: string; at?: string; changed: boolean }>;
   /** False when the output has no build cache (built by an older version, or the cache was removed). */
   recorded: boolean;
+  /** Set when no handler ran for this URL at build: it is served by a route dynamic as a whole, or generateStaticParams did not return it. */
+  notRun?: true;
 }
 
 export function explainPath(options: ExplainOptions): Explanation {
@@ -41,16 +45,40 @@ export function explainPath(options: ExplainOptions): Explanation {
   const manifestFile = options.manifest === undefined ? findManifest(out) : path.resolve(cwd, options.manifest);
   if (!manifestFile || !existsSync(manifestFile)) throw setupError('USAGE', [`${options.manifest ?? `${options.out ?? 'dist'} has no ${MANIFEST_NAME}`}${options.manifest ? ' does not exist' : ''}: build it first, or pass its folder with --out (and its manifest with --manifest when it was written elsewhere).`]);
   const manifest = readManifest(manifestFile);
-  const key = findKey(manifest, options.path);
+  const found = findKey(manifest, options.path);
   const cache = readCache(out);
   const digests = cache ? new Digests(path.resolve(cwd, cache.project ?? '.'), process.env) : undefined;
   const changed = (id: string) => Boolean(cache && digests && id.startsWith('env:') === false && cache.digests[id] !== undefined && cache.digests[id] !== digests.of(id));
+  /** What the path's handler (when `key` ran), its route's generateStaticParams and loading modules read. */
+  const addReads = (explanation: Explanation, key: string | undefined) => {
+    if (!cache) return;
+    const add = (phase: Explanation['reads'][number]['phase'], inputs: RecordedInputs | undefined) => {
+      for (const read of describeReads(inputs)) explanation.reads.push({ phase, ...read, changed: read.id !== undefined && changed(read.id) });
+    };
+    if (key !== undefined) add('handler', cache.paths[key]?.inputs);
+    add('generateStaticParams', cache.routes[explanation.source]?.inputs);
+    add('modules', cache.global);
+  };
 
+  if ('unlisted' in found) {
+    // A path of a route whose generateStaticParams did not return it: what that route read decides which paths exist.
+    const { url, entry } = found;
+    const explanation: Explanation = { path: url, verdict: 'dynamic', source: entry.source, srcRoute: entry.srcRoute, lines: [], reads: [], recorded: cache !== undefined, notRun: true };
+    explanation.lines.push(
+      `${url} was not prerendered: generateStaticParams of ${entry.source} did not return it (${entry.srcRoute} has ${found.unlisted} other ${found.unlisted === 1 ? 'path' : 'paths'} in this build).`,
+      `Next.js renders it on request (dynamicParams = true, the default), or answers 404 (dynamicParams = false).`,
+    );
+    addReads(explanation, undefined);
+    return explanation;
+  }
+  const { key } = found;
   const entry = manifest.routes[key] ?? manifest.dynamic[key] ?? manifest.errors[key];
-  const explanation: Explanation = { path: key, verdict: 'static', source: entry.source, srcRoute: entry.srcRoute, lines: [], reads: [], recorded: cache !== undefined };
+  const explanation: Explanation = { path: found.url ?? key, verdict: 'static', source: entry.source, srcRoute: entry.srcRoute, lines: [], reads: [], recorded: cache !== undefined, ...(found.url ? { notRun: true as const } : {}) };
   const route = manifest.routes[key];
   const dynamic = manifest.dynamic[key];
   const error = manifest.errors[key];
+  // A URL served by a route that is dynamic (or failed) as a whole is explained by that route.
+  if (found.url) explanation.lines.push(`${found.url} has no file in this build: the route ${key} serves it.`);
   if (route) {
     const type = route.headers['content-type'];
     explanation.lines.push(`${key} is static: ${route.source} answered ${route.status}${route.file === null ? '' : ` (${formatBytes(route.size)}${type ? `, ${String(type)}` : ''}), written to ${route.file}`}.`);
@@ -65,27 +93,82 @@ export function explainPath(options: ExplainOptions): Explanation {
     explanation.lines.push(`${key} failed (${error.source}, ${error.code}): ${error.message}${error.at ? ` at ${error.at}` : ''}`);
     if (error.hint) explanation.lines.push(`  hint: ${error.hint}`);
   }
-  if (cache) {
-    const add = (phase: Explanation['reads'][number]['phase'], inputs: RecordedInputs | undefined) => {
-      for (const read of describeReads(inputs)) explanation.reads.push({ phase, ...read, changed: read.id !== undefined && changed(read.id) });
-    };
-    add('handler', cache.paths[key]?.inputs);
-    add('generateStaticParams', cache.routes[entry.source]?.inputs);
-    add('modules', cache.global);
-  }
+  addReads(explanation, key);
   return explanation;
 }
 
-/** The manifest key for what the user typed: exact, then with or without a trailing slash. */
-function findKey(manifest: Manifest, given: string): string {
+/**
+ * What the user typed, in the manifest: a key (exact, then with or without a trailing slash, then
+ * percent-decoded); else the route that would serve that URL (Next.js's order: static segments
+ * before `[param]`, before `[...rest]`, before `[[...rest]]`): a route dynamic or failed as a whole
+ * (its pattern is its key, `url` the URL typed), or one with prerendered paths (`unlisted`: how many).
+ */
+function findKey(manifest: Manifest, given: string): { key: string; url?: string } | { url: string; entry: ManifestRoute; unlisted: number } {
   const wanted = given.startsWith('/') ? given : `/${given}`;
-  const keys = [wanted, wanted.replace(/\/+$/, '') || '/', `${wanted}/`];
-  for (const candidate of keys) if (candidate in manifest.routes || candidate in manifest.dynamic || candidate in manifest.errors) return candidate;
+  const decoded = keyOfRequest(wanted);
+  const keys = [wanted, wanted.replace(/\/+$/, '') || '/', `${wanted}/`, ...(decoded === undefined ? [] : [decoded])];
+  const has = (key: string) => key in manifest.routes || key in manifest.dynamic || key in manifest.errors;
+  for (const candidate of keys) if (has(candidate)) return { key: candidate };
+  if (decoded !== undefined) {
+    const routes = new Map<string, { entry: ManifestRoute; count: number }>();
+    for (const key in manifest.routes) {
+      const entry = manifest.routes[key];
+      const seen = routes.get(entry.srcRoute);
+      if (seen) seen.count++;
+      else routes.set(entry.srcRoute, { entry, count: 1 });
+    }
+    const patterns = [...Object.keys(manifest.dynamic), ...Object.keys(manifest.errors), ...routes.keys()].filter((key) => key.includes('['));
+    const best = bestMatch(patterns, decoded);
+    if (best !== undefined) {
+      const prerendered = routes.get(best);
+      return prerendered && !has(best) ? { url: decoded, entry: prerendered.entry, unlisted: prerendered.count } : { key: best, url: decoded };
+    }
+  }
   const all = [...Object.keys(manifest.routes), ...Object.keys(manifest.dynamic), ...Object.keys(manifest.errors)];
   const ofRoute = Object.entries(manifest.routes).filter(([, r]) => r.srcRoute === wanted).map(([k]) => k);
   const near = ofRoute.length > 0 ? ofRoute : all.filter((k) => k.startsWith(wanted.split('/').slice(0, 2).join('/')));
   const hint = near.length > 0 ? ` Paths like it: ${near.slice(0, 5).join(', ')}${near.length > 5 ? ', …' : ''}.` : '';
   throw setupError('USAGE', [`${wanted} is not a path of this build (${all.length} paths).${hint}`]);
+}
+
+/**
+ * The pattern that serves `url` as Next.js picks among routes: segment by segment, a static one
+ * before `[param]`, before `[...rest]`, before `[[...rest]]`. Undefined when none matches.
+ */
+export function bestMatch(patterns: string[], url: string): string | undefined {
+  const parts = url.split('/').slice(1).filter((part) => part !== '');
+  let best: { pattern: string; rank: number[] } | undefined;
+  for (const pattern of patterns) {
+    const rank = matchRank(pattern, parts);
+    if (rank && (!best || compareRanks(rank, best.rank) > 0)) best = { pattern, rank };
+  }
+  return best?.pattern;
+}
+
+/** How specific each segment of `pattern` is where it matches `parts` (3 static … 0 optional catch-all), or undefined. */
+function matchRank(pattern: string, parts: string[]): number[] | undefined {
+  const folders = pattern.split('/').slice(1).filter((folder) => folder !== '');
+  const rank: number[] = [];
+  for (let i = 0; i < folders.length; i++) {
+    const meaning = parseFolder(folders[i]);
+    if (meaning.kind !== 'segment') return undefined;
+    const { segment } = meaning;
+    if (segment.type === 'catchall' || segment.type === 'optional') {
+      const rest = parts.length - i;
+      if (i !== folders.length - 1 || rest < (segment.type === 'catchall' ? 1 : 0)) return undefined;
+      rank.push(segment.type === 'catchall' ? 1 : 0);
+      return rank;
+    }
+    if (i >= parts.length) return undefined;
+    if (segment.type === 'static' && segment.value !== parts[i]) return undefined;
+    rank.push(segment.type === 'static' ? 3 : 2);
+  }
+  return folders.length === parts.length ? rank : undefined;
+}
+
+function compareRanks(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
 }
 
 function describeReads(inputs: RecordedInputs | undefined): Array<{ what: string; at?: string; id?: string }> {
@@ -113,7 +196,7 @@ export function formatExplanation(e: Explanation): string {
   };
   for (const phase of ['handler', 'generateStaticParams', 'modules'] as const) {
     const reads = e.reads.filter((r) => r.phase === phase);
-    if (phase === 'handler' && reads.length === 0) {
+    if (phase === 'handler' && reads.length === 0 && !e.notRun) {
       lines.push('', e.verdict === 'static' ? 'Its handler read no file, variable or network: its bytes depend on its code and params alone.' : 'Its handler read no file, variable or network before it stopped.');
       continue;
     }

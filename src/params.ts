@@ -231,3 +231,26 @@ function mapValues(params: Params, fn: (value: string) => string): Params {
 export function withBasePath(basePath: string, urlPath: string): string {
   return basePath === '' ? urlPath : urlPath === '/' ? basePath : basePath + urlPath;
 }
+
+/**
+ * The manifest key of a request path: each segment decoded (as a host decodes it to find a file),
+ * `#` and `?` written as in keys. Undefined for a path no host would map to a file: an encoded
+ * slash or backslash, a dot segment, or bad percent-encoding.
+ */
+export function keyOfRequest(rawPath: string): string | undefined {
+  const segments = rawPath.split('/').slice(1);
+  const decoded: string[] = [];
+  for (const segment of segments) {
+    let value: string;
+    try {
+      value = decodeURIComponent(segment);
+    } catch {
+      return undefined;
+    }
+    if (value.includes('/') || value.includes('\\') || value === '.' || value === '..' || value.includes('\0')) return undefined;
+    decoded.push(value.replace(/#/g, '%23').replace(/\?/g, '%3F'));
+  }
+  const key = `/${decoded.join('/')}`;
+  // `/a/` is `/a`, as hosts without trailing-slash rules serve it.
+  return key.length > 1 && key.endsWith('/') ? key.slice(0, -1) : key;
+}

@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import { setupError } from './errors.js';
 import { guessType, hostLayout, S3_LIST, servedFiles, type HostName, type Redirect, type ServedFile } from './hosts.js';
 import { findManifest, readManifest, type Manifest } from './manifest.js';
+import { keyOfRequest } from './params.js';
 
 export interface PreviewOptions {
   /** The output folder of a build. Default `dist`. */
@@ -71,29 +72,6 @@ export function siteOf(dir: string, manifest: Manifest): Site {
     redirects: new Map(redirects.map((r) => [r.key, r])),
     notFound: new Set(Object.entries(manifest.routes).filter(([, r]) => r.status === 404).map(([key]) => key)),
   };
-}
-
-/**
- * The manifest key of a request path: each segment decoded (as a host decodes it to find a file),
- * `#` and `?` written as in keys. Undefined for a path no host would map to a file: an encoded
- * slash or backslash, a dot segment, or bad percent-encoding.
- */
-export function keyOfRequest(rawPath: string): string | undefined {
-  const segments = rawPath.split('/').slice(1);
-  const decoded: string[] = [];
-  for (const segment of segments) {
-    let value: string;
-    try {
-      value = decodeURIComponent(segment);
-    } catch {
-      return undefined;
-    }
-    if (value.includes('/') || value.includes('\\') || value === '.' || value === '..' || value.includes('\0')) return undefined;
-    decoded.push(value.replace(/#/g, '%23').replace(/\?/g, '%3F'));
-  }
-  const key = `/${decoded.join('/')}`;
-  // `/a/` is `/a`, as hosts without trailing-slash rules serve it.
-  return key.length > 1 && key.endsWith('/') ? key.slice(0, -1) : key;
 }
 
 export function answer(site: Site, method: string, rawPath: string): Answer {

@@ -13,6 +13,7 @@ import * as assert from 'uvu/assert';
 import { cachePath, Digests, planReuse, readCache, type BuildCache } from '../src/cache.js';
 import { bundleSettings } from '../src/bundle.js';
 import { explainPath, formatExplanation, mergeShards, prerender, presentBuild, exitCodeFor, readManifest, type PrerenderResult } from '../src/index.js';
+import { bestMatch } from '../src/explain.js';
 import { fixture, ROOT, tempDir, tree } from './helpers.js';
 
 const CLI = path.join(ROOT, 'out/cli.js');
@@ -298,6 +299,7 @@ const explain = suite('prerender explain');
 
 explain('a static path: what it read, with the place, and what changed since', async () => {
   const site = project();
+  writeRoute(site.dir, 'app/search/[term]/route.ts', "export const dynamic = 'force-dynamic';\nexport const GET = () => new Response('found');\n");
   await site.build(false);
   appendFileSync(path.join(site.dir, 'content/posts/post-2.md'), 'More.\n');
   const explanation = explainPath({ path: '/feed.json', out: 'dist', cwd: site.dir });
@@ -312,9 +314,31 @@ explain('a static path: what it read, with the place, and what changed since', a
   // A manifest written elsewhere is found with --manifest.
   await prerender({ appDir: path.join(site.dir, 'app'), out: path.join(site.dir, 'elsewhere'), manifest: path.join(site.dir, 'm.json'), cwd: site.dir });
   assert.is(explainPath({ path: '/site.json', out: 'elsewhere', manifest: 'm.json', cwd: site.dir }).reads[0].what, '$SITE_NAME');
-  const unknown = spawnSync(process.execPath, [CLI, 'explain', '/posts/nope', '--out', 'dist'], { cwd: site.dir, encoding: 'utf8' });
+  const unknown = spawnSync(process.execPath, [CLI, 'explain', '/post/nope', '--out', 'dist'], { cwd: site.dir, encoding: 'utf8' });
   assert.is(unknown.status, 2);
-  assert.match(unknown.stderr, '/posts/nope is not a path of this build (9 paths). Paths like it: /posts/post-1');
+  assert.match(unknown.stderr, '/post/nope is not a path of this build (10 paths). Paths like it: /posts/post-1');
+
+  // A URL no handler ran for is explained by the route that serves it.
+  const searched = explainPath({ path: '/search/caf%C3%A9', out: 'dist', cwd: site.dir });
+  assert.is(searched.verdict, 'dynamic');
+  assert.is(searched.srcRoute, '/search/[term]');
+  assert.equal(searched.lines.slice(0, 2), ['/search/café has no file in this build: the route /search/[term] serves it.', '/search/[term] is dynamic (app/search/[term]/route.ts): it must be served by Next.js, because']);
+  const unlisted = explainPath({ path: '/posts/nope', out: 'dist', cwd: site.dir });
+  assert.is(unlisted.verdict, 'dynamic');
+  assert.match(unlisted.lines[0], '/posts/nope was not prerendered: generateStaticParams of app/posts/[slug]/route.ts did not return it (/posts/[slug] has 3 other paths in this build).');
+  assert.equal(unlisted.reads.map((r) => r.what), ['the listing of content/posts/']);
+  assert.not.match(formatExplanation(unlisted), 'Its handler read');
+});
+
+explain('a URL goes to the route Next.js would pick: static segments, then [param], then [...rest], then [[...rest]]', () => {
+  const patterns = ['/docs/[[...rest]]', '/docs/[...rest]', '/docs/[page]', '/docs/[page]/edit', '/[section]/intro'];
+  assert.is(bestMatch(patterns, '/docs'), '/docs/[[...rest]]');
+  assert.is(bestMatch(patterns, '/docs/a'), '/docs/[page]');
+  assert.is(bestMatch(patterns, '/docs/a/b'), '/docs/[...rest]');
+  assert.is(bestMatch(patterns, '/docs/a/edit'), '/docs/[page]/edit');
+  assert.is(bestMatch(patterns, '/docs/intro'), '/docs/[page]', 'a static first segment wins over a dynamic one');
+  assert.is(bestMatch(patterns, '/guide/intro'), '/[section]/intro');
+  assert.is(bestMatch(patterns, '/guide'), undefined);
 });
 
 explain.run();
