@@ -101,15 +101,18 @@ export function GET() {
 export const dynamic = 'force-static';
 `;
   }
+  // The image function gets the params of the segments above it (none: undefined), as an object that
+  // is a promise too (Next.js 16 passes a promise); generateImageMetadata gets the object.
   if (meta.kind === 'image' && meta.urlSegments.length > 1) {
     return `import * as userland from ${user};
+import { syncAndAsync } from ${JSON.stringify(runtime)};
 export * from ${user};
 export async function GET(_request, context) {
   if (typeof userland.default !== 'function') throw new Error('Default export is missing in ' + ${user});
   const { __metadata_id__: wanted, ...params } = await context.params;
   const found = (await userland.generateImageMetadata({ params })).find((item) => String(item.id) === wanted);
   if (!found) return new Response('Not Found', { status: 404 });
-  return userland.default({ params, id: found.id });
+  return userland.default({ params: syncAndAsync(params), id: found.id });
 }
 export async function generateStaticParams() {
   return (await userland.generateImageMetadata({ params: {} })).map((item) => ({ __metadata_id__: String(item.id) }));
@@ -118,10 +121,12 @@ export async function generateStaticParams() {
   }
   if (meta.kind === 'image') {
     return `import * as userland from ${user};
+import { syncAndAsync } from ${JSON.stringify(runtime)};
 export * from ${user};
-export async function GET() {
+export async function GET(_request, context) {
   if (typeof userland.default !== 'function') throw new Error('Default export is missing in ' + ${user});
-  return userland.default({ params: undefined, id: undefined });
+  const params = await context.params;
+  return userland.default({ params: Object.keys(params).length > 0 ? syncAndAsync({ ...params }) : undefined, id: undefined });
 }
 `;
   }

@@ -95,6 +95,13 @@ images("an image route runs with the app's own next/og and is written with its t
   assert.equal(result.manifest.dynamic, {});
 });
 
+images('an image under a dynamic segment gets its params, as an object that is also a promise (Next.js 16)', async () => {
+  const result = await build('og');
+  assert.is(text(result, '/blog/first/opengraph-image'), 'image 600x315: {"type":"div","props":{"children":"first first"}}');
+  assert.is(text(result, '/blog/second/opengraph-image'), 'image 600x315: {"type":"div","props":{"children":"second second"}}');
+  assert.is(result.manifest.routes['/blog/first/opengraph-image'].srcRoute, '/blog/[slug]/opengraph-image');
+});
+
 images('generateImageMetadata gives one image per id, at <name>/<id>, as in Next.js', async () => {
   const result = await build('og');
   assert.is(text(result, '/docs/icon/small'), 'image 16x16: {"type":"span","props":{"children":"small"}}');

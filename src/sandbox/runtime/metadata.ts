@@ -1,7 +1,9 @@
 /**
  * The text of metadata routes (sitemap.xml, robots.txt, manifest.webmanifest), byte for byte as
- * Next.js writes it from what the user's `sitemap.ts`, `robots.ts` or `manifest.ts` returns.
+ * Next.js writes it from what the user's `sitemap.ts`, `robots.ts` or `manifest.ts` returns; and
+ * the params given to image functions (see `metadataModule`).
  */
+export { syncAndAsync } from './thenable.js';
 
 type OneOrMany<T> = T | T[];
 const list = <T>(value: OneOrMany<T> | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
