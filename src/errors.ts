@@ -104,6 +104,12 @@ export const ERRORS = {
     scope: 'route',
     message: (message: string) => message,
   }),
+  NOT_EXPORTABLE: entry({
+    title: "A route that `output: 'export'` cannot serve: it needs a server",
+    scope: 'route',
+    message: (config: string, why: string) => `${config} sets output: 'export', which writes static files only, and this route needs a server: ${why}.`,
+    hint: (config: string, _why: string) => `make the route static, or remove output: 'export' from ${config} to serve it from a Next.js server`,
+  }),
   NO_RESPONSE: entry({
     title: 'The handler returned no Response',
     scope: 'route',

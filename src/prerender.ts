@@ -29,6 +29,7 @@ import { checkOutDir, cleanLeftovers, createStaging, listFiles, lockOutDir, outp
 import { setupError } from './errors.js';
 import { formatCount } from './numbers.js';
 import { collectGarbage } from './memory.js';
+import { applyStaticExport } from './static-export.js';
 
 export interface PrerenderResult {
   manifest: Manifest;
@@ -171,7 +172,10 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     timings.execute = clock.lap();
 
     const allRoutes = [...discovery.routes, ...discovery.invalid.map((i) => i.route)];
-    const results = inPlanOrder([invalid, byConfig, broken, plan.settled, assignment.errors, executed], allRoutes);
+    const ordered = inPlanOrder([invalid, byConfig, broken, plan.settled, assignment.errors, executed], allRoutes);
+    // Under output: 'export', what would need a server fails the build, as it fails next build.
+    const notExported = nextMajor(project) >= 15 && !options.strict ? notOptedIn : new Set<RouteFile>();
+    const results = project.config.staticExport ? applyStaticExport(ordered, { config: relativeFile(project.config.file!, options.cwd), notOptedIn: notExported }) : ordered;
     let manifest = buildManifest(results, options.cwd);
     if (options.shard) {
       // The files of routes settled from their source alone count too: they were never compiled.
@@ -465,7 +469,8 @@ export function describeRules(project: Project, strictFlag: boolean, cwd: string
     : strictFlag
       ? 'the Cache Components rules of Next.js 16, from --strict'
       : 'every GET runs, static unless it touches request-time data (the rules of Next.js 14)';
-  const lines = [`Rules: ${next}; ${rules}.`];
+  const exported = project.config.staticExport ? `; output: 'export' in ${configFile}, so every route must be static` : '';
+  const lines = [`Rules: ${next}; ${rules}${exported}.`];
   if (project.envFiles.length > 0) lines.push(`Environment: ${project.envFiles.map((file) => relativeFile(file, cwd)).join(', ')}.`);
   return lines;
 }

@@ -28,6 +28,8 @@ export interface NextConfigSummary {
    * `experimental.dynamicIO` / `experimental.ppr` in the versions that had them), when one does.
    */
   cacheComponents?: string;
+  /** `output: 'export'`: Next.js writes static files only, and fails the build for a route that needs a server. */
+  staticExport?: boolean;
 }
 
 export interface Project {
@@ -143,7 +145,7 @@ async function loadNextConfig(root: string, env: Record<string, string>): Promis
   const ignored = Object.keys(IGNORED).filter((key) => raw[key] !== undefined && raw[key] !== false && raw[key] !== null).map((key) => `${path.basename(file)}: ${IGNORED[key]}.`);
   const experimental = (raw.experimental ?? {}) as Record<string, unknown>;
   const cacheComponents = raw.cacheComponents === true ? 'cacheComponents' : experimental.dynamicIO === true ? 'experimental.dynamicIO' : experimental.cacheComponents === true ? 'experimental.cacheComponents' : experimental.ppr === true ? 'experimental.ppr' : undefined;
-  return { basePath, pageExtensions: pageExtensions as string[], env: configEnv, file, ignored, ...(cacheComponents ? { cacheComponents } : {}) };
+  return { basePath, pageExtensions: pageExtensions as string[], env: configEnv, file, ignored, ...(cacheComponents ? { cacheComponents } : {}), ...(raw.output === 'export' ? { staticExport: true } : {}) };
 }
 
 /**

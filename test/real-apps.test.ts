@@ -110,4 +110,19 @@ apps('with Next.js 15 and no Cache Components, static paths of routes that do no
   assert.ok(report.startsWith('Rules: Next.js 15.2.0 (installed); every GET runs'));
 });
 
+apps("output: 'export' fails the routes next build fails for: request-time data, force-dynamic, no generateStaticParams, not opted in (15+)", async () => {
+  const result = await build('static-export');
+  assert.is(result.written, false, 'a failed export leaves the output as it was');
+  assert.equal(Object.keys(result.manifest.routes), ['/feed.json', '/tags/news', '/tags/notes']);
+  assert.equal(Object.keys(result.manifest.dynamic), ['/api/subscribe'], 'a route without GET is left out, as Next.js leaves it out');
+  const errors = result.manifest.errors;
+  assert.equal(Object.keys(errors), ['/api/live', '/api/me', '/plain.txt', '/posts/[slug]']);
+  for (const error of Object.values(errors)) assert.is(error.code, 'NOT_EXPORTABLE');
+  assert.match(errors['/api/me'].message, "next.config.mjs sets output: 'export', which writes static files only, and this route needs a server: headers() reads the request headers.");
+  assert.is(errors['/api/me'].at, 'fixtures/static-export/app/api/me/route.ts:6:24');
+  assert.match(errors['/plain.txt'].hint!, "add `export const dynamic = 'force-static'` to the route");
+  assert.match(result.rules[0], "output: 'export' in fixtures/static-export/next.config.mjs, so every route must be static");
+  assert.equal(result.notOptedIn, []);
+});
+
 apps.run();
