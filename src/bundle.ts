@@ -13,7 +13,7 @@ import type * as esbuild from 'esbuild';
 
 import pMap from 'p-map';
 import { hash } from './cache.js';
-import { errorText } from './errors.js';
+import { errorText, installHint } from './errors.js';
 import { withEsbuild } from './esbuild.js';
 import { metadataModule } from './metadata.js';
 import { NEXT_EXPORTS, STAND_IN_KEY } from './next-exports.js';
@@ -371,8 +371,7 @@ export function unresolvedHint(text: string, importer = '', projectRoot = ''): s
   if (alias) return `tsconfig.json maps ${specifier} to ${alias}, which does not exist: generate it first (a generator such as contentlayer writes it during next build)`;
   if (specifier.startsWith('.') || specifier.startsWith('/')) return `fix the import path: no file ${specifier} (with any of the extensions .js, .mjs, .tsx, .ts, .jsx, .json) exists there`;
   if (/^[~#@]\//.test(specifier)) return `${specifier} looks like a path alias: check "paths" in the project's tsconfig.json (or jsconfig.json)`;
-  const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
-  return `install ${name} in the project (npm install ${name}), or run prerender where the app's dependencies are installed`;
+  return installHint(specifier);
 }
 
 function isBuildFailure(error: unknown): error is esbuild.BuildFailure {

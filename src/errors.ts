@@ -9,6 +9,12 @@
  * worker boundary as plain objects are still understood.
  */
 
+/** What to do about a package import that is not installed (`@scope/name/sub` → `@scope/name`). */
+export function installHint(specifier: string): string {
+  const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
+  return `install ${name} in the project (npm install ${name}), or run prerender where the app's dependencies are installed`;
+}
+
 /** The exit-code contract (see policy.ts for when each applies). */
 export const EXIT = { done: 0, routeErrors: 1, setup: 2, unwantedDynamic: 3 } as const;
 

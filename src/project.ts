@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-import { setupError } from './errors.js';
+import { installHint, setupError } from './errors.js';
 import { withEsbuild } from './esbuild.js';
 
 /** Next.js's order for `next build`: the first file that sets a key wins (after the environment). */
@@ -203,7 +203,12 @@ async function evaluateConfig(file: string, env: Record<string, string>): Promis
     if (!reply.ok) throw new Error(reply.message);
     return reply.config ?? {};
   } catch (error) {
-    throw setupError('CONFIG_INVALID', [file, `cannot be loaded: ${(error as Error).message}`], { file, hint: 'fix the config file; route-prerender reads basePath, env and pageExtensions from it' });
+    // Named by the user's file, not the compiled copy beside it.
+    let message = (error as Error).message;
+    if (compiled) message = message.split(pathToFileURL(compiled).href).join(file).split(compiled).join(file);
+    const missing = /Cannot find (?:package|module) '([^']+)'/.exec(message)?.[1];
+    const hint = missing !== undefined && !missing.startsWith('.') && !path.isAbsolute(missing) ? installHint(missing) : 'fix the config file; route-prerender reads basePath, env and pageExtensions from it';
+    throw setupError('CONFIG_INVALID', [file, `cannot be loaded: ${message}`], { file, hint });
   } finally {
     if (compiled) await rm(compiled, { force: true });
   }

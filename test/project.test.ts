@@ -1,10 +1,11 @@
 /** The project around the app directory: .env files and next.config, as next build reads them. */
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseEnv } from '../src/project.js';
-import { build, text } from './helpers.js';
+import { prerender, type PrerenderError } from '../src/index.js';
+import { build, fixture, tempDir, text } from './helpers.js';
 
 const project = suite('project config');
 
@@ -50,6 +51,17 @@ project('a next.config.ts in function form is compiled and called with the build
   assert.ok(result.manifest.routes['/built/hello.txt']);
   assert.ok(existsSync(path.join(result.outDir, 'built/hello.txt')));
   assert.equal(result.warnings, []);
+});
+
+project('a next.config.ts that imports a package not installed names the package and the config file', async () => {
+  const dir = tempDir('config-missing');
+  cpSync(fixture('config-ts'), dir, { recursive: true });
+  writeFileSync(path.join(dir, 'next.config.ts'), "import withMdx from '@next/mdx';\nexport default withMdx()({});\n");
+  const error = await prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, 'dist'), cwd: dir }).then(() => undefined, (e: PrerenderError) => e);
+  assert.is(error?.code, 'CONFIG_INVALID');
+  assert.match(error!.message, `Cannot find package '@next/mdx' imported from ${path.join(dir, 'next.config.ts')}`);
+  assert.not.match(error!.message, '.route-prerender-', 'the compiled copy is not named');
+  assert.is(error!.hint, "install @next/mdx in the project (npm install @next/mdx), or run prerender where the app's dependencies are installed");
 });
 
 project('parseEnv reads the dotenv format', () => {
