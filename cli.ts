@@ -4,6 +4,7 @@
  * what it returns, sets the exit code. Every rule lives in the library.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { bug, EXIT, isPrerenderError, setupError } from './src/errors.js';
 import { EXPLAIN_FLAGS, helpText, MERGE_FLAGS, parseFlags, PREVIEW_FLAGS, readBuildFlags } from './src/flags.js';
 import { formatCount } from './src/numbers.js';
@@ -36,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
   const flags = readBuildFlags(values, positionals, process.env, process.stderr.isTTY === true);
   // The first worker starts while the library loads (it takes longer to start than the library to load).
   const { DEFAULT_MAX_MEMORY_MB, startEarly } = await import('./src/sandbox/thread.js');
-  startEarly(flags.maxMemory ?? DEFAULT_MAX_MEMORY_MB);
+  startEarly(flags.maxMemory ?? DEFAULT_MAX_MEMORY_MB, flags.incremental ? { out: path.resolve(flags.out ?? 'dist'), cwd: process.cwd() } : undefined);
   const { manifestChunks, presentBuild, prerender, readManifest } = await buildModules();
   const { report: settings } = flags;
   const baseline = settings.baseline === undefined ? undefined : readManifest(settings.baseline);

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { entryLines, KeptEntries } from './splice.js';
 import { relativeFile } from './location.js';
 import type { Manifest, ManifestRoute } from './manifest.js';
-import type { RecordedInputs, TaskInputs } from './sandbox/protocol.js';
+import type { AnalyzeOutcome, RecordedInputs, TaskInputs } from './sandbox/protocol.js';
 import type { FrozenUse, RouteFile } from './types.js';
 
 export const CACHE_VERSION = 1;
@@ -36,6 +36,21 @@ export interface RouteRecord {
   code: string;
   /** What generateStaticParams read. */
   inputs?: RecordedInputs;
+  /**
+   * The route's analysis as JSON text (see `Analysis`): kept when it read only files and variables,
+   * so that a build where none of them changed plans the route without loading its module.
+   */
+  analysis?: string;
+}
+
+/**
+ * What a route's analysis gave: its module loaded, the module-level rules applied and its params
+ * generated, with the output and the reads of that task (as the worker sent them).
+ */
+export interface Analysis {
+  outcome: AnalyzeOutcome;
+  logs: string[];
+  inputs?: TaskInputs;
 }
 
 /** Digests of inputs as a build took them, with the stamps of the files and when the build ended. */
@@ -172,6 +187,9 @@ export function fileStamp(stats: { size: number; mtimeMs: number; ino: number })
   return `${stats.size}:${stats.mtimeMs}:${stats.ino}`;
 }
 
+/** Two seconds: a file changed this close to a build's end may not show it in its time (coarse file systems cannot tell two writes apart within them). */
+const TRUSTED_AFTER_MS = 2000;
+
 /**
  * What an input is now, one digest per id, each computed once. With the previous build's cache, a
  * file whose size, time and inode are those recorded, and whose time is well before that build
@@ -195,6 +213,20 @@ export class Digests {
     if (recorded) this.#trusted.push(recorded);
   }
 
+  /**
+   * Takes, for each file input of `recorded` with a stamp that is not in `changed` (a worker found
+   * its stamp unchanged, see `lookAgain`), the digest and stamp recorded. Ids already taken stay.
+   */
+  adoptUnchanged(recorded: Recorded, changed: Iterable<string>): void {
+    const moved = new Set(changed);
+    const stamps = recorded.stamps ?? {};
+    for (const id in stamps) {
+      if (!id.startsWith('file:') || moved.has(id) || this.#memo.has(id) || recorded.digests[id] === undefined) continue;
+      this.#memo.set(id, recorded.digests[id]);
+      this.stamps.set(id, stamps[id]);
+    }
+  }
+
   of(id: string): string {
     let digest = this.#memo.get(id);
     if (digest === undefined) this.#memo.set(id, (digest = this.#compute(id)));
@@ -210,9 +242,8 @@ export class Digests {
         const stats = statSync(file);
         const stamp = fileStamp(stats);
         this.stamps.set(id, stamp);
-        // Two seconds: file systems whose times are that coarse cannot tell two writes apart within them.
         for (const previous of this.#trusted) {
-          if (previous.stamps?.[id] === stamp && previous.digests[id] !== undefined && stats.mtimeMs < previous.builtAt - 2000) return previous.digests[id];
+          if (previous.stamps?.[id] === stamp && previous.digests[id] !== undefined && stats.mtimeMs < previous.builtAt - TRUSTED_AFTER_MS) return previous.digests[id];
         }
         return hash(readFileSync(file));
       }
@@ -224,6 +255,49 @@ export class Digests {
       return 'absent';
     }
   }
+}
+
+/** What a worker found of the files an output's previous build read (see `lookAgain`). */
+export interface LookedAgain {
+  /** The cache these stamps came from: its end time and project folder. */
+  builtAt: number;
+  root: string;
+  /** File inputs whose stamp is not the one recorded, or too recent to be trusted (see `Digests`): their digests are taken again. */
+  changed: string[];
+}
+
+/**
+ * The stamps of the files the previous build into `out` read, taken again: done by the worker a
+ * build starts early, from the cache's text alone (its stamps are one member of its first line),
+ * while the build thread loads the library and reads the rest. Undefined without a usable cache.
+ */
+export function lookAgain(out: string, cwd: string): LookedAgain | undefined {
+  let text: string;
+  try {
+    text = readFileSync(cachePath(out), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const head = cacheHead(text);
+  const stampsAt = text.indexOf(',"stamps":{');
+  const pathsAt = text.indexOf('},"paths":{\n', stampsAt);
+  if (head?.version !== CACHE_VERSION || typeof head.builtAt !== 'number' || typeof head.project !== 'string' || stampsAt === -1 || pathsAt === -1) return undefined;
+  let stamps: Record<string, string>;
+  try {
+    stamps = JSON.parse(text.slice(stampsAt + ',"stamps":'.length, pathsAt + 1)) as Record<string, string>;
+  } catch {
+    return undefined;
+  }
+  const root = path.resolve(cwd, head.project);
+  const prefix = root.endsWith(path.sep) ? root : root + path.sep;
+  const changed: string[] = [];
+  for (const id in stamps) {
+    if (!id.startsWith('file:')) continue;
+    const name = id.slice(5);
+    const stats = statSync(path.isAbsolute(name) ? name : prefix + name, { throwIfNoEntry: false });
+    if (!stats || fileStamp(stats) !== stamps[id] || stats.mtimeMs >= head.builtAt - TRUSTED_AFTER_MS) changed.push(id);
+  }
+  return { builtAt: head.builtAt, root, changed };
 }
 
 export function hash(data: string | Uint8Array): string {
@@ -261,13 +335,47 @@ export interface CacheText {
 
 /** The cache beside `out` with its text (see `cacheChunks`). */
 export function readCacheText(out: string): CacheText | undefined {
+  const text = readCacheFile(out);
+  return text === undefined ? undefined : parseCache(text);
+}
+
+/** The text of the cache beside `out`, when there is one. */
+export function readCacheFile(out: string): string | undefined {
   try {
-    const text = readFileSync(cachePath(out), 'utf8');
+    return readFileSync(cachePath(out), 'utf8');
+  } catch {
+    return undefined; // none or unreadable: the build runs every path
+  }
+}
+
+/** A cache from its text; undefined when it is not JSON, or not of this version's shape. */
+export function parseCache(text: string): CacheText | undefined {
+  try {
     const cache = JSON.parse(text) as BuildCache;
     return isCache(cache) ? { cache, text } : undefined;
   } catch {
-    return undefined; // none, unreadable or not JSON: the build runs every path
+    return undefined;
   }
+}
+
+/** The members of a cache's text before its digests (where `cacheChunks` puts everything but the digests, stamps and paths), parsed alone. */
+function cacheHead(text: string): Partial<BuildCache> | undefined {
+  const end = text.indexOf(',"digests":{');
+  if (end === -1) return undefined;
+  try {
+    return JSON.parse(`${text.slice(0, end)}}`) as Partial<BuildCache>;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a cache's text holds an analysis that a build with these `settings` might take (a look at
+ * its head, without parsing the rest): a build that must plan every route starts planning at once.
+ */
+export function offersAnalyses(text: string, settings: string): boolean {
+  const head = cacheHead(text);
+  return head?.settings === settings && isRecord(head.routes) && Object.values(head.routes).some((route) => isRecord(route) && typeof route.analysis === 'string');
 }
 
 /** Whether a parsed cache has the shape this version writes; one that does not is ignored, never trusted. */
@@ -301,7 +409,7 @@ function isCache(value: unknown): value is BuildCache {
     isRecord(cache) && cache.version === CACHE_VERSION && typeof cache.settings === 'string' && typeof cache.builtAt === 'number' && typeof cache.staticPaths === 'number' &&
     isRecord(cache.digests) && everyValue(cache.digests, isString) && (cache.stamps === undefined || isRecord(cache.stamps)) && (cache.manifest === undefined || isString(cache.manifest)) &&
     isInputs(cache.global) &&
-    isRecord(cache.routes) && everyValue(cache.routes, (r) => isRecord(r) && typeof r.code === 'string' && isInputs(r.inputs)) &&
+    isRecord(cache.routes) && everyValue(cache.routes, (r) => isRecord(r) && typeof r.code === 'string' && isInputs(r.inputs) && (r.analysis === undefined || isString(r.analysis))) &&
     isRecord(cache.paths) && everyValue(cache.paths, (p) => isRecord(p) && p.inputs !== undefined && isInputs(p.inputs))
   );
 }
@@ -407,6 +515,8 @@ export class Recorder {
   readonly #read = new Map<string, { digest: string; stamp?: string }>();
   readonly routes = new Map<RouteFile, { params?: RecordedInputs; module?: RecordedInputs }>();
   readonly paths = new Map<string, PathRecord>();
+  /** Analyses the next build may take, as the text the cache keeps. */
+  readonly #analyses = new Map<RouteFile, string>();
 
   /** A task's reads: module evaluation counts for every path, params for the route, the handler for `key`. */
   task(route: RouteFile, key: string | undefined, inputs: TaskInputs | undefined, now = Date.now()): void {
@@ -419,8 +529,7 @@ export class Recorder {
     }
     if (inputs.params) this.#route(route).params = mergeInputs(this.#route(route).params, inputs.params);
     if (key !== undefined && inputs.path) {
-      const varies = inputs.path.fetches || inputs.path.sockets || inputs.path.variation;
-      this.paths.set(key, { inputs: inputs.path, ...(varies ? { builtAt: now } : {}) });
+      this.paths.set(key, { inputs: inputs.path, ...(varies(inputs.path) ? { builtAt: now } : {}) });
     }
   }
 
@@ -432,6 +541,19 @@ export class Recorder {
       if (!this.#read.has(file.id)) this.#read.set(file.id, { digest: file.digest, ...(file.stamp ? { stamp: file.stamp } : {}) });
       return file.at ? { id: file.id, at: file.at } : { id: file.id };
     });
+  }
+
+  /**
+   * A route's analysis, run by this build or taken from the previous one: its reads are recorded,
+   * and it is kept for the next build when it gave params (up to `KEPT_PARAMS`; a route dynamic as a
+   * whole is quick to analyze, and its reasons name files by absolute path) and read neither the
+   * network nor anything that differs on every build.
+   */
+  analyzed(route: RouteFile, analysis: Analysis): void {
+    this.task(route, undefined, analysis.inputs);
+    const { module, params } = analysis.inputs ?? {};
+    const { outcome } = analysis;
+    if (outcome.ok && 'params' in outcome && outcome.params.length <= KEPT_PARAMS && !varies(module) && !varies(params)) this.#analyses.set(route, JSON.stringify(analysis));
   }
 
   reused(key: string, record: PathRecord | undefined): void {
@@ -466,7 +588,8 @@ export class Recorder {
     for (const [route, code] of options.codes) {
       const record = this.routes.get(route);
       note(record?.params);
-      routes[relativeFile(route.file, options.cwd)] = { code, ...(record?.params ? { inputs: record.params } : {}) };
+      const analysis = this.#analyses.get(route);
+      routes[relativeFile(route.file, options.cwd)] = { code, ...(record?.params ? { inputs: record.params } : {}), ...(analysis ? { analysis } : {}) };
     }
     const paths: Record<string, PathRecord> = {};
     for (const key of options.keys) {
@@ -501,6 +624,45 @@ export function mergeCaches(caches: Array<BuildCache | undefined>, staticPaths: 
     merged.global = mergeInputs(merged.global, cache.global) ?? {};
   }
   return merged;
+}
+
+/** The most params of a route whose analysis the cache keeps (its text is held until the cache is written). */
+const KEPT_PARAMS = 200_000;
+
+/** Whether reads include the network or a per-build source of variation. */
+function varies(inputs: RecordedInputs | undefined): boolean {
+  return Boolean(inputs?.fetches?.length || inputs?.sockets?.length || inputs?.variation?.length);
+}
+
+/**
+ * The analyses an incremental build takes from the previous one instead of loading a route's
+ * module to plan it: by route, when the settings, what loading every route's modules read, the
+ * route's code, and what its module and generateStaticParams read are all unchanged.
+ */
+export function reusableAnalyses(cache: BuildCache | undefined, current: { settings: string; digests: Digests; cwd: string; codes: Map<RouteFile, string> }): Map<RouteFile, Analysis> {
+  const reusable = new Map<RouteFile, Analysis>();
+  if (!cache || cache.settings !== current.settings) return reusable;
+  const differs = (id: string) => cache.digests[id] !== current.digests.of(id);
+  if (findInputId(cache.global, differs)) return reusable;
+  for (const [route, code] of current.codes) {
+    const record = cache.routes[relativeFile(route.file, current.cwd)];
+    if (record?.analysis === undefined || record.code !== code) continue;
+    const analysis = parseAnalysis(record.analysis);
+    if (!analysis || findInputId(analysis.inputs?.module, differs) || findInputId(analysis.inputs?.params, differs)) continue;
+    reusable.set(route, analysis);
+  }
+  return reusable;
+}
+
+function parseAnalysis(text: string): Analysis | undefined {
+  try {
+    const analysis = JSON.parse(text) as Analysis;
+    const outcome = analysis.outcome as Record<string, unknown>;
+    const shaped = isRecord(outcome) && outcome.ok === true && isRecord(outcome.config) && Array.isArray(outcome.params) && outcome.params.every(isRecord);
+    return shaped && Array.isArray(analysis.logs) && (analysis.inputs === undefined || (isRecord(analysis.inputs) && isInputs(analysis.inputs.module) && isInputs(analysis.inputs.params))) ? analysis : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A decision for one path of an incremental build. */
@@ -606,6 +768,7 @@ export class RebuildCauses {
   rebuilt = 0;
   reused = 0;
   compiled = true;
+  analysesReused = 0;
 
   add(cause: string, key: string): void {
     this.rebuilt++;
@@ -616,7 +779,7 @@ export class RebuildCauses {
   }
 
   summary(): IncrementalSummary {
-    return { rebuilt: this.rebuilt, reused: this.reused, compiled: this.compiled, causes: [...this.#causes].map(([cause, { count, examples }]) => ({ cause, count, examples })).sort((a, b) => b.count - a.count || (a.cause < b.cause ? -1 : 1)) };
+    return { rebuilt: this.rebuilt, reused: this.reused, compiled: this.compiled, analysesReused: this.analysesReused, causes: [...this.#causes].map(([cause, { count, examples }]) => ({ cause, count, examples })).sort((a, b) => b.count - a.count || (a.cause < b.cause ? -1 : 1)) };
   }
 }
 
@@ -625,6 +788,11 @@ export interface IncrementalSummary {
   reused: number;
   /** Whether the route modules were compiled, or the previous build's were taken (their sources unchanged). */
   compiled: boolean;
+  /**
+   * Routes planned from the previous build's cache: generateStaticParams was not run again and the
+   * module-level rules not applied again, because nothing those read changed.
+   */
+  analysesReused: number;
   /** Why paths were run again, most paths first. */
   causes: Array<{ cause: string; count: number; examples: string[] }>;
 }

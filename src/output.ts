@@ -83,7 +83,9 @@ export function frozenNotes(manifest: Manifest): string[] {
 
 /** How many paths an incremental build ran again, why (one line per cause), and how many it reused. */
 export function incrementalLines(summary: IncrementalSummary, limit = 10): string[] {
-  const lines = [`Incremental: ${formatCount(summary.rebuilt)} ${summary.rebuilt === 1 ? 'path' : 'paths'} rebuilt, ${formatCount(summary.reused)} reused.`];
+  const one = summary.analysesReused === 1;
+  const planned = summary.analysesReused > 0 ? `; ${formatCount(summary.analysesReused)} ${one ? 'route' : 'routes'} planned from the previous build (nothing ${one ? 'its' : 'their'} generateStaticParams or module read changed)` : '';
+  const lines = [`Incremental: ${formatCount(summary.rebuilt)} ${summary.rebuilt === 1 ? 'path' : 'paths'} rebuilt, ${formatCount(summary.reused)} reused${planned}.`];
   for (const { cause, count, examples } of summary.causes.slice(0, limit)) {
     lines.push(count === 1 ? `  ${examples[0]}: ${cause}` : `  ${cause} (${formatCount(count)} paths): ${examples.join(', ')}${count > examples.length ? ', …' : ''}`);
   }

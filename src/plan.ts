@@ -10,7 +10,7 @@ import { expandPaths, withBasePath } from './params.js';
 import { reasonSentence } from './reasons.js';
 import { dynamicResult, errorResult } from './results.js';
 import type { Sandbox } from './sandbox/pool.js';
-import type { TaskInputs } from './sandbox/protocol.js';
+import type { Analysis } from './cache.js';
 import type { Params, PathResult, RouteFile, SegmentConfig } from './types.js';
 
 /** A route whose handler runs, with the paths it runs for. */
@@ -33,9 +33,17 @@ export interface Plan {
   routes: RoutePlan[];
 }
 
+export interface PlanOptions {
+  basePath?: string;
+  /** Each route's analysis, as run (or taken from `previous`). */
+  onAnalysis?: (route: RouteFile, analysis: Analysis) => void;
+  /** Analyses of the previous build to take instead of running them (see `reusableAnalyses`). */
+  previous?: Map<RouteFile, Analysis>;
+}
+
 /** Inspects every module and expands its params, `concurrency` routes at a time. */
-export async function planRoutes(entries: Map<RouteFile, string>, sandbox: Sandbox, concurrency: number, basePath = '', onInputs?: (route: RouteFile, inputs: TaskInputs | undefined) => void): Promise<Plan> {
-  const perRoute = await pMap([...entries], async ([route, entry]) => planRoute(route, entry, sandbox, basePath, onInputs), { concurrency });
+export async function planRoutes(entries: Map<RouteFile, string>, sandbox: Sandbox, concurrency: number, options: PlanOptions = {}): Promise<Plan> {
+  const perRoute = await pMap([...entries], async ([route, entry]) => planRoute(route, entry, sandbox, options), { concurrency });
   const plan: Plan = { settled: [], routes: [] };
   for (const { settled, route } of perRoute) {
     for (const result of settled) plan.settled.push(result);
@@ -44,10 +52,11 @@ export async function planRoutes(entries: Map<RouteFile, string>, sandbox: Sandb
   return plan;
 }
 
-async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, basePath: string, onInputs?: (route: RouteFile, inputs: TaskInputs | undefined) => void): Promise<{ settled: PathResult[]; route?: RoutePlan }> {
+async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, { basePath = '', onAnalysis, previous }: PlanOptions): Promise<{ settled: PathResult[]; route?: RoutePlan }> {
   // One task: load the module, apply the module-level rules, and generate the params.
-  const { outcome, logs, inputs } = await sandbox.run({ type: 'analyze', entry, source: route.file, route });
-  onInputs?.(route, inputs);
+  const analysis: Analysis = previous?.get(route) ?? (await sandbox.run({ type: 'analyze', entry, source: route.file, route }));
+  onAnalysis?.(route, analysis);
+  const { outcome, logs } = analysis;
   if (!outcome.ok) return { settled: [errorResult(route, route.srcRoute, outcome.error, logs)] };
   if ('reasons' in outcome) return { settled: [dynamicResult(route, route.srcRoute, outcome.reasons, logs)] };
   const rejected = (outcome.rejected ?? []).map((r) => errorResult(route, withBasePath(basePath, r.path), { code: 'PARAMS_INVALID', message: r.message, hint: r.hint, at: exportLocation(route.file, 'generateStaticParams') }));

@@ -12,7 +12,7 @@ import { discoverRoutes, resolveAppDir } from './discover.js';
 import { executePaths } from './execute.js';
 import { hostFiles } from './hosts.js';
 import { buildManifest, manifestChunks, MANIFEST_VERSION, type Manifest, type ManifestText } from './manifest.js';
-import { cacheChunks, cachePath, carryOver, codeDigest, Digests, hash, hashing, inputId, modulesPath, planReuse, readCacheText, readModulesRecord, RebuildCauses, Recorder, unchangedBundle, writeModulesRecord, type BuildCache, type CacheText, type IncrementalSummary } from './cache.js';
+import { cacheChunks, cachePath, carryOver, codeDigest, Digests, hash, hashing, inputId, modulesPath, offersAnalyses, parseCache, planReuse, readCacheFile, readModulesRecord, reusableAnalyses, RebuildCauses, Recorder, unchangedBundle, writeModulesRecord, type BuildCache, type CacheText, type IncrementalSummary, type LookedAgain } from './cache.js';
 import type { AssignedPath } from './assign.js';
 import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './options.js';
 import { planRoutes } from './plan.js';
@@ -21,7 +21,7 @@ import { decideFromSource } from './decide.js';
 import { dynamicResult, errorResult, NO_LOGS } from './results.js';
 import { manifestEntry, StaticRecord } from './manifest.js';
 import { BUILD_ENV, Sandbox } from './sandbox/pool.js';
-import { startEarly } from './sandbox/thread.js';
+import { claimLook, startEarly } from './sandbox/thread.js';
 import { fingerprint } from './shard.js';
 import type { PathResult, RouteFile, StaticResult } from './types.js';
 import { relativeFile } from './location.js';
@@ -85,7 +85,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
   const clock = stopwatch();
   const given = resolveOptions(input);
   // The first worker starts now (unless the CLI started it already), while the project is read.
-  startEarly(given.maxMemoryMb);
+  startEarly(given.maxMemoryMb, given.incremental ? { out: given.out, cwd: given.cwd } : undefined);
+  const looked = given.incremental ? claimLook(given.out) : undefined;
   const appDir = resolveAppDir(given.appDir);
   const project = await loadProject(findProjectRoot(appDir));
   // next.config's cacheComponents turns on the Cache Components rules, as for `next build`.
@@ -137,13 +138,21 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     timings.bundle = clock.lap();
     const recorder = new Recorder();
 
-    options.logger.phase?.(`Planning ${count(bundle.entries.size, 'route module')} (segment config, generateStaticParams)`);
-    const planning = step(planRoutes(bundle.entries, sandbox, options.concurrency, project.config.basePath, (route, inputs) => recorder.task(route, undefined, inputs)));
+    // An incremental build takes the analysis of each route where nothing it read changed from the
+    // previous build's cache; that cache is read first when it offers any.
+    const cacheText = options.incremental ? readCacheFile(options.out) : undefined;
+    const early = cacheText !== undefined && offersAnalyses(cacheText, settings) ? parseCache(cacheText) : undefined;
+    digests.trust(early?.cache);
+    const codes = new Map([...bundle.graphs].map(([route, files]) => [route, codeDigest(files, digests, project.root)]));
+    const analyses = reusableAnalyses(early?.cache, { settings, digests, cwd: options.cwd, codes });
+    // The modules of routes planned that way are loaded now all the same, as planning would have, to be ready for their paths.
+    const loading = [...analyses.keys()].map((route) => sandbox.run({ type: 'analyze', entry: bundle.entries.get(route)!, source: route.file, route, loadOnly: true }).then(({ inputs }) => recorder.task(route, undefined, inputs)));
+    options.logger.phase?.(`Planning ${count(bundle.entries.size - analyses.size, 'route module')} (segment config, generateStaticParams)`);
+    const planning = step(planRoutes(bundle.entries, sandbox, options.concurrency, { basePath: project.config.basePath, previous: analyses, onAnalysis: (route, analysis) => recorder.analyzed(route, analysis) }));
     planning.catch(() => undefined); // awaited below
     // While the workers plan, the previous build is read and what its paths read is looked at again.
-    const { cache: previous, manifest: before, texts, changed }: Previous = options.incremental ? await readPrevious(options, settings, digests) : {};
+    const { cache: previous, manifest: before, texts, changed }: Previous = options.incremental ? await readPrevious(options, settings, digests, early ?? cacheText, looked) : {};
     const plan = await planning;
-    const codes = new Map([...bundle.graphs].map(([route, files]) => [route, codeDigest(files, digests, project.root)]));
     timings.plan = clock.lap();
     const notOptedIn = new Set(plan.routes.filter((p) => !p.optedIn).map((p) => p.route));
 
@@ -155,7 +164,10 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const large = assignment.paths.length >= LARGE_BUILD;
     if (large) collectGarbage();
     const causes = options.incremental ? new RebuildCauses() : undefined;
-    if (causes) causes.compiled = !restored;
+    if (causes) {
+      causes.compiled = !restored;
+      causes.analysesReused = analyses.size;
+    }
     const incremental = causes && reusePrevious(options, { previous, manifest: before, changed, settings, digests, codes, recorder, causes, stagingDir: staging.dir });
     options.logger.phase?.(`Prerendering ${count(assignment.paths.length, 'path')}`);
     const executed = await step(executePaths(assignment.paths, sandbox, {
@@ -166,6 +178,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       frozen: (assigned) => recorder.frozen(assigned.plan.route, assigned.key),
     }));
     assignment.paths = [];
+    await Promise.all(loading);
     if (large) collectGarbage();
     // Route code has run: the workers end here, and what routes left running with them.
     await sandbox.close();
@@ -375,12 +388,12 @@ function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache |
  * leaves the reuse decisions only lookups. A manifest changed since the cache was written (`changed`)
  * is not read.
  */
-async function readPrevious(options: ResolvedOptions, settings: string, digests: Digests): Promise<Previous> {
+async function readPrevious(options: ResolvedOptions, settings: string, digests: Digests, text: CacheText | string | undefined, looked?: Promise<LookedAgain | undefined>): Promise<Previous> {
   await new Promise(setImmediate); // the planning tasks go out first
-  // Digests of files unchanged since the previous build are trusted.
-  const read = readCacheText(options.out);
+  // Digests of files unchanged since the previous build are trusted (those of a cache parsed early are already).
+  const read = typeof text === 'string' ? parseCache(text) : text;
+  if (typeof text === 'string') digests.trust(read?.cache);
   const cache = read?.cache;
-  digests.trust(cache);
   // The manifest is taken only when it is the one written with the cache (its text unchanged).
   let manifest: Manifest | undefined;
   // Their texts serve the records the new ones keep, when they are not too large to hold.
@@ -395,6 +408,9 @@ async function readPrevious(options: ResolvedOptions, settings: string, digests:
     return { cache }; // unreadable: nothing is reused
   }
   if (manifest && cache?.settings === settings) {
+    // The worker started early took the stamps of the files again; those unchanged keep their digests.
+    const found = await looked;
+    if (found && found.builtAt === cache.builtAt && found.root === path.resolve(options.cwd, cache.project)) digests.adoptUnchanged(cache, found.changed);
     const ids = Object.keys(cache.digests);
     for (let start = 0; start < ids.length; start += 2000) {
       await new Promise(setImmediate);

@@ -5,12 +5,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cachePath, Digests, planReuse, readCache, type BuildCache } from '../src/cache.js';
+import { cachePath, Digests, lookAgain, planReuse, readCache, type BuildCache } from '../src/cache.js';
 import { bundleSettings } from '../src/bundle.js';
 import { explainPath, formatExplanation, mergeShards, prerender, presentBuild, exitCodeFor, readManifest, type PrerenderResult } from '../src/index.js';
 import { bestMatch } from '../src/explain.js';
@@ -99,6 +99,33 @@ record('planReuse: each cause, from a cache and a manifest', () => {
   assert.match(planReuse({ manifest }, { settings: 's', digests, cwd: root }).none ?? '', 'no build cache');
 });
 
+record("a worker's look at the previous build's files finds exactly those whose stamp changed, or are too recent to trust", async () => {
+  const site = project();
+  // Files last written an hour ago: their stamps are trusted.
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  for (const name of readdirSync(path.join(site.dir, 'content/posts'))) utimesSync(path.join(site.dir, 'content/posts', name), hourAgo, hourAgo);
+  const first = await site.build(false);
+  const unchanged = lookAgain(first.outDir, site.dir)!;
+  assert.equal(unchanged.changed.filter((id) => id.startsWith('file:content/')), [], 'nothing changed');
+  assert.is(unchanged.builtAt, readCache(first.outDir)!.builtAt);
+  assert.is(unchanged.root, site.dir);
+  // One post edited, then given an old time again (the stamp still differs: size and time); one removed.
+  const post1 = path.join(site.dir, 'content/posts/post-1.md');
+  appendFileSync(post1, 'More.\n');
+  utimesSync(post1, new Date(Date.now() - 7_200_000), new Date(Date.now() - 7_200_000));
+  rmSync(path.join(site.dir, 'content/posts/post-3.md'));
+  const looked = lookAgain(first.outDir, site.dir)!;
+  assert.equal(looked.changed.filter((id) => id.startsWith('file:content/')).sort(), ['file:content/posts/post-1.md', 'file:content/posts/post-3.md']);
+  // The build thread takes the others' recorded digests, and takes the changed ones itself.
+  const cache = readCache(first.outDir)!;
+  const digests = new Digests(site.dir, {});
+  digests.adoptUnchanged(cache, looked.changed);
+  assert.is(digests.of('file:content/posts/post-2.md'), cache.digests['file:content/posts/post-2.md']);
+  assert.is.not(digests.of('file:content/posts/post-1.md'), cache.digests['file:content/posts/post-1.md']);
+  assert.is(digests.of('file:content/posts/post-3.md'), 'absent');
+  assert.is(lookAgain(path.join(site.dir, 'nowhere'), site.dir), undefined, 'no cache, no look');
+});
+
 record('the compiled modules are keyed by the tool modules that generate code, each found by its digest', () => {
   const { tool } = JSON.parse(bundleSettings([], ROOT, false)) as { tool: string[] };
   assert.is(tool.length, 4);
@@ -115,17 +142,18 @@ incremental('each kind of change reruns exactly the paths that read it; the outp
   const post2 = path.join(site.dir, 'content/posts/post-2.md');
 
   const same = await site.build(true);
-  assert.equal(same.incremental, { rebuilt: 1, reused: 8, compiled: false, causes: [{ cause: 'uses Date.now(), which differs on every build', count: 1, examples: ['/stamp.txt'] }] }, 'nothing changed: only the path that reads the clock runs, and nothing is compiled');
+  assert.equal(same.incremental, { rebuilt: 1, reused: 8, compiled: false, analysesReused: 7, causes: [{ cause: 'uses Date.now(), which differs on every build', count: 1, examples: ['/stamp.txt'] }] }, 'nothing changed: only the path that reads the clock runs, nothing is compiled, and every route is planned from the cache');
   assert.ok(same.results.filter((r) => r.type === 'static' && r.reused).length === 8);
 
   const everyPost = ['/feed.json', '/posts/post-1', '/posts/post-2', '/posts/post-3', '/stamp.txt'];
-  const steps: Array<{ label: string; edit: () => void; env?: Record<string, string>; rebuilt: string[]; compiled: boolean }> = [
-    { label: 'a content file', edit: () => appendFileSync(post2, 'More.\n'), rebuilt: ['/feed.json', '/posts/post-2', '/stamp.txt'], compiled: false },
+  // `planned`: how many of the 7 routes were planned from the cache (generateStaticParams not run again).
+  const steps: Array<{ label: string; edit: () => void; env?: Record<string, string>; rebuilt: string[]; compiled: boolean; planned?: number }> = [
+    { label: 'a content file', edit: () => appendFileSync(post2, 'More.\n'), rebuilt: ['/feed.json', '/posts/post-2', '/stamp.txt'], compiled: false, planned: 7 },
     { label: 'an environment variable', edit: () => undefined, env: { SITE_NAME: 'Changed' }, rebuilt: ['/site.json', '/stamp.txt'], compiled: false },
     { label: 'a shared helper module', edit: () => appendFileSync(path.join(site.dir, 'lib/format.ts'), 'export const unused = 1;\n'), rebuilt: everyPost, compiled: true },
     // `./format` now finds format.js first (Next.js's order of extensions): no compiled file changed, the folder did.
     { label: 'a module that takes an import\'s place', edit: () => writeFileSync(path.join(site.dir, 'lib/format.js'), 'export function render(text) {\n  return `<div>${text.trim()}</div>`;\n}\n'), rebuilt: everyPost, compiled: true },
-    { label: 'a param added', edit: () => writeFileSync(path.join(site.dir, 'content/posts/post-4.md'), '---\ntitle: Post 4\n---\nFour.\n'), rebuilt: ['/feed.json', '/posts/post-4', '/stamp.txt'], compiled: false },
+    { label: 'a param added', edit: () => writeFileSync(path.join(site.dir, 'content/posts/post-4.md'), '---\ntitle: Post 4\n---\nFour.\n'), rebuilt: ['/feed.json', '/posts/post-4', '/stamp.txt'], compiled: false, planned: 6 },
     { label: 'a param removed', edit: () => rmSync(path.join(site.dir, 'content/posts/post-1.md')), rebuilt: ['/feed.json', '/stamp.txt'], compiled: false },
     // /site.json becomes a folder's index: its unchanged bytes move from site.json to site.json/index.
     { label: 'a route under a path that had a file', edit: () => writeRoute(site.dir, 'app/site.json/extra/route.ts', "export const GET = () => new Response('extra');\n"), rebuilt: ['/site.json/extra', '/stamp.txt'], compiled: true },
@@ -139,6 +167,7 @@ incremental('each kind of change reruns exactly the paths that read it; the outp
     assert.equal(rebuilt, step.rebuilt, `${step.label}: the paths run again`);
     assert.is(next.incremental!.rebuilt, step.rebuilt.length);
     assert.is(next.incremental!.compiled, step.compiled, `${step.label}: whether the modules were compiled`);
+    if (step.planned !== undefined) assert.is(next.incremental!.analysesReused, step.planned, `${step.label}: the routes planned from the cache`);
     assertSameAsFull(next, full, step.label);
   }
   assert.not.ok('/posts/post-1' in readManifest(path.join(site.dir, 'dist/prerender-manifest.json')).routes, 'the removed param is gone');
@@ -170,7 +199,7 @@ incremental('the report says how many paths ran and why, one line per cause', as
   const result = await site.build(true);
   const { report } = presentBuild(result, { format: 'text', json: false, quiet: true, allowDynamic: [], color: false }, { cwd: site.dir, host: 'none' });
   assert.match(report, [
-    'Incremental: 3 paths rebuilt, 6 reused.',
+    'Incremental: 3 paths rebuilt, 6 reused; 7 routes planned from the previous build (nothing their generateStaticParams or module read changed).',
     '  content/posts/post-2.md changed (2 paths): /feed.json, /posts/post-2',
     '  /stamp.txt: uses Date.now(), which differs on every build',
   ].join('\n'));

@@ -349,6 +349,7 @@ export class Sandbox {
         if (!this.#late.has(message.late.id)) this.#late.set(message.late.id, message.late.error);
         return;
       }
+      if (!('pong' in message)) return; // the early worker's look at a previous build (thread.ts)
       this.#pings.get(message.pong)?.();
       this.#pings.delete(message.pong);
     });

@@ -35,7 +35,8 @@ export interface RecordedInputs {
 export type TaskInputs = Partial<Record<'module' | 'params' | 'path', RecordedInputs>>;
 
 export type Task =
-  | { type: 'analyze'; entry: string; source: string; route: RouteFile }
+  /** With `loadOnly`, the module is loaded and nothing else, to be ready for the route's paths (a route planned from the previous build). */
+  | { type: 'analyze'; entry: string; source: string; route: RouteFile; loadOnly?: boolean }
   | {
       type: 'render';
       entry: string;

@@ -62,7 +62,7 @@ export function createTasks(setup: WorkerSetup) {
   /** Loads a route's module, applies the module-level rules, and generates its params. */
   async function analyze(task: AnalyzeTask): Promise<AnalyzeOutcome> {
     const inspected = await inspect(task);
-    if (!inspected.ok) return inspected;
+    if (!inspected.ok || task.loadOnly) return inspected.ok ? { ok: true, config: inspected.config, reasons: [] } : inspected;
     const decision = decideRoute(task.route, inspected, readFileSync(task.source, 'utf8'));
     if ('error' in decision) return { ok: false, error: decision.error };
     if (!decision.run) return { ok: true, config: inspected.config, reasons: decision.reasons };

@@ -8,6 +8,7 @@
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { WorkerSetup } from './protocol.js';
+import type { LookedAgain } from '../cache.js';
 import { workerExecArgv } from './scheduler.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -63,18 +64,46 @@ export interface SetupMessage {
 /** The worker started early, until a build takes it. */
 let waiting: { worker: Worker; maxMemoryMb: number | undefined; gone: () => void } | undefined;
 
+/** What the worker started early for an incremental build into `out` found of its previous build's files (see `lookAgain`). */
+let looked: { out: string; found: Promise<LookedAgain | undefined> } | undefined;
+
+/**
+ * The early worker's look at the previous build into `out`, for the build starting now: every build
+ * claims at its start, so a look is only ever used by the first build after it was made (one made
+ * for another output is dropped).
+ */
+export function claimLook(out: string): Promise<LookedAgain | undefined> | undefined {
+  const claimed = looked;
+  looked = undefined;
+  return claimed?.out === out ? claimed.found : undefined;
+}
+
 /**
  * Starts a worker now for a build whose workers have `maxMemoryMb`, unless one waits already. It
  * does not keep the process alive, and one that stops before a build takes it is forgotten; a
  * build that fails before it needs a worker leaves it waiting for the next.
  */
-export function startEarly(maxMemoryMb: number | undefined): void {
+export function startEarly(maxMemoryMb: number | undefined, look?: { out: string; cwd: string }): void {
   if (waiting) return;
   let worker: Worker;
   try {
-    worker = startWorker({ workerData: { early: true }, stdout: true, stderr: true, resourceLimits: workerLimits(maxMemoryMb) });
+    worker = startWorker({ workerData: { early: true, ...(look ? { look } : {}) }, stdout: true, stderr: true, resourceLimits: workerLimits(maxMemoryMb) });
   } catch {
     return; // the build starts its own
+  }
+  if (look) {
+    // An incremental build: first the worker looks at the files its previous build read again.
+    const found = new Promise<LookedAgain | undefined>((resolve) => {
+      const answer = (message: { looked?: LookedAgain | null }) => {
+        if (!('looked' in message)) return;
+        worker.off('message', answer);
+        resolve(message.looked ?? undefined);
+      };
+      worker.on('message', answer);
+      worker.once('exit', () => resolve(undefined));
+      worker.once('error', () => resolve(undefined));
+    });
+    looked = { out: look.out, found };
   }
   const gone = () => {
     if (waiting?.worker === worker) waiting = undefined;

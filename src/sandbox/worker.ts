@@ -8,6 +8,7 @@ import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { checkGlobals, installGuards, keepGlobal, settleTimers, snapshotGlobals, stopChildren, taskContext, trackChildren } from './guards.js';
 import { BEAT, type ResultMessage, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
+import { lookAgain } from '../cache.js';
 import { installNextEnvironment } from './runtime/environment.js';
 import { instrumentFetch } from './runtime/fetch.js';
 import { setBundleDir } from './runtime/locate.js';
@@ -31,6 +32,9 @@ const port = parentPort!;
 const early: Incoming[] = [];
 let receive: (message: Incoming | SetupMessage) => void = (message) => early.push(message as Incoming);
 port.on('message', (message: Incoming | SetupMessage) => receive(message));
+// Started early for an incremental build: the files its previous build read are looked at again first.
+const look = (workerData as { look?: { out: string; cwd: string } }).look;
+if (look) port.postMessage({ looked: lookAgain(look.out, look.cwd) ?? null });
 const setup = (workerData as { early?: true }).early ? await setupMessage() : (workerData as WorkerSetup);
 /** A worker whose heap is this large after loading a route and generating its params is replaced. */
 const HEAVY_HEAP_MB = setup.heavyHeapMb ?? 192;
