@@ -5,9 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { setupError } from './errors.js';
-import { HOSTS, type HostName } from './hosts.js';
+import { HOSTS, parseShard, type HostName, type ShardSpec } from './option-values.js';
 import type { FailOn } from './policy.js';
-import { parseShard, type ShardSpec } from './shard.js';
 
 interface Flag {
   name: string;

@@ -9,8 +9,9 @@ import mime from 'mime';
 import { fileOfPath, INDEX_FILE } from './files.js';
 import type { Manifest, ManifestRoute } from './manifest.js';
 
-export const HOSTS = ['none', 'netlify', 'cloudflare', 'vercel', 's3'] as const;
-export type HostName = (typeof HOSTS)[number];
+import type { HostName } from './option-values.js';
+
+export { HOSTS, type HostName } from './option-values.js';
 
 export interface HostLayout {
   /** Folder of the bodies inside the output folder (`static/` in Vercel's Build Output API). */

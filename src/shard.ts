@@ -7,21 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { setupError } from './errors.js';
 import { createManifest, type Manifest } from './manifest.js';
 
-export interface ShardSpec {
-  /** 1-based. */
-  index: number;
-  count: number;
-}
+import type { ShardSpec } from './option-values.js';
 
-export function parseShard(text: string): ShardSpec {
-  const match = /^(\d+)\/(\d+)$/.exec(text);
-  const index = match ? Number(match[1]) : NaN;
-  const count = match ? Number(match[2]) : NaN;
-  if (!match || count < 1 || index < 1 || index > count) {
-    throw setupError('USAGE', [`Expected --shard to be <i>/<n> with 1 <= i <= n, e.g. 2/4, got \`${text}\`.`]);
-  }
-  return { index, count };
-}
+export { parseShard, type ShardSpec } from './option-values.js';
 
 /**
  * The paths of shard `index`: every `count`-th of all paths sorted by key, so that shards differ in
