@@ -631,7 +631,12 @@ const KEPT_PARAMS = 200_000;
 
 /** Whether reads include the network or a per-build source of variation. */
 function varies(inputs: RecordedInputs | undefined): boolean {
-  return Boolean(inputs?.fetches?.length || inputs?.sockets?.length || inputs?.variation?.length);
+  return firstVarying(inputs) !== undefined;
+}
+
+/** The first read of the network or of a per-build source of variation. */
+function firstVarying(inputs: RecordedInputs | undefined): NonNullable<RecordedInputs['fetches'] | RecordedInputs['sockets'] | RecordedInputs['variation']>[number] | undefined {
+  return inputs?.fetches?.[0] ?? inputs?.sockets?.[0] ?? inputs?.variation?.[0];
 }
 
 /**
@@ -643,7 +648,8 @@ export function reusableAnalyses(cache: BuildCache | undefined, current: { setti
   const reusable = new Map<RouteFile, Analysis>();
   if (!cache || cache.settings !== current.settings) return reusable;
   const differs = (id: string) => cache.digests[id] !== current.digests.of(id);
-  if (findInputId(cache.global, differs)) return reusable;
+  // What top-level code got from the network or the clock may be in any route's params.
+  if (findInputId(cache.global, differs) || varies(cache.global)) return reusable;
   for (const [route, code] of current.codes) {
     const record = cache.routes[relativeFile(route.file, current.cwd)];
     if (record?.analysis === undefined || record.code !== code) continue;
@@ -674,6 +680,11 @@ export interface ReusePlan {
   check(key: string, route: RouteFile, code: string | undefined): Reuse;
 }
 
+/** A per-build source of variation for a person: `Date.now(), which differs on every build`. */
+export function variationLabel(kind: string): string {
+  return kind.startsWith('child_process.') ? `${kind} (a child process, whose reads are not seen)` : `${kind}, which differs on every build`;
+}
+
 /** Labels an input id for a person: `posts/a.md`, `the listing of posts/`, `$SITE_URL`. */
 export function inputLabel(id: string): string {
   const [kind, name] = splitId(id);
@@ -701,6 +712,7 @@ export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; c
   const changed = (inputs: RecordedInputs | undefined): string | undefined => findInputId(inputs, differs);
   const global = changed(cache.global);
   if (global) return none(`${inputLabel(global)} changed (read while modules were loaded)`);
+  const loadVaries = firstVarying(cache.global);
   const now = current.now ?? Date.now();
   const routeCauses = new Map<string, string | null>();
   const sources = new Map<RouteFile, string>();
@@ -726,12 +738,15 @@ export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; c
         }
         if (routeCause) return { cause: routeCause };
       }
-      const varies = record && (record.inputs.fetches?.[0] ?? record.inputs.sockets?.[0] ?? record.inputs.variation?.[0]);
+      // The network or a per-build source of variation, used by the handler or while modules were
+      // loaded (every path may hold what top-level code got).
+      const own = record && firstVarying(record.inputs);
+      const varies = own ?? loadVaries;
       if (varies) {
-        const fresh = typeof entry.revalidate === 'number' && record.builtAt !== undefined && now - record.builtAt < entry.revalidate * 1000;
+        const fresh = typeof entry.revalidate === 'number' && record?.builtAt !== undefined && now - record.builtAt < entry.revalidate * 1000;
         if (!fresh) {
-          const what = 'url' in varies ? `reads the network (fetch ${varies.url})` : 'target' in varies ? `reads the network (socket ${varies.target})` : `uses ${varies.kind}, which differs on every build`;
-          return { cause: what };
+          const what = 'url' in varies ? `reads the network (fetch ${varies.url})` : 'target' in varies ? `reads the network (socket ${varies.target})` : `uses ${variationLabel(varies.kind)}`;
+          return { cause: own ? what : `loading modules ${what}${varies.at ? ` (${varies.at})` : ''}` };
         }
       }
       return { entry, ...(record ? { record } : {}) };

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Digests, frozenUses, inputLabel, readCache } from './cache.js';
+import { Digests, frozenUses, inputLabel, readCache, variationLabel } from './cache.js';
 import { setupError } from './errors.js';
 import { findManifest, MANIFEST_NAME, readManifest, type Manifest, type ManifestRoute } from './manifest.js';
 import { keyOfRequest } from './params.js';
@@ -179,7 +179,7 @@ function describeReads(inputs: RecordedInputs | undefined): Array<{ what: string
   const frozen = new Set(frozenUses(inputs).map((use) => use.what));
   for (const f of inputs.fetches ?? []) reads.push({ what: `fetch ${f.method} ${f.url}${f.cache ? ` (cache: '${f.cache}')` : ''}${f.revalidate !== undefined ? ` (revalidate: ${f.revalidate})` : ''}${frozen.has(`fetch ${f.method} ${f.url}`) ? ', no revalidate' : ''}`, at: f.at });
   for (const s of inputs.sockets ?? []) reads.push({ what: `socket ${s.target}`, at: s.at });
-  for (const v of inputs.variation ?? []) reads.push({ what: `${v.kind}, which differs on every build`, at: v.at });
+  for (const v of inputs.variation ?? []) reads.push({ what: variationLabel(v.kind), at: v.at });
   return reads;
 }
 

@@ -173,7 +173,7 @@ incremental('each kind of change reruns exactly the paths that read it; the outp
   assert.not.ok('/posts/post-1' in readManifest(path.join(site.dir, 'dist/prerender-manifest.json')).routes, 'the removed param is gone');
 });
 
-incremental('reads through a descriptor or a FileHandle, and whether a variable is set, are inputs too', async () => {
+incremental('reads through a descriptor or a FileHandle, and whether a variable is set, are inputs too; a child process runs the path again', async () => {
   const dir = path.join(tempDir('incremental-reads'), 'site');
   cpSync(fixture('incremental-reads'), dir, { recursive: true });
   const build = (incremental: boolean, out = 'dist') => prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, out), cwd: dir, concurrency: 1, incremental });
@@ -183,13 +183,32 @@ incremental('reads through a descriptor or a FileHandle, and whether a variable 
   assert.equal(cache.paths['/handle.txt'].inputs.files?.map((f) => f.id), ['file:data/handle.txt']);
   assert.equal(cache.paths['/callback.txt'].inputs.files?.map((f) => f.id), ['file:data/callback.txt']);
   assert.equal(cache.paths['/flag.txt'].inputs, { env: [{ name: 'FEATURE_BETA', at: 'app/flag.txt/route.ts:3' }] });
+  assert.equal(cache.paths['/git.txt'].inputs.variation, [{ kind: 'child_process.exec()', at: 'app/git.txt/route.ts:8' }]);
+  assert.is(readFileSync(path.join(dir, 'dist/git.txt'), 'utf8'), 'answer 42\n', 'promisify(exec) resolves to { stdout, stderr }, as in Node.js');
+  assert.is(readFileSync(path.join(dir, 'dist/exists.txt'), 'utf8'), 'true false\n', 'promisify(fs.exists) resolves to a boolean');
+  assert.equal(cache.paths['/exists.txt'].inputs.files?.map((f) => f.id), ['stat:data/handle.txt', 'stat:data/missing.txt']);
 
   for (const name of ['descriptor', 'handle', 'callback']) appendFileSync(path.join(dir, `data/${name}.txt`), 'edited\n');
   const [next, full] = await withEnv({ FEATURE_BETA: '1' }, async () => [await build(true), await build(false, 'full')]);
-  assert.equal(next.incremental?.rebuilt, 4, 'every path ran again');
+  assert.equal(next.incremental?.rebuilt, 6, 'every path ran again');
+  assert.ok(next.incremental?.causes.some((c) => c.cause === 'uses child_process.exec() (a child process, whose reads are not seen)' && c.examples.includes('/git.txt')));
   assert.match(readFileSync(path.join(dir, 'dist/handle.txt'), 'utf8'), 'edited');
   assert.is(readFileSync(path.join(dir, 'dist/flag.txt'), 'utf8'), 'beta\n');
   assertSameAsFull(next, full, 'after the edits');
+});
+
+incremental('top-level code that reads the clock runs every path again, and plans every route again', async () => {
+  const dir = path.join(tempDir('incremental-load'), 'site');
+  writeRoute(dir, 'package.json', '{ "name": "site", "private": true }\n');
+  writeRoute(dir, 'lib/clock.ts', 'export const loadedAt = Date.now();\n');
+  writeRoute(dir, 'app/stamp.txt/route.ts', "import { loadedAt } from '../../lib/clock';\nexport const GET = () => new Response(String(loadedAt));\n");
+  writeRoute(dir, 'app/plain.txt/route.ts', "export const GET = () => new Response('plain');\n");
+  const build = (incremental: boolean) => prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, 'dist'), cwd: dir, concurrency: 1, incremental });
+  await build(false);
+  const next = await build(true);
+  assert.is(next.incremental!.rebuilt, 2);
+  assert.equal(next.incremental!.causes.map((c) => c.cause), ['loading modules uses Date.now(), which differs on every build (lib/clock.ts:1)']);
+  assert.is(next.incremental!.analysesReused, 0);
 });
 
 incremental('the report says how many paths ran and why, one line per cause', async () => {

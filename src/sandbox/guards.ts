@@ -8,6 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { format } from 'node:util';
 import { recordEnv, recordingInputs } from './runtime/inputs.js';
+import { replaceFunction } from './runtime/patch.js';
 import { strictUse } from './runtime/strict.js';
 
 export interface GuardHooks {
@@ -175,22 +176,34 @@ const children = new Set<{ child: import('node:child_process').ChildProcess; own
  * none outlives the build. `owner` names the route running when it was started.
  */
 export function trackChildren(owner: () => string, told: (pid: number, owner: string, command: string, running: boolean) => void = () => undefined): void {
-  const module = require('node:child_process') as Record<string, (...args: unknown[]) => import('node:child_process').ChildProcess>;
+  const track = (child: import('node:child_process').ChildProcess | undefined) => {
+    if (!child?.spawnargs) return;
+    const entry = { child, owner: owner() };
+    children.add(entry);
+    const command = child.spawnargs.join(' ').slice(0, 80);
+    // The build thread is told too: if this worker is terminated (a time-out), it stops the child.
+    if (child.pid !== undefined) told(child.pid, entry.owner, command, true);
+    child.once('exit', () => {
+      children.delete(entry);
+      if (child.pid !== undefined) told(child.pid, entry.owner, command, false);
+    });
+  };
   for (const name of ['spawn', 'exec', 'execFile', 'fork']) {
-    const real = module[name];
-    module[name] = function (this: unknown, ...args: unknown[]) {
-      const child = real.apply(this, args);
-      const entry = { child, owner: owner() };
-      children.add(entry);
-      const command = child.spawnargs.join(' ').slice(0, 80);
-      // The build thread is told too: if this worker is terminated (a time-out), it stops the child.
-      if (child.pid !== undefined) told(child.pid, entry.owner, command, true);
-      child.once('exit', () => {
-        children.delete(entry);
-        if (child.pid !== undefined) told(child.pid, entry.owner, command, false);
-      });
-      return child;
-    };
+    replaceFunction(
+      require('node:child_process') as object,
+      name,
+      (real) => function (this: unknown, ...args: unknown[]) {
+        const child = real.apply(this, args) as import('node:child_process').ChildProcess;
+        track(child);
+        return child;
+      },
+      // `promisify(exec)`: a promise that holds its child.
+      (custom) => function (this: unknown, ...args: unknown[]) {
+        const promise = custom.apply(this, args) as Promise<unknown> & { child?: import('node:child_process').ChildProcess };
+        track(promise.child);
+        return promise;
+      },
+    );
   }
   syncBuiltinESMExports();
 }

@@ -5,12 +5,14 @@
  * and into the frozen-at-build warning. Worker threads only; a worker runs one task at a time, so
  * the log being filled is simply the current one.
  */
+import childProcess from 'node:child_process';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import type { RecordedInputs, SourceLocationText } from '../protocol.js';
 import { locateCallerQuickly } from './locate.js';
+import { replaceFunction } from './patch.js';
 import { fileStamp, hash, inputId } from '../../cache.js';
 
 /** One task's reads, by phase: module evaluation, generateStaticParams, or the handler. */
@@ -276,20 +278,14 @@ export function installInputWatch(root: string, bundleDir: string, outputDir: st
       if (logs && (!reads || reads(rest))) recordRead(kind, targetPath(target));
       return (real as (...args: unknown[]) => unknown).call(this, target, ...rest);
     };
-  const patch = (object: Record<string, unknown>, names: string[], kind: 'file' | 'dir' | 'stat', reads?: Reads) => {
-    for (const name of names) {
-      const real = object[name];
-      if (typeof real === 'function') object[name] = Object.assign(watched(kind, real as (...args: never[]) => unknown, reads), { __promisify__: (real as { __promisify__?: unknown }).__promisify__ });
-    }
+  const patch = (object: object, names: string[], kind: 'file' | 'dir' | 'stat', reads?: Reads) => {
+    for (const name of names) replaceFunction(object, name, (real) => watched(kind, real, reads));
   };
-  const fsModule = fs as unknown as Record<string, unknown>;
-  const promises = fs.promises as unknown as Record<string, unknown>;
+  const fsModule = fs as object;
+  const promises = fs.promises as object;
   const stat = fs.statSync;
-  const readers: Array<[Record<string, unknown>, string, 'sync' | 'callback' | 'promise']> = [[fsModule, 'readFileSync', 'sync'], [fsModule, 'readFile', 'callback'], [promises, 'readFile', 'promise']];
-  for (const [object, name, form] of readers) {
-    const real = object[name] as ((...args: unknown[]) => unknown) & { __promisify__?: unknown };
-    object[name] = Object.assign(watchedReadFile(form, real, stat), { __promisify__: real.__promisify__ });
-  }
+  const readers: Array<[object, string, 'sync' | 'callback' | 'promise']> = [[fsModule, 'readFileSync', 'sync'], [fsModule, 'readFile', 'callback'], [promises, 'readFile', 'promise']];
+  for (const [object, name, form] of readers) replaceFunction(object, name, (real) => watchedReadFile(form, real, stat));
   // A file opened to be read (then read through its descriptor or FileHandle); not one opened
   // to be written only, as writeFileSync opens the output it writes.
   const opensToRead: Reads = (rest) => opensForReading(rest[0]);
@@ -300,6 +296,22 @@ export function installInputWatch(root: string, bundleDir: string, outputDir: st
   patch(fsModule, ['existsSync', 'statSync', 'stat', 'lstatSync', 'lstat', 'exists', 'accessSync', 'access'], 'stat');
   patch(promises, ['readdir', 'opendir'], 'dir');
   patch(promises, ['stat', 'lstat', 'access'], 'stat');
+  // A child process reads what it likes, unseen: a path that starts one runs again on every build.
+  // The call the route made is recorded, not those it makes itself (`exec` calls `execFile`).
+  let starting = 0;
+  for (const name of ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork']) {
+    const started = (real: (...args: unknown[]) => unknown) =>
+      function (this: unknown, ...args: unknown[]) {
+        if (logs && starting === 0) recordVariation(`child_process.${name}()`);
+        starting++;
+        try {
+          return real.apply(this, args);
+        } finally {
+          starting--;
+        }
+      };
+    replaceFunction(childProcess, name, started);
+  }
   syncBuiltinESMExports();
 
   // Sockets: a database or cache server. fetch's own connections are recorded as fetches.
