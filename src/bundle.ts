@@ -73,6 +73,8 @@ const standIns = (routes: RouteFile[], projectRoot: string, strict: boolean): es
     build.onResolve({ filter: /^route-prerender:cache-scope$/ }, () => ({ path: path.join(RUNTIME_DIR, 'strict.js'), external: true }));
     build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8');
+      // Route handlers are server code: a client module is a reference there, its code never run.
+      if (isClientModule(source)) return clientReferences(build.esbuild, args.path);
       const transformed = transformSource(source, args.path, strict && !args.path.split(path.sep).includes('node_modules'));
       if (transformed === source) return undefined;
       return { contents: transformed, loader: loaderOf(args.path) };
@@ -92,6 +94,62 @@ const standIns = (routes: RouteFile[], projectRoot: string, strict: boolean): es
     build.onResolve({ filter: /^server-only$/ }, () => ({ path: path.join(RUNTIME_DIR, 'empty.js'), external: true }));
   },
 });
+
+/** Whether a module's directives, before any statement, include `'use client'` (a scan, not a pattern that could backtrack). */
+export function isClientModule(source: string): boolean {
+  let at = 0;
+  for (;;) {
+    while (at < source.length && /\s/.test(source[at])) at++;
+    if (source.startsWith('//', at)) {
+      const end = source.indexOf('\n', at);
+      if (end === -1) return false;
+      at = end + 1;
+    } else if (source.startsWith('/*', at)) {
+      const end = source.indexOf('*/', at + 2);
+      if (end === -1) return false;
+      at = end + 2;
+    } else if (source[at] === '"' || source[at] === "'") {
+      // A directive: a string statement at the top. Others may come before 'use client' ('use strict').
+      const quote = source[at];
+      const end = source.indexOf(quote, at + 1);
+      if (end === -1) return false;
+      if (source.slice(at + 1, end) === 'use client') return true;
+      at = end + 1;
+      while (at < source.length && (source[at] === ' ' || source[at] === '\t')) at++;
+      if (source[at] === ';') at++;
+    } else {
+      return false;
+    }
+  }
+}
+
+/**
+ * A `'use client'` module as server code imports it under Next.js: each export a client reference,
+ * which throws if called (as Next.js's do), and none of the module's code (nor its imports: a
+ * client `next/link` needs React's client build) run. The exports are found by bundling the module
+ * alone, its packages left out, so that `export *` from its own files counts.
+ */
+export async function clientReferences(api: Pick<typeof esbuild, 'build'>, file: string): Promise<esbuild.OnLoadResult> {
+  // Files a client module may import that a server build has no loader for (styles, images) are left out.
+  const options = { entryPoints: [file], packages: 'external', write: false, metafile: true, format: 'esm', platform: 'node', jsx: 'automatic', resolveExtensions: BUILD_OPTIONS.resolveExtensions, logLevel: 'silent' } satisfies esbuild.BuildOptions;
+  const result = await api.build({ ...options, bundle: true, external: ['*.css', '*.scss', '*.sass', '*.svg', '*.png', '*.jpg', '*.jpeg', '*.gif', '*.webp', '*.avif', '*.ico', '*.woff', '*.woff2'] }).catch(() => api.build({ ...options, bundle: false }));
+  const output = Object.values(result.metafile!.outputs)[0];
+  const cjs = result.metafile!.inputs[Object.keys(result.metafile!.inputs).find((input) => path.resolve(input) === file) ?? '']?.format === 'cjs';
+  const lines = [
+    'const reference = (name) => {',
+    "  const called = function () { throw new Error(`Attempted to call ${name}() from the server but ${name} is on the client. It's not possible to invoke a client function from the server, it can only be rendered as a Component or passed to props of a Client Component.`); };",
+    `  return Object.defineProperties(called, { $$typeof: { value: Symbol.for('react.client.reference') }, $$id: { value: ${JSON.stringify(pathToFileURL(file).href)} + '#' + name } });`,
+    '};',
+  ];
+  if (cjs) {
+    lines.push("module.exports = new Proxy({}, { get: (target, name) => (typeof name === 'string' && name !== '__esModule' && name !== 'then' ? (target[name] ??= reference(name)) : undefined) });");
+    return { contents: lines.join('\n'), loader: 'js' };
+  }
+  const names = output?.exports ?? [];
+  names.forEach((name, i) => lines.push(`const reference${i} = reference(${JSON.stringify(name)});`));
+  if (names.length > 0) lines.push(`export { ${names.map((name, i) => `reference${i} as ${JSON.stringify(name)}`).join(', ')} };`);
+  return { contents: lines.join('\n'), loader: 'js' };
+}
 
 /** The esbuild configuration, frozen; each non-obvious flag says why. */
 const BUILD_OPTIONS = Object.freeze({

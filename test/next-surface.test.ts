@@ -1,6 +1,7 @@
 /** The rest of the next/server, next/cache and fetch surface that route code touches. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { isClientModule } from '../src/bundle.js';
 import { build, text } from './helpers.js';
 
 const surface = suite('next surface');
@@ -56,6 +57,26 @@ surface("NextResponse.rewrite(), NextResponse.next() and a relative NextResponse
 surface('request.ip and request.geo are absent at build time and are not request-time data', async () => {
   const result = await build('next-surface');
   assert.equal(JSON.parse(text(result, '/request-surface')), { ip: null, geo: null, pathname: '/request-surface' });
+});
+
+surface("a 'use client' module imported by a route is client references, its code not run, as in Next.js's server layer", async () => {
+  const result = await build('next-surface');
+  assert.equal(JSON.parse(text(result, '/client-references')), {
+    button: 'function',
+    reference: true,
+    called: "Attempted to call format() from the server but format is on the client. It's not possible to invoke a client function from the server, it can only be rendered as a Component or passed to props of a Client Component.",
+  });
+});
+
+surface('a client module is told by its directives, scanned in linear time', () => {
+  assert.ok(isClientModule("'use client';\nexport const a = 1;"));
+  assert.ok(isClientModule('// note\n/* more */\n"use strict";\n"use client"\nexport {};'));
+  assert.not.ok(isClientModule("import x from 'y';\n'use client';"));
+  assert.not.ok(isClientModule("const s = 'use client';"));
+  // Long runs of blanks and comments (a pattern with nested repetition backtracks on them without end).
+  const spaces = ' '.repeat(200_000);
+  assert.not.ok(isClientModule(`${spaces}/* x */${spaces}export {};`));
+  assert.ok(isClientModule(`${spaces}// x\n${spaces}'use client';`));
 });
 
 surface.run();
