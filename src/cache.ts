@@ -294,7 +294,12 @@ export function lookAgain(out: string, cwd: string): LookedAgain | undefined {
   for (const id in stamps) {
     if (!id.startsWith('file:')) continue;
     const name = id.slice(5);
-    const stats = statSync(path.isAbsolute(name) ? name : prefix + name, { throwIfNoEntry: false });
+    let stats: ReturnType<typeof statSync> | undefined;
+    try {
+      stats = statSync(path.isAbsolute(name) ? name : prefix + name, { throwIfNoEntry: false });
+    } catch {
+      stats = undefined; // not a file any more (a folder on its path became a file, or it may not be read)
+    }
     if (!stats || fileStamp(stats) !== stamps[id] || stats.mtimeMs >= head.builtAt - TRUSTED_AFTER_MS) changed.push(id);
   }
   return { builtAt: head.builtAt, root, changed };

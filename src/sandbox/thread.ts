@@ -2,9 +2,10 @@
  * Starting a worker thread: its flags and limits, and one thread started early. A worker takes
  * 0.08–0.1 s to start, most of it Node.js's own start-up in a thread, so the CLI starts one before
  * it loads the library (and a build as soon as it has its options); the first build of the process
- * with the same limits takes it and sends it its setup. That one waiting thread is the module's
- * only state, on purpose: it belongs to the process, not to a build. This module loads nothing
- * else of the library.
+ * with the same limits takes it and sends it its setup. For an incremental build, that worker
+ * first looks at the previous build's files again (see `lookAgain`). That one waiting thread, and
+ * its look until a build claims it, are the module's only state, on purpose: they belong to the
+ * process, not to a build. This module loads nothing else of the library (types aside).
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { WorkerSetup } from './protocol.js';

@@ -34,7 +34,16 @@ let receive: (message: Incoming | SetupMessage) => void = (message) => early.pus
 port.on('message', (message: Incoming | SetupMessage) => receive(message));
 // Started early for an incremental build: the files its previous build read are looked at again first.
 const look = (workerData as { look?: { out: string; cwd: string } }).look;
-if (look) port.postMessage({ looked: lookAgain(look.out, look.cwd) ?? null });
+if (look) port.postMessage({ looked: lookQuietly(look.out, look.cwd) ?? null });
+
+/** The look, or none when it fails: the build thread then takes every digest itself. */
+function lookQuietly(out: string, cwd: string) {
+  try {
+    return lookAgain(out, cwd);
+  } catch {
+    return undefined;
+  }
+}
 const setup = (workerData as { early?: true }).early ? await setupMessage() : (workerData as WorkerSetup);
 /** A worker whose heap is this large after loading a route and generating its params is replaced. */
 const HEAVY_HEAP_MB = setup.heavyHeapMb ?? 192;
