@@ -68,6 +68,10 @@ surface("a 'use client' module imported by a route is client references, its cod
   });
 });
 
+surface('promisify(setTimeout) resolves with its value under the watched timers, as in Node.js', async () => {
+  assert.is(text(await build('next-surface'), '/promisified'), 'waited slept\n');
+});
+
 surface('a client module is told by its directives, scanned in linear time', () => {
   assert.ok(isClientModule("'use client';\nexport const a = 1;"));
   assert.ok(isClientModule('// note\n/* more */\n"use strict";\n"use client"\nexport {};'));

@@ -63,18 +63,28 @@ export function installGuards(hooks: GuardHooks): void {
 
   // Short timers that route code schedules are tracked (see settleTimers).
   const realClearTimeout = globalThis.clearTimeout;
-  globalThis.setTimeout = ((callback: (...args: unknown[]) => void, delay?: number, ...args: unknown[]) => {
-    strictUse('setTimeout');
-    if (taskContext.getStore() === undefined || typeof callback !== 'function' || (delay ?? 0) > SHORT_TIMER_MS) {
-      return realSetTimeout(callback, delay, ...args);
-    }
-    const timer = realSetTimeout((...rest: unknown[]) => {
-      pendingTimers.delete(timer);
-      callback(...rest);
-    }, delay, ...args);
-    pendingTimers.add(timer);
-    return timer;
-  }) as typeof setTimeout;
+  // `promisify(setTimeout)` keeps working: its promisified form is Node's, counted the same way.
+  replaceFunction(
+    globalThis,
+    'setTimeout',
+    () => (callback: unknown, delay?: unknown, ...args: unknown[]) => {
+      strictUse('setTimeout');
+      const schedule = realSetTimeout as (...parts: unknown[]) => ReturnType<typeof setTimeout>;
+      if (taskContext.getStore() === undefined || typeof callback !== 'function' || (Number(delay) || 0) > SHORT_TIMER_MS) {
+        return schedule(callback, delay, ...args);
+      }
+      const timer = schedule((...rest: unknown[]) => {
+        pendingTimers.delete(timer);
+        (callback as (...args: unknown[]) => void)(...rest);
+      }, delay, ...args);
+      pendingTimers.add(timer);
+      return timer;
+    },
+    (promised) => function (this: unknown, ...args: unknown[]) {
+      strictUse('setTimeout');
+      return promised.apply(this, args);
+    },
+  );
   globalThis.clearTimeout = ((timer?: Parameters<typeof clearTimeout>[0]) => {
     pendingTimers.delete(timer);
     realClearTimeout(timer);
