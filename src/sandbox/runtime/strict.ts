@@ -10,6 +10,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { callerInBundle, locateCaller } from './locate.js';
 import { requestStore } from './store.js';
 import { captureReads, recordVariation, wantsVariation } from './inputs.js';
+import { replaceFunction } from './patch.js';
 import { describeReason, type ReasonKind } from '../../reasons.js';
 
 /** Set while a `'use cache'` function or `unstable_cache` callback runs. */
@@ -123,14 +124,11 @@ function watch(): void {
   globalThis.Date = WatchedDate;
   // performance.now() is not watched: Next.js 16 prerenders a route that reads it.
   // A call given a callback is asynchronous: Next.js does not count it, the incremental build does.
-  const exports = crypto as unknown as Record<string, (...args: unknown[]) => unknown>;
   for (const [name, kind] of NODE_RANDOM) {
-    const real = exports[name];
-    if (typeof real !== 'function') continue;
-    exports[name] = function (this: unknown, ...args: unknown[]) {
+    replaceFunction(crypto, name, (real) => function (this: unknown, ...args: unknown[]) {
       strictUse(kind, typeof args[args.length - 1] !== 'function');
       return real.apply(this, args);
-    };
+    });
   }
   // `import { randomUUID } from 'node:crypto'` sees the watched function too. (node:crypto's
   // getRandomValues is a read-only getter onto Web Crypto's, watched below.)
