@@ -187,8 +187,25 @@ export function fileStamp(stats: { size: number; mtimeMs: number; ino: number })
   return `${stats.size}:${stats.mtimeMs}:${stats.ino}`;
 }
 
-/** Two seconds: a file changed this close to a build's end may not show it in its time (coarse file systems cannot tell two writes apart within them). */
-const TRUSTED_AFTER_MS = 2000;
+/**
+ * Whether a file with this `stamp` (see `fileStamp`) and time is the one `recorded` stamped in a
+ * build that ended at `builtAt`: the same stamp, and a time more than two seconds before that end
+ * (a file changed closer to it may not show it in its time: coarse file systems cannot tell two
+ * writes apart within two seconds).
+ */
+function sameAsStamped(stamp: string, mtimeMs: number, recorded: string | undefined, builtAt: number): boolean {
+  return recorded === stamp && mtimeMs < builtAt - 2000;
+}
+
+/** A project folder with a separator after it: input ids' paths are joined to it without normalizing. */
+function folderPrefix(root: string): string {
+  return root.endsWith(path.sep) ? root : root + path.sep;
+}
+
+/** The file an input id's path names: absolute as it is, else inside the project. */
+function inputFile(prefix: string, name: string): string {
+  return path.isAbsolute(name) ? name : prefix + name;
+}
 
 /**
  * What an input is now, one digest per id, each computed once. With the previous build's cache, a
@@ -205,7 +222,7 @@ export class Digests {
   readonly #prefix: string;
 
   constructor(root: string, private readonly env: Record<string, string | undefined>) {
-    this.#prefix = root.endsWith(path.sep) ? root : root + path.sep;
+    this.#prefix = folderPrefix(root);
   }
 
   /** Lets unchanged files keep the digests a previous build recorded (its cache, its modules' record). */
@@ -236,14 +253,14 @@ export class Digests {
   #compute(id: string): string {
     const [kind, name] = splitId(id);
     if (kind === 'env') return this.env[name] === undefined ? 'unset' : hash(this.env[name]!);
-    const file = path.isAbsolute(name) ? name : this.#prefix + name;
+    const file = inputFile(this.#prefix, name);
     try {
       if (kind === 'file') {
         const stats = statSync(file);
         const stamp = fileStamp(stats);
         this.stamps.set(id, stamp);
         for (const previous of this.#trusted) {
-          if (previous.stamps?.[id] === stamp && previous.digests[id] !== undefined && stats.mtimeMs < previous.builtAt - TRUSTED_AFTER_MS) return previous.digests[id];
+          if (previous.digests[id] !== undefined && sameAsStamped(stamp, stats.mtimeMs, previous.stamps?.[id], previous.builtAt)) return previous.digests[id];
         }
         return hash(readFileSync(file));
       }
@@ -272,12 +289,8 @@ export interface LookedAgain {
  * while the build thread loads the library and reads the rest. Undefined without a usable cache.
  */
 export function lookAgain(out: string, cwd: string): LookedAgain | undefined {
-  let text: string;
-  try {
-    text = readFileSync(cachePath(out), 'utf8');
-  } catch {
-    return undefined;
-  }
+  const text = readCacheFile(out);
+  if (text === undefined) return undefined;
   const head = cacheHead(text);
   const stampsAt = text.indexOf(',"stamps":{');
   const pathsAt = text.indexOf('},"paths":{\n', stampsAt);
@@ -289,18 +302,17 @@ export function lookAgain(out: string, cwd: string): LookedAgain | undefined {
     return undefined;
   }
   const root = path.resolve(cwd, head.project);
-  const prefix = root.endsWith(path.sep) ? root : root + path.sep;
+  const prefix = folderPrefix(root);
   const changed: string[] = [];
   for (const id in stamps) {
     if (!id.startsWith('file:')) continue;
-    const name = id.slice(5);
     let stats: ReturnType<typeof statSync> | undefined;
     try {
-      stats = statSync(path.isAbsolute(name) ? name : prefix + name, { throwIfNoEntry: false });
+      stats = statSync(inputFile(prefix, id.slice(5)), { throwIfNoEntry: false });
     } catch {
       stats = undefined; // not a file any more (a folder on its path became a file, or it may not be read)
     }
-    if (!stats || fileStamp(stats) !== stamps[id] || stats.mtimeMs >= head.builtAt - TRUSTED_AFTER_MS) changed.push(id);
+    if (!stats || !sameAsStamped(fileStamp(stats), stats.mtimeMs, stamps[id], head.builtAt)) changed.push(id);
   }
   return { builtAt: head.builtAt, root, changed };
 }
@@ -631,6 +643,11 @@ export function mergeCaches(caches: Array<BuildCache | undefined>, staticPaths: 
   return merged;
 }
 
+/** Whether an input id's digest now is not the one `cache` recorded. */
+function changedSince(cache: Recorded, digests: Digests): (id: string) => boolean {
+  return (id) => cache.digests[id] !== digests.of(id);
+}
+
 /** The most params of a route whose analysis the cache keeps (its text is held until the cache is written). */
 const KEPT_PARAMS = 200_000;
 
@@ -652,7 +669,7 @@ function firstVarying(inputs: RecordedInputs | undefined): NonNullable<RecordedI
 export function reusableAnalyses(cache: BuildCache | undefined, current: { settings: string; digests: Digests; cwd: string; codes: Map<RouteFile, string> }): Map<RouteFile, Analysis> {
   const reusable = new Map<RouteFile, Analysis>();
   if (!cache || cache.settings !== current.settings) return reusable;
-  const differs = (id: string) => cache.digests[id] !== current.digests.of(id);
+  const differs = changedSince(cache, current.digests);
   // What top-level code got from the network or the clock may be in any route's params.
   if (findInputId(cache.global, differs) || varies(cache.global)) return reusable;
   for (const [route, code] of current.codes) {
@@ -713,7 +730,7 @@ export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; c
   if (previous.changed) return none('the manifest is not the one written with the build cache (it changed after that build)');
   if (!manifest) return none('there is no manifest of a previous build');
   if (Object.keys(manifest.routes).length !== cache.staticPaths) return none('the output folder is not the one the build cache describes');
-  const differs = (id: string) => cache.digests[id] !== current.digests.of(id);
+  const differs = changedSince(cache, current.digests);
   const changed = (inputs: RecordedInputs | undefined): string | undefined => findInputId(inputs, differs);
   const global = changed(cache.global);
   if (global) return none(`${inputLabel(global)} changed (read while modules were loaded)`);

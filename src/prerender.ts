@@ -154,7 +154,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const { cache: previous, manifest: before, texts, changed }: Previous = options.incremental ? await readPrevious(options, settings, digests, early ?? cacheText, looked) : {};
     const plan = await planning;
     timings.plan = clock.lap();
-    const notOptedIn = new Set(plan.routes.filter((p) => !p.optedIn).map((p) => p.route));
+    // Next.js 15 and later (without Cache Components) run a GET at build only when its route opts in.
+    const notOptedIn = nextMajor(project) >= 15 && !options.strict ? new Set(plan.routes.filter((p) => !p.optedIn).map((p) => p.route)) : new Set<RouteFile>();
 
     const manifestInOut = relativeInside(options.out, options.manifest);
     const assignment = assignPaths(plan.routes, { host: options.host, reserved: manifestInOut ? [manifestInOut] : [], cwd: options.cwd, shard: options.shard });
@@ -187,8 +188,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const allRoutes = [...discovery.routes, ...discovery.invalid.map((i) => i.route)];
     const ordered = inPlanOrder([invalid, byConfig, broken, plan.settled, assignment.errors, executed], allRoutes);
     // Under output: 'export', what would need a server fails the build, as it fails next build.
-    const notExported = nextMajor(project) >= 15 && !options.strict ? notOptedIn : new Set<RouteFile>();
-    const results = project.config.staticExport ? applyStaticExport(ordered, { config: relativeFile(project.config.file!, options.cwd), notOptedIn: notExported }) : ordered;
+    const results = project.config.staticExport ? applyStaticExport(ordered, { config: relativeFile(project.config.file!, options.cwd), notOptedIn }) : ordered;
     let manifest = buildManifest(results, options.cwd);
     if (options.shard) {
       // The files of routes settled from their source alone count too: they were never compiled.
@@ -254,7 +254,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       partialDir,
       durationMs: clock.total(),
       rules: describeRules(project, given.strict, options.cwd),
-      notOptedIn: nextMajor(project) >= 15 && !options.strict ? results.filter((r) => r.type === 'static' && notOptedIn.has(r.route)).map((r) => r.path) : [],
+      notOptedIn: notOptedIn.size > 0 ? results.filter((r) => r.type === 'static' && notOptedIn.has(r.route)).map((r) => r.path) : [],
     };
   } finally {
     try {

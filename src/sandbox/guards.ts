@@ -63,13 +63,13 @@ export function installGuards(hooks: GuardHooks): void {
 
   // Short timers that route code schedules are tracked (see settleTimers).
   const realClearTimeout = globalThis.clearTimeout;
+  const schedule = realSetTimeout as (...parts: unknown[]) => ReturnType<typeof setTimeout>;
   // `promisify(setTimeout)` keeps working: its promisified form is Node's, counted the same way.
   replaceFunction(
     globalThis,
     'setTimeout',
     () => (callback: unknown, delay?: unknown, ...args: unknown[]) => {
       strictUse('setTimeout');
-      const schedule = realSetTimeout as (...parts: unknown[]) => ReturnType<typeof setTimeout>;
       if (taskContext.getStore() === undefined || typeof callback !== 'function' || (Number(delay) || 0) > SHORT_TIMER_MS) {
         return schedule(callback, delay, ...args);
       }
