@@ -88,7 +88,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
   startEarly(given.maxMemoryMb, given.incremental ? { out: given.out, cwd: given.cwd } : undefined);
   const looked = given.incremental ? claimLook(given.out) : undefined;
   const appDir = resolveAppDir(given.appDir);
-  const project = await loadProject(findProjectRoot(appDir));
+  const project = await loadProject(findProjectRoot(appDir), process.env, (text) => given.logger.warn?.(text));
   // next.config's cacheComponents turns on the Cache Components rules, as for `next build`.
   const options: ResolvedOptions = { ...given, strict: given.strict || project.config.cacheComponents !== undefined };
   const discovery = await discoverRoutes(appDir, { cwd: options.cwd, extensions: project.config.pageExtensions, basePath: project.config.basePath });

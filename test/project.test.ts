@@ -1,5 +1,5 @@
 /** The project around the app directory: .env files and next.config, as next build reads them. */
-import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -62,6 +62,46 @@ project('a next.config.ts that imports a package not installed names the package
   assert.match(error!.message, `Cannot find package '@next/mdx' imported from ${path.join(dir, 'next.config.ts')}`);
   assert.not.match(error!.message, '.route-prerender-', 'the compiled copy is not named');
   assert.is(error!.hint, "install @next/mdx in the project (npm install @next/mdx), or run prerender where the app's dependencies are installed");
+});
+
+project("next.config runs as in next build's process (argv has build, cwd is the project root), from any folder, and what it prints goes to the logger", async () => {
+  const dir = tempDir('config-build');
+  writeFileSync(path.join(dir, 'package.json'), '{ "name": "config-build", "private": true }\n');
+  // The pattern of Velite's Next.js set-up: the content is generated when the config is loaded for a build, relative to the working directory.
+  writeFileSync(path.join(dir, 'next.config.mjs'), [
+    "import { mkdirSync, writeFileSync } from 'node:fs';",
+    "if (process.argv.includes('build')) {",
+    "  mkdirSync('generated', { recursive: true });",
+    "  writeFileSync('generated/content.json', JSON.stringify({ cwd: process.cwd(), third: process.argv[2] }));",
+    "  console.log('content generated');",
+    "  console.error('a note on stderr');",
+    '}',
+    'export default {};',
+    '',
+  ].join('\n'));
+  mkdirSync(path.join(dir, 'app/content.json'), { recursive: true });
+  writeFileSync(path.join(dir, 'app/content.json/route.ts'), "import content from '../../generated/content.json';\nexport function GET() {\n  return Response.json(content);\n}\n");
+  const run = async (out: string) => {
+    const printed: string[] = [];
+    const result = await prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, out), cwd: dir, logger: { warn: (text) => printed.push(text) } });
+    return { printed, body: JSON.parse(text(result, '/content.json')) as unknown };
+  };
+  // From another folder (this process's), the config runs in a child process started in the project root.
+  assert.is.not(process.cwd(), dir);
+  const elsewhere = await run('dist-a');
+  assert.equal(elsewhere.body, { cwd: dir, third: 'build' });
+  assert.equal(elsewhere.printed.filter((line) => !line.startsWith('Incremental')), ['content generated', 'a note on stderr']);
+  // From the project root, in a worker thread.
+  rmSync(path.join(dir, 'generated'), { recursive: true });
+  const back = process.cwd();
+  process.chdir(dir);
+  try {
+    const inRoot = await run('dist-b');
+    assert.equal(inRoot.body, { cwd: dir, third: 'build' });
+    assert.equal(inRoot.printed, ['content generated', 'a note on stderr']);
+  } finally {
+    process.chdir(back);
+  }
 });
 
 project('parseEnv reads the dotenv format', () => {

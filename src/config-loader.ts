@@ -1,0 +1,50 @@
+/**
+ * Evaluates a next.config file in the process `next build` gives it: `build` in `process.argv`
+ * (Velite's Next.js set-up, and configs like it, build their content when it is), `NODE_ENV` and
+ * `NEXT_PHASE` of a production build, and the project root as the working directory. Run as a
+ * worker thread, or as a child process when the build runs from another folder (a thread cannot
+ * change its working directory, and a config's relative paths are resolved from it). It answers
+ * once, with the config as plain data (functions such as `headers` become the marker `true`), after
+ * what the config printed has gone out, so that the build receives that output first.
+ *
+ * This module loads nothing of the library: it is user code's host, started for one answer.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+
+/** What the loader is given: the config's URL and the project root. */
+export interface ConfigRequest {
+  url: string;
+  root: string;
+}
+
+export type ConfigAnswer = { ok: true; config: Record<string, unknown> } | { ok: false; message: string };
+
+const flushed = () => new Promise<void>((resolve) => process.stdout.write('', () => process.stderr.write('', () => resolve())));
+
+async function load({ url }: ConfigRequest): Promise<ConfigAnswer> {
+  try {
+    const module = (await import(url)) as { default?: unknown };
+    let config: unknown = module.default ?? module;
+    if (typeof config === 'function') config = await (config as (phase: string, context: unknown) => unknown)('phase-production-build', { defaultConfig: {} });
+    const plain: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries((config ?? {}) as Record<string, unknown>)) plain[key] = typeof value === 'function' ? true : value;
+    return { ok: true, config: JSON.parse(JSON.stringify(plain)) as Record<string, unknown> };
+  } catch (error) {
+    return { ok: false, message: String((error as Error | undefined)?.message ?? error) };
+  }
+}
+
+if (parentPort) {
+  const request = workerData as ConfigRequest;
+  process.cwd = () => request.root;
+  const answer = await load(request);
+  await flushed();
+  parentPort.postMessage(answer);
+} else if (process.send) {
+  process.once('message', (request: ConfigRequest) => {
+    void load(request).then(async (answer) => {
+      await flushed();
+      process.send!(answer);
+    });
+  });
+}
