@@ -426,10 +426,32 @@ export function unresolvedHint(text: string, importer = '', projectRoot = ''): s
   const owner = /(?:^|[\\/])node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(importer)?.[1]?.replace(/\\/g, '/');
   if (owner) return `the package ${owner} imports ${specifier}, which is not there: run the package's own set-up step (such as \`prisma generate\`), or reinstall it`;
   const alias = projectRoot ? aliasTarget(projectRoot, specifier) : undefined;
-  if (alias) return `tsconfig.json maps ${specifier} to ${alias}, which does not exist: generate it first (a generator such as contentlayer writes it during next build)`;
+  if (alias) return `tsconfig.json maps ${specifier} to ${alias}, which does not exist: ${generateStep(projectRoot)}`;
   if (specifier.startsWith('.') || specifier.startsWith('/')) return `fix the import path: no file ${specifier} (with any of the extensions .js, .mjs, .tsx, .ts, .jsx, .json) exists there`;
   if (/^[~#@]\//.test(specifier)) return `${specifier} looks like a path alias: check "paths" in the project's tsconfig.json (or jsconfig.json)`;
   return installHint(specifier);
+}
+
+/**
+ * Content generators whose output routes import through a path alias, by the config file that
+ * shows one is used, with the command that writes their output (`next build` runs them through a
+ * webpack plugin, which route-prerender does not run). The first package installed names the command.
+ */
+const CONTENT_GENERATORS: Array<{ configs: string[]; packages: Array<[name: string, command: string]> }> = [
+  { configs: ['contentlayer.config.ts', 'contentlayer.config.js', 'contentlayer.config.mjs'], packages: [['contentlayer2', 'contentlayer2 build'], ['contentlayer', 'contentlayer build']] },
+  { configs: ['velite.config.ts', 'velite.config.js', 'velite.config.mjs'], packages: [['velite', 'velite build']] },
+  { configs: ['source.config.ts', 'source.config.js', 'source.config.mjs'], packages: [['fumadocs-mdx', 'fumadocs-mdx']] },
+];
+
+/** What to run so that a generated folder exists: the project's own generator when one is recognised. */
+function generateStep(projectRoot: string): string {
+  for (const { configs, packages } of CONTENT_GENERATORS) {
+    const config = configs.find((name) => existsSync(path.join(projectRoot, name)));
+    if (!config) continue;
+    const [, command] = packages.find(([name]) => existsSync(path.join(projectRoot, 'node_modules', name, 'package.json'))) ?? packages[0];
+    return `generate it first: run \`npx ${command}\` in the project (it reads ${config}; next build runs it through a plugin, which route-prerender does not run)`;
+  }
+  return 'generate it first (a generator such as contentlayer writes it during next build)';
 }
 
 function isBuildFailure(error: unknown): error is esbuild.BuildFailure {

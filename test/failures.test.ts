@@ -2,11 +2,11 @@
  * Broken routes: each is an error that names the file, the line and the fix, and none hides the
  * results of the others.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { build, fixture, text } from './helpers.js';
+import { build, fixture, tempDir, text } from './helpers.js';
 
 const broken = suite('broken routes');
 
@@ -70,6 +70,13 @@ broken('the hint for an unresolved import fits the kind of import', async () => 
   assert.is(unresolvedHint('Expected ";"'), undefined);
   assert.match(unresolvedHint('Could not resolve ".prisma/client/index"', 'node_modules/@prisma/client/index.js')!, 'the package @prisma/client imports .prisma/client/index');
   assert.match(unresolvedHint('Could not resolve "contentlayer/generated"', 'app/sitemap.ts', fixture('real-world'))!, 'tsconfig.json maps contentlayer/generated to ./.contentlayer/generated');
+  // A project whose generator is recognised gets its command, from the package installed.
+  const project = tempDir('generator');
+  writeFileSync(path.join(project, 'tsconfig.json'), '{ "compilerOptions": { "paths": { "contentlayer/generated": ["./.contentlayer/generated"] } } }\n');
+  writeFileSync(path.join(project, 'contentlayer.config.ts'), 'export default {};\n');
+  mkdirSync(path.join(project, 'node_modules/contentlayer2'), { recursive: true });
+  writeFileSync(path.join(project, 'node_modules/contentlayer2/package.json'), '{ "name": "contentlayer2" }\n');
+  assert.match(unresolvedHint('Could not resolve "contentlayer/generated"', 'app/sitemap.ts', project)!, 'generate it first: run `npx contentlayer2 build` in the project (it reads contentlayer.config.ts;');
 });
 
 broken('generateStaticParams that throws is an error at the throw', async () => {
