@@ -30,6 +30,7 @@ import { setupError } from './errors.js';
 import { formatCount } from './numbers.js';
 import { collectGarbage } from './memory.js';
 import { applyStaticExport } from './static-export.js';
+import { releaseEsbuild } from './esbuild.js';
 
 export interface PrerenderResult {
   manifest: Manifest;
@@ -164,6 +165,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     // the results have piled on top of it.
     const large = assignment.paths.length >= LARGE_BUILD;
     if (large) collectGarbage();
+    // esbuild's service waits for the next build of this process, unless this one has many paths to run.
+    if (assignment.paths.length >= RELEASE_ESBUILD_PATHS) await releaseEsbuild();
     const causes = options.incremental ? new RebuildCauses() : undefined;
     if (causes) {
       causes.compiled = !restored;
@@ -463,6 +466,9 @@ let version: string | undefined;
 function toolVersion(): string {
   return (version ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
 }
+
+/** From this many paths on, esbuild's service is stopped before the paths run (see esbuild.ts). */
+const RELEASE_ESBUILD_PATHS = 1000;
 
 /** From this many paths on, the build thread collects garbage between stages. */
 const LARGE_BUILD = 100_000;
