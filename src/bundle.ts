@@ -95,6 +95,63 @@ const standIns = (routes: RouteFile[], projectRoot: string, strict: boolean): es
   },
 });
 
+/**
+ * Packages that Next.js leaves out of its server bundles (native addons, packages that find files
+ * beside their own code, ORMs): the list of the installed Next.js (`next/dist/lib/server-external-packages.json`,
+ * `.jsonc` from 16), else the list of Next.js 15, with the config's `serverExternalPackages` (and
+ * `experimental.serverComponentsExternalPackages`, its name before 15).
+ */
+export function serverExternalPackages(projectRoot: string, userExternals: readonly string[]): Set<string> {
+  return new Set([...(installedExternals(projectRoot) ?? DEFAULT_SERVER_EXTERNALS), ...userExternals]);
+}
+
+function installedExternals(projectRoot: string): string[] | undefined {
+  const next = resolveFrom(projectRoot, 'next/package.json');
+  if (!next) return undefined;
+  for (const name of ['server-external-packages.json', 'server-external-packages.jsonc']) {
+    try {
+      // The .jsonc form has line comments, never inside the package names.
+      const list = JSON.parse(readFileSync(path.join(path.dirname(next), 'dist/lib', name), 'utf8').replace(/^\s*\/\/.*$/gm, '')) as unknown;
+      if (Array.isArray(list) && list.every((item) => typeof item === 'string')) return list as string[];
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}
+
+/** Next.js 15.2's list, for an app whose Next.js is not installed. */
+const DEFAULT_SERVER_EXTERNALS = Object.freeze([
+  '@aws-sdk/client-s3', '@aws-sdk/s3-presigned-post', '@blockfrost/blockfrost-js', '@libsql/client', '@jpg-store/lucid-cardano', '@mikro-orm/core', '@mikro-orm/knex',
+  '@prisma/client', '@sentry/nextjs', '@sentry/node', '@swc/core', 'argon2', 'autoprefixer', 'aws-crt', 'bcrypt', 'better-sqlite3', 'canvas', 'cpu-features', 'cypress',
+  'eslint', 'express', 'firebase-admin', 'jest', 'jsdom', 'libsql', 'lodash', 'mdx-bundler', 'mongodb', 'mongoose', 'next-mdx-remote', 'next-seo', 'payload', 'pg',
+  'playwright', 'postcss', 'prettier', 'prisma', 'puppeteer', 'rimraf', 'sharp', 'shiki', 'sqlite3', 'tailwindcss', 'ts-node', 'typescript', 'vscode-oniguruma', 'webpack',
+]);
+
+/**
+ * Imports of server-external packages stay imports, of the file the project's node_modules resolves
+ * them to (the compiled modules live in a temporary folder, where a bare name would not resolve).
+ */
+const serverExternals = (externals: ReadonlySet<string>): esbuild.Plugin => ({
+  name: 'route-prerender-server-externals',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData === EXTERNAL_LOOKUP || !externals.has(packageName(args.path))) return undefined;
+      const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: EXTERNAL_LOOKUP });
+      if (resolved.errors.length > 0 || resolved.external || !path.isAbsolute(resolved.path)) return undefined;
+      return { path: args.kind === 'require-call' || args.kind === 'require-resolve' ? resolved.path : pathToFileURL(resolved.path).href, external: true };
+    });
+  },
+});
+
+const EXTERNAL_LOOKUP = Symbol('server-external lookup');
+
+/** `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
 /** Whether a module's directives, before any statement, include `'use client'` (a scan, not a pattern that could backtrack). */
 export function isClientModule(source: string): boolean {
   let at = 0;
@@ -189,7 +246,8 @@ export interface Bundle {
  * Compiles into `dir` (a new temporary folder when not given), which `cleanup` removes. With
  * `strict`, 'use cache' functions are marked for the sandbox.
  */
-export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir?: string, strict = false): Promise<Bundle> {
+export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir?: string, strict = false, userExternals: readonly string[] = []): Promise<Bundle> {
+  const externals = serverExternalPackages(projectRoot, userExternals);
   dir ??= await mkdtemp(path.join(tmpdir(), 'route-prerender-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const failures = new Map<RouteFile, RouteProblem>();
@@ -198,21 +256,21 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
   try {
     await withEsbuild(async (api) => {
       try {
-        built = await build(api, buildable, routes, dir, projectRoot, true, strict);
+        built = await build(api, buildable, routes, dir, projectRoot, true, strict, externals);
       } catch (error) {
         if (!isBuildFailure(error)) throw error;
         // One broken module must not hide the others: find which routes fail on their own, then
         // build the rest together.
         await pMap(routes, async (route) => {
           try {
-            await build(api, [route], routes, dir, projectRoot, false, strict);
+            await build(api, [route], routes, dir, projectRoot, false, strict, externals);
           } catch (single) {
             if (!isBuildFailure(single)) throw single;
             failures.set(route, problemOf(single, projectRoot));
           }
         }, { concurrency: 4 });
         buildable = routes.filter((route) => !failures.has(route));
-        if (buildable.length > 0) built = await build(api, buildable, routes, dir, projectRoot, true, strict);
+        if (buildable.length > 0) built = await build(api, buildable, routes, dir, projectRoot, true, strict, externals);
       }
     });
   } catch (error) {
@@ -251,7 +309,7 @@ export async function restoreBundle(saved: string, dir: string, routes: RouteFil
  * and this tool's own modules that generate or transform code (so that a changed tool compiles
  * again, even under the same version number).
  */
-export function bundleSettings(routes: RouteFile[], projectRoot: string, strict: boolean): string {
+export function bundleSettings(routes: RouteFile[], projectRoot: string, strict: boolean, userExternals: readonly string[] = []): string {
   const tool = GENERATORS.map((name) => {
     try {
       return hash(readFileSync(new URL(name, import.meta.url)));
@@ -259,7 +317,8 @@ export function bundleSettings(routes: RouteFile[], projectRoot: string, strict:
       return 'absent';
     }
   });
-  return JSON.stringify({ routes, projectRoot, strict, tmp: tmpdir(), runtime: RUNTIME_DIR, options: BUILD_OPTIONS, tool });
+  const externals = [...serverExternalPackages(projectRoot, userExternals)];
+  return JSON.stringify({ routes, projectRoot, strict, tmp: tmpdir(), runtime: RUNTIME_DIR, options: BUILD_OPTIONS, tool, externals });
 }
 
 /** The modules whose code ends up in, or shapes, what esbuild compiles. */
@@ -348,7 +407,7 @@ interface Built {
   graphs: Map<RouteFile, string[]>;
 }
 
-async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, strict: boolean): Promise<Built> {
+async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, strict: boolean, externals: ReadonlySet<string>): Promise<Built> {
   const result = await api.build({
     ...BUILD_OPTIONS,
     conditions: reactConditions(projectRoot, compiledReactDir(projectRoot) !== undefined),
@@ -356,7 +415,7 @@ async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[],
     entryPoints: routes.map((route) => ({ in: route.metadata ? `route-prerender-metadata:${all.indexOf(route)}` : route.file, out: entryName(all.indexOf(route)) })),
     outdir,
     write,
-    plugins: [standIns(all, projectRoot, strict)],
+    plugins: [standIns(all, projectRoot, strict), serverExternals(externals)],
   });
   // Generated modules are not files; the metadata files they embed or import are.
   const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((input) => !GENERATED.test(input)).map((input) => path.resolve(projectRoot, input));

@@ -704,7 +704,9 @@ export interface ReusePlan {
 
 /** A per-build source of variation for a person: `Date.now(), which differs on every build`. */
 export function variationLabel(kind: string): string {
-  return kind.startsWith('child_process.') ? `${kind} (a child process, whose reads are not seen)` : `${kind}, which differs on every build`;
+  if (kind.startsWith('child_process.')) return `${kind} (a child process, whose reads are not seen)`;
+  if (kind.startsWith('native addon ')) return `a ${kind} (whose reads are not seen)`;
+  return `${kind}, which differs on every build`;
 }
 
 /** Labels an input id for a person: `posts/a.md`, `the listing of posts/`, `$SITE_URL`. */

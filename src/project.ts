@@ -25,6 +25,8 @@ export interface NextConfigSummary {
   file?: string;
   /** Settings we do not apply and that would change what is served, each as a sentence. */
   ignored: string[];
+  /** Packages left out of the compiled routes, as Next.js leaves them out of its server bundles (`serverExternalPackages`). */
+  serverExternalPackages: string[];
   /**
    * The setting that turns on Next.js's Cache Components rules (`cacheComponents`, or
    * `experimental.dynamicIO` / `experimental.ppr` in the versions that had them), when one does.
@@ -128,7 +130,7 @@ const IGNORED: Record<string, string> = {
 };
 
 async function loadNextConfig(root: string, env: Record<string, string>, onOutput?: (text: string) => void): Promise<NextConfigSummary> {
-  const defaults: NextConfigSummary = { basePath: '', pageExtensions: DEFAULT_PAGE_EXTENSIONS, env: {}, ignored: [] };
+  const defaults: NextConfigSummary = { basePath: '', pageExtensions: DEFAULT_PAGE_EXTENSIONS, env: {}, ignored: [], serverExternalPackages: [] };
   const name = CONFIG_FILES.find((file) => existsSync(path.join(root, file)));
   if (!name) return defaults;
   const file = path.join(root, name);
@@ -151,7 +153,12 @@ async function loadNextConfig(root: string, env: Record<string, string>, onOutpu
   const ignored = Object.keys(IGNORED).filter((key) => raw[key] !== undefined && raw[key] !== false && raw[key] !== null).map((key) => `${path.basename(file)}: ${IGNORED[key]}.`);
   const experimental = (raw.experimental ?? {}) as Record<string, unknown>;
   const cacheComponents = raw.cacheComponents === true ? 'cacheComponents' : experimental.dynamicIO === true ? 'experimental.dynamicIO' : experimental.cacheComponents === true ? 'experimental.cacheComponents' : experimental.ppr === true ? 'experimental.ppr' : undefined;
-  return { basePath, pageExtensions: pageExtensions as string[], env: configEnv, file, ignored, ...(cacheComponents ? { cacheComponents } : {}), ...(raw.output === 'export' ? { staticExport: true } : {}) };
+  // Its name before Next.js 15 was experimental.serverComponentsExternalPackages.
+  const externals = [raw.serverExternalPackages, experimental.serverComponentsExternalPackages].flatMap((list) => (list === undefined ? [] : [list]));
+  for (const list of externals) {
+    if (!Array.isArray(list) || list.some((name) => typeof name !== 'string')) throw problem(`\`serverExternalPackages\` must be an array of package names, got ${JSON.stringify(list)}.`);
+  }
+  return { basePath, pageExtensions: pageExtensions as string[], env: configEnv, file, ignored, serverExternalPackages: externals.flat() as string[], ...(cacheComponents ? { cacheComponents } : {}), ...(raw.output === 'export' ? { staticExport: true } : {}) };
 }
 
 /**

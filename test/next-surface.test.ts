@@ -1,8 +1,11 @@
 /** The rest of the next/server, next/cache and fetch surface that route code touches. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isClientModule } from '../src/bundle.js';
-import { build, text } from './helpers.js';
+import { prerender } from '../src/index.js';
+import { build, tempDir, text } from './helpers.js';
 
 const surface = suite('next surface');
 
@@ -81,6 +84,36 @@ surface('a client module is told by its directives, scanned in linear time', () 
   const spaces = ' '.repeat(200_000);
   assert.not.ok(isClientModule(`${spaces}/* x */${spaces}export {};`));
   assert.ok(isClientModule(`${spaces}// x\n${spaces}'use client';`));
+});
+
+surface("server-external packages are imported from the project's node_modules, not compiled in (Next.js's list and serverExternalPackages); a native addon makes every path run again", async () => {
+  const dir = tempDir('externals');
+  // Two CommonJS packages that read a file beside their own code (compiled into a route module,
+  // __dirname would not exist): one on Next.js's list, one named in the config.
+  const pkg = (name: string, data: string) => {
+    mkdirSync(path.join(dir, 'node_modules', name), { recursive: true });
+    writeFileSync(path.join(dir, 'node_modules', name, 'package.json'), JSON.stringify({ name, main: 'index.js' }));
+    writeFileSync(path.join(dir, 'node_modules', name, 'index.js'), "const fs = require('fs');\nconst path = require('path');\nmodule.exports = () => fs.readFileSync(path.join(__dirname, 'data.txt'), 'utf8');\n");
+    writeFileSync(path.join(dir, 'node_modules', name, 'data.txt'), data);
+  };
+  pkg('better-sqlite3', 'listed');
+  pkg('beside-me', 'configured');
+  writeFileSync(path.join(dir, 'package.json'), '{ "name": "externals", "private": true }\n');
+  writeFileSync(path.join(dir, 'next.config.mjs'), "export default { serverExternalPackages: ['beside-me'] };\n");
+  const route = (name: string, source: string) => {
+    mkdirSync(path.join(dir, 'app', name), { recursive: true });
+    writeFileSync(path.join(dir, 'app', name, 'route.ts'), source);
+  };
+  route('both.txt', "import listed from 'better-sqlite3';\nimport configured from 'beside-me';\nexport function GET() {\n  return new Response(`${listed()} ${configured()}`);\n}\n");
+  // Loading a native addon (this one does not exist; the attempt is what counts).
+  route('addon.txt', "try {\n  process.dlopen({ exports: {} }, '/nowhere/fake.node');\n} catch {}\nexport function GET() {\n  return new Response('addon');\n}\n");
+  const run = () => prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, 'dist'), cwd: dir, incremental: true });
+  const first = await run();
+  assert.equal(first.manifest.errors, {});
+  assert.is(text(first, '/both.txt'), 'listed configured');
+  const second = await run();
+  assert.equal(second.incremental!.causes.map((c) => c.cause), ['loading modules uses a native addon fake.node (whose reads are not seen) (app/addon.txt/route.ts:2)']);
+  assert.is(second.incremental!.rebuilt, 2);
 });
 
 surface.run();

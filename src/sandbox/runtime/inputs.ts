@@ -313,6 +313,13 @@ export function installInputWatch(root: string, bundleDir: string, outputDir: st
     replaceFunction(childProcess, name, started);
   }
   syncBuiltinESMExports();
+  // A native addon reads what it likes, unseen too (a SQLite file through better-sqlite3, an image
+  // through sharp): what loads one runs again on every build, as for a child process.
+  replaceFunction(process, 'dlopen', (real) =>
+    function (this: unknown, ...args: unknown[]) {
+      if (logs) recordVariation(`native addon ${path.basename(String(args[1]))}`);
+      return (real as (...a: unknown[]) => unknown).apply(this, args);
+    });
 
   // Sockets: a database or cache server. fetch's own connections are recorded as fetches.
   const connect = net.Socket.prototype.connect as (...args: unknown[]) => net.Socket;
