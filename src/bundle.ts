@@ -225,8 +225,18 @@ const BUILD_OPTIONS = Object.freeze({
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'silent', // failures are returned per route, never printed by esbuild
   metafile: true, // its inputs fingerprint the app (see sharding)
-  // Bundled CommonJS packages may `require()` Node built-ins; ESM output has no `require` otherwise.
-  banner: { js: "import { createRequire as __rpCreateRequire } from 'node:module'; const require = __rpCreateRequire(import.meta.url);" },
+  // Bundled CommonJS packages may `require()` Node built-ins, and use `__dirname` and `__filename`
+  // (a package that computes a path beside its code when it loads): ESM output has none of them.
+  // As in Next.js's server bundles, the last two name the compiled chunk; a module that declares its
+  // own keeps it (only free uses are replaced).
+  banner: {
+    js: [
+      "import { createRequire as __rpCreateRequire } from 'node:module'; import { fileURLToPath as __rpFileURLToPath } from 'node:url';",
+      'const require = __rpCreateRequire(import.meta.url);',
+      "const __rpFilename = __rpFileURLToPath(import.meta.url); const __rpDirname = __rpFileURLToPath(new URL('.', import.meta.url)).replace(/[\\\\/]$/, '');",
+    ].join(' '),
+  },
+  define: { __dirname: '__rpDirname', __filename: '__rpFilename' },
 } satisfies esbuild.BuildOptions);
 
 export interface Bundle {

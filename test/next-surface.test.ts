@@ -86,7 +86,7 @@ surface('a client module is told by its directives, scanned in linear time', () 
   assert.ok(isClientModule(`${spaces}// x\n${spaces}'use client';`));
 });
 
-surface("server-external packages are imported from the project's node_modules, not compiled in (Next.js's list and serverExternalPackages); a native addon makes every path run again", async () => {
+surface("server-external packages are imported from the project's node_modules, not compiled in (Next.js's list and serverExternalPackages); compiled packages may use __dirname; a native addon makes every path run again", async () => {
   const dir = tempDir('externals');
   // Two CommonJS packages that read a file beside their own code (compiled into a route module,
   // __dirname would not exist): one on Next.js's list, one named in the config.
@@ -105,15 +105,21 @@ surface("server-external packages are imported from the project's node_modules, 
     writeFileSync(path.join(dir, 'app', name, 'route.ts'), source);
   };
   route('both.txt', "import listed from 'better-sqlite3';\nimport configured from 'beside-me';\nexport function GET() {\n  return new Response(`${listed()} ${configured()}`);\n}\n");
+  // A package compiled into the route that uses __dirname when it loads, as Next.js's bundles allow.
+  mkdirSync(path.join(dir, 'node_modules/uses-dirname'), { recursive: true });
+  writeFileSync(path.join(dir, 'node_modules/uses-dirname/package.json'), '{ "name": "uses-dirname", "main": "index.js" }');
+  writeFileSync(path.join(dir, 'node_modules/uses-dirname/index.js'), "const here = require('path').join(__dirname, 'templates');\nmodule.exports = () => typeof here + ' ' + typeof __filename;\n");
+  route('dirname.txt', "import where from 'uses-dirname';\nexport function GET() {\n  return new Response(where());\n}\n");
   // Loading a native addon (this one does not exist; the attempt is what counts).
   route('addon.txt', "try {\n  process.dlopen({ exports: {} }, '/nowhere/fake.node');\n} catch {}\nexport function GET() {\n  return new Response('addon');\n}\n");
   const run = () => prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, 'dist'), cwd: dir, incremental: true });
   const first = await run();
   assert.equal(first.manifest.errors, {});
   assert.is(text(first, '/both.txt'), 'listed configured');
+  assert.is(text(first, '/dirname.txt'), 'string string');
   const second = await run();
   assert.equal(second.incremental!.causes.map((c) => c.cause), ['loading modules uses a native addon fake.node (whose reads are not seen) (app/addon.txt/route.ts:2)']);
-  assert.is(second.incremental!.rebuilt, 2);
+  assert.is(second.incremental!.rebuilt, 3);
 });
 
 surface.run();
