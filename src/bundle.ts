@@ -523,6 +523,13 @@ function generateStep(projectRoot: string): string {
   return 'generate it first (a generator such as contentlayer writes it during next build)';
 }
 
+/** What to do about an imported file that no loader compiles (an image, a font). */
+export function loaderHint(text: string): string | undefined {
+  const extension = /No loader is configured for "\.([^"]+)" files/.exec(text)?.[1];
+  if (extension === undefined) return undefined;
+  return `Next.js makes an imported .${extension} file a URL of its own build (an image, an object with src, width and height), which route-prerender does not make: read the file instead, with readFile(new URL('./file.${extension}', import.meta.url)) from node:fs/promises`;
+}
+
 function isBuildFailure(error: unknown): error is esbuild.BuildFailure {
   return error instanceof Error && Array.isArray((error as esbuild.BuildFailure).errors);
 }
@@ -535,7 +542,7 @@ function problemOf(failure: esbuild.BuildFailure, projectRoot: string): RoutePro
   const problem = errorText('COMPILE_FAILED', `${text}${more}`);
   return {
     ...problem,
-    hint: unresolvedHint(text, location?.file, projectRoot) ?? problem.hint,
+    hint: unresolvedHint(text, location?.file, projectRoot) ?? loaderHint(text) ?? problem.hint,
     ...(location?.lineText ? { frame: codeFrame(location.lineText, location.line, location.column, location.length) } : {}),
     at: location ? { file: path.resolve(projectRoot, location.file), line: location.line, column: location.column + 1 } : undefined,
   };

@@ -63,11 +63,12 @@ broken('an unresolved import names the import and says how to fix it', async () 
 });
 
 broken('the hint for an unresolved import fits the kind of import', async () => {
-  const { unresolvedHint } = await import('../src/bundle.js');
+  const { loaderHint, unresolvedHint } = await import('../src/bundle.js');
   assert.match(unresolvedHint('Could not resolve "@/lib/posts"')!, 'looks like a path alias');
   assert.match(unresolvedHint('Could not resolve "@scope/pkg/sub"')!, 'install @scope/pkg in the project');
   assert.match(unresolvedHint('Could not resolve "left-pad/x"')!, 'npm install left-pad');
   assert.is(unresolvedHint('Expected ";"'), undefined);
+  assert.match(loaderHint('No loader is configured for ".png" files: app/logo.png')!, "readFile(new URL('./file.png', import.meta.url))");
   assert.match(unresolvedHint('Could not resolve ".prisma/client/index"', 'node_modules/@prisma/client/index.js')!, 'the package @prisma/client imports .prisma/client/index');
   assert.match(unresolvedHint('Could not resolve "contentlayer/generated"', 'app/sitemap.ts', fixture('real-world'))!, 'tsconfig.json maps contentlayer/generated to ./.contentlayer/generated');
   // A project whose generator is recognised gets its command, from the package installed.
