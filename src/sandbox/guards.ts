@@ -105,8 +105,13 @@ const instrumentation = new Map<string, unknown>();
 
 /** Marks a global (`fetch`) as the sandbox's own: restored after any task that replaces it. */
 export function keepGlobal(name: string): void {
-  instrumentation.set(name, (globalThis as Record<string, unknown>)[name]);
+  const value = (globalThis as Record<string, unknown>)[name];
+  instrumentation.set(name, value);
+  // Enumerable, so that a wrapper copying the function's properties carries it (see checkGlobals).
+  if (typeof value === 'function') Object.defineProperty(value, KEPT, { value: name, enumerable: true });
 }
+
+const KEPT = Symbol('route-prerender kept global');
 
 const PROTOTYPES: Array<[string, object]> = [
   ['Object', Object.prototype], ['Array', Array.prototype], ['String', String.prototype], ['Number', Number.prototype],
@@ -158,10 +163,13 @@ export function checkGlobals(): string[] {
   envWrites.clear();
   const scope = globalThis as Record<string, unknown>;
   for (const [name, value] of instrumentation) {
-    if (scope[name] !== value) {
-      scope[name] = value;
-      changed.push(`globalThis.${name} (put back)`);
-    }
+    const replacement = scope[name];
+    if (replacement === value) continue;
+    scope[name] = value;
+    // A wrapper that copied our function's properties calls it: React's fetch dedupe in Next.js
+    // 13.4 to 14 (`Object.assign(cachedFetch, fetch)`), which every route importing that React
+    // installs. It is put back without a word; any other replacement is reported.
+    if (typeof replacement !== 'function' || (replacement as unknown as Record<symbol, unknown>)[KEPT] !== name) changed.push(`globalThis.${name} (put back)`);
   }
   const names = Object.keys(globalThis);
   if (names.length !== globalNames.size) {
