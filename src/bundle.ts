@@ -95,6 +95,37 @@ const standIns = (routes: RouteFile[], projectRoot: string, strict: boolean): es
   },
 });
 
+/** What, besides the sources, decides how routes compile. */
+export interface CompileSettings {
+  /** `--strict` (or Cache Components): 'use cache' functions are marked for the sandbox. */
+  strict?: boolean;
+  /** The config's server-external packages, on top of Next.js's list (see `serverExternalPackages`). */
+  externals?: readonly string[];
+  /** The config's `turbopack.resolveAlias`: an import of a key resolves to its module instead. */
+  aliases?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The config's module aliases (`turbopack.resolveAlias`, as plugins such as next-intl's set for
+ * `next-intl/config`): an import of exactly a key resolves to its target, a path relative to the
+ * project root or a package.
+ */
+const resolveAliases = (aliases: Readonly<Record<string, string>>, projectRoot: string): esbuild.Plugin => ({
+  name: 'route-prerender-resolve-aliases',
+  setup(build) {
+    if (Object.keys(aliases).length === 0) return;
+    build.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === ALIAS_LOOKUP || !Object.hasOwn(aliases, args.path)) return undefined;
+      const target = aliases[args.path];
+      const relative = target.startsWith('./') || target.startsWith('../');
+      const resolved = await build.resolve(target, { kind: args.kind, resolveDir: relative ? projectRoot : args.resolveDir, importer: args.importer, pluginData: ALIAS_LOOKUP });
+      return resolved.errors.length > 0 ? { errors: resolved.errors } : { path: resolved.path, external: resolved.external, namespace: resolved.namespace };
+    });
+  },
+});
+
+const ALIAS_LOOKUP = Symbol('alias lookup');
+
 /**
  * Packages that Next.js leaves out of its server bundles (native addons, packages that find files
  * beside their own code, ORMs): the list of the installed Next.js (`next/dist/lib/server-external-packages.json`,
@@ -256,8 +287,8 @@ export interface Bundle {
  * Compiles into `dir` (a new temporary folder when not given), which `cleanup` removes. With
  * `strict`, 'use cache' functions are marked for the sandbox.
  */
-export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir?: string, strict = false, userExternals: readonly string[] = []): Promise<Bundle> {
-  const externals = serverExternalPackages(projectRoot, userExternals);
+export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir?: string, settings: CompileSettings = {}): Promise<Bundle> {
+  const compile = { strict: settings.strict ?? false, externals: serverExternalPackages(projectRoot, settings.externals ?? []), aliases: settings.aliases ?? {} };
   dir ??= await mkdtemp(path.join(tmpdir(), 'route-prerender-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const failures = new Map<RouteFile, RouteProblem>();
@@ -266,21 +297,21 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
   try {
     await withEsbuild(async (api) => {
       try {
-        built = await build(api, buildable, routes, dir, projectRoot, true, strict, externals);
+        built = await build(api, buildable, routes, dir, projectRoot, true, compile);
       } catch (error) {
         if (!isBuildFailure(error)) throw error;
         // One broken module must not hide the others: find which routes fail on their own, then
         // build the rest together.
         await pMap(routes, async (route) => {
           try {
-            await build(api, [route], routes, dir, projectRoot, false, strict, externals);
+            await build(api, [route], routes, dir, projectRoot, false, compile);
           } catch (single) {
             if (!isBuildFailure(single)) throw single;
             failures.set(route, problemOf(single, projectRoot));
           }
         }, { concurrency: 4 });
         buildable = routes.filter((route) => !failures.has(route));
-        if (buildable.length > 0) built = await build(api, buildable, routes, dir, projectRoot, true, strict, externals);
+        if (buildable.length > 0) built = await build(api, buildable, routes, dir, projectRoot, true, compile);
       }
     });
   } catch (error) {
@@ -319,7 +350,7 @@ export async function restoreBundle(saved: string, dir: string, routes: RouteFil
  * and this tool's own modules that generate or transform code (so that a changed tool compiles
  * again, even under the same version number).
  */
-export function bundleSettings(routes: RouteFile[], projectRoot: string, strict: boolean, userExternals: readonly string[] = []): string {
+export function bundleSettings(routes: RouteFile[], projectRoot: string, settings: CompileSettings = {}): string {
   const tool = GENERATORS.map((name) => {
     try {
       return hash(readFileSync(new URL(name, import.meta.url)));
@@ -327,8 +358,8 @@ export function bundleSettings(routes: RouteFile[], projectRoot: string, strict:
       return 'absent';
     }
   });
-  const externals = [...serverExternalPackages(projectRoot, userExternals)];
-  return JSON.stringify({ routes, projectRoot, strict, tmp: tmpdir(), runtime: RUNTIME_DIR, options: BUILD_OPTIONS, tool, externals });
+  const externals = [...serverExternalPackages(projectRoot, settings.externals ?? [])];
+  return JSON.stringify({ routes, projectRoot, strict: settings.strict ?? false, tmp: tmpdir(), runtime: RUNTIME_DIR, options: BUILD_OPTIONS, tool, externals, aliases: settings.aliases ?? {} });
 }
 
 /** The modules whose code ends up in, or shapes, what esbuild compiles. */
@@ -417,7 +448,7 @@ interface Built {
   graphs: Map<RouteFile, string[]>;
 }
 
-async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, strict: boolean, externals: ReadonlySet<string>): Promise<Built> {
+async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, compile: { strict: boolean; externals: ReadonlySet<string>; aliases: Readonly<Record<string, string>> }): Promise<Built> {
   const result = await api.build({
     ...BUILD_OPTIONS,
     conditions: reactConditions(projectRoot, compiledReactDir(projectRoot) !== undefined),
@@ -425,7 +456,7 @@ async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[],
     entryPoints: routes.map((route) => ({ in: route.metadata ? `route-prerender-metadata:${all.indexOf(route)}` : route.file, out: entryName(all.indexOf(route)) })),
     outdir,
     write,
-    plugins: [standIns(all, projectRoot, strict), serverExternals(externals)],
+    plugins: [standIns(all, projectRoot, compile.strict), resolveAliases(compile.aliases, projectRoot), serverExternals(compile.externals)],
   });
   // Generated modules are not files; the metadata files they embed or import are.
   const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((input) => !GENERATED.test(input)).map((input) => path.resolve(projectRoot, input));

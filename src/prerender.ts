@@ -127,13 +127,14 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const settings = buildSettings(options, project, digests);
     // An incremental build takes the previous build's compiled modules when nothing they came from
     // changed (and trusts the digests of files unchanged since it, as it does those of the cache).
-    const compiledWith = hash(`${settings}\n${bundleSettings(toBuild, project.root, options.strict, project.config.serverExternalPackages)}`);
+    const compile = { strict: options.strict, externals: project.config.serverExternalPackages, aliases: project.config.resolveAlias };
+    const compiledWith = hash(`${settings}\n${bundleSettings(toBuild, project.root, compile)}`);
     const modules = options.incremental ? readModulesRecord(options.out) : undefined;
     digests.trust(modules);
     const unchanged = unchangedBundle(modules, compiledWith, digests, project.root);
     const restored = unchanged && (await restoreBundle(modulesPath(options.out), context.bundleDir, toBuild, unchanged));
     if (!restored) options.logger.phase?.(`Compiling ${count(toBuild.length, 'route file')}`);
-    const bundle = restored || (await step(bundleRoutes(toBuild, project.root, context.bundleDir, options.strict, project.config.serverExternalPackages)));
+    const bundle = restored || (await step(bundleRoutes(toBuild, project.root, context.bundleDir, compile)));
     cleanupBundle = bundle.cleanup;
     const broken = [...bundle.failures].map(([route, problem]) => errorResult(route, route.srcRoute, problem));
     timings.bundle = clock.lap();

@@ -27,6 +27,8 @@ export interface NextConfigSummary {
   ignored: string[];
   /** Packages left out of the compiled routes, as Next.js leaves them out of its server bundles (`serverExternalPackages`). */
   serverExternalPackages: string[];
+  /** `turbopack.resolveAlias` (`experimental.turbo.resolveAlias` before Next.js 15.3), for the server: import → module. */
+  resolveAlias: Record<string, string>;
   /**
    * The setting that turns on Next.js's Cache Components rules (`cacheComponents`, or
    * `experimental.dynamicIO` / `experimental.ppr` in the versions that had them), when one does.
@@ -130,7 +132,7 @@ const IGNORED: Record<string, string> = {
 };
 
 async function loadNextConfig(root: string, env: Record<string, string>, onOutput?: (text: string) => void): Promise<NextConfigSummary> {
-  const defaults: NextConfigSummary = { basePath: '', pageExtensions: DEFAULT_PAGE_EXTENSIONS, env: {}, ignored: [], serverExternalPackages: [] };
+  const defaults: NextConfigSummary = { basePath: '', pageExtensions: DEFAULT_PAGE_EXTENSIONS, env: {}, ignored: [], serverExternalPackages: [], resolveAlias: {} };
   const name = CONFIG_FILES.find((file) => existsSync(path.join(root, file)));
   if (!name) return defaults;
   const file = path.join(root, name);
@@ -158,7 +160,23 @@ async function loadNextConfig(root: string, env: Record<string, string>, onOutpu
   for (const list of externals) {
     if (!Array.isArray(list) || list.some((name) => typeof name !== 'string')) throw problem(`\`serverExternalPackages\` must be an array of package names, got ${JSON.stringify(list)}.`);
   }
-  return { basePath, pageExtensions: pageExtensions as string[], env: configEnv, file, ignored, serverExternalPackages: externals.flat() as string[], ...(cacheComponents ? { cacheComponents } : {}), ...(raw.output === 'export' ? { staticExport: true } : {}) };
+  const turbo = [(raw.turbopack as Record<string, unknown> | undefined)?.resolveAlias, (experimental.turbo as Record<string, unknown> | undefined)?.resolveAlias];
+  const resolveAlias = Object.assign({}, ...turbo.reverse().map(serverAliases)) as Record<string, string>;
+  return { basePath, pageExtensions: pageExtensions as string[], env: configEnv, file, ignored, serverExternalPackages: externals.flat() as string[], resolveAlias, ...(cacheComponents ? { cacheComponents } : {}), ...(raw.output === 'export' ? { staticExport: true } : {}) };
+}
+
+/**
+ * The aliases that apply to server code: a string, the first of a list, or the `node` (else
+ * `default`) entry of conditions (`{ browser: '…' }` alone does not apply).
+ */
+function serverAliases(aliases: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof aliases !== 'object' || aliases === null) return out;
+  for (const [name, target] of Object.entries(aliases as Record<string, unknown>)) {
+    const chosen = Array.isArray(target) ? target[0] : typeof target === 'object' && target !== null ? ((target as Record<string, unknown>).node ?? (target as Record<string, unknown>).default) : target;
+    if (typeof chosen === 'string') out[name] = chosen;
+  }
+  return out;
 }
 
 /**

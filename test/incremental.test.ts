@@ -127,7 +127,7 @@ record("a worker's look at the previous build's files finds exactly those whose 
 });
 
 record('the compiled modules are keyed by the tool modules that generate code, each found by its digest', () => {
-  const { tool } = JSON.parse(bundleSettings([], ROOT, false)) as { tool: string[] };
+  const { tool } = JSON.parse(bundleSettings([], ROOT)) as { tool: string[] };
   assert.is(tool.length, 4);
   for (const digest of tool) assert.match(digest, /^[0-9a-f]{64}$/, 'a module that moved or was renamed would no longer count');
 });
