@@ -75,7 +75,8 @@ const standIns = (routes: RouteFile[], projectRoot: string, strict: boolean): es
       const source = await readFile(args.path, 'utf8');
       // Route handlers are server code: a client module is a reference there, its code never run.
       if (isClientModule(source)) return clientReferences(build.esbuild, args.path);
-      const transformed = transformSource(source, args.path, strict && !args.path.split(path.sep).includes('node_modules'));
+      const own = !args.path.split(path.sep).includes('node_modules');
+      const transformed = transformSource(source, args.path, strict && own, own ? projectRoot : undefined);
       if (transformed === source) return undefined;
       return { contents: transformed, loader: loaderOf(args.path) };
     });
@@ -398,10 +399,29 @@ export function reactConditions(projectRoot: string, usesCompiledReact: boolean)
  * font beside the route), and with `cacheScope`, 'use cache' bodies run in a cache scope. No line
  * is added or removed, so source maps stay right.
  */
-export function transformSource(source: string, file: string, cacheScope: boolean): string {
+export function transformSource(source: string, file: string, cacheScope: boolean, projectRoot?: string): string {
   let out = source.includes('import.meta.url') ? source.replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(file).href)) : source;
   if (cacheScope) out = transformUseCache(out, file) ?? out;
+  if (projectRoot && out.includes('import(')) out = relativeDynamicImports(out, file, projectRoot);
   return out;
+}
+
+/**
+ * A dynamic import of a computed path that starts with a tsconfig path alias
+ * (`` import(`@/messages/${locale}.json`) ``, as next-intl apps load their messages), with that
+ * start made relative to the file: webpack finds every file it may name through the alias, esbuild
+ * only from a relative start.
+ */
+function relativeDynamicImports(source: string, file: string, projectRoot: string): string {
+  return source.replace(/\bimport\(\s*(`|'|")([^`'"$\\]+)(?=\$\{|\1\s*\+)/g, (match, quote: string, start: string) => {
+    if (start.startsWith('.') || start.startsWith('/')) return match;
+    const target = aliasTarget(projectRoot, start);
+    if (target === undefined) return match;
+    let relative = path.relative(path.dirname(file), path.resolve(projectRoot, target)).split(path.sep).join('/');
+    if (!relative.startsWith('.')) relative = `./${relative}`;
+    if (start.endsWith('/') && !relative.endsWith('/')) relative += '/';
+    return `import(${quote}${relative}`;
+  });
 }
 
 function loaderOf(file: string): esbuild.Loader {

@@ -17,20 +17,51 @@ export interface ConfigRequest {
   root: string;
 }
 
-export type ConfigAnswer = { ok: true; config: Record<string, unknown> } | { ok: false; message: string };
+export type ConfigAnswer = { ok: true; config: Record<string, unknown>; webpackAliases?: Record<string, string> } | { ok: false; message: string };
 
 const flushed = () => new Promise<void>((resolve) => process.stdout.write('', () => process.stderr.write('', () => resolve())));
 
-async function load({ url }: ConfigRequest): Promise<ConfigAnswer> {
+async function load({ url, root }: ConfigRequest): Promise<ConfigAnswer> {
   try {
     const module = (await import(url)) as { default?: unknown };
     let config: unknown = module.default ?? module;
     if (typeof config === 'function') config = await (config as (phase: string, context: unknown) => unknown)('phase-production-build', { defaultConfig: {} });
     const plain: Record<string, unknown> = {};
     for (const [key, value] of Object.entries((config ?? {}) as Record<string, unknown>)) plain[key] = typeof value === 'function' ? true : value;
-    return { ok: true, config: JSON.parse(JSON.stringify(plain)) as Record<string, unknown> };
+    const webpack = (config as { webpack?: unknown } | undefined)?.webpack;
+    const webpackAliases = typeof webpack === 'function' ? await aliasesOf(webpack as WebpackFunction, root, plain) : undefined;
+    return { ok: true, config: JSON.parse(JSON.stringify(plain)) as Record<string, unknown>, ...(webpackAliases ? { webpackAliases } : {}) };
   } catch (error) {
     return { ok: false, message: String((error as Error | undefined)?.message ?? error) };
+  }
+}
+
+type WebpackFunction = (config: Record<string, unknown>, options: Record<string, unknown>) => unknown;
+
+/**
+ * The module aliases a config's `webpack()` function sets for the server build (next-intl's plugin
+ * points `next-intl/config` at the app's request config that way before Next.js 16). It is called
+ * with a stand-in of webpack's configuration and options (plugins it constructs are never run);
+ * aliases to a path or package count, from the aliases it added. Undefined when it throws.
+ */
+async function aliasesOf(webpack: WebpackFunction, root: string, config: Record<string, unknown>): Promise<Record<string, string> | undefined> {
+  const alias: Record<string, unknown> = {};
+  const stub: Record<string, unknown> = {
+    context: root, mode: 'production', name: 'server', target: 'node', entry: {}, output: {}, plugins: [], externals: [], optimization: {}, experiments: {}, node: {}, performance: {},
+    resolve: { alias, extensions: [], modules: [], fallback: {}, plugins: [], conditionNames: [], mainFields: [] },
+    resolveLoader: { alias: {}, modules: [] },
+    module: { rules: [], parser: {}, generator: {} },
+  };
+  // Anything taken from the webpack module (`new webpack.DefinePlugin(…)`) is an inert class.
+  const inert = new Proxy({}, { get: () => class {} });
+  try {
+    const returned = (await webpack(stub, { buildId: 'route-prerender', dev: false, isServer: true, nextRuntime: 'nodejs', dir: root, config, defaultLoaders: { babel: {} }, webpack: inert })) as typeof stub | undefined;
+    const found = ((returned?.resolve as { alias?: unknown } | undefined)?.alias ?? alias) as Record<string, unknown>;
+    const out: Record<string, string> = {};
+    for (const [name, target] of Object.entries(found)) if (typeof target === 'string') out[name.replace(/\$$/, '')] = target;
+    return out;
+  } catch {
+    return undefined;
   }
 }
 

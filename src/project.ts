@@ -136,7 +136,7 @@ async function loadNextConfig(root: string, env: Record<string, string>, onOutpu
   const name = CONFIG_FILES.find((file) => existsSync(path.join(root, file)));
   if (!name) return defaults;
   const file = path.join(root, name);
-  const raw = await evaluateConfig(file, { env, root, onOutput });
+  const { config: raw, webpackAliases } = await evaluateConfig(file, { env, root, onOutput });
   const problem = (what: string) => setupError('CONFIG_INVALID', [file, what], { file });
 
   const basePath = raw.basePath ?? '';
@@ -161,7 +161,8 @@ async function loadNextConfig(root: string, env: Record<string, string>, onOutpu
     if (!Array.isArray(list) || list.some((name) => typeof name !== 'string')) throw problem(`\`serverExternalPackages\` must be an array of package names, got ${JSON.stringify(list)}.`);
   }
   const turbo = [(raw.turbopack as Record<string, unknown> | undefined)?.resolveAlias, (experimental.turbo as Record<string, unknown> | undefined)?.resolveAlias];
-  const resolveAlias = Object.assign({}, ...turbo.reverse().map(serverAliases)) as Record<string, string>;
+  // Turbopack's aliases win over those webpack() sets (plugins set both alike).
+  const resolveAlias = Object.assign({}, webpackAliases, ...turbo.reverse().map(serverAliases)) as Record<string, string>;
   return { basePath, pageExtensions: pageExtensions as string[], env: configEnv, file, ignored, serverExternalPackages: externals.flat() as string[], resolveAlias, ...(cacheComponents ? { cacheComponents } : {}), ...(raw.output === 'export' ? { staticExport: true } : {}) };
 }
 
@@ -190,7 +191,7 @@ function serverAliases(aliases: unknown): Record<string, string> {
  * and configs like it, build their content when it is) and `process.cwd()` is the project root.
  * What it prints goes to `onOutput` (never to stdout, which `--json` keeps for the manifest).
  */
-async function evaluateConfig(file: string, options: { env: Record<string, string>; root: string; onOutput?: (text: string) => void }): Promise<Record<string, unknown>> {
+async function evaluateConfig(file: string, options: { env: Record<string, string>; root: string; onOutput?: (text: string) => void }): Promise<{ config: Record<string, unknown>; webpackAliases?: Record<string, string> }> {
   const { env, root, onOutput } = options;
   let url = pathToFileURL(file).href;
   let compiled: string | undefined;
@@ -217,7 +218,7 @@ async function evaluateConfig(file: string, options: { env: Record<string, strin
   try {
     const reply = await runConfig({ url, root }, { ...env, NODE_ENV: 'production', NEXT_PHASE: 'phase-production-build' }, onOutput);
     if (!reply.ok) throw new Error(reply.message);
-    return reply.config;
+    return reply;
   } catch (error) {
     // Named by the user's file, not the compiled copy beside it.
     let message = (error as Error).message;

@@ -86,7 +86,7 @@ surface('a client module is told by its directives, scanned in linear time', () 
   assert.ok(isClientModule(`${spaces}// x\n${spaces}'use client';`));
 });
 
-surface("server-external packages are imported from the project's node_modules, not compiled in (Next.js's list and serverExternalPackages); compiled packages may use __dirname; turbopack.resolveAlias applies; a native addon makes every path run again", async () => {
+surface("server-external packages are imported from the project's node_modules, not compiled in (Next.js's list and serverExternalPackages); compiled packages may use __dirname; turbopack.resolveAlias and webpack() aliases apply, and tsconfig aliases in computed imports; a native addon makes every path run again", async () => {
   const dir = tempDir('externals');
   // Two CommonJS packages that read a file beside their own code (compiled into a route module,
   // __dirname would not exist): one on Next.js's list, one named in the config.
@@ -100,11 +100,29 @@ surface("server-external packages are imported from the project's node_modules, 
   pkg('beside-me', 'configured');
   writeFileSync(path.join(dir, 'package.json'), '{ "name": "externals", "private": true }\n');
   // Aliases as next-intl's plugin sets them for next-intl/config: a path from the project root, and conditions.
-  writeFileSync(path.join(dir, 'next.config.mjs'), "export default { serverExternalPackages: ['beside-me'], turbopack: { resolveAlias: { 'site/config': './config/site.ts', 'site/platform': { browser: './config/browser.ts', default: './config/server.ts' } } } };\n");
+  // And one that only a webpack() function sets, as next-intl's plugin does before Next.js 16 (it
+  // constructs a webpack plugin too, which must not stop the aliases from being read).
+  writeFileSync(path.join(dir, 'next.config.mjs'), [
+    "import path from 'node:path';",
+    'export default {',
+    "  serverExternalPackages: ['beside-me'],",
+    "  turbopack: { resolveAlias: { 'site/config': './config/site.ts', 'site/platform': { browser: './config/browser.ts', default: './config/server.ts' } } },",
+    '  webpack(config, { webpack }) {',
+    "    config.resolve.alias['site/webpack-only'] = path.resolve(config.context, 'config/webpack.ts');",
+    '    config.plugins.push(new webpack.DefinePlugin({}));',
+    '    return config;',
+    '  },',
+    '};',
+    '',
+  ].join('\n'));
+  writeFileSync(path.join(dir, 'tsconfig.json'), '{ "compilerOptions": { "paths": { "@/*": ["./*"] } } }\n');
+  mkdirSync(path.join(dir, 'messages'));
+  writeFileSync(path.join(dir, 'messages/en.json'), '{ "hello": "Hello" }\n');
   mkdirSync(path.join(dir, 'config'));
   writeFileSync(path.join(dir, 'config/site.ts'), "export const name = 'aliased';\n");
   writeFileSync(path.join(dir, 'config/server.ts'), "export const platform = 'server';\n");
   writeFileSync(path.join(dir, 'config/browser.ts'), "export const platform = 'browser';\n");
+  writeFileSync(path.join(dir, 'config/webpack.ts'), "export const via = 'webpack';\n");
   const route = (name: string, source: string) => {
     mkdirSync(path.join(dir, 'app', name), { recursive: true });
     writeFileSync(path.join(dir, 'app', name, 'route.ts'), source);
@@ -115,7 +133,9 @@ surface("server-external packages are imported from the project's node_modules, 
   writeFileSync(path.join(dir, 'node_modules/uses-dirname/package.json'), '{ "name": "uses-dirname", "main": "index.js" }');
   writeFileSync(path.join(dir, 'node_modules/uses-dirname/index.js'), "const here = require('path').join(__dirname, 'templates');\nmodule.exports = () => typeof here + ' ' + typeof __filename;\n");
   route('dirname.txt', "import where from 'uses-dirname';\nexport function GET() {\n  return new Response(where());\n}\n");
-  route('alias.txt', "import { name } from 'site/config';\nimport { platform } from 'site/platform';\nexport function GET() {\n  return new Response(`${name} ${platform}`);\n}\n");
+  route('alias.txt', "import { name } from 'site/config';\nimport { platform } from 'site/platform';\nimport { via } from 'site/webpack-only';\nexport function GET() {\n  return new Response(`${name} ${platform} ${via}`);\n}\n");
+  // A computed import through a tsconfig alias, as next-intl apps load their messages.
+  route('messages.txt', "export async function GET() {\n  const locale = 'en';\n  const messages = (await import(`@/messages/${locale}.json`)).default;\n  return new Response(messages.hello);\n}\n");
   // Loading a native addon (this one does not exist; the attempt is what counts).
   route('addon.txt', "try {\n  process.dlopen({ exports: {} }, '/nowhere/fake.node');\n} catch {}\nexport function GET() {\n  return new Response('addon');\n}\n");
   const run = () => prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, 'dist'), cwd: dir, incremental: true });
@@ -123,10 +143,11 @@ surface("server-external packages are imported from the project's node_modules, 
   assert.equal(first.manifest.errors, {});
   assert.is(text(first, '/both.txt'), 'listed configured');
   assert.is(text(first, '/dirname.txt'), 'string string');
-  assert.is(text(first, '/alias.txt'), 'aliased server');
+  assert.is(text(first, '/alias.txt'), 'aliased server webpack');
+  assert.is(text(first, '/messages.txt'), 'Hello');
   const second = await run();
   assert.equal(second.incremental!.causes.map((c) => c.cause), ['loading modules uses a native addon fake.node (whose reads are not seen) (app/addon.txt/route.ts:2)']);
-  assert.is(second.incremental!.rebuilt, 4);
+  assert.is(second.incremental!.rebuilt, 5);
 });
 
 surface.run();
