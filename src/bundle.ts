@@ -4,7 +4,8 @@
  * from any package it imports — resolve to the sandbox's instrumented versions.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyTree } from './write.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -330,7 +331,7 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
  */
 export async function restoreBundle(saved: string, dir: string, routes: RouteFile[], built: { inputs: string[]; graphs: string[][] }): Promise<Bundle | undefined> {
   try {
-    await cp(saved, dir, { recursive: true });
+    await copyTree(saved, dir);
   } catch {
     return undefined;
   }
