@@ -493,8 +493,11 @@ function moduleGraphs(routes: RouteFile[], all: RouteFile[], metafile: esbuild.M
   if (!metafile) return graphs;
   const outputs = metafile.outputs;
   const byName = new Map(Object.keys(outputs).map((key) => [path.resolve(projectRoot, key), key]));
+  const byBase = new Map<string, string>();
+  for (const [file, key] of byName) if (!byBase.has(path.basename(file))) byBase.set(path.basename(file), key);
+  const indexes = new Map(all.map((route, index) => [route, index]));
   for (const route of routes) {
-    const entry = [...byName].find(([file]) => path.basename(file) === `${entryName(all.indexOf(route))}.js`)?.[1];
+    const entry = byBase.get(`${entryName(indexes.get(route)!)}.js`);
     if (entry === undefined) continue;
     const files = new Set<string>(route.metadata ? [route.file] : []);
     const seen = new Set<string>();

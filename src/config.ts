@@ -45,13 +45,18 @@ function list(values: readonly string[]): string {
 
 /** Where `export … name` stands in a source file (1-based), for reasons about the module's exports. */
 export function findExport(source: string, name: string): { line: number; column: number } | undefined {
-  const patterns = [
-    new RegExp(`export\\s+(?:async\\s+)?(?:function\\*?|const|let|var|class)\\s+(${name})\\b`),
-    new RegExp(`export\\s*\\{[^}]*?\\bas\\s+(${name})\\b`),
-    new RegExp(`export\\s*\\{[^}]*?\\b(${name})\\b`),
-    // `export const { GET, POST } = handlers` (auth libraries, proxies).
-    new RegExp(`export\\s+(?:const|let|var)\\s*\\{[^}]*?\\b(${name})\\b[^}]*\\}\\s*=`),
-  ];
+  if (!source.includes(name)) return undefined;
+  let patterns = EXPORT_PATTERNS.get(name);
+  if (!patterns) {
+    patterns = [
+      new RegExp(`export\\s+(?:async\\s+)?(?:function\\*?|const|let|var|class)\\s+(${name})\\b`),
+      new RegExp(`export\\s*\\{[^}]*?\\bas\\s+(${name})\\b`),
+      new RegExp(`export\\s*\\{[^}]*?\\b(${name})\\b`),
+      // `export const { GET, POST } = handlers` (auth libraries, proxies).
+      new RegExp(`export\\s+(?:const|let|var)\\s*\\{[^}]*?\\b(${name})\\b[^}]*\\}\\s*=`),
+    ];
+    EXPORT_PATTERNS.set(name, patterns);
+  }
   for (const pattern of patterns) {
     const match = pattern.exec(source);
     if (!match) continue;
@@ -62,6 +67,9 @@ export function findExport(source: string, name: string): { line: number; column
   }
   return undefined;
 }
+
+/** The patterns of `findExport`, made once per name (a build looks for seven names in every route file). */
+const EXPORT_PATTERNS = new Map<string, RegExp[]>();
 
 /**
  * Where `export … name` stands in a route file, or its first line when it cannot be found (a
