@@ -449,7 +449,7 @@ function* keptKeys(manifest: Manifest): Generator<string> {
 
 /** What changes every path at once: a change here makes an incremental build run everything. */
 function buildSettings(options: ResolvedOptions, project: Project, digests: Digests): string {
-  const files = [project.config.file, ...LOCK_FILES.map((name) => path.join(project.root, name))].filter((file): file is string => file !== undefined);
+  const files = [project.config.file, ...LOCK_FILES.map((name) => path.join(lockFolder(project.root), name))].filter((file): file is string => file !== undefined);
   return hash(JSON.stringify({
     tool: toolVersion(),
     node: process.versions.node.split('.')[0],
@@ -462,6 +462,17 @@ function buildSettings(options: ResolvedOptions, project: Project, digests: Dige
 }
 
 const LOCK_FILES = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', 'bun.lockb', 'bun.lock'];
+
+/**
+ * Where the project's lock file is: the project root, or in a monorepo the workspace root above it
+ * (the nearest folder with one); the project root when there is none.
+ */
+function lockFolder(root: string): string {
+  for (let dir = root; ; dir = path.dirname(dir)) {
+    if (LOCK_FILES.some((name) => existsSync(path.join(dir, name)))) return dir;
+    if (path.dirname(dir) === dir) return root;
+  }
+}
 /** This package's version, read when a build first needs it (not when the library is imported). */
 let version: string | undefined;
 function toolVersion(): string {

@@ -234,6 +234,23 @@ incremental('without a cache, or with other settings, every path runs, and says 
   assert.match(strict.incremental!.causes[0].cause, 'settings changed');
 });
 
+incremental("in a monorepo, the workspace root's lock file is a setting: changing it runs every path", async () => {
+  const repo = tempDir('workspace');
+  writeFileSync(path.join(repo, 'package.json'), '{ "name": "workspace", "private": true, "workspaces": ["apps/*"] }\n');
+  writeFileSync(path.join(repo, 'package-lock.json'), '{ "lockfileVersion": 3 }\n');
+  const web = path.join(repo, 'apps/web');
+  mkdirSync(path.join(web, 'app/hello.txt'), { recursive: true });
+  writeFileSync(path.join(web, 'package.json'), '{ "name": "web", "private": true }\n');
+  writeFileSync(path.join(web, 'app/hello.txt/route.ts'), "export function GET() {\n  return new Response('hello');\n}\n");
+  const build = () => prerender({ appDir: path.join(web, 'app'), out: path.join(web, 'dist'), cwd: web, incremental: true });
+  await build();
+  assert.is((await build()).incremental!.reused, 1);
+  writeFileSync(path.join(repo, 'package-lock.json'), '{ "lockfileVersion": 3, "packages": {} }\n');
+  const after = await build();
+  assert.is(after.incremental!.reused, 0);
+  assert.match(after.incremental!.causes[0].cause, 'settings changed');
+});
+
 incremental('a previous file that was removed from the output is made again', async () => {
   const site = project();
   await site.build(false);
