@@ -8,7 +8,6 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { fork } from 'node:child_process';
 
 import { installHint, setupError } from './errors.js';
 import { withEsbuild } from './esbuild.js';
@@ -255,6 +254,8 @@ async function runConfig(request: ConfigRequest, env: Record<string, string>, on
       await worker.terminate();
     }
   }
+  // Loaded here: most builds run in the project root, and node:child_process costs every start.
+  const { fork } = await import('node:child_process');
   const child = fork(CONFIG_LOADER, ['build'], { cwd: request.root, env, execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
   child.stdout!.on('data', printed);
   child.stderr!.on('data', printed);
