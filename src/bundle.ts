@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { copyTree } from './write.js';
+import { loaderRulesPlugin, type LoaderRule } from './loaders.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -105,6 +106,8 @@ export interface CompileSettings {
   externals?: readonly string[];
   /** The config's `turbopack.resolveAlias`: an import of a key resolves to its module instead. */
   aliases?: Readonly<Record<string, string>>;
+  /** The config's `turbopack.rules`: loaders for the files whose names match (see loaders.ts). */
+  rules?: readonly LoaderRule[];
 }
 
 /**
@@ -290,7 +293,7 @@ export interface Bundle {
  * `strict`, 'use cache' functions are marked for the sandbox.
  */
 export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir?: string, settings: CompileSettings = {}): Promise<Bundle> {
-  const compile = { strict: settings.strict ?? false, externals: serverExternalPackages(projectRoot, settings.externals ?? []), aliases: settings.aliases ?? {} };
+  const compile = { strict: settings.strict ?? false, externals: serverExternalPackages(projectRoot, settings.externals ?? []), aliases: settings.aliases ?? {}, rules: settings.rules ?? [] };
   dir ??= await mkdtemp(path.join(tmpdir(), 'route-prerender-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const failures = new Map<RouteFile, RouteProblem>();
@@ -361,7 +364,7 @@ export function bundleSettings(routes: RouteFile[], projectRoot: string, setting
     }
   });
   const externals = [...serverExternalPackages(projectRoot, settings.externals ?? [])];
-  return JSON.stringify({ routes, projectRoot, strict: settings.strict ?? false, tmp: tmpdir(), runtime: RUNTIME_DIR, options: BUILD_OPTIONS, tool, externals, aliases: settings.aliases ?? {} });
+  return JSON.stringify({ routes, projectRoot, strict: settings.strict ?? false, tmp: tmpdir(), runtime: RUNTIME_DIR, options: BUILD_OPTIONS, tool, externals, aliases: settings.aliases ?? {}, rules: settings.rules ?? [] });
 }
 
 /** The modules whose code ends up in, or shapes, what esbuild compiles. */
@@ -469,7 +472,9 @@ interface Built {
   graphs: Map<RouteFile, string[]>;
 }
 
-async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, compile: { strict: boolean; externals: ReadonlySet<string>; aliases: Readonly<Record<string, string>> }): Promise<Built> {
+async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, compile: { strict: boolean; externals: ReadonlySet<string>; aliases: Readonly<Record<string, string>>; rules: readonly LoaderRule[] }): Promise<Built> {
+  // Files the config's loaders read, by the file they loaded: inputs of the routes that import it.
+  const dependencies = new Map<string, Set<string>>();
   const result = await api.build({
     ...BUILD_OPTIONS,
     conditions: reactConditions(projectRoot, compiledReactDir(projectRoot) !== undefined),
@@ -477,12 +482,25 @@ async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[],
     entryPoints: routes.map((route) => ({ in: route.metadata ? `route-prerender-metadata:${all.indexOf(route)}` : route.file, out: entryName(all.indexOf(route)) })),
     outdir,
     write,
-    plugins: [standIns(all, projectRoot, compile.strict), resolveAliases(compile.aliases, projectRoot), serverExternals(compile.externals)],
+    plugins: [loaderRulesPlugin([...compile.rules], projectRoot, dependencies), standIns(all, projectRoot, compile.strict), resolveAliases(compile.aliases, projectRoot), serverExternals(compile.externals)],
   });
   // Generated modules are not files; the metadata files they embed or import are.
-  const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((input) => !GENERATED.test(input)).map((input) => path.resolve(projectRoot, input));
+  const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((input) => !GENERATED.test(input)).map((input) => sourceFile(projectRoot, input));
   for (const route of routes) if (route.metadata) inputs.push(route.file);
-  return { inputs: [...new Set(inputs)].sort(), graphs: moduleGraphs(routes, all, result.metafile, projectRoot) };
+  const graphs = moduleGraphs(routes, all, result.metafile, projectRoot);
+  if (dependencies.size > 0) {
+    const withDependencies = (files: string[]) => [...new Set(files.flatMap((file) => [file, ...(dependencies.get(file) ?? [])]))].sort();
+    for (const [route, files] of graphs) graphs.set(route, withDependencies(files));
+    return { inputs: withDependencies(inputs), graphs };
+  }
+  return { inputs: [...new Set(inputs)].sort(), graphs };
+}
+
+/** A metafile input as the file it is: an import's query (`post.mdx?collection=blog`) is not part of its name. */
+function sourceFile(projectRoot: string, input: string): string {
+  const file = path.resolve(projectRoot, input);
+  const query = file.search(/[?#]/);
+  return query === -1 || existsSync(file) ? file : file.slice(0, query);
 }
 
 const GENERATED = /^route-prerender-[a-z]+:/;
@@ -504,7 +522,7 @@ function moduleGraphs(routes: RouteFile[], all: RouteFile[], metafile: esbuild.M
     const visit = (key: string) => {
       if (seen.has(key)) return;
       seen.add(key);
-      for (const input of Object.keys(outputs[key].inputs)) if (!GENERATED.test(input)) files.add(path.resolve(projectRoot, input));
+      for (const input of Object.keys(outputs[key].inputs)) if (!GENERATED.test(input)) files.add(sourceFile(projectRoot, input));
       for (const imported of outputs[key].imports) {
         const next = imported.external ? undefined : byName.get(path.resolve(projectRoot, imported.path));
         if (next !== undefined) visit(next);

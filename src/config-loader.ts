@@ -21,6 +21,26 @@ export type ConfigAnswer = { ok: true; config: Record<string, unknown>; webpackA
 
 const flushed = () => new Promise<void>((resolve) => process.stdout.write('', () => process.stderr.write('', () => resolve())));
 
+/**
+ * Waits until nothing the config started is still working: a plugin may start its content
+ * generator without awaiting it (fumadocs-mdx's createMDX writes `.source` that way), and under
+ * `next build` it finishes while the build goes on. What stays open for good (timers, file
+ * watchers, servers) is not waited for; files being read or written, child processes and
+ * connections are, up to `MAX_SETTLE_MS`.
+ */
+async function settled(): Promise<void> {
+  const deadline = Date.now() + MAX_SETTLE_MS;
+  for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
+    quiet = process.getActiveResourcesInfo().every((name) => LASTING.has(name)) ? quiet + 1 : 0;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const MAX_SETTLE_MS = 60_000;
+
+/** Resources that keep an event loop alive without being work that finishes. */
+const LASTING = new Set(['Timeout', 'Immediate', 'FSEventWrap', 'StatWatcher', 'TCPServerWrap', 'PipeServerWrap', 'TTYWrap', 'SignalWrap', 'MessagePort', 'UDPWrap']);
+
 async function load({ url, root }: ConfigRequest): Promise<ConfigAnswer> {
   try {
     const module = (await import(url)) as { default?: unknown };
@@ -69,11 +89,13 @@ if (parentPort) {
   const request = workerData as ConfigRequest;
   process.cwd = () => request.root;
   const answer = await load(request);
+  await settled();
   await flushed();
   parentPort.postMessage(answer);
 } else if (process.send) {
   process.once('message', (request: ConfigRequest) => {
     void load(request).then(async (answer) => {
+      await settled();
       await flushed();
       process.send!(answer);
     });

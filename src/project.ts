@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { installHint, setupError } from './errors.js';
 import { withEsbuild } from './esbuild.js';
 import type { ConfigAnswer, ConfigRequest } from './config-loader.js';
+import { loaderRules, type LoaderRule } from './loaders.js';
 
 /** Next.js's order for `next build`: the first file that sets a key wins (after the environment). */
 export const ENV_FILES = ['.env.production.local', '.env.local', '.env.production', '.env'];
@@ -28,6 +29,8 @@ export interface NextConfigSummary {
   serverExternalPackages: string[];
   /** `turbopack.resolveAlias` (`experimental.turbo.resolveAlias` before Next.js 15.3), for the server: import → module. */
   resolveAlias: Record<string, string>;
+  /** `turbopack.rules` (`experimental.turbo.rules` before Next.js 15.3): loaders by file name. */
+  loaderRules: LoaderRule[];
   /**
    * The setting that turns on Next.js's Cache Components rules (`cacheComponents`, or
    * `experimental.dynamicIO` / `experimental.ppr` in the versions that had them), when one does.
@@ -131,7 +134,7 @@ const IGNORED: Record<string, string> = {
 };
 
 async function loadNextConfig(root: string, env: Record<string, string>, onOutput?: (text: string) => void): Promise<NextConfigSummary> {
-  const defaults: NextConfigSummary = { basePath: '', pageExtensions: DEFAULT_PAGE_EXTENSIONS, env: {}, ignored: [], serverExternalPackages: [], resolveAlias: {} };
+  const defaults: NextConfigSummary = { basePath: '', pageExtensions: DEFAULT_PAGE_EXTENSIONS, env: {}, ignored: [], serverExternalPackages: [], resolveAlias: {}, loaderRules: [] };
   const name = CONFIG_FILES.find((file) => existsSync(path.join(root, file)));
   if (!name) return defaults;
   const file = path.join(root, name);
@@ -162,7 +165,8 @@ async function loadNextConfig(root: string, env: Record<string, string>, onOutpu
   const turbo = [(raw.turbopack as Record<string, unknown> | undefined)?.resolveAlias, (experimental.turbo as Record<string, unknown> | undefined)?.resolveAlias];
   // Turbopack's aliases win over those webpack() sets (plugins set both alike).
   const resolveAlias = Object.assign({}, webpackAliases, ...turbo.reverse().map(serverAliases)) as Record<string, string>;
-  return { basePath, pageExtensions: pageExtensions as string[], env: configEnv, file, ignored, serverExternalPackages: externals.flat() as string[], resolveAlias, ...(cacheComponents ? { cacheComponents } : {}), ...(raw.output === 'export' ? { staticExport: true } : {}) };
+  const rules = loaderRules((raw.turbopack as Record<string, unknown> | undefined)?.rules ?? (experimental.turbo as Record<string, unknown> | undefined)?.rules);
+  return { basePath, pageExtensions: pageExtensions as string[], env: configEnv, file, ignored, serverExternalPackages: externals.flat() as string[], resolveAlias, loaderRules: rules, ...(cacheComponents ? { cacheComponents } : {}), ...(raw.output === 'export' ? { staticExport: true } : {}) };
 }
 
 /**

@@ -150,6 +150,39 @@ surface("server-external packages are imported from the project's node_modules, 
   assert.is(second.incremental!.rebuilt, 5);
 });
 
+surface("the config's turbopack.rules loaders compile the files they match (webpack's loader API), and what a loader depends on is an input", async () => {
+  const dir = tempDir('loaders');
+  writeFileSync(path.join(dir, 'package.json'), '{ "name": "loaders", "private": true }\n');
+  // A loader as plugins ship them (fumadocs-mdx's reads a post's frontmatter): asynchronous, with options, the import's query and a dependency.
+  writeFileSync(path.join(dir, 'md-loader.cjs'), [
+    "const fs = require('node:fs');",
+    "const path = require('node:path');",
+    'module.exports = function (source) {',
+    '  const done = this.async();',
+    "  const shared = path.join(this.rootContext, 'notes/shared.txt');",
+    '  this.addDependency(shared);',
+    "  const text = `${this.getOptions().prefix}${source.trim()}|${this.resourceQuery}|${fs.readFileSync(shared, 'utf8').trim()}`;",
+    '  setTimeout(() => done(null, `export default ${JSON.stringify(text)};`), 1);',
+    '};',
+    '',
+  ].join('\n'));
+  writeFileSync(path.join(dir, 'next.config.mjs'), "export default { turbopack: { rules: { '*.md': { loaders: [{ loader: './md-loader.cjs', options: { prefix: 'P:' } }], as: '*.js' } } } };\n");
+  mkdirSync(path.join(dir, 'notes'));
+  writeFileSync(path.join(dir, 'notes/a.md'), '# A\n');
+  writeFileSync(path.join(dir, 'notes/shared.txt'), 'one\n');
+  mkdirSync(path.join(dir, 'app/note.txt'), { recursive: true });
+  writeFileSync(path.join(dir, 'app/note.txt/route.ts'), "import note from '../../notes/a.md?collection=notes';\nexport function GET() {\n  return new Response(note);\n}\n");
+  const run = () => prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, 'dist'), cwd: dir, incremental: true });
+  const first = await run();
+  assert.equal(first.manifest.errors, {});
+  assert.is(text(first, '/note.txt'), 'P:# A|?collection=notes|one');
+  assert.is((await run()).incremental!.reused, 1);
+  writeFileSync(path.join(dir, 'notes/shared.txt'), 'two\n');
+  const after = await run();
+  assert.equal(after.incremental!.causes.map((c) => c.cause), ['the code of app/note.txt/route.ts or of a module it imports changed']);
+  assert.is(text(after, '/note.txt'), 'P:# A|?collection=notes|two');
+});
+
 surface.run();
 
 const profiles = suite('cache profiles');

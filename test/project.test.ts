@@ -104,6 +104,26 @@ project("next.config runs as in next build's process (argv has build, cwd is the
   }
 });
 
+project('work a config starts without waiting for it (a content generator) is done before routes compile, as under next build', async () => {
+  const dir = tempDir('config-settle');
+  writeFileSync(path.join(dir, 'package.json'), '{ "name": "config-settle", "private": true }\n');
+  // fumadocs-mdx's createMDX starts writing .source this way: the config returns before it is written.
+  writeFileSync(path.join(dir, 'next.config.mjs'), [
+    "import { execFile } from 'node:child_process';",
+    "import { mkdirSync, writeFileSync } from 'node:fs';",
+    "execFile(process.execPath, ['-e', 'setTimeout(() => {}, 300)'], () => {",
+    "  mkdirSync('generated', { recursive: true });",
+    "  writeFileSync('generated/late.json', JSON.stringify({ late: true }));",
+    '});',
+    'export default {};',
+    '',
+  ].join('\n'));
+  mkdirSync(path.join(dir, 'app/late.json'), { recursive: true });
+  writeFileSync(path.join(dir, 'app/late.json/route.ts'), "import late from '../../generated/late.json';\nexport function GET() {\n  return Response.json(late);\n}\n");
+  const result = await prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, 'dist'), cwd: dir });
+  assert.equal(JSON.parse(text(result, '/late.json')), { late: true });
+});
+
 project('parseEnv reads the dotenv format', () => {
   assert.equal(parseEnv('A=1\n# comment\nexport B = two words # note\nC="x\\ny"\nD=\'$raw\'\nE=\n'), { A: '1', B: 'two words', C: 'x\ny', D: '\0raw$raw', E: '' });
 });
