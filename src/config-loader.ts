@@ -17,7 +17,7 @@ export interface ConfigRequest {
   root: string;
 }
 
-export type ConfigAnswer = { ok: true; config: Record<string, unknown>; webpackAliases?: Record<string, string> } | { ok: false; message: string };
+export type ConfigAnswer = { ok: true; config: Record<string, unknown>; webpackAliases?: Record<string, string>; unsettled?: string[] } | { ok: false; message: string };
 
 const flushed = () => new Promise<void>((resolve) => process.stdout.write('', () => process.stderr.write('', () => resolve())));
 
@@ -26,17 +26,35 @@ const flushed = () => new Promise<void>((resolve) => process.stdout.write('', ()
  * generator without awaiting it (fumadocs-mdx's createMDX writes `.source` that way), and under
  * `next build` it finishes while the build goes on. What stays open for good (timers, file
  * watchers, servers) is not waited for; files being read or written, child processes and
- * connections are, up to `MAX_SETTLE_MS`.
+ * connections are, up to `MAX_SETTLE_MS`; what is still working then is named in the answer.
  */
-async function settled(): Promise<void> {
+async function settled(): Promise<string[]> {
   const deadline = Date.now() + MAX_SETTLE_MS;
-  for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
-    quiet = process.getActiveResourcesInfo().every((name) => LASTING.has(name)) ? quiet + 1 : 0;
+  for (let quiet = 0; quiet < 2; ) {
+    if (Date.now() >= deadline) return working();
+    quiet = working().length > 0 ? 0 : quiet + 1;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+  return [];
 }
 
-const MAX_SETTLE_MS = 60_000;
+/** The kinds of resources open beyond the lasting ones and those open before the config ran (the loader's own). */
+function working(): string[] {
+  const out: string[] = [];
+  for (const [name, count] of counts(process.getActiveResourcesInfo())) if (!LASTING.has(name) && count > (initial.get(name) ?? 0)) out.push(name);
+  return out;
+}
+
+function counts(names: string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const name of names) out.set(name, (out.get(name) ?? 0) + 1);
+  return out;
+}
+
+/** What was open when the request came, before the config ran. */
+let initial = new Map<string, number>();
+
+const MAX_SETTLE_MS = 10_000;
 
 /** Resources that keep an event loop alive without being work that finishes. */
 const LASTING = new Set(['Timeout', 'Immediate', 'FSEventWrap', 'StatWatcher', 'TCPServerWrap', 'PipeServerWrap', 'TTYWrap', 'SignalWrap', 'MessagePort', 'UDPWrap']);
@@ -85,17 +103,26 @@ async function aliasesOf(webpack: WebpackFunction, root: string, config: Record<
   }
 }
 
+function withUnsettled(answer: ConfigAnswer, unsettled: string[]): ConfigAnswer {
+  return answer.ok && unsettled.length > 0 ? { ...answer, unsettled } : answer;
+}
+
 if (parentPort) {
   const request = workerData as ConfigRequest;
   process.cwd = () => request.root;
-  const answer = await load(request);
-  await settled();
+  initial = counts(process.getActiveResourcesInfo());
+  const answer = withUnsettled(await load(request), await settled());
   await flushed();
   parentPort.postMessage(answer);
 } else if (process.send) {
   process.once('message', (request: ConfigRequest) => {
-    void load(request).then(async (answer) => {
-      await settled();
+    // The output streams (pipes, made on first use) stay open as long as the process: made now,
+    // they are part of what was open before the config ran.
+    void process.stdout;
+    void process.stderr;
+    initial = counts(process.getActiveResourcesInfo());
+    void load(request).then(async (loaded) => {
+      const answer = withUnsettled(loaded, await settled());
       await flushed();
       process.send!(answer);
     });

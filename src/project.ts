@@ -138,7 +138,7 @@ async function loadNextConfig(root: string, env: Record<string, string>, onOutpu
   const name = CONFIG_FILES.find((file) => existsSync(path.join(root, file)));
   if (!name) return defaults;
   const file = path.join(root, name);
-  const { config: raw, webpackAliases } = await evaluateConfig(file, { env, root, onOutput });
+  const { config: raw, webpackAliases, unsettled } = await evaluateConfig(file, { env, root, onOutput });
   const problem = (what: string) => setupError('CONFIG_INVALID', [file, what], { file });
 
   const basePath = raw.basePath ?? '';
@@ -155,6 +155,7 @@ async function loadNextConfig(root: string, env: Record<string, string>, onOutpu
     configEnv[key] = value;
   }
   const ignored = Object.keys(IGNORED).filter((key) => raw[key] !== undefined && raw[key] !== false && raw[key] !== null).map((key) => `${path.basename(file)}: ${IGNORED[key]}.`);
+  if (unsettled) ignored.push(`${path.basename(file)}: work it started (${unsettled.join(', ')}) was still running 10 s after it loaded; routes were compiled without waiting for it.`);
   const experimental = (raw.experimental ?? {}) as Record<string, unknown>;
   const cacheComponents = raw.cacheComponents === true ? 'cacheComponents' : experimental.dynamicIO === true ? 'experimental.dynamicIO' : experimental.cacheComponents === true ? 'experimental.cacheComponents' : experimental.ppr === true ? 'experimental.ppr' : undefined;
   // Its name before Next.js 15 was experimental.serverComponentsExternalPackages.
@@ -194,7 +195,7 @@ function serverAliases(aliases: unknown): Record<string, string> {
  * and configs like it, build their content when it is) and `process.cwd()` is the project root.
  * What it prints goes to `onOutput` (never to stdout, which `--json` keeps for the manifest).
  */
-async function evaluateConfig(file: string, options: { env: Record<string, string>; root: string; onOutput?: (text: string) => void }): Promise<{ config: Record<string, unknown>; webpackAliases?: Record<string, string> }> {
+async function evaluateConfig(file: string, options: { env: Record<string, string>; root: string; onOutput?: (text: string) => void }): Promise<{ config: Record<string, unknown>; webpackAliases?: Record<string, string>; unsettled?: string[] }> {
   const { env, root, onOutput } = options;
   let url = pathToFileURL(file).href;
   let compiled: string | undefined;
