@@ -93,7 +93,11 @@ async function aliasesOf(webpack: WebpackFunction, root: string, config: Record<
   // Anything taken from the webpack module (`new webpack.DefinePlugin(…)`) is an inert class.
   const inert = new Proxy({}, { get: () => class {} });
   try {
-    const returned = (await webpack(stub, { buildId: 'route-prerender', dev: false, isServer: true, nextRuntime: 'nodejs', dir: root, config, defaultLoaders: { babel: {} }, webpack: inert })) as typeof stub | undefined;
+    // Next.js calls it synchronously; a promise that never settles must not hold the build.
+    const called = Promise.resolve(webpack(stub, { buildId: 'route-prerender', dev: false, isServer: true, nextRuntime: 'nodejs', dir: root, config, defaultLoaders: { babel: {} }, webpack: inert }));
+    let timer: NodeJS.Timeout | undefined;
+    const returned = (await Promise.race([called, new Promise((resolve) => (timer = setTimeout(resolve, 2000, stub)))])) as typeof stub | undefined;
+    clearTimeout(timer);
     const found = ((returned?.resolve as { alias?: unknown } | undefined)?.alias ?? alias) as Record<string, unknown>;
     const out: Record<string, string> = {};
     for (const [name, target] of Object.entries(found)) if (typeof target === 'string') out[name.replace(/\$$/, '')] = target;
