@@ -168,13 +168,14 @@ const DEFAULT_SERVER_EXTERNALS = Object.freeze([
  * Imports of server-external packages stay imports, of the file the project's node_modules resolves
  * them to (the compiled modules live in a temporary folder, where a bare name would not resolve).
  */
-const serverExternals = (externals: ReadonlySet<string>): esbuild.Plugin => ({
+const serverExternals = (externals: ReadonlySet<string>, importers: Set<string>): esbuild.Plugin => ({
   name: 'route-prerender-server-externals',
   setup(build) {
     build.onResolve({ filter: /^[^./]/ }, async (args) => {
       if (args.pluginData === EXTERNAL_LOOKUP || !externals.has(packageName(args.path))) return undefined;
       const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: EXTERNAL_LOOKUP });
       if (resolved.errors.length > 0 || resolved.external || !path.isAbsolute(resolved.path)) return undefined;
+      if (args.importer) importers.add(sourceFile(build.initialOptions.absWorkingDir ?? process.cwd(), args.importer));
       return { path: args.kind === 'require-call' || args.kind === 'require-resolve' ? resolved.path : pathToFileURL(resolved.path).href, external: true };
     });
   },
@@ -285,6 +286,8 @@ export interface Bundle {
   inputs: string[];
   /** Each compiled route's module graph: the source files of its entry and the chunks it imports, absolute, sorted. */
   graphs: Map<RouteFile, string[]>;
+  /** The source files that import a server-external package (which is loaded from node_modules, not compiled in), absolute, sorted. */
+  importers: string[];
   cleanup(): Promise<void>;
 }
 
@@ -298,7 +301,7 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const failures = new Map<RouteFile, RouteProblem>();
   let buildable = routes;
-  let built: Built = { inputs: [], graphs: new Map() };
+  let built: Built = { inputs: [], graphs: new Map(), importers: [] };
   try {
     await withEsbuild(async (api) => {
       try {
@@ -324,7 +327,7 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
     throw error;
   }
   const entries = new Map(buildable.map((route) => [route, path.join(dir, `${entryName(routes.indexOf(route))}.js`)]));
-  return { dir, entries, failures, inputs: built.inputs, graphs: built.graphs, cleanup };
+  return { dir, entries, failures, inputs: built.inputs, graphs: built.graphs, importers: built.importers, cleanup };
 }
 
 /**
@@ -332,7 +335,7 @@ export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir
  * settings are unchanged (see `unchangedBundle` in cache.ts): esbuild is not started. Undefined
  * when a file is missing; then the routes are compiled.
  */
-export async function restoreBundle(saved: string, dir: string, routes: RouteFile[], built: { inputs: string[]; graphs: string[][] }): Promise<Bundle | undefined> {
+export async function restoreBundle(saved: string, dir: string, routes: RouteFile[], built: { inputs: string[]; graphs: string[][]; importers: string[] }): Promise<Bundle | undefined> {
   try {
     await copyTree(saved, dir);
   } catch {
@@ -346,6 +349,7 @@ export async function restoreBundle(saved: string, dir: string, routes: RouteFil
     failures: new Map(),
     inputs: built.inputs,
     graphs: new Map(routes.map((route, index) => [route, built.graphs[index]])),
+    importers: built.importers,
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 }
@@ -470,11 +474,13 @@ function entryName(index: number): string {
 interface Built {
   inputs: string[];
   graphs: Map<RouteFile, string[]>;
+  importers: string[];
 }
 
 async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, compile: { strict: boolean; externals: ReadonlySet<string>; aliases: Readonly<Record<string, string>>; rules: readonly LoaderRule[] }): Promise<Built> {
   // Files the config's loaders read, by the file they loaded: inputs of the routes that import it.
   const dependencies = new Map<string, Set<string>>();
+  const importers = new Set<string>();
   const result = await api.build({
     ...BUILD_OPTIONS,
     conditions: reactConditions(projectRoot, compiledReactDir(projectRoot) !== undefined),
@@ -482,7 +488,7 @@ async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[],
     entryPoints: routes.map((route) => ({ in: route.metadata ? `route-prerender-metadata:${all.indexOf(route)}` : route.file, out: entryName(all.indexOf(route)) })),
     outdir,
     write,
-    plugins: [loaderRulesPlugin([...compile.rules], projectRoot, dependencies), standIns(all, projectRoot, compile.strict), resolveAliases(compile.aliases, projectRoot), serverExternals(compile.externals)],
+    plugins: [loaderRulesPlugin([...compile.rules], projectRoot, dependencies), standIns(all, projectRoot, compile.strict), resolveAliases(compile.aliases, projectRoot), serverExternals(compile.externals, importers)],
   });
   // Generated modules are not files; the metadata files they embed or import are.
   const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((input) => !GENERATED.test(input)).map((input) => sourceFile(projectRoot, input));
@@ -491,9 +497,9 @@ async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[],
   if (dependencies.size > 0) {
     const withDependencies = (files: string[]) => [...new Set(files.flatMap((file) => [file, ...(dependencies.get(file) ?? [])]))].sort();
     for (const [route, files] of graphs) graphs.set(route, withDependencies(files));
-    return { inputs: withDependencies(inputs), graphs };
+    return { inputs: withDependencies(inputs), graphs, importers: [...importers].sort() };
   }
-  return { inputs: [...new Set(inputs)].sort(), graphs };
+  return { inputs: [...new Set(inputs)].sort(), graphs, importers: [...importers].sort() };
 }
 
 /** A metafile input as the file it is: an import's query (`post.mdx?collection=blog`) is not part of its name. */

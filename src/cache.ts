@@ -95,6 +95,8 @@ export interface BundleRecord extends Recorded {
   inputs: string[];
   /** Each route's module graph, in the order of the routes compiled: indexes into `inputs`. */
   graphs: number[][];
+  /** The inputs that import a server-external package: indexes into `inputs`. */
+  importers?: number[];
   /**
    * What else decides how imports resolve, as input ids whose digests are kept: tsconfig.json,
    * jsconfig.json, package.json, and the listing of each folder of the project holding a source
@@ -127,18 +129,18 @@ function bundleIds(record: Pick<BundleRecord, 'inputs' | 'checks'>): string[] {
 }
 
 /** What the modules of the last build were compiled from, made absolute, when nothing of it changed. */
-export function unchangedBundle(record: BundleRecord | undefined, key: string, digests: Digests, root: string): { inputs: string[]; graphs: string[][] } | undefined {
+export function unchangedBundle(record: BundleRecord | undefined, key: string, digests: Digests, root: string): { inputs: string[]; graphs: string[][]; importers: string[] } | undefined {
   if (!record || record.key !== key) return undefined;
   if (bundleIds(record).some((id) => record.digests[id] === undefined || record.digests[id] !== digests.of(id))) return undefined;
   const inputs = record.inputs.map((file) => path.resolve(root, file));
-  return { inputs, graphs: record.graphs.map((graph) => graph.map((index) => inputs[index])) };
+  return { inputs, graphs: record.graphs.map((graph) => graph.map((index) => inputs[index])), importers: (record.importers ?? []).map((index) => inputs[index]) };
 }
 
 /**
  * Writes the record of the compiled modules into their folder (`graphs` in the order of the routes
  * compiled), with the digests of what it checks as they are now.
  */
-export function writeModulesRecord(out: string, build: { key: string; inputs: string[]; graphs: string[][]; root: string; digests: Digests }): void {
+export function writeModulesRecord(out: string, build: { key: string; inputs: string[]; graphs: string[][]; importers: string[]; root: string; digests: Digests }): void {
   const { root, digests } = build;
   const index = new Map(build.inputs.map((file, i) => [file, i]));
   const folders = new Set(build.inputs.map((file) => inputId('dir', root, path.dirname(file))).filter((folder) => !folder.split('/').includes('node_modules')));
@@ -151,7 +153,7 @@ export function writeModulesRecord(out: string, build: { key: string; inputs: st
     const stamp = digests.stamps.get(checked);
     if (stamp !== undefined) stamps[checked] = stamp;
   }
-  const record: BundleRecord = { version: CACHE_VERSION, key: build.key, builtAt: Date.now(), inputs, graphs: build.graphs.map((graph) => graph.map((file) => index.get(file)!)), checks, digests: recorded, stamps };
+  const record: BundleRecord = { version: CACHE_VERSION, key: build.key, builtAt: Date.now(), inputs, graphs: build.graphs.map((graph) => graph.map((file) => index.get(file)!)), importers: build.importers.flatMap((file) => (index.has(file) ? [index.get(file)!] : [])), checks, digests: recorded, stamps };
   writeFileSync(path.join(modulesPath(out), MODULES_RECORD), JSON.stringify(record));
 }
 
@@ -438,7 +440,8 @@ function isBundleRecord(value: unknown): value is BundleRecord {
   return (
     isRecord(bundle) && bundle.version === CACHE_VERSION && typeof bundle.key === 'string' && typeof bundle.builtAt === 'number' &&
     strings(bundle.inputs) && strings(bundle.checks) && texts(bundle.digests) && (bundle.stamps === undefined || texts(bundle.stamps)) &&
-    Array.isArray(bundle.graphs) && bundle.graphs.every((graph) => Array.isArray(graph) && graph.every((i) => Number.isInteger(i) && i >= 0 && i < bundle.inputs.length))
+    Array.isArray(bundle.graphs) && bundle.graphs.every((graph) => Array.isArray(graph) && graph.every((i) => Number.isInteger(i) && i >= 0 && i < bundle.inputs.length)) &&
+    (bundle.importers === undefined || (Array.isArray(bundle.importers) && bundle.importers.every((i) => Number.isInteger(i) && i >= 0 && i < bundle.inputs.length)))
   );
 }
 
@@ -656,9 +659,28 @@ function varies(inputs: RecordedInputs | undefined): boolean {
   return firstVarying(inputs) !== undefined;
 }
 
-/** The first read of the network or of a per-build source of variation. */
-function firstVarying(inputs: RecordedInputs | undefined): NonNullable<RecordedInputs['fetches'] | RecordedInputs['sockets'] | RecordedInputs['variation']>[number] | undefined {
-  return inputs?.fetches?.[0] ?? inputs?.sockets?.[0] ?? inputs?.variation?.[0];
+type Varying = NonNullable<RecordedInputs['fetches'] | RecordedInputs['sockets'] | RecordedInputs['variation']>[number];
+
+/**
+ * The first read of the network or of a per-build source of variation; with `addons` false, not a
+ * native addon that a package loaded (see `addonLoaded`).
+ */
+function firstVarying(inputs: RecordedInputs | undefined, addons = true): Varying | undefined {
+  return inputs?.fetches?.[0] ?? inputs?.sockets?.[0] ?? inputs?.variation?.find((use) => addons || !isPackageAddon(use));
+}
+
+/**
+ * A native addon loaded by a package, not by the app's own code (no place of the app's on the
+ * stack): a package that loads one is a server-external package, imported from node_modules, since
+ * an addon cannot be compiled into a route.
+ */
+function isPackageAddon(use: { kind: string; at?: string }): boolean {
+  return use.kind.startsWith('native addon ') && use.at === undefined;
+}
+
+/** A native addon a package loaded while modules loaded (see `planReuse`). */
+function addonLoaded(inputs: RecordedInputs | undefined): Varying | undefined {
+  return inputs?.variation?.find(isPackageAddon);
 }
 
 /**
@@ -666,13 +688,16 @@ function firstVarying(inputs: RecordedInputs | undefined): NonNullable<RecordedI
  * module to plan it: by route, when the settings, what loading every route's modules read, the
  * route's code, and what its module and generateStaticParams read are all unchanged.
  */
-export function reusableAnalyses(cache: BuildCache | undefined, current: { settings: string; digests: Digests; cwd: string; codes: Map<RouteFile, string> }): Map<RouteFile, Analysis> {
+export function reusableAnalyses(cache: BuildCache | undefined, current: { settings: string; digests: Digests; cwd: string; codes: Map<RouteFile, string>; importsExternals?: (route: RouteFile) => boolean }): Map<RouteFile, Analysis> {
   const reusable = new Map<RouteFile, Analysis>();
   if (!cache || cache.settings !== current.settings) return reusable;
   const differs = changedSince(cache, current.digests);
-  // What top-level code got from the network or the clock may be in any route's params.
-  if (findInputId(cache.global, differs) || varies(cache.global)) return reusable;
+  // What top-level code got from the network or the clock may be in any route's params; what a
+  // native addon read, in those of the routes that import a server-external package.
+  if (findInputId(cache.global, differs) || firstVarying(cache.global, false)) return reusable;
+  const addon = addonLoaded(cache.global) !== undefined;
   for (const [route, code] of current.codes) {
+    if (addon && (current.importsExternals?.(route) ?? true)) continue;
     const record = cache.routes[relativeFile(route.file, current.cwd)];
     if (record?.analysis === undefined || record.code !== code) continue;
     const analysis = parseAnalysis(record.analysis);
@@ -724,7 +749,7 @@ export function inputLabel(id: string): string {
  * per-build source of variation (unless its route revalidates and the output is younger than that).
  * Nothing, when the previous manifest `changed` since the cache was written with it.
  */
-export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; changed?: boolean }, current: { settings: string; digests: Digests; cwd: string; now?: number }): ReusePlan {
+export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; changed?: boolean }, current: { settings: string; digests: Digests; cwd: string; now?: number; importsExternals?: (route: RouteFile) => boolean }): ReusePlan {
   const { cache, manifest } = previous;
   const none = (why: string): ReusePlan => ({ none: why, check: () => ({ cause: why }) });
   if (!cache) return none('there is no build cache of a previous build beside the output folder');
@@ -736,7 +761,11 @@ export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; c
   const changed = (inputs: RecordedInputs | undefined): string | undefined => findInputId(inputs, differs);
   const global = changed(cache.global);
   if (global) return none(`${inputLabel(global)} changed (read while modules were loaded)`);
-  const loadVaries = firstVarying(cache.global);
+  // A native addon a package loaded while modules loaded is reached through a server-external
+  // package (an addon cannot be compiled into a route): it counts for the routes that import one.
+  const loadVaries = firstVarying(cache.global, false);
+  const addon = addonLoaded(cache.global);
+  const importsExternals = current.importsExternals ?? (() => true);
   const now = current.now ?? Date.now();
   const routeCauses = new Map<string, string | null>();
   const sources = new Map<RouteFile, string>();
@@ -765,7 +794,7 @@ export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; c
       // The network or a per-build source of variation, used by the handler or while modules were
       // loaded (every path may hold what top-level code got).
       const own = record && firstVarying(record.inputs);
-      const varies = own ?? loadVaries;
+      const varies = own ?? loadVaries ?? (addon && importsExternals(route) ? addon : undefined);
       if (varies) {
         const fresh = typeof entry.revalidate === 'number' && record?.builtAt !== undefined && now - record.builtAt < entry.revalidate * 1000;
         if (!fresh) {

@@ -146,7 +146,10 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const early = cacheText !== undefined && offersAnalyses(cacheText, settings) ? parseCache(cacheText) : undefined;
     digests.trust(early?.cache);
     const codes = new Map([...bundle.graphs].map(([route, files]) => [route, codeDigest(files, digests, project.root)]));
-    const analyses = reusableAnalyses(early?.cache, { settings, digests, cwd: options.cwd, codes });
+    // A native addon is reached through a server-external package: what one loads while modules load matters to the routes that import one.
+    const importers = new Set(bundle.importers);
+    const importsExternals = (route: RouteFile) => (bundle.graphs.get(route) ?? []).some((file) => importers.has(file));
+    const analyses = reusableAnalyses(early?.cache, { settings, digests, cwd: options.cwd, codes, importsExternals });
     // The modules of routes planned that way are loaded now all the same, as planning would have, to be ready for their paths.
     const loading = [...analyses.keys()].map((route) => sandbox.run({ type: 'analyze', entry: bundle.entries.get(route)!, source: route.file, route, loadOnly: true }).then(({ inputs }) => recorder.task(route, undefined, inputs)));
     options.logger.phase?.(`Planning ${count(bundle.entries.size - analyses.size, 'route module')} (segment config, generateStaticParams)`);
@@ -173,7 +176,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       causes.compiled = !restored;
       causes.analysesReused = analyses.size;
     }
-    const incremental = causes && reusePrevious(options, { previous, manifest: before, changed, settings, digests, codes, recorder, causes, stagingDir: staging.dir });
+    const incremental = causes && reusePrevious(options, { previous, manifest: before, changed, settings, digests, codes, importsExternals, recorder, causes, stagingDir: staging.dir });
     options.logger.phase?.(`Prerendering ${count(assignment.paths.length, 'path')}`);
     const executed = await step(executePaths(assignment.paths, sandbox, {
       cwd: options.cwd,
@@ -231,7 +234,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       // The compiled modules are kept for the next build (those taken from the previous one are there already).
       if (!restored && bundle.failures.size === 0 && (await saveModules(bundle.dir, modulesPath(options.out)))) {
         try {
-          writeModulesRecord(options.out, { key: compiledWith, inputs: bundle.inputs, graphs: toBuild.map((route) => bundle.graphs.get(route) ?? []), root: project.root, digests });
+          writeModulesRecord(options.out, { key: compiledWith, inputs: bundle.inputs, graphs: toBuild.map((route) => bundle.graphs.get(route) ?? []), importers: bundle.importers, root: project.root, digests });
         } catch {
           // without its record the folder is not used: the next build compiles
         }
@@ -350,9 +353,9 @@ async function openBuild(options: ResolvedOptions, project: Project): Promise<Bu
  * the output (`keep`, for an update in place); one whose name changed is linked into the staging
  * folder. Without a previous build to reuse, `keep` is undefined and the output is swapped whole.
  */
-function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache | undefined; manifest: Manifest | undefined; changed?: boolean; settings: string; digests: Digests; codes: Map<RouteFile, string>; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): { reuse: (assigned: AssignedPath) => (() => StaticResult) | undefined; present: string[]; keep?: Set<string> } {
+function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache | undefined; manifest: Manifest | undefined; changed?: boolean; settings: string; digests: Digests; codes: Map<RouteFile, string>; importsExternals: (route: RouteFile) => boolean; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): { reuse: (assigned: AssignedPath) => (() => StaticResult) | undefined; present: string[]; keep?: Set<string> } {
   const { causes, recorder } = build;
-  const plan = planReuse({ cache: build.previous, manifest: build.manifest, changed: build.changed }, { settings: build.settings, digests: build.digests, cwd: options.cwd });
+  const plan = planReuse({ cache: build.previous, manifest: build.manifest, changed: build.changed }, { settings: build.settings, digests: build.digests, cwd: options.cwd, importsExternals: build.importsExternals });
   if (plan.none) options.logger.warn?.(`Incremental: every path runs, because ${plan.none}.`);
   const made = new Set<string>();
   // What the output holds now (files, and empty folders as `name/`): read once, for these decisions and the update.

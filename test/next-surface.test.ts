@@ -150,6 +150,28 @@ surface("server-external packages are imported from the project's node_modules, 
   assert.is(second.incremental!.rebuilt, 5);
 });
 
+surface('a native addon a server-external package loads runs again only the routes that import such a package', async () => {
+  const dir = tempDir('addon-scope');
+  writeFileSync(path.join(dir, 'package.json'), '{ "name": "addon-scope", "private": true }\n');
+  writeFileSync(path.join(dir, 'next.config.mjs'), "export default { serverExternalPackages: ['loads-addon'] };\n");
+  mkdirSync(path.join(dir, 'node_modules/loads-addon'), { recursive: true });
+  writeFileSync(path.join(dir, 'node_modules/loads-addon/package.json'), '{ "name": "loads-addon", "main": "index.js" }');
+  // As better-sqlite3 or sharp load theirs (this addon does not exist; the attempt is what counts).
+  writeFileSync(path.join(dir, 'node_modules/loads-addon/index.js'), "try {\n  process.dlopen({ exports: {} }, '/nowhere/engine.node');\n} catch {}\nmodule.exports = () => 'rendered';\n");
+  for (const [name, source] of [
+    ['image.txt', "import render from 'loads-addon';\nexport function GET() {\n  return new Response(render());\n}\n"],
+    ['plain.txt', "export function GET() {\n  return new Response('plain');\n}\n"],
+  ]) {
+    mkdirSync(path.join(dir, 'app', name), { recursive: true });
+    writeFileSync(path.join(dir, 'app', name, 'route.ts'), source);
+  }
+  const run = () => prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, 'dist'), cwd: dir, incremental: true });
+  await run();
+  const second = await run();
+  assert.equal(second.incremental!.causes, [{ cause: 'loading modules uses a native addon engine.node (whose reads are not seen)', count: 1, examples: ['/image.txt'] }]);
+  assert.is(second.incremental!.reused, 1, 'the route that imports no server-external package keeps its bytes');
+});
+
 surface("the config's turbopack.rules loaders compile the files they match (webpack's loader API), and what a loader depends on is an input", async () => {
   const dir = tempDir('loaders');
   writeFileSync(path.join(dir, 'package.json'), '{ "name": "loaders", "private": true }\n');
