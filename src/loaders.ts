@@ -45,8 +45,14 @@ export function globPattern(glob: string): RegExp {
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i];
     if (c === '*' && glob[i + 1] === '*') {
-      out += '.*';
-      i++;
+      // `**/` is any number of folders, none included.
+      if (glob[i + 2] === '/') {
+        out += '(?:.*/)?';
+        i += 2;
+      } else {
+        out += '.*';
+        i++;
+      }
     } else if (c === '*') out += '[^/]*';
     else if (c === '?') out += '[^/]';
     else if (c === '{') {
@@ -81,7 +87,14 @@ export function loaderRulesPlugin(rules: LoaderRule[], projectRoot: string, depe
   const loaderFunction = (name: string): LoaderFunction => {
     let fn = loaded.get(name);
     if (!fn) {
-      const module = require(name) as LoaderFunction | { default?: LoaderFunction };
+      let module: LoaderFunction | { default?: LoaderFunction };
+      try {
+        module = require(name) as LoaderFunction | { default?: LoaderFunction };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || name.startsWith('.')) throw error;
+        const pkg = name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0];
+        throw new Error(`${name} is not installed: install ${pkg} in the project (npm install ${pkg})`);
+      }
       fn = typeof module === 'function' ? module : module.default;
       if (typeof fn !== 'function') throw new Error(`the loader ${name} exports no function`);
       loaded.set(name, fn);

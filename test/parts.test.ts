@@ -11,6 +11,7 @@ import { inPlanOrder } from '../src/prerender.js';
 import { collectGarbage, GarbagePacer } from '../src/memory.js';
 import { BodyTooLarge, headerRecord, readBody } from '../src/sandbox/body.js';
 import { describeError, describeValue } from '../src/sandbox/describe.js';
+import { globPattern, loaderRules } from '../src/loaders.js';
 import { BEAT } from '../src/sandbox/protocol.js';
 import { batchSize, MAX_BATCH, moreWorkers, WORTH_A_WORKER_MS } from '../src/sandbox/scheduler.js';
 import { checkWorker } from '../src/sandbox/watchdog.js';
@@ -287,3 +288,26 @@ reads('a file opened to be read is an input; one opened to be written only, or e
 });
 
 reads.run();
+
+const loaders = suite('config loader rules');
+
+loaders('turbopack.rules in each of its forms, and Turbopack globs', () => {
+  assert.equal(loaderRules({
+    '*.md': ['a-loader', { loader: 'b-loader', options: { x: 1 } }],
+    '*.mdx': { loaders: [{ loader: 'mdx-loader' }], as: '*.js' },
+    '*.svg': [{ loaders: ['svgr'], as: '*.js', condition: 'browser' }],
+    '*.css': { as: '*.css' },
+    '*.txt': 'not a rule',
+  }), [
+    { glob: '*.md', loaders: [{ loader: 'a-loader' }, { loader: 'b-loader', options: { x: 1 } }] },
+    { glob: '*.mdx', loaders: [{ loader: 'mdx-loader', options: undefined }], as: '*.js' },
+    { glob: '*.svg', loaders: [{ loader: 'svgr' }], as: '*.js' },
+  ]);
+  const both = globPattern('*.{md,mdx}');
+  assert.ok(both.test('post.md') && both.test('post.mdx'));
+  assert.not.ok(both.test('post.mdxx') || both.test('dir/post.md'));
+  assert.ok(globPattern('content/**/*.json').test('content/blog/a/meta.json') && globPattern('content/**/*.json').test('content/meta.json'));
+  assert.not.ok(globPattern('content/**/*.json').test('other/meta.json'));
+});
+
+loaders.run();
