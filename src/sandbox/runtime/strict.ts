@@ -72,14 +72,11 @@ const NODE_RANDOM = [
 /** Uses whose result may differ on every build: a path that makes one is always run again. */
 const VARIATION = new Set<ReasonKind>(['Math.random()', 'new Date()', 'Date.now()', 'Date()', 'crypto.getRandomValues()', ...NODE_RANDOM.map(([, kind]) => kind)]);
 
-/**
- * Records a use that `--strict` counts, once per kind and path; `counts` false for one that is
- * only a per-build variation (node:crypto's forms that take a callback, which Next.js leaves alone).
- */
-export function strictUse(kind: ReasonKind, counts = true): void {
+/** Records a use that `--strict` counts, once per kind and path (and, for the incremental build, a per-build variation). */
+export function strictUse(kind: ReasonKind): void {
   if (VARIATION.has(kind) && wantsVariation(kind) && callerInBundle(2)) recordVariation(kind);
   const store = requestStore.getStore();
-  if (!counts || !store?.strict || cacheScope.getStore() || store.mode === 'force-static') return;
+  if (!store?.strict || cacheScope.getStore() || store.mode === 'force-static') return;
   // Only the app's own calls count: undici and Node read the clock inside fetch() too.
   if (!callerInBundle(2)) return;
   if (store.reasons.some((reason) => reason.kind === kind)) return;
@@ -123,10 +120,11 @@ function watch(): void {
   };
   globalThis.Date = WatchedDate;
   // performance.now() is not watched: Next.js 16 prerenders a route that reads it.
-  // A call given a callback is asynchronous: Next.js does not count it, the incremental build does.
+  // A call given a callback counts too: Next.js 16.4.6 does not prerender a handler that waits for
+  // one (its bytes arrive after the prerender, as a timer's would; checked by npm run conformance).
   for (const [name, kind] of NODE_RANDOM) {
     replaceFunction(crypto, name, (real) => function (this: unknown, ...args: unknown[]) {
-      strictUse(kind, typeof args[args.length - 1] !== 'function');
+      strictUse(kind);
       return real.apply(this, args);
     });
   }
