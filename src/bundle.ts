@@ -134,7 +134,7 @@ const ALIAS_LOOKUP = Symbol('alias lookup');
 /**
  * Packages that Next.js leaves out of its server bundles (native addons, packages that find files
  * beside their own code, ORMs): the list of the installed Next.js (`next/dist/lib/server-external-packages.json`,
- * `.jsonc` from 16), else the list of Next.js 15, with the config's `serverExternalPackages` (and
+ * `.jsonc` from 16), else that of Next.js 15.2.4, with the config's `serverExternalPackages` (and
  * `experimental.serverComponentsExternalPackages`, its name before 15).
  */
 export function serverExternalPackages(projectRoot: string, userExternals: readonly string[]): Set<string> {
@@ -156,12 +156,15 @@ function installedExternals(projectRoot: string): string[] | undefined {
   return undefined;
 }
 
-/** Next.js 15.2's list, for an app whose Next.js is not installed. */
+/** The list of Next.js 15.2.4, for an app whose Next.js is not installed. */
 const DEFAULT_SERVER_EXTERNALS = Object.freeze([
-  '@aws-sdk/client-s3', '@aws-sdk/s3-presigned-post', '@blockfrost/blockfrost-js', '@libsql/client', '@jpg-store/lucid-cardano', '@mikro-orm/core', '@mikro-orm/knex',
-  '@prisma/client', '@sentry/nextjs', '@sentry/node', '@swc/core', 'argon2', 'autoprefixer', 'aws-crt', 'bcrypt', 'better-sqlite3', 'canvas', 'cpu-features', 'cypress',
-  'eslint', 'express', 'firebase-admin', 'jest', 'jsdom', 'libsql', 'lodash', 'mdx-bundler', 'mongodb', 'mongoose', 'next-mdx-remote', 'next-seo', 'payload', 'pg',
-  'playwright', 'postcss', 'prettier', 'prisma', 'puppeteer', 'rimraf', 'sharp', 'shiki', 'sqlite3', 'tailwindcss', 'ts-node', 'typescript', 'vscode-oniguruma', 'webpack',
+  '@appsignal/nodejs', '@aws-sdk/client-s3', '@aws-sdk/s3-presigned-post', '@blockfrost/blockfrost-js', '@highlight-run/node', '@huggingface/transformers',
+  '@jpg-store/lucid-cardano', '@libsql/client', '@mikro-orm/core', '@mikro-orm/knex', '@node-rs/argon2', '@node-rs/bcrypt', '@prisma/client', '@react-pdf/renderer',
+  '@sentry/profiling-node', '@sparticuz/chromium', '@swc/core', '@xenova/transformers', 'argon2', 'autoprefixer', 'aws-crt', 'bcrypt', 'better-sqlite3', 'canvas',
+  'chromadb-default-embed', 'cpu-features', 'cypress', 'dd-trace', 'eslint', 'express', 'firebase-admin', 'import-in-the-middle', 'isolated-vm', 'jest', 'jsdom',
+  'keyv', 'libsql', 'mdx-bundler', 'mongodb', 'mongoose', 'newrelic', 'next-mdx-remote', 'next-seo', 'node-cron', 'node-pty', 'node-web-audio-api', 'onnxruntime-node',
+  'oslo', 'pg', 'playwright', 'playwright-core', 'postcss', 'prettier', 'prisma', 'puppeteer', 'puppeteer-core', 'require-in-the-middle', 'rimraf', 'sharp',
+  'shiki', 'sqlite3', 'ts-node', 'ts-morph', 'typescript', 'vscode-oniguruma', 'webpack', 'websocket', 'zeromq',
 ]);
 
 /**
