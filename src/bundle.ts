@@ -15,7 +15,7 @@ import type * as esbuild from 'esbuild';
 
 import pMap from 'p-map';
 import { hash } from './cache.js';
-import { errorText, installHint } from './errors.js';
+import { errorText, installHint, packageName } from './errors.js';
 import { withEsbuild } from './esbuild.js';
 import { metadataModule } from './metadata.js';
 import { NEXT_EXPORTS, STAND_IN_KEY } from './next-exports.js';
@@ -185,12 +185,6 @@ const serverExternals = (externals: ReadonlySet<string>, importers: Set<string>)
 });
 
 const EXTERNAL_LOOKUP = Symbol('server-external lookup');
-
-/** `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
-function packageName(specifier: string): string {
-  const parts = specifier.split('/');
-  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
-}
 
 /** Whether a module's directives, before any statement, include `'use client'` (a scan, not a pattern that could backtrack). */
 export function isClientModule(source: string): boolean {

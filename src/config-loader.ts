@@ -107,28 +107,25 @@ async function aliasesOf(webpack: WebpackFunction, root: string, config: Record<
   }
 }
 
-function withUnsettled(answer: ConfigAnswer, unsettled: string[]): ConfigAnswer {
+/** The answer to `request`, once what the config started has settled and what it printed has gone out. */
+async function respond(request: ConfigRequest): Promise<ConfigAnswer> {
+  initial = counts(process.getActiveResourcesInfo());
+  const answer = await load(request);
+  const unsettled = await settled();
+  await flushed();
   return answer.ok && unsettled.length > 0 ? { ...answer, unsettled } : answer;
 }
 
 if (parentPort) {
   const request = workerData as ConfigRequest;
   process.cwd = () => request.root;
-  initial = counts(process.getActiveResourcesInfo());
-  const answer = withUnsettled(await load(request), await settled());
-  await flushed();
-  parentPort.postMessage(answer);
+  parentPort.postMessage(await respond(request));
 } else if (process.send) {
   process.once('message', (request: ConfigRequest) => {
     // The output streams (pipes, made on first use) stay open as long as the process: made now,
     // they are part of what was open before the config ran.
     void process.stdout;
     void process.stderr;
-    initial = counts(process.getActiveResourcesInfo());
-    void load(request).then(async (loaded) => {
-      const answer = withUnsettled(loaded, await settled());
-      await flushed();
-      process.send!(answer);
-    });
+    void respond(request).then((answer) => process.send!(answer));
   });
 }

@@ -9,9 +9,15 @@
  * worker boundary as plain objects are still understood.
  */
 
+/** The package a bare specifier names: `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
+export function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
 /** What to do about a package import that is not installed (`@scope/name/sub` → `@scope/name`). */
 export function installHint(specifier: string): string {
-  const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
+  const name = packageName(specifier);
   return `install ${name} in the project (npm install ${name}), or run prerender where the app's dependencies are installed`;
 }
 

@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as esbuild from 'esbuild';
+import { installHint } from './errors.js';
 
 /** One rule: the glob it came from, its loaders (in the config's order) and what the output is. */
 export interface LoaderRule {
@@ -92,8 +93,7 @@ export function loaderRulesPlugin(rules: LoaderRule[], projectRoot: string, depe
         module = require(name) as LoaderFunction | { default?: LoaderFunction };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || name.startsWith('.')) throw error;
-        const pkg = name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0];
-        throw new Error(`${name} is not installed: install ${pkg} in the project (npm install ${pkg})`);
+        throw new Error(`${name} is not installed: ${installHint(name)}`);
       }
       fn = typeof module === 'function' ? module : module.default;
       if (typeof fn !== 'function') throw new Error(`the loader ${name} exports no function`);

@@ -148,7 +148,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const codes = new Map([...bundle.graphs].map(([route, files]) => [route, codeDigest(files, digests, project.root)]));
     // A native addon is reached through a server-external package: what one loads while modules load matters to the routes that import one.
     const importers = new Set(bundle.importers);
-    const importsExternals = (route: RouteFile) => (bundle.graphs.get(route) ?? []).some((file) => importers.has(file));
+    const externalRoutes = new Set([...bundle.graphs].filter(([, files]) => files.some((file) => importers.has(file))).map(([route]) => route));
+    const importsExternals = (route: RouteFile) => externalRoutes.has(route);
     const analyses = reusableAnalyses(early?.cache, { settings, digests, cwd: options.cwd, codes, importsExternals });
     // The modules of routes planned that way are loaded now all the same, as planning would have, to be ready for their paths.
     const loading = [...analyses.keys()].map((route) => sandbox.run({ type: 'analyze', entry: bundle.entries.get(route)!, source: route.file, route, loadOnly: true }).then(({ inputs }) => recorder.task(route, undefined, inputs)));

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { ChildProcess } from 'node:child_process';
 
 import { installHint, setupError } from './errors.js';
 import { withEsbuild } from './esbuild.js';
@@ -163,10 +164,11 @@ async function loadNextConfig(root: string, env: Record<string, string>, onOutpu
   for (const list of externals) {
     if (!Array.isArray(list) || list.some((name) => typeof name !== 'string')) throw problem(`\`serverExternalPackages\` must be an array of package names, got ${JSON.stringify(list)}.`);
   }
-  const turbo = [(raw.turbopack as Record<string, unknown> | undefined)?.resolveAlias, (experimental.turbo as Record<string, unknown> | undefined)?.resolveAlias];
+  // `turbopack` was `experimental.turbo` before Next.js 15.3; the newer name wins.
+  const [turbopack, turbo] = [raw.turbopack, experimental.turbo] as Array<Record<string, unknown> | undefined>;
   // Turbopack's aliases win over those webpack() sets (plugins set both alike).
-  const resolveAlias = Object.assign({}, webpackAliases, ...turbo.reverse().map(serverAliases)) as Record<string, string>;
-  const rules = loaderRules((raw.turbopack as Record<string, unknown> | undefined)?.rules ?? (experimental.turbo as Record<string, unknown> | undefined)?.rules);
+  const resolveAlias = Object.assign({}, webpackAliases, serverAliases(turbo?.resolveAlias), serverAliases(turbopack?.resolveAlias)) as Record<string, string>;
+  const rules = loaderRules(turbopack?.rules ?? turbo?.rules);
   return { basePath, pageExtensions: pageExtensions as string[], env: configEnv, file, ignored, serverExternalPackages: externals.flat() as string[], resolveAlias, loaderRules: rules, ...(cacheComponents ? { cacheComponents } : {}), ...(raw.output === 'export' ? { staticExport: true } : {}) };
 }
 
@@ -244,17 +246,11 @@ const CONFIG_LOADER = new URL('./config-loader.js', import.meta.url);
  */
 async function runConfig(request: ConfigRequest, env: Record<string, string>, onOutput?: (text: string) => void): Promise<ConfigAnswer> {
   const printed = (chunk: Buffer | string) => onOutput?.(String(chunk).replace(/\n$/, ''));
-  const inRoot = path.resolve(process.cwd()) === request.root;
-  if (inRoot) {
+  if (path.resolve(process.cwd()) === request.root) {
     const worker = new Worker(CONFIG_LOADER, { argv: ['build'], workerData: request, env, execArgv: [], stdout: true, stderr: true });
-    worker.stdout.on('data', printed);
-    worker.stderr.on('data', printed);
+    const answered = answerOf(worker, printed);
     try {
-      return await new Promise<ConfigAnswer>((resolve, reject) => {
-        worker.once('message', resolve);
-        worker.once('error', reject);
-        worker.once('exit', (code) => reject(new Error(`it exited with code ${code} while loading`)));
-      });
+      return await answered;
     } finally {
       await worker.terminate();
     }
@@ -262,16 +258,11 @@ async function runConfig(request: ConfigRequest, env: Record<string, string>, on
   // Loaded here: most builds run in the project root, and node:child_process costs every start.
   const { fork } = await import('node:child_process');
   const child = fork(CONFIG_LOADER, ['build'], { cwd: request.root, env, execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
-  child.stdout!.on('data', printed);
-  child.stderr!.on('data', printed);
   const closed = new Promise((resolve) => child.once('close', resolve));
+  const answered = answerOf(child, printed);
+  child.send(request);
   try {
-    return await new Promise<ConfigAnswer>((resolve, reject) => {
-      child.once('message', (answer) => resolve(answer as ConfigAnswer));
-      child.once('error', reject);
-      child.once('exit', (code, signal) => reject(new Error(`it exited with ${signal ?? `code ${code}`} while loading`)));
-      child.send(request);
-    });
+    return await answered;
   } finally {
     // What it printed before answering is read to the end of its pipes.
     child.kill('SIGKILL');
@@ -279,3 +270,13 @@ async function runConfig(request: ConfigRequest, env: Record<string, string>, on
   }
 }
 
+/** The loader's one answer, its output passed on as it comes; ending before it answers is an error. */
+function answerOf(loader: Worker | ChildProcess, printed: (chunk: Buffer | string) => void): Promise<ConfigAnswer> {
+  loader.stdout?.on('data', printed);
+  loader.stderr?.on('data', printed);
+  return new Promise<ConfigAnswer>((resolve, reject) => {
+    loader.once('message', (answer: unknown) => resolve(answer as ConfigAnswer));
+    loader.once('error', reject);
+    loader.once('exit', (code: number | null, signal?: string | null) => reject(new Error(`it exited with ${signal ?? `code ${code}`} while loading`)));
+  });
+}

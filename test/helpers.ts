@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,19 @@ export function tempDir(label = 'test'): string {
   const dir = mkdtempSync(path.join(tmpdir(), `rp-${label}-`));
   made.push(dir);
   return dir;
+}
+
+/** Writes a project of the test's own: each file (a path relative to `dir`, with forward slashes) with its text, its folders made. */
+export function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  }
+}
+
+/** Builds the `app` folder of a project written with `writeFiles` into its `dist`, as run from that project. */
+export function buildProject(dir: string, options: Partial<PrerenderOptions> = {}): Promise<PrerenderResult> {
+  return prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, 'dist'), cwd: dir, ...options });
 }
 
 const builds = new Map<string, Promise<PrerenderResult>>();

@@ -14,7 +14,7 @@ import { cachePath, Digests, lookAgain, planReuse, readCache, type BuildCache } 
 import { bundleSettings } from '../src/bundle.js';
 import { explainPath, formatExplanation, mergeShards, prerender, presentBuild, exitCodeFor, readManifest, type PrerenderResult } from '../src/index.js';
 import { bestMatch } from '../src/explain.js';
-import { fixture, ROOT, tempDir, tree } from './helpers.js';
+import { buildProject, fixture, ROOT, tempDir, tree, writeFiles } from './helpers.js';
 
 const CLI = path.join(ROOT, 'out/cli.js');
 
@@ -156,7 +156,7 @@ incremental('each kind of change reruns exactly the paths that read it; the outp
     { label: 'a param added', edit: () => writeFileSync(path.join(site.dir, 'content/posts/post-4.md'), '---\ntitle: Post 4\n---\nFour.\n'), rebuilt: ['/feed.json', '/posts/post-4', '/stamp.txt'], compiled: false, planned: 6 },
     { label: 'a param removed', edit: () => rmSync(path.join(site.dir, 'content/posts/post-1.md')), rebuilt: ['/feed.json', '/stamp.txt'], compiled: false },
     // /site.json becomes a folder's index: its unchanged bytes move from site.json to site.json/index.
-    { label: 'a route under a path that had a file', edit: () => writeRoute(site.dir, 'app/site.json/extra/route.ts', "export const GET = () => new Response('extra');\n"), rebuilt: ['/site.json/extra', '/stamp.txt'], compiled: true },
+    { label: 'a route under a path that had a file', edit: () => writeFiles(site.dir, { 'app/site.json/extra/route.ts': "export const GET = () => new Response('extra');\n" }), rebuilt: ['/site.json/extra', '/stamp.txt'], compiled: true },
   ];
   let env: Record<string, string> = {};
   for (const step of steps) {
@@ -199,11 +199,13 @@ incremental('reads through a descriptor or a FileHandle, and whether a variable 
 
 incremental('top-level code that reads the clock runs every path again, and plans every route again', async () => {
   const dir = path.join(tempDir('incremental-load'), 'site');
-  writeRoute(dir, 'package.json', '{ "name": "site", "private": true }\n');
-  writeRoute(dir, 'lib/clock.ts', 'export const loadedAt = Date.now();\n');
-  writeRoute(dir, 'app/stamp.txt/route.ts', "import { loadedAt } from '../../lib/clock';\nexport const GET = () => new Response(String(loadedAt));\n");
-  writeRoute(dir, 'app/plain.txt/route.ts', "export const GET = () => new Response('plain');\n");
-  const build = (incremental: boolean) => prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, 'dist'), cwd: dir, concurrency: 1, incremental });
+  writeFiles(dir, {
+    'package.json': '{ "name": "site", "private": true }\n',
+    'lib/clock.ts': 'export const loadedAt = Date.now();\n',
+    'app/stamp.txt/route.ts': "import { loadedAt } from '../../lib/clock';\nexport const GET = () => new Response(String(loadedAt));\n",
+    'app/plain.txt/route.ts': "export const GET = () => new Response('plain');\n",
+  });
+  const build = (incremental: boolean) => buildProject(dir, { concurrency: 1, incremental });
   await build(false);
   const next = await build(true);
   assert.is(next.incremental!.rebuilt, 2);
@@ -236,16 +238,16 @@ incremental('without a cache, or with other settings, every path runs, and says 
 
 incremental("in a monorepo, the workspace root's lock file is a setting: changing it runs every path", async () => {
   const repo = tempDir('workspace');
-  writeFileSync(path.join(repo, 'package.json'), '{ "name": "workspace", "private": true, "workspaces": ["apps/*"] }\n');
-  writeFileSync(path.join(repo, 'package-lock.json'), '{ "lockfileVersion": 3 }\n');
-  const web = path.join(repo, 'apps/web');
-  mkdirSync(path.join(web, 'app/hello.txt'), { recursive: true });
-  writeFileSync(path.join(web, 'package.json'), '{ "name": "web", "private": true }\n');
-  writeFileSync(path.join(web, 'app/hello.txt/route.ts'), "export function GET() {\n  return new Response('hello');\n}\n");
-  const build = () => prerender({ appDir: path.join(web, 'app'), out: path.join(web, 'dist'), cwd: web, incremental: true });
+  writeFiles(repo, {
+    'package.json': '{ "name": "workspace", "private": true, "workspaces": ["apps/*"] }\n',
+    'package-lock.json': '{ "lockfileVersion": 3 }\n',
+    'apps/web/package.json': '{ "name": "web", "private": true }\n',
+    'apps/web/app/hello.txt/route.ts': "export function GET() {\n  return new Response('hello');\n}\n",
+  });
+  const build = () => buildProject(path.join(repo, 'apps/web'), { incremental: true });
   await build();
   assert.is((await build()).incremental!.reused, 1);
-  writeFileSync(path.join(repo, 'package-lock.json'), '{ "lockfileVersion": 3, "packages": {} }\n');
+  writeFiles(repo, { 'package-lock.json': '{ "lockfileVersion": 3, "packages": {} }\n' });
   const after = await build();
   assert.is(after.incremental!.reused, 0);
   assert.match(after.incremental!.causes[0].cause, 'settings changed');
@@ -282,11 +284,6 @@ incremental('the output is updated in place: unchanged files are left alone, eve
 });
 
 incremental.run();
-
-function writeRoute(dir: string, file: string, source: string): void {
-  mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-  writeFileSync(path.join(dir, file), source);
-}
 
 /** Every folder under `dir`, relative to it. */
 function folders(dir: string, prefix = ''): string[] {
@@ -364,7 +361,7 @@ const explain = suite('prerender explain');
 
 explain('a static path: what it read, with the place, and what changed since', async () => {
   const site = project();
-  writeRoute(site.dir, 'app/search/[term]/route.ts', "export const dynamic = 'force-dynamic';\nexport const GET = () => new Response('found');\n");
+  writeFiles(site.dir, { 'app/search/[term]/route.ts': "export const dynamic = 'force-dynamic';\nexport const GET = () => new Response('found');\n" });
   await site.build(false);
   appendFileSync(path.join(site.dir, 'content/posts/post-2.md'), 'More.\n');
   const explanation = explainPath({ path: '/feed.json', out: 'dist', cwd: site.dir });

@@ -1,11 +1,8 @@
 /** The rest of the next/server, next/cache and fetch surface that route code touches. */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isClientModule } from '../src/bundle.js';
-import { prerender } from '../src/index.js';
-import { build, tempDir, text } from './helpers.js';
+import { build, buildProject, tempDir, text, writeFiles } from './helpers.js';
 
 const surface = suite('next surface');
 
@@ -90,55 +87,49 @@ surface("server-external packages are imported from the project's node_modules, 
   const dir = tempDir('externals');
   // Two CommonJS packages that read a file beside their own code (compiled into a route module,
   // __dirname would not exist): one on Next.js's list, one named in the config.
-  const pkg = (name: string, data: string) => {
-    mkdirSync(path.join(dir, 'node_modules', name), { recursive: true });
-    writeFileSync(path.join(dir, 'node_modules', name, 'package.json'), JSON.stringify({ name, main: 'index.js' }));
-    writeFileSync(path.join(dir, 'node_modules', name, 'index.js'), "const fs = require('fs');\nconst path = require('path');\nmodule.exports = () => fs.readFileSync(path.join(__dirname, 'data.txt'), 'utf8');\n");
-    writeFileSync(path.join(dir, 'node_modules', name, 'data.txt'), data);
-  };
-  pkg('better-sqlite3', 'listed');
-  pkg('beside-me', 'configured');
-  writeFileSync(path.join(dir, 'package.json'), '{ "name": "externals", "private": true }\n');
-  // Aliases as next-intl's plugin sets them for next-intl/config: a path from the project root, and conditions.
-  // And one that only a webpack() function sets, as next-intl's plugin does before Next.js 16 (it
-  // constructs a webpack plugin too, which must not stop the aliases from being read).
-  writeFileSync(path.join(dir, 'next.config.mjs'), [
-    "import path from 'node:path';",
-    'export default {',
-    "  serverExternalPackages: ['beside-me'],",
-    "  turbopack: { resolveAlias: { 'site/config': './config/site.ts', 'site/platform': { browser: './config/browser.ts', default: './config/server.ts' } } },",
-    '  webpack(config, { webpack }) {',
-    "    config.resolve.alias['site/webpack-only'] = path.resolve(config.context, 'config/webpack.ts');",
-    '    config.plugins.push(new webpack.DefinePlugin({}));',
-    '    return config;',
-    '  },',
-    '};',
-    '',
-  ].join('\n'));
-  writeFileSync(path.join(dir, 'tsconfig.json'), '{ "compilerOptions": { "paths": { "@/*": ["./*"] } } }\n');
-  mkdirSync(path.join(dir, 'messages'));
-  writeFileSync(path.join(dir, 'messages/en.json'), '{ "hello": "Hello" }\n');
-  mkdirSync(path.join(dir, 'config'));
-  writeFileSync(path.join(dir, 'config/site.ts'), "export const name = 'aliased';\n");
-  writeFileSync(path.join(dir, 'config/server.ts'), "export const platform = 'server';\n");
-  writeFileSync(path.join(dir, 'config/browser.ts'), "export const platform = 'browser';\n");
-  writeFileSync(path.join(dir, 'config/webpack.ts'), "export const via = 'webpack';\n");
-  const route = (name: string, source: string) => {
-    mkdirSync(path.join(dir, 'app', name), { recursive: true });
-    writeFileSync(path.join(dir, 'app', name, 'route.ts'), source);
-  };
-  route('both.txt', "import listed from 'better-sqlite3';\nimport configured from 'beside-me';\nexport function GET() {\n  return new Response(`${listed()} ${configured()}`);\n}\n");
-  // A package compiled into the route that uses __dirname when it loads, as Next.js's bundles allow.
-  mkdirSync(path.join(dir, 'node_modules/uses-dirname'), { recursive: true });
-  writeFileSync(path.join(dir, 'node_modules/uses-dirname/package.json'), '{ "name": "uses-dirname", "main": "index.js" }');
-  writeFileSync(path.join(dir, 'node_modules/uses-dirname/index.js'), "const here = require('path').join(__dirname, 'templates');\nmodule.exports = () => typeof here + ' ' + typeof __filename;\n");
-  route('dirname.txt', "import where from 'uses-dirname';\nexport function GET() {\n  return new Response(where());\n}\n");
-  route('alias.txt', "import { name } from 'site/config';\nimport { platform } from 'site/platform';\nimport { via } from 'site/webpack-only';\nexport function GET() {\n  return new Response(`${name} ${platform} ${via}`);\n}\n");
-  // A computed import through a tsconfig alias, as next-intl apps load their messages.
-  route('messages.txt', "export async function GET() {\n  const locale = 'en';\n  const messages = (await import(`@/messages/${locale}.json`)).default;\n  return new Response(messages.hello);\n}\n");
-  // Loading a native addon (this one does not exist; the attempt is what counts).
-  route('addon.txt', "try {\n  process.dlopen({ exports: {} }, '/nowhere/fake.node');\n} catch {}\nexport function GET() {\n  return new Response('addon');\n}\n");
-  const run = () => prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, 'dist'), cwd: dir, incremental: true });
+  const beside = (name: string, data: string) => ({
+    [`node_modules/${name}/package.json`]: JSON.stringify({ name, main: 'index.js' }),
+    [`node_modules/${name}/index.js`]: "const fs = require('fs');\nconst path = require('path');\nmodule.exports = () => fs.readFileSync(path.join(__dirname, 'data.txt'), 'utf8');\n",
+    [`node_modules/${name}/data.txt`]: data,
+  });
+  writeFiles(dir, {
+    ...beside('better-sqlite3', 'listed'),
+    ...beside('beside-me', 'configured'),
+    'package.json': '{ "name": "externals", "private": true }\n',
+    // Aliases as next-intl's plugin sets them for next-intl/config: a path from the project root, and conditions.
+    // And one that only a webpack() function sets, as next-intl's plugin does before Next.js 16 (it
+    // constructs a webpack plugin too, which must not stop the aliases from being read).
+    'next.config.mjs': [
+      "import path from 'node:path';",
+      'export default {',
+      "  serverExternalPackages: ['beside-me'],",
+      "  turbopack: { resolveAlias: { 'site/config': './config/site.ts', 'site/platform': { browser: './config/browser.ts', default: './config/server.ts' } } },",
+      '  webpack(config, { webpack }) {',
+      "    config.resolve.alias['site/webpack-only'] = path.resolve(config.context, 'config/webpack.ts');",
+      '    config.plugins.push(new webpack.DefinePlugin({}));',
+      '    return config;',
+      '  },',
+      '};',
+      '',
+    ].join('\n'),
+    'tsconfig.json': '{ "compilerOptions": { "paths": { "@/*": ["./*"] } } }\n',
+    'messages/en.json': '{ "hello": "Hello" }\n',
+    'config/site.ts': "export const name = 'aliased';\n",
+    'config/server.ts': "export const platform = 'server';\n",
+    'config/browser.ts': "export const platform = 'browser';\n",
+    'config/webpack.ts': "export const via = 'webpack';\n",
+    'app/both.txt/route.ts': "import listed from 'better-sqlite3';\nimport configured from 'beside-me';\nexport function GET() {\n  return new Response(`${listed()} ${configured()}`);\n}\n",
+    // A package compiled into the route that uses __dirname when it loads, as Next.js's bundles allow.
+    'node_modules/uses-dirname/package.json': '{ "name": "uses-dirname", "main": "index.js" }',
+    'node_modules/uses-dirname/index.js': "const here = require('path').join(__dirname, 'templates');\nmodule.exports = () => typeof here + ' ' + typeof __filename;\n",
+    'app/dirname.txt/route.ts': "import where from 'uses-dirname';\nexport function GET() {\n  return new Response(where());\n}\n",
+    'app/alias.txt/route.ts': "import { name } from 'site/config';\nimport { platform } from 'site/platform';\nimport { via } from 'site/webpack-only';\nexport function GET() {\n  return new Response(`${name} ${platform} ${via}`);\n}\n",
+    // A computed import through a tsconfig alias, as next-intl apps load their messages.
+    'app/messages.txt/route.ts': "export async function GET() {\n  const locale = 'en';\n  const messages = (await import(`@/messages/${locale}.json`)).default;\n  return new Response(messages.hello);\n}\n",
+    // Loading a native addon (this one does not exist; the attempt is what counts).
+    'app/addon.txt/route.ts': "try {\n  process.dlopen({ exports: {} }, '/nowhere/fake.node');\n} catch {}\nexport function GET() {\n  return new Response('addon');\n}\n",
+  });
+  const run = () => buildProject(dir, { incremental: true });
   const first = await run();
   assert.equal(first.manifest.errors, {});
   assert.is(text(first, '/both.txt'), 'listed configured');
@@ -152,20 +143,16 @@ surface("server-external packages are imported from the project's node_modules, 
 
 surface('a native addon a server-external package loads runs again only the routes that import such a package', async () => {
   const dir = tempDir('addon-scope');
-  writeFileSync(path.join(dir, 'package.json'), '{ "name": "addon-scope", "private": true }\n');
-  writeFileSync(path.join(dir, 'next.config.mjs'), "export default { serverExternalPackages: ['loads-addon'] };\n");
-  mkdirSync(path.join(dir, 'node_modules/loads-addon'), { recursive: true });
-  writeFileSync(path.join(dir, 'node_modules/loads-addon/package.json'), '{ "name": "loads-addon", "main": "index.js" }');
-  // As better-sqlite3 or sharp load theirs (this addon does not exist; the attempt is what counts).
-  writeFileSync(path.join(dir, 'node_modules/loads-addon/index.js'), "try {\n  process.dlopen({ exports: {} }, '/nowhere/engine.node');\n} catch {}\nmodule.exports = () => 'rendered';\n");
-  for (const [name, source] of [
-    ['image.txt', "import render from 'loads-addon';\nexport function GET() {\n  return new Response(render());\n}\n"],
-    ['plain.txt', "export function GET() {\n  return new Response('plain');\n}\n"],
-  ]) {
-    mkdirSync(path.join(dir, 'app', name), { recursive: true });
-    writeFileSync(path.join(dir, 'app', name, 'route.ts'), source);
-  }
-  const run = () => prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, 'dist'), cwd: dir, incremental: true });
+  writeFiles(dir, {
+    'package.json': '{ "name": "addon-scope", "private": true }\n',
+    'next.config.mjs': "export default { serverExternalPackages: ['loads-addon'] };\n",
+    'node_modules/loads-addon/package.json': '{ "name": "loads-addon", "main": "index.js" }',
+    // As better-sqlite3 or sharp load theirs (this addon does not exist; the attempt is what counts).
+    'node_modules/loads-addon/index.js': "try {\n  process.dlopen({ exports: {} }, '/nowhere/engine.node');\n} catch {}\nmodule.exports = () => 'rendered';\n",
+    'app/image.txt/route.ts': "import render from 'loads-addon';\nexport function GET() {\n  return new Response(render());\n}\n",
+    'app/plain.txt/route.ts': "export function GET() {\n  return new Response('plain');\n}\n",
+  });
+  const run = () => buildProject(dir, { incremental: true });
   await run();
   const second = await run();
   assert.equal(second.incremental!.causes, [{ cause: 'loading modules uses a native addon engine.node (whose reads are not seen)', count: 1, examples: ['/image.txt'] }]);
@@ -174,32 +161,32 @@ surface('a native addon a server-external package loads runs again only the rout
 
 surface("the config's turbopack.rules loaders compile the files they match (webpack's loader API), and what a loader depends on is an input", async () => {
   const dir = tempDir('loaders');
-  writeFileSync(path.join(dir, 'package.json'), '{ "name": "loaders", "private": true }\n');
-  // A loader as plugins ship them (fumadocs-mdx's reads a post's frontmatter): asynchronous, with options, the import's query and a dependency.
-  writeFileSync(path.join(dir, 'md-loader.cjs'), [
-    "const fs = require('node:fs');",
-    "const path = require('node:path');",
-    'module.exports = function (source) {',
-    '  const done = this.async();',
-    "  const shared = path.join(this.rootContext, 'notes/shared.txt');",
-    '  this.addDependency(shared);',
-    "  const text = `${this.getOptions().prefix}${source.trim()}|${this.resourceQuery}|${fs.readFileSync(shared, 'utf8').trim()}`;",
-    '  setTimeout(() => done(null, `export default ${JSON.stringify(text)};`), 1);',
-    '};',
-    '',
-  ].join('\n'));
-  writeFileSync(path.join(dir, 'next.config.mjs'), "export default { turbopack: { rules: { '*.md': { loaders: [{ loader: './md-loader.cjs', options: { prefix: 'P:' } }], as: '*.js' } } } };\n");
-  mkdirSync(path.join(dir, 'notes'));
-  writeFileSync(path.join(dir, 'notes/a.md'), '# A\n');
-  writeFileSync(path.join(dir, 'notes/shared.txt'), 'one\n');
-  mkdirSync(path.join(dir, 'app/note.txt'), { recursive: true });
-  writeFileSync(path.join(dir, 'app/note.txt/route.ts'), "import note from '../../notes/a.md?collection=notes';\nexport function GET() {\n  return new Response(note);\n}\n");
-  const run = () => prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, 'dist'), cwd: dir, incremental: true });
+  writeFiles(dir, {
+    'package.json': '{ "name": "loaders", "private": true }\n',
+    // A loader as plugins ship them (fumadocs-mdx's reads a post's frontmatter): asynchronous, with options, the import's query and a dependency.
+    'md-loader.cjs': [
+      "const fs = require('node:fs');",
+      "const path = require('node:path');",
+      'module.exports = function (source) {',
+      '  const done = this.async();',
+      "  const shared = path.join(this.rootContext, 'notes/shared.txt');",
+      '  this.addDependency(shared);',
+      "  const text = `${this.getOptions().prefix}${source.trim()}|${this.resourceQuery}|${fs.readFileSync(shared, 'utf8').trim()}`;",
+      '  setTimeout(() => done(null, `export default ${JSON.stringify(text)};`), 1);',
+      '};',
+      '',
+    ].join('\n'),
+    'next.config.mjs': "export default { turbopack: { rules: { '*.md': { loaders: [{ loader: './md-loader.cjs', options: { prefix: 'P:' } }], as: '*.js' } } } };\n",
+    'notes/a.md': '# A\n',
+    'notes/shared.txt': 'one\n',
+    'app/note.txt/route.ts': "import note from '../../notes/a.md?collection=notes';\nexport function GET() {\n  return new Response(note);\n}\n",
+  });
+  const run = () => buildProject(dir, { incremental: true });
   const first = await run();
   assert.equal(first.manifest.errors, {});
   assert.is(text(first, '/note.txt'), 'P:# A|?collection=notes|one');
   assert.is((await run()).incremental!.reused, 1);
-  writeFileSync(path.join(dir, 'notes/shared.txt'), 'two\n');
+  writeFiles(dir, { 'notes/shared.txt': 'two\n' });
   const after = await run();
   assert.equal(after.incremental!.causes.map((c) => c.cause), ['the code of app/note.txt/route.ts or of a module it imports changed']);
   assert.is(text(after, '/note.txt'), 'P:# A|?collection=notes|two');

@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseEnv } from '../src/project.js';
 import { prerender, type PrerenderError } from '../src/index.js';
-import { build, fixture, tempDir, text } from './helpers.js';
+import { build, buildProject, fixture, tempDir, text, writeFiles } from './helpers.js';
 
 const project = suite('project config');
 
@@ -66,24 +66,25 @@ project('a next.config.ts that imports a package not installed names the package
 
 project("next.config runs as in next build's process (argv has build, cwd is the project root), from any folder, and what it prints goes to the logger", async () => {
   const dir = tempDir('config-build');
-  writeFileSync(path.join(dir, 'package.json'), '{ "name": "config-build", "private": true }\n');
-  // The pattern of Velite's Next.js set-up: the content is generated when the config is loaded for a build, relative to the working directory.
-  writeFileSync(path.join(dir, 'next.config.mjs'), [
-    "import { mkdirSync, writeFileSync } from 'node:fs';",
-    "if (process.argv.includes('build')) {",
-    "  mkdirSync('generated', { recursive: true });",
-    "  writeFileSync('generated/content.json', JSON.stringify({ cwd: process.cwd(), third: process.argv[2] }));",
-    "  console.log('content generated');",
-    "  console.error('a note on stderr');",
-    '}',
-    'export default {};',
-    '',
-  ].join('\n'));
-  mkdirSync(path.join(dir, 'app/content.json'), { recursive: true });
-  writeFileSync(path.join(dir, 'app/content.json/route.ts'), "import content from '../../generated/content.json';\nexport function GET() {\n  return Response.json(content);\n}\n");
+  writeFiles(dir, {
+    'package.json': '{ "name": "config-build", "private": true }\n',
+    // The pattern of Velite's Next.js set-up: the content is generated when the config is loaded for a build, relative to the working directory.
+    'next.config.mjs': [
+      "import { mkdirSync, writeFileSync } from 'node:fs';",
+      "if (process.argv.includes('build')) {",
+      "  mkdirSync('generated', { recursive: true });",
+      "  writeFileSync('generated/content.json', JSON.stringify({ cwd: process.cwd(), third: process.argv[2] }));",
+      "  console.log('content generated');",
+      "  console.error('a note on stderr');",
+      '}',
+      'export default {};',
+      '',
+    ].join('\n'),
+    'app/content.json/route.ts': "import content from '../../generated/content.json';\nexport function GET() {\n  return Response.json(content);\n}\n",
+  });
   const run = async (out: string) => {
     const printed: string[] = [];
-    const result = await prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, out), cwd: dir, logger: { warn: (text) => printed.push(text) } });
+    const result = await buildProject(dir, { out: path.join(dir, out), logger: { warn: (text) => printed.push(text) } });
     return { printed, body: JSON.parse(text(result, '/content.json')) as unknown };
   };
   // From another folder (this process's), the config runs in a child process started in the project root.
@@ -106,21 +107,22 @@ project("next.config runs as in next build's process (argv has build, cwd is the
 
 project('work a config starts without waiting for it (a content generator) is done before routes compile, as under next build', async () => {
   const dir = tempDir('config-settle');
-  writeFileSync(path.join(dir, 'package.json'), '{ "name": "config-settle", "private": true }\n');
-  // fumadocs-mdx's createMDX starts writing .source this way: the config returns before it is written.
-  writeFileSync(path.join(dir, 'next.config.mjs'), [
-    "import { execFile } from 'node:child_process';",
-    "import { mkdirSync, writeFileSync } from 'node:fs';",
-    "execFile(process.execPath, ['-e', 'setTimeout(() => {}, 300)'], () => {",
-    "  mkdirSync('generated', { recursive: true });",
-    "  writeFileSync('generated/late.json', JSON.stringify({ late: true }));",
-    '});',
-    'export default {};',
-    '',
-  ].join('\n'));
-  mkdirSync(path.join(dir, 'app/late.json'), { recursive: true });
-  writeFileSync(path.join(dir, 'app/late.json/route.ts'), "import late from '../../generated/late.json';\nexport function GET() {\n  return Response.json(late);\n}\n");
-  const result = await prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, 'dist'), cwd: dir });
+  writeFiles(dir, {
+    'package.json': '{ "name": "config-settle", "private": true }\n',
+    // fumadocs-mdx's createMDX starts writing .source this way: the config returns before it is written.
+    'next.config.mjs': [
+      "import { execFile } from 'node:child_process';",
+      "import { mkdirSync, writeFileSync } from 'node:fs';",
+      "execFile(process.execPath, ['-e', 'setTimeout(() => {}, 300)'], () => {",
+      "  mkdirSync('generated', { recursive: true });",
+      "  writeFileSync('generated/late.json', JSON.stringify({ late: true }));",
+      '});',
+      'export default {};',
+      '',
+    ].join('\n'),
+    'app/late.json/route.ts': "import late from '../../generated/late.json';\nexport function GET() {\n  return Response.json(late);\n}\n",
+  });
+  const result = await buildProject(dir);
   assert.equal(JSON.parse(text(result, '/late.json')), { late: true });
 });
 
