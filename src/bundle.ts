@@ -16,18 +16,19 @@ import type * as esbuild from 'esbuild';
 import pMap from 'p-map';
 import { hash } from './cache.js';
 import { errorText, installHint, packageName } from './errors.js';
+import { libraryFile } from './places.js';
 import { withEsbuild } from './esbuild.js';
 import { metadataModule } from './metadata.js';
 import { NEXT_EXPORTS, STAND_IN_KEY } from './next-exports.js';
 import { transformUseCache } from './use-cache.js';
 import type { RouteFile, RouteProblem } from './types.js';
 
-const RUNTIME_DIR = fileURLToPath(new URL('./sandbox/runtime/', import.meta.url));
+const RUNTIME_DIR = fileURLToPath(libraryFile('sandbox/runtime/'));
 
 /**
  * A `next/*` module as route code sees it, generated as CommonJS so that, as under webpack, a name
  * is read when it is used: the sandbox's instrumented value (registered by each worker, see
- * worker.ts), else the app's own `next` (loaded on first use), else a fallback, else `undefined`.
+ * runner.ts), else the app's own `next` (loaded on first use), else a fallback, else `undefined`.
  * Importing a name that this version of Next.js lacks is never a link error.
  */
 function nextModule(specifier: string, projectRoot: string, appNext: boolean): string {
@@ -359,7 +360,7 @@ export async function restoreBundle(saved: string, dir: string, routes: RouteFil
 export function bundleSettings(routes: RouteFile[], projectRoot: string, settings: CompileSettings = {}): string {
   const tool = GENERATORS.map((name) => {
     try {
-      return hash(readFileSync(new URL(name, import.meta.url)));
+      return hash(readFileSync(libraryFile(name)));
     } catch {
       return 'absent';
     }

@@ -27,6 +27,7 @@ import type { PathResult, RouteFile, StaticResult } from './types.js';
 import { relativeFile } from './location.js';
 import { checkOutDir, cleanLeftovers, createStaging, listFiles, lockOutDir, outputError, ownerMarker, saveModules, writeFileAtomic, type Staging } from './write.js';
 import { setupError } from './errors.js';
+import { libraryFile } from './places.js';
 import { formatCount } from './numbers.js';
 import { collectGarbage } from './memory.js';
 import { applyStaticExport } from './static-export.js';
@@ -480,7 +481,7 @@ function lockFolder(root: string): string {
 /** This package's version, read when a build first needs it (not when the library is imported). */
 let version: string | undefined;
 function toolVersion(): string {
-  return (version ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
+  return (version ??= (JSON.parse(readFileSync(libraryFile('../../package.json'), 'utf8')) as { version: string }).version);
 }
 
 /** From this many paths on, esbuild's service is stopped before the paths run (see esbuild.ts). */

@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { ChildProcess } from 'node:child_process';
 
 import { installHint, setupError } from './errors.js';
+import { libraryFile } from './places.js';
 import { withEsbuild } from './esbuild.js';
 import type { ConfigAnswer, ConfigRequest } from './config-loader.js';
 import { loaderRules, type LoaderRule } from './loaders.js';
@@ -237,7 +238,7 @@ async function evaluateConfig(file: string, options: { env: Record<string, strin
   }
 }
 
-const CONFIG_LOADER = new URL('./config-loader.js', import.meta.url);
+const CONFIG_LOADER = libraryFile('config-loader.js');
 
 /**
  * Runs the config loader (see config-loader.ts) for one answer: in a worker thread when the build

@@ -61,4 +61,24 @@ architecture('no import circle in src/ (type-only imports count too)', () => {
   assert.is(cycle?.map((file) => path.relative(src, file)).join(' → '), undefined);
 });
 
+architecture('the CLI finds library files from a chunk of its bundle: places.ts is never part of the entry, out/cli.js', () => {
+  // The bundle's entry holds the modules cli.ts imports statically (and theirs); one URL relative to
+  // it would name a file of out/, not out/src/. Modules imported with import() are chunks in out/src/.
+  const graph = importGraph(path.join(ROOT, 'src'));
+  const cli = path.join(ROOT, 'cli.ts');
+  const source = readFileSync(cli, 'utf8');
+  const reached = new Set<string>();
+  const visit = (file: string) => {
+    if (reached.has(file)) return;
+    reached.add(file);
+    for (const next of graph.get(file) ?? []) visit(next);
+  };
+  for (const m of source.matchAll(/(?:^|\n)import\b[^'";]*?from\s+'(\.\/src\/[^']+)'/g)) visit(path.resolve(ROOT, m[1].replace(/\.js$/, '.ts')));
+  assert.ok(reached.has(path.join(ROOT, 'src', 'errors.ts')), 'the static imports were followed');
+  assert.not.ok(reached.has(path.join(ROOT, 'src', 'places.ts')), [...reached].map((file) => path.relative(ROOT, file)).join(', '));
+  for (const file of reached) assert.not.match(readFileSync(file, 'utf8'), /\bimport\.meta\.url\b/, `${path.relative(ROOT, file)} is in the entry and uses import.meta.url`);
+  // The bundle was built: the entry imports its chunks from out/src/.
+  assert.match(readFileSync(path.join(ROOT, 'out', 'cli.js'), 'utf8'), /from "\.\/src\/cli-[A-Z0-9]+\.js"/);
+});
+
 architecture.run();

@@ -30,14 +30,15 @@ scheduler('batches are large while much waits and shrink to one near the end', (
 });
 
 scheduler('another worker starts when the measured work left would outlast starting it', () => {
-  const state = { live: 1, max: 2, pending: 100, busyMs: 50, done: 10 }; // 5 ms a task: 500 ms left
+  const state = { live: 1, ready: 1, max: 2, pending: 100, busyMs: 50, done: 10 }; // 5 ms a task: 500 ms left
   assert.ok(moreWorkers(state));
   assert.not.ok(moreWorkers({ ...state, pending: 20 }), '100 ms left: done before a new worker could help');
   assert.not.ok(moreWorkers({ ...state, live: 2 }), 'at the limit');
   assert.not.ok(moreWorkers({ ...state, pending: 1 }), 'no more tasks than workers');
   assert.not.ok(moreWorkers({ ...state, done: 0 }), 'nothing done yet, and not long busy');
   assert.ok(moreWorkers({ ...state, done: 0, busyMs: WORTH_A_WORKER_MS }), 'nothing done after that long: the work is long');
-  assert.ok(moreWorkers({ live: 0, max: 2, pending: 1, busyMs: 0, done: 0 }), 'no worker at all: one starts');
+  assert.not.ok(moreWorkers({ ...state, done: 0, ready: 0, busyMs: 10_000 }), 'the only worker is still starting (or looking at the previous build): nothing was slow yet');
+  assert.ok(moreWorkers({ live: 0, ready: 0, max: 2, pending: 1, busyMs: 0, done: 0 }), 'no worker at all: one starts');
 });
 
 scheduler('the watchdog times out a task past the limit, and replaces a worker stuck between tasks', () => {

@@ -234,11 +234,14 @@ export class Sandbox {
         this.#doneSince = 0;
         return;
       }
-      this.#busySince ??= now;
-      const state = { live: live.length, max: this.#options.size, pending, busyMs: now - this.#busySince, done: this.#doneSince };
+      // The work begins when a worker can take it (see `moreWorkers`).
+      const ready = live.filter((slot) => slot.ready).length;
+      if (ready > 0) this.#busySince ??= now;
+      const state = { live: live.length, ready, max: this.#options.size, pending, busyMs: this.#busySince === undefined ? 0 : now - this.#busySince, done: this.#doneSince };
       if (this.#slots.length >= this.#options.size || !moreWorkers(state)) {
-        // Nothing done yet: look again once the work has lasted long enough to be worth a worker.
-        if (state.done === 0 && state.live < state.max && pending > state.live && !this.#growLater) {
+        // Nothing done yet: look again once the work has lasted long enough to be worth a worker
+        // (a worker that becomes ready looks again too).
+        if (ready > 0 && state.done === 0 && state.live < state.max && pending > state.live && !this.#growLater) {
           this.#growLater = setTimeout(() => {
             this.#growLater = undefined;
             if (!this.#closed) this.#pump();
@@ -323,6 +326,7 @@ export class Sandbox {
       if ('ready' in message) {
         slot.ready = true;
         this.#failedStarts = 0;
+        if (!this.#closed) this.#grow();
         return;
       }
       if ('child' in message) {

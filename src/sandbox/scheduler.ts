@@ -20,14 +20,17 @@ export const WORTH_A_WORKER_MS = 250;
 
 /**
  * Whether to start one more worker, from measured work: the tasks left (queued, running, not yet
- * made), and how long the workers there are took for those done since the work began. Until one
- * is done, the work is known to be long only once it has lasted `WORTH_A_WORKER_MS`.
+ * made), and how long the workers there are took for those done since the work began (`busyMs`
+ * counts from when one of them was ready: `ready` of the `live` ones are). Until one is done, the
+ * work is known to be long only once it has lasted `WORTH_A_WORKER_MS`; a worker still starting
+ * (or, started early, looking at the previous build's files) has not been slow at it, and another
+ * would only start beside it.
  */
-export function moreWorkers(state: { live: number; max: number; pending: number; busyMs: number; done: number }): boolean {
-  const { live, max, pending, busyMs, done } = state;
+export function moreWorkers(state: { live: number; ready: number; max: number; pending: number; busyMs: number; done: number }): boolean {
+  const { live, ready, max, pending, busyMs, done } = state;
   if (live === 0) return pending > 0;
   if (live >= max || pending <= live) return false;
-  if (done === 0) return busyMs >= WORTH_A_WORKER_MS;
+  if (done === 0) return ready > 0 && busyMs >= WORTH_A_WORKER_MS;
   const perTask = (busyMs * live) / done;
   return (pending * perTask) / live >= WORTH_A_WORKER_MS;
 }

@@ -11,8 +11,9 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { WorkerSetup } from './protocol.js';
 import type { LookedAgain } from '../cache.js';
 import { workerExecArgv } from './scheduler.js';
+import { libraryFile } from '../places.js';
 
-const WORKER_URL = new URL('./worker.js', import.meta.url);
+const WORKER_URL = libraryFile('sandbox/worker.js');
 
 /**
  * The young generation of each worker's heap, in MB. V8's default lets a worker that renders
