@@ -367,14 +367,117 @@ export function readCacheFile(out: string): string | undefined {
   }
 }
 
-/** A cache from its text; undefined when it is not JSON, or not of this version's shape. */
-export function parseCache(text: string): CacheText | undefined {
+/**
+ * A cache from its text; undefined when it is not JSON, or not of this version's shape. With
+ * `lazy`, the path records are not parsed: each is a `KeptPath` over its line of the text (an
+ * incremental build reads a few of them; the others it writes again as they were).
+ */
+export function parseCache(text: string, options: { lazy?: boolean } = {}): CacheText | undefined {
   try {
-    const cache = JSON.parse(text) as BuildCache;
-    return isCache(cache) ? { cache, text } : undefined;
+    const lazy = options.lazy ? lazyPaths(text) : undefined;
+    const cache = (lazy ? { ...(JSON.parse(`${text.slice(0, lazy.opening)}}`) as object), paths: lazy.paths } : JSON.parse(text)) as BuildCache;
+    return isCache(cache, lazy !== undefined) ? { cache, text } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** `,"paths":{` and the newline after it, where `cacheChunks` puts the path records, a line each. */
+const PATHS_OPENING = ',"paths":{\n';
+
+/** What separates a path record's key from its record on its line (the record's first member is `inputs`). */
+const RECORD_START = '":{"inputs":';
+
+/**
+ * The path records of a cache's text as `KeptPath`s, by key, and where they start: undefined when
+ * the text is not laid out as `cacheChunks` writes it (it is then parsed whole).
+ */
+function lazyPaths(text: string): { opening: number; paths: Record<string, PathRecord> } | undefined {
+  const opening = text.indexOf(PATHS_OPENING);
+  if (opening === -1 || !text.endsWith('\n}}')) return undefined;
+  const end = text.length - 3;
+  const paths: Record<string, PathRecord> = {};
+  for (let at = opening + PATHS_OPENING.length; at < end; ) {
+    const next = text.indexOf('\n', at);
+    const stop = next === -1 || next > end ? end : next;
+    const split = text.indexOf(RECORD_START, at);
+    if (text.charCodeAt(at) !== 34 || split === -1 || split > stop) return undefined;
+    const quoted = text.slice(at, split + 1);
+    const key = quoted.includes('\\') ? (JSON.parse(quoted) as string) : quoted.slice(1, -1);
+    // The record without the comma after it (the last one has none).
+    const to = text.charCodeAt(stop - 1) === 44 ? stop - 1 : stop;
+    paths[key] = new KeptPath(text.slice(split + 2, to));
+    at = stop + 1;
+  }
+  return { opening, paths };
+}
+
+/**
+ * A path's record as the previous cache's text has it (see `parseCache`), read only as far as a
+ * build asks: the ids of the files and variables it read, and whether it may have used the network
+ * or a per-build source of variation, come from its text; the record is parsed when its `inputs`
+ * are asked for. Written again, it is its text (see `cacheChunks`), or what that parses to.
+ */
+export class KeptPath implements PathRecord {
+  #record?: PathRecord;
+
+  /** `text`: the record's JSON (a slice of the cache's text, not a copy). */
+  constructor(readonly text: string) {}
+
+  get inputs(): RecordedInputs {
+    return this.#parsed().inputs;
+  }
+
+  get builtAt(): number | undefined {
+    return this.#parsed().builtAt;
+  }
+
+  toJSON(): PathRecord {
+    return this.#parsed();
+  }
+
+  /** The record, parsed once; a damaged one throws. */
+  #parsed(): PathRecord {
+    if (!this.#record) {
+      const record = JSON.parse(this.text) as PathRecord;
+      if (!isRecord(record) || record.inputs === undefined || !isInputs(record.inputs) || (record.builtAt !== undefined && typeof record.builtAt !== 'number')) throw new Error('a damaged path record');
+      this.#record = record;
+    }
+    return this.#record;
+  }
+
+  /** Whether the handler read a file (its record has `files`). */
+  get readsFiles(): boolean {
+    return this.text.includes('"files":');
+  }
+
+  /** Whether the record may hold a read of the network or of a per-build source of variation (then it is parsed to tell). */
+  get mayVary(): boolean {
+    return this.text.includes('"fetches":') || this.text.includes('"sockets":') || this.text.includes('"variation":');
+  }
+
+  /**
+   * The first id among the files, then the variables, the handler read that `test` accepts (as
+   * `findInputId`), found in the text: an id is what follows `"id":` (a variable, `"name":`),
+   * members no other read has; a record holding a backslash (an escaped character) is parsed.
+   */
+  findId(test: (id: string) => boolean): string | undefined {
+    const { text } = this;
+    if (text.includes('\\')) return findInputId(this.inputs, test);
+    for (const [member, prefix] of [['"id":"', ''], ['"name":"', 'env:']] as const) {
+      for (let at = text.indexOf(member); at !== -1; at = text.indexOf(member, at + member.length)) {
+        const start = at + member.length;
+        const id = prefix + text.slice(start, text.indexOf('"', start));
+        if (test(id)) return id;
+      }
+    }
+    return undefined;
+  }
+}
+
+/** The first id of a path's reads that `test` accepts (see `findInputId`), without parsing a kept record. */
+function pathInputId(record: PathRecord, test: (id: string) => boolean): string | undefined {
+  return record instanceof KeptPath ? record.findId(test) : findInputId(record.inputs, test);
 }
 
 /** The members of a cache's text before its digests (where `cacheChunks` puts everything but the digests, stamps and paths), parsed alone. */
@@ -422,14 +525,14 @@ function isInputs(x: unknown): boolean {
   return true;
 }
 
-function isCache(value: unknown): value is BuildCache {
+function isCache(value: unknown, lazyPaths = false): value is BuildCache {
   const cache = value as BuildCache;
   return (
     isRecord(cache) && cache.version === CACHE_VERSION && typeof cache.settings === 'string' && typeof cache.builtAt === 'number' && typeof cache.staticPaths === 'number' &&
     isRecord(cache.digests) && everyValue(cache.digests, isString) && (cache.stamps === undefined || isRecord(cache.stamps)) && (cache.manifest === undefined || isString(cache.manifest)) &&
     isInputs(cache.global) &&
     isRecord(cache.routes) && everyValue(cache.routes, (r) => isRecord(r) && typeof r.code === 'string' && isInputs(r.inputs) && (r.analysis === undefined || isString(r.analysis))) &&
-    isRecord(cache.paths) && everyValue(cache.paths, (p) => isRecord(p) && p.inputs !== undefined && isInputs(p.inputs))
+    isRecord(cache.paths) && (lazyPaths || everyValue(cache.paths, (p) => isRecord(p) && p.inputs !== undefined && isInputs(p.inputs)))
   );
 }
 
@@ -615,7 +718,7 @@ export class Recorder {
     for (const key of options.keys) {
       const record = this.paths.get(key);
       if (!record) continue;
-      note(record.inputs);
+      pathInputId(record, take);
       paths[key] = record;
     }
     // In the order first read (the same for the same build), not sorted again.
@@ -779,11 +882,16 @@ export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; c
       if (!routeRecord || routeRecord.code !== code) return { cause: `the code of ${source} or of a module it imports changed` };
       if (entry.source !== source) return { cause: 'it is served by another route file now' };
       const record = cache.paths[key];
-      const input = record && changed(record.inputs);
+      let input: string | undefined;
+      try {
+        input = record && pathInputId(record, differs);
+      } catch {
+        return { cause: 'its record in the build cache is damaged' };
+      }
       if (input) return { cause: `${inputLabel(input)} changed` };
       // generateStaticParams decides which paths exist; what it read is a path's input only when the
       // handler read no file itself (then it may use what generateStaticParams left in memory).
-      if (!record?.inputs.files) {
+      if (!(record instanceof KeptPath ? record.readsFiles : record?.inputs.files)) {
         let routeCause = routeCauses.get(source);
         if (routeCause === undefined) {
           const changedInput = changed(routeRecord.inputs);
@@ -793,7 +901,7 @@ export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; c
       }
       // The network or a per-build source of variation, used by the handler or while modules were
       // loaded (every path may hold what top-level code got).
-      const own = record && firstVarying(record.inputs);
+      const own = record && (record instanceof KeptPath && !record.mayVary ? undefined : firstVarying(record.inputs));
       const varies = own ?? loadVaries ?? (addon && importsExternals(route) ? addon : undefined);
       if (varies) {
         const fresh = typeof entry.revalidate === 'number' && record?.builtAt !== undefined && now - record.builtAt < entry.revalidate * 1000;

@@ -144,7 +144,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     // An incremental build takes the analysis of each route where nothing it read changed from the
     // previous build's cache; that cache is read first when it offers any.
     const cacheText = options.incremental ? readCacheFile(options.out) : undefined;
-    const early = cacheText !== undefined && offersAnalyses(cacheText, settings) ? parseCache(cacheText) : undefined;
+    const early = cacheText !== undefined && offersAnalyses(cacheText, settings) ? previousCache(cacheText) : undefined;
     digests.trust(early?.cache);
     const codes = new Map([...bundle.graphs].map(([route, files]) => [route, codeDigest(files, digests, project.root)]));
     // A native addon is reached through a server-external package: what one loads while modules load matters to the routes that import one.
@@ -400,7 +400,7 @@ function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache |
 async function readPrevious(options: ResolvedOptions, settings: string, digests: Digests, text: CacheText | string | undefined, looked?: Promise<LookedAgain | undefined>): Promise<Previous> {
   await new Promise(setImmediate); // the planning tasks go out first
   // Digests of files unchanged since the previous build are trusted (those of a cache parsed early are already).
-  const read = typeof text === 'string' ? parseCache(text) : text;
+  const read = typeof text === 'string' ? previousCache(text) : text;
   if (typeof text === 'string') digests.trust(read?.cache);
   const cache = read?.cache;
   // The manifest is taken only when it is the one written with the cache (its text unchanged).
@@ -440,6 +440,14 @@ interface Previous {
 
 /** The largest previous manifest or cache whose text is held for the records it keeps (each about 170,000 paths). */
 const KEPT_TEXT_CHARS = 64 * 1024 * 1024;
+
+/**
+ * The previous cache from its text: its path records read only as far as the build needs them when
+ * the text is held for the records kept (see `parseCache`), else parsed whole.
+ */
+function previousCache(text: string): CacheText | undefined {
+  return parseCache(text, { lazy: text.length <= KEPT_TEXT_CHARS });
+}
 
 /** The keys of the static and the dynamic paths in order, from the two sections (each in order). */
 function* keptKeys(manifest: Manifest): Generator<string> {

@@ -474,4 +474,49 @@ large('the report folds a route\'s written paths after the first three into one 
   ]);
 });
 
+large("an incremental build reads the previous cache's path records from their text as the parsed records would decide, and writes them again unchanged", async () => {
+  const { cacheChunks, Digests, hash, KeptPath, parseCache, planReuse } = await import('../src/cache.js');
+  const at = 'app/p/route.ts:3';
+  const records: Record<string, { inputs: Record<string, unknown>; builtAt?: number }> = {
+    '/a': { inputs: { files: [{ id: 'file:posts/a.md', at }, { id: 'file:posts/shared.md', at }] } },
+    '/a"b': { inputs: { env: [{ name: 'SITE', at }] } },
+    '/b\n': { inputs: { files: [{ id: 'file:posts/"quoted".md', at }] } },
+    '/c': { inputs: { files: [{ id: 'file:posts/c.md' }], env: [{ name: 'OTHER' }] } },
+    '/d': { inputs: { fetches: [{ method: 'GET', url: 'https://example.com/"id":"file:posts/a.md"', at }] }, builtAt: 5 },
+    '/e': { inputs: { variation: [{ kind: 'Date.now()', at }], files: [{ id: 'file:posts/e.md', at }] }, builtAt: 5 },
+    '/é': { inputs: { files: [{ id: 'file:posts/é.md', at: 'app/p/name":"x.ts:1' }] } },
+  };
+  const keys = Object.keys(records).sort();
+  const env = { SITE: 'site', OTHER: 'other' };
+  const digests = new Digests(path.join(homedir(), 'no-such-project'), env);
+  const recorded: Record<string, string> = {};
+  for (const id of ['file:posts/a.md', 'file:posts/shared.md', 'file:posts/"quoted".md', 'file:posts/c.md', 'file:posts/e.md', 'file:posts/é.md', 'env:SITE', 'env:OTHER']) recorded[id] = digests.of(id);
+  const route = { file: path.join(process.cwd(), 'app/p/route.ts'), pattern: '/[x]', srcRoute: '/[x]', segments: [] } as RouteFile;
+  const entry = { file: 'x', headers: {}, revalidate: false, sha256: 's', size: 1, source: 'app/p/route.ts', srcRoute: '/[x]', status: 200 };
+  const manifest = { version: 1, dynamic: {}, errors: {}, routes: Object.fromEntries(keys.map((key) => [key, entry])) } as never;
+  const cache = { version: 1 as const, settings: 's', project: '.', builtAt: 1, staticPaths: keys.length, digests: recorded, stamps: {}, global: {}, routes: { 'app/p/route.ts': { code: 'c' } }, manifest: 'm', paths: Object.fromEntries(keys.map((key) => [key, records[key]])) } as never;
+  const text = [...cacheChunks(cache)].join('');
+  const full = parseCache(text)!;
+  const lazy = parseCache(text, { lazy: true })!;
+  assert.ok(Object.values(lazy.cache.paths).every((record) => record instanceof KeptPath), 'every record is kept as its text');
+  assert.equal(JSON.parse(JSON.stringify(lazy.cache)), full.cache, 'parsed when asked, the records are the cache');
+  const decide = (read: typeof full, changed: Record<string, string>) => {
+    const plan = planReuse({ cache: { ...read.cache, digests: { ...recorded, ...changed } }, manifest }, { settings: 's', digests, cwd: process.cwd(), now: 10 });
+    return keys.map((key) => [key, 'cause' in plan.check(key, route, 'c') ? (plan.check(key, route, 'c') as { cause: string }).cause : 'reused']);
+  };
+  for (const changed of <Array<Record<string, string>>>[{}, { 'file:posts/shared.md': 'old' }, { 'env:SITE': 'old' }, { 'file:posts/"quoted".md': 'old' }, { 'env:OTHER': 'old', 'file:posts/é.md': 'old' }, { 'file:posts/a.md': 'old' }]) {
+    assert.equal(decide(lazy, changed), decide(full, changed), JSON.stringify(changed));
+  }
+  assert.equal(decide(lazy, { 'file:posts/a.md': 'old' }).filter(([, cause]) => cause !== 'reused').map(([key]) => key), ['/a', '/d', '/e'], 'a URL holding an id is not a read of it; the network and the clock run again');
+  // Kept records are written as they were read; a text parsed lazily serves as the previous one.
+  const after = { ...lazy.cache, paths: { ...lazy.cache.paths, '/c': records['/c'] } };
+  assert.is([...cacheChunks(after, lazy)].join(''), [...cacheChunks(JSON.parse(JSON.stringify(after)))].join(''));
+  // A damaged record makes its path run again.
+  const damaged = text.replace('{"inputs":{"files":[{"id":"file:posts/c.md"}]', '{"inputs":{"files":[{"id":"file:posts/c\\q.md"}]');
+  assert.is.not(damaged, text);
+  const broken = planReuse({ cache: parseCache(damaged, { lazy: true })!.cache, manifest }, { settings: 's', digests, cwd: process.cwd(), now: 10 });
+  assert.equal(broken.check('/c', route, 'c'), { cause: 'its record in the build cache is damaged' });
+  assert.equal(hash(text).length, 64);
+});
+
 large.run();
