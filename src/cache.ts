@@ -291,15 +291,22 @@ export interface LookedAgain {
  * while the build thread loads the library and reads the rest. Undefined without a usable cache.
  */
 export function lookAgain(out: string, cwd: string): LookedAgain | undefined {
-  const text = readCacheFile(out);
-  if (text === undefined) return undefined;
-  const head = cacheHead(text);
-  const stampsAt = text.indexOf(',"stamps":{');
-  const pathsAt = text.indexOf('},"paths":{\n', stampsAt);
-  if (head?.version !== CACHE_VERSION || typeof head.builtAt !== 'number' || typeof head.project !== 'string' || stampsAt === -1 || pathsAt === -1) return undefined;
+  // Bytes, of which only the head and the stamps are decoded (the digests and paths are most of it).
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(cachePath(out));
+  } catch {
+    return undefined;
+  }
+  const digestsAt = bytes.indexOf(DIGESTS_OPENING);
+  const stampsAt = bytes.indexOf(',"stamps":{', digestsAt);
+  const pathsAt = bytes.indexOf('},"paths":{\n', stampsAt);
+  if (digestsAt === -1 || stampsAt === -1 || pathsAt === -1) return undefined;
+  const head = cacheHead(bytes.toString('utf8', 0, digestsAt + DIGESTS_OPENING.length));
+  if (head?.version !== CACHE_VERSION || typeof head.builtAt !== 'number' || typeof head.project !== 'string') return undefined;
   let stamps: Record<string, string>;
   try {
-    stamps = JSON.parse(text.slice(stampsAt + ',"stamps":'.length, pathsAt + 1)) as Record<string, string>;
+    stamps = JSON.parse(bytes.toString('utf8', stampsAt + ',"stamps":'.length, pathsAt + 1)) as Record<string, string>;
   } catch {
     return undefined;
   }
@@ -381,6 +388,9 @@ export function parseCache(text: string, options: { lazy?: boolean } = {}): Cach
     return undefined;
   }
 }
+
+/** Where `cacheChunks` ends the head of a cache (everything but the digests, stamps and paths). */
+const DIGESTS_OPENING = ',"digests":{';
 
 /** `,"paths":{` and the newline after it, where `cacheChunks` puts the path records, a line each. */
 const PATHS_OPENING = ',"paths":{\n';
@@ -482,7 +492,7 @@ function pathInputId(record: PathRecord, test: (id: string) => boolean): string 
 
 /** The members of a cache's text before its digests (where `cacheChunks` puts everything but the digests, stamps and paths), parsed alone. */
 function cacheHead(text: string): Partial<BuildCache> | undefined {
-  const end = text.indexOf(',"digests":{');
+  const end = text.indexOf(DIGESTS_OPENING);
   if (end === -1) return undefined;
   try {
     return JSON.parse(`${text.slice(0, end)}}`) as Partial<BuildCache>;

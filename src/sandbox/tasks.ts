@@ -21,7 +21,7 @@ import type { Params, SegmentConfig } from '../types.js';
 import { BodyTooLarge, formatLimit, headerRecord, isResponse, readBody } from './body.js';
 import { describeError, describeValue } from './describe.js';
 import type { AnalyzeOutcome, RenderOutcome, Task, TaskError, WorkerSetup } from './protocol.js';
-import { locateInStack } from './runtime/locate.js';
+import { locateInStack, prepareSourceMap } from './runtime/locate.js';
 import { isNavigationSignal } from './runtime/next-navigation.js';
 import { createIncomingRequest } from './runtime/request.js';
 import { DynamicUsageError, requestStore, type RequestStore } from './runtime/store.js';
@@ -62,6 +62,7 @@ export function createTasks(setup: WorkerSetup) {
   /** Loads a route's module, applies the module-level rules, and generates its params. */
   async function analyze(task: AnalyzeTask): Promise<AnalyzeOutcome> {
     const inspected = await inspect(task);
+    if (inspected.ok && task.loadOnly) prepareSourceMap(task.entry);
     if (!inspected.ok || task.loadOnly) return inspected.ok ? { ok: true, config: inspected.config, reasons: [] } : inspected;
     const decision = decideRoute(task.route, inspected, readFileSync(task.source, 'utf8'));
     if ('error' in decision) return { ok: false, error: decision.error };

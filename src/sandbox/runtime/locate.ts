@@ -93,8 +93,8 @@ export function locateCallerQuickly(): { at?: SourceLocation; inBundle: boolean 
   return { at: fallback, inBundle };
 }
 
-function mapFrame(url: string, line: number, column: number): SourceLocation | undefined {
-  const file = fileURLToPath(url);
+/** The source map of a compiled module (by its file), read and parsed once; null when it has none. */
+function sourceMap(file: string): SourceMap | null {
   let map = maps.get(file);
   if (map === undefined) {
     try {
@@ -104,6 +104,20 @@ function mapFrame(url: string, line: number, column: number): SourceLocation | u
     }
     maps.set(file, map);
   }
+  return map;
+}
+
+/**
+ * Reads the source map of a compiled module ahead of the first frame to map: a route planned from
+ * the previous build is loaded while the worker has nothing else to do, and its paths (the ones
+ * that run again) are located without waiting for the map.
+ */
+export function prepareSourceMap(entry: string): void {
+  sourceMap(entry);
+}
+
+function mapFrame(url: string, line: number, column: number): SourceLocation | undefined {
+  const map = sourceMap(fileURLToPath(url));
   if (!map) return undefined;
   const entry = map.findEntry(line - 1, column - 1) as {
     originalSource?: string;
