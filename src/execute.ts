@@ -10,6 +10,7 @@ import { manifestEntry, StaticRecord } from './manifest.js';
 import { relativeFile } from './location.js';
 import type { Sandbox } from './sandbox/pool.js';
 import type { RenderOutcome, Task, TaskInputs } from './sandbox/protocol.js';
+import type { TaskResult } from './sandbox/pool.js';
 import { hasFile, isStoredStatus } from './status.js';
 import type { FrozenUse, Headers, Params, PathResult, RouteFile, StaticResult } from './types.js';
 
@@ -31,20 +32,6 @@ export interface ExecuteOptions {
 export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, options: ExecuteOptions = {}): Promise<PathResult[]> {
   let done = 0;
   const results: PathResult[] = new Array(paths.length);
-  // Paths whose previous output is taken as it is never become tasks.
-  let toRun: number[] | undefined;
-  const reused: Array<() => StaticResult> = [];
-  if (options.reuse) {
-    toRun = [];
-    for (let index = 0; index < paths.length; index++) {
-      const take = options.reuse(paths[index]);
-      if (take) reused[index] = take;
-      else toRun.push(index);
-    }
-    done = paths.length - toRun.length;
-  }
-  const count = toRun ? toRun.length : paths.length;
-  const at = toRun ? (j: number) => toRun![j] : (j: number) => j;
   const ids: number[] = new Array(paths.length);
   // Most paths of a route answer with the same headers: one record each, shared.
   const headers = new Map<string, Headers>();
@@ -54,38 +41,52 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
     if (source === undefined) sources.set(route, (source = relativeFile(route.file, options.cwd ?? process.cwd())));
     return source;
   };
-  const running = sandbox.runAll(
-    count,
-    (j): RenderTask => {
-      const assigned = paths[at(j)];
-      const { plan, params, file } = assigned;
-      // The task carries the params from here on (the worker gets a copy): the path's record lets
-      // them go, so that a million results do not sit beside a million params.
-      assigned.params = NO_PARAMS;
-      return {
-        type: 'render',
-        entry: plan.entry,
-        source: plan.route.file,
-        pattern: plan.route.pattern,
-        requestPath: requestPathFromParams(plan.route.segments, params),
-        params,
-        config: plan.config,
-        file,
-      };
-    },
-    (j, { outcome, logs, id, inputs }) => {
-      const index = at(j);
-      const assigned = paths[index];
-      ids[index] = id;
-      options.onInputs?.(assigned, inputs);
-      const frozen = outcome.ok && outcome.kind === 'response' && outcome.revalidate === false && options.frozen ? options.frozen(assigned) : undefined;
-      results[index] = toResult(assigned, outcome, assigned.logs.length > 0 ? [...assigned.logs, ...logs] : logs.length > 0 ? logs : NO_LOGS, { headers, source: sourceOf(assigned.plan.route), frozen });
-      options.onProgress?.(++done, paths.length);
-    },
-  );
+  const task = (index: number): RenderTask => {
+    const assigned = paths[index];
+    const { plan, params, file } = assigned;
+    // The task carries the params from here on (the worker gets a copy): the path's record lets
+    // them go, so that a million results do not sit beside a million params.
+    assigned.params = NO_PARAMS;
+    return {
+      type: 'render',
+      entry: plan.entry,
+      source: plan.route.file,
+      pattern: plan.route.pattern,
+      requestPath: requestPathFromParams(plan.route.segments, params),
+      params,
+      config: plan.config,
+      file,
+    };
+  };
+  const finished = (index: number, { outcome, logs, id, inputs }: TaskResult<RenderTask>) => {
+    const assigned = paths[index];
+    ids[index] = id;
+    options.onInputs?.(assigned, inputs);
+    const frozen = outcome.ok && outcome.kind === 'response' && outcome.revalidate === false && options.frozen ? options.frozen(assigned) : undefined;
+    results[index] = toResult(assigned, outcome, assigned.logs.length > 0 ? [...assigned.logs, ...logs] : logs.length > 0 ? logs : NO_LOGS, { headers, source: sourceOf(assigned.plan.route), frozen });
+    options.onProgress?.(++done, paths.length);
+  };
+  // Paths whose previous output is taken as it is never become tasks. The first paths found to run
+  // again go to the workers at once, while the others are decided (an edit runs a few paths).
+  let toRun: number[] | undefined;
+  const reused: Array<() => StaticResult> = [];
+  const first: Array<Promise<void>> = [];
+  if (options.reuse) {
+    toRun = [];
+    for (let index = 0; index < paths.length; index++) {
+      const take = options.reuse(paths[index]);
+      if (take) reused[index] = take;
+      else if (first.length < FIRST_RUNS) first.push(sandbox.run(task(index), true).then((result) => finished(index, result)));
+      else toRun.push(index);
+    }
+    done = paths.length - toRun.length - first.length;
+  }
+  const count = toRun ? toRun.length : paths.length;
+  const at = toRun ? (j: number) => toRun![j] : (j: number) => j;
+  const running = sandbox.runAll(count, (j) => task(at(j)), (j, result) => finished(at(j), result));
   // The previous results are made while the workers run the others.
   reused.forEach((take, index) => (results[index] = take()));
-  await running;
+  await Promise.all([running, ...first]);
 
   // A timer or promise of a handler may throw after its response was returned.
   await sandbox.drain();
@@ -98,6 +99,9 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
 }
 
 type RenderTask = Extract<Task, { type: 'render' }>;
+
+/** How many of the paths an incremental build runs again go to the workers one by one as they are found (the rest in batches). */
+const FIRST_RUNS = 8;
 
 const NO_PARAMS: Params = Object.freeze({}) as Params;
 

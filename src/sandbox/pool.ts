@@ -107,12 +107,17 @@ export class Sandbox {
     if (this.#slots.length === 0) this.#spawn();
   }
 
-  run<T extends Task>(task: T): Promise<TaskResult<T>> {
+  /**
+   * Runs one task. Tasks given in one go are sent together (the workers are fed once the caller's
+   * code has run); with `now`, this one goes to a worker at once, even while the caller's loop goes on.
+   */
+  run<T extends Task>(task: T, now = false): Promise<TaskResult<T>> {
     if (this.#closed) throw new Error('The sandbox is closed');
     return new Promise((resolve) => {
       if (this.#startFailure) return resolve({ outcome: { ok: false, error: this.#startFailure } as Outcome<T>, logs: [], id: this.#nextId++ });
       this.#queue.push({ id: this.#nextId++, task, resolve: resolve as Job['resolve'], output: [], attempts: 0 });
-      queueMicrotask(() => this.#pump());
+      if (now) this.#pump();
+      else queueMicrotask(() => this.#pump());
     });
   }
 
