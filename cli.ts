@@ -22,8 +22,8 @@ const library = () => import('./src/index.js');
 
 /** What a build needs of it, without the modules of the other commands (preview's server, merge, explain). */
 const buildModules = async () => {
-  const [{ prerender }, { presentBuild }, { manifestChunks, readManifest }] = await Promise.all([import('./src/prerender.js'), import('./src/output.js'), import('./src/manifest.js')]);
-  return { prerender, presentBuild, manifestChunks, readManifest };
+  const [{ prerender, projectFolder }, { presentBuild }, { manifestChunks, readManifest }] = await Promise.all([import('./src/prerender.js'), import('./src/output.js'), import('./src/manifest.js')]);
+  return { prerender, projectFolder, presentBuild, manifestChunks, readManifest };
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -38,21 +38,31 @@ async function main(argv: string[]): Promise<number> {
   // The first worker starts while the library loads (it takes longer to start than the library to load).
   const { DEFAULT_MAX_MEMORY_MB, startEarly } = await import('./src/sandbox/thread.js');
   startEarly(flags.maxMemory ?? DEFAULT_MAX_MEMORY_MB, flags.incremental ? { out: path.resolve(flags.out ?? 'dist'), cwd: process.cwd() } : undefined);
-  const { manifestChunks, presentBuild, prerender, readManifest } = await buildModules();
+  const { manifestChunks, presentBuild, prerender, projectFolder, readManifest } = await buildModules();
   const { report: settings } = flags;
   const baseline = settings.baseline === undefined ? undefined : readManifest(settings.baseline);
   const cwd = process.cwd();
   const quiet = settings.quiet;
-  const result = await prerender({
-    ...flags,
-    cwd,
-    signal: interrupt.signal,
-    logger: quiet ? {} : {
-      warn: (message) => progress.write(`${message}\n`),
-      phase: (text) => progress.phase(text),
-      progress: (done, total) => progress.count(done, total),
-    },
-  });
+  // The build runs in the project's folder, as `next build` does: a relative path in route code
+  // (`readFile('content/a.md')`, a child process's folder) means the same from wherever this runs.
+  // The options' paths stay relative to where it was run.
+  const folder = projectFolder(flags.appDir, cwd);
+  if (folder !== undefined) process.chdir(folder);
+  let result: Awaited<ReturnType<typeof prerender>>;
+  try {
+    result = await prerender({
+      ...flags,
+      cwd,
+      signal: interrupt.signal,
+      logger: quiet ? {} : {
+        warn: (message) => progress.write(`${message}\n`),
+        phase: (text) => progress.phase(text),
+        progress: (done, total) => progress.count(done, total),
+      },
+    });
+  } finally {
+    process.chdir(cwd);
+  }
   progress.clear();
   const github = process.env.GITHUB_ACTIONS === 'true' ? { workspace: process.env.GITHUB_WORKSPACE, stepSummary: Boolean(process.env.GITHUB_STEP_SUMMARY) } : undefined;
   const output = presentBuild(result, settings, { cwd, host: flags.host ?? 'none', baseline, github });

@@ -93,6 +93,19 @@ cli('set-up problems exit 2 with the file and a hint', () => {
   assert.match(empty.stderr, 'hint: Route handlers live in files named route.ts');
 });
 
+cli('run from another folder, the build runs in the project: a relative path in route code means what it means there', () => {
+  const parent = tempDir('cli-folder');
+  mkdirSync(path.join(parent, 'site/app/a.txt'), { recursive: true });
+  mkdirSync(path.join(parent, 'site/content'));
+  writeFileSync(path.join(parent, 'site/package.json'), '{ "name": "site", "private": true }\n');
+  writeFileSync(path.join(parent, 'site/content/a.txt'), 'from the project\n');
+  writeFileSync(path.join(parent, 'site/app/a.txt/route.ts'), "import { readFileSync } from 'node:fs';\nimport { execFileSync } from 'node:child_process';\nexport const GET = () => new Response(readFileSync('content/a.txt', 'utf8') + execFileSync('pwd', { encoding: 'utf8' }));\n");
+  const child = spawnSync(process.execPath, [CLI, 'site/app', '--out', 'site/dist'], { cwd: parent, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  assert.is(child.status, 0, child.stdout + child.stderr);
+  assert.is(readFileSync(path.join(parent, 'site/dist/a.txt'), 'utf8'), `from the project\n${path.join(parent, 'site')}\n`);
+  assert.match(child.stdout, 'Wrote site/dist/.', 'what it prints is relative to where it ran');
+});
+
 cli('bad usage exits 2 and names the flag', () => {
   const unknown = run(['fixtures/blog/app', '--nope']);
   assert.is(unknown.code, 2);

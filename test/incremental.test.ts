@@ -213,6 +213,34 @@ incremental('top-level code that reads the clock runs every path again, and plan
   assert.is(next.incremental!.analysesReused, 0);
 });
 
+incremental('many paths run again: the first ones found go out one by one, the rest in batches, and the output is a full build\'s', async () => {
+  // 30 posts, a third of them edited: more than the paths sent at once as they are found.
+  const dir = path.join(tempDir('incremental-many'), 'site');
+  const posts = Array.from({ length: 30 }, (_, i) => i);
+  writeFiles(dir, {
+    'package.json': '{ "name": "site", "private": true }\n',
+    ...Object.fromEntries(posts.map((i) => [`content/p${i}.txt`, `post ${i}\n`])),
+    'app/p/[id]/route.ts': [
+      "import { readFileSync } from 'node:fs';",
+      "import path from 'node:path';",
+      'export const generateStaticParams = () => Array.from({ length: 30 }, (_, i) => ({ id: `p${i}` }));',
+      "export const GET = (_: Request, { params }: { params: Promise<{ id: string }> }) => params.then(({ id }) => new Response(readFileSync(path.join(process.cwd(), `content/${id}.txt`), 'utf8').toUpperCase()));",
+      '',
+    ].join('\n'),
+  });
+  const build = (incremental: boolean, out = 'dist') => prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, out), cwd: dir, incremental });
+  await build(false);
+  const edited = posts.filter((i) => i % 3 === 0);
+  for (const i of edited) appendFileSync(path.join(dir, `content/p${i}.txt`), 'edited\n');
+  const next = await build(true);
+  assert.is(next.incremental!.rebuilt, edited.length);
+  assert.is(next.incremental!.reused, posts.length - edited.length);
+  const fresh = await build(false, 'fresh');
+  assert.equal(tree(path.join(dir, 'dist')), tree(path.join(dir, 'fresh')));
+  assert.is(readFileSync(path.join(dir, 'dist/p/p9'), 'utf8'), 'POST 9\nEDITED\n');
+  assert.equal(Object.keys(next.manifest.routes), Object.keys(fresh.manifest.routes));
+});
+
 incremental('the report says how many paths ran and why, one line per cause', async () => {
   const site = project();
   await site.build(false);
