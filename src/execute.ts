@@ -8,9 +8,8 @@ import { requestPathFromParams } from './params.js';
 import { dynamicResult, errorResult, NO_LOGS } from './results.js';
 import { manifestEntry, StaticRecord } from './manifest.js';
 import { relativeFile } from './location.js';
-import type { Sandbox } from './sandbox/pool.js';
+import type { Sandbox, TaskResult } from './sandbox/pool.js';
 import type { RenderOutcome, Task, TaskInputs } from './sandbox/protocol.js';
-import type { TaskResult } from './sandbox/pool.js';
 import { hasFile, isStoredStatus } from './status.js';
 import type { FrozenUse, Headers, Params, PathResult, RouteFile, StaticResult } from './types.js';
 
