@@ -299,14 +299,14 @@ export function lookAgain(out: string, cwd: string): LookedAgain | undefined {
     return undefined;
   }
   const digestsAt = bytes.indexOf(DIGESTS_OPENING);
-  const stampsAt = bytes.indexOf(',"stamps":{', digestsAt);
-  const pathsAt = bytes.indexOf('},"paths":{\n', stampsAt);
+  const stampsAt = bytes.indexOf(STAMPS_OPENING, digestsAt);
+  const pathsAt = bytes.indexOf(`}${PATHS_OPENING}`, stampsAt);
   if (digestsAt === -1 || stampsAt === -1 || pathsAt === -1) return undefined;
   const head = cacheHead(bytes.toString('utf8', 0, digestsAt + DIGESTS_OPENING.length));
   if (head?.version !== CACHE_VERSION || typeof head.builtAt !== 'number' || typeof head.project !== 'string') return undefined;
   let stamps: Record<string, string>;
   try {
-    stamps = JSON.parse(bytes.toString('utf8', stampsAt + ',"stamps":'.length, pathsAt + 1)) as Record<string, string>;
+    stamps = JSON.parse(bytes.toString('utf8', stampsAt + STAMPS_OPENING.length - 1, pathsAt + 1)) as Record<string, string>;
   } catch {
     return undefined;
   }
@@ -389,11 +389,21 @@ export function parseCache(text: string, options: { lazy?: boolean } = {}): Cach
   }
 }
 
-/** Where `cacheChunks` ends the head of a cache (everything but the digests, stamps and paths). */
+/**
+ * The layout `cacheChunks` writes: the head (everything but the digests, stamps and paths), then
+ * these openings, the path records a line each, and `\n}}` to close.
+ */
 const DIGESTS_OPENING = ',"digests":{';
-
-/** `,"paths":{` and the newline after it, where `cacheChunks` puts the path records, a line each. */
+const STAMPS_OPENING = ',"stamps":{';
 const PATHS_OPENING = ',"paths":{\n';
+const CLOSING = '\n}}';
+
+/** Where a cache's text has its path records: from the first one's start to the last one's end (the text before `\n}}`); undefined when it is not laid out that way. */
+function pathLines(text: string): { opening: number; start: number; end: number } | undefined {
+  const opening = text.indexOf(PATHS_OPENING);
+  if (opening === -1 || !text.endsWith(CLOSING)) return undefined;
+  return { opening, start: opening + PATHS_OPENING.length, end: text.length - CLOSING.length };
+}
 
 /** What separates a path record's key from its record on its line (the record's first member is `inputs`). */
 const RECORD_START = '":{"inputs":';
@@ -403,11 +413,11 @@ const RECORD_START = '":{"inputs":';
  * the text is not laid out as `cacheChunks` writes it (it is then parsed whole).
  */
 function lazyPaths(text: string): { opening: number; paths: Record<string, PathRecord> } | undefined {
-  const opening = text.indexOf(PATHS_OPENING);
-  if (opening === -1 || !text.endsWith('\n}}')) return undefined;
-  const end = text.length - 3;
+  const lines = pathLines(text);
+  if (!lines) return undefined;
+  const { opening, start, end } = lines;
   const paths: Record<string, PathRecord> = {};
-  for (let at = opening + PATHS_OPENING.length; at < end; ) {
+  for (let at = start; at < end; ) {
     const next = text.indexOf('\n', at);
     const stop = next === -1 || next > end ? end : next;
     const split = text.indexOf(RECORD_START, at);
@@ -490,6 +500,16 @@ function pathInputId(record: PathRecord, test: (id: string) => boolean): string 
   return record instanceof KeptPath ? record.findId(test) : findInputId(record.inputs, test);
 }
 
+/** Whether a path's handler read a file, without parsing a kept record. */
+function pathReadsFiles(record: PathRecord): boolean {
+  return record instanceof KeptPath ? record.readsFiles : record.inputs.files !== undefined;
+}
+
+/** A path's first read of the network or of a per-build source of variation (see `firstVarying`); a kept record is parsed only when it may have one. */
+function pathVarying(record: PathRecord): Varying | undefined {
+  return record instanceof KeptPath && !record.mayVary ? undefined : firstVarying(record.inputs);
+}
+
 /** The members of a cache's text before its digests (where `cacheChunks` puts everything but the digests, stamps and paths), parsed alone. */
 function cacheHead(text: string): Partial<BuildCache> | undefined {
   const end = text.indexOf(DIGESTS_OPENING);
@@ -565,14 +585,14 @@ function isBundleRecord(value: unknown): value is BundleRecord {
  */
 export function* cacheChunks(cache: BuildCache, previous?: CacheText): Generator<string> {
   const { paths, digests, stamps, ...rest } = cache;
-  yield `${JSON.stringify(rest).slice(0, -1)},"digests":{`;
+  yield `${JSON.stringify(rest).slice(0, -1)}${DIGESTS_OPENING}`;
   yield* texts(digests);
-  yield '},"stamps":{';
+  yield `}${STAMPS_OPENING}`;
   yield* texts(stamps ?? {});
-  yield '},"paths":{\n';
+  yield `}${PATHS_OPENING}`;
   const kept = previous ? { entries: keptPaths(previous), value: (key: string) => paths[key] } : undefined;
   yield* entryLines(Object.keys(paths), (run) => run.map((key) => `${JSON.stringify(key)}:${JSON.stringify(paths[key])}`).join(',\n'), kept);
-  yield '}}';
+  yield CLOSING.slice(1);
 }
 
 /** A record's members as JSON text, without the braces: in parts of a few thousand when it is large (a million inputs are never one string). */
@@ -591,10 +611,8 @@ function* texts(record: Record<string, string>): Generator<string> {
 
 /** The path records of a cache's text, a line each between the line that opens them and the closing braces. */
 function keptPaths({ cache, text }: CacheText): KeptEntries {
-  const opening = text.indexOf(',"paths":{\n');
-  const start = opening === -1 ? -1 : opening + ',"paths":{\n'.length;
-  const end = text.endsWith('\n}}') ? text.length - 3 : -1;
-  return new KeptEntries(text, cache.paths, start, end, (t, at) => {
+  const lines = pathLines(text);
+  return new KeptEntries(text, cache.paths, lines?.start ?? -1, lines?.end ?? -1, (t, at) => {
     const next = t.indexOf('\n', at) + 1;
     return next > 0 && t.startsWith('"', next) ? next : -1;
   });
@@ -901,7 +919,7 @@ export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; c
       if (input) return { cause: `${inputLabel(input)} changed` };
       // generateStaticParams decides which paths exist; what it read is a path's input only when the
       // handler read no file itself (then it may use what generateStaticParams left in memory).
-      if (!(record instanceof KeptPath ? record.readsFiles : record?.inputs.files)) {
+      if (!record || !pathReadsFiles(record)) {
         let routeCause = routeCauses.get(source);
         if (routeCause === undefined) {
           const changedInput = changed(routeRecord.inputs);
@@ -911,7 +929,7 @@ export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; c
       }
       // The network or a per-build source of variation, used by the handler or while modules were
       // loaded (every path may hold what top-level code got).
-      const own = record && (record instanceof KeptPath && !record.mayVary ? undefined : firstVarying(record.inputs));
+      const own = record && pathVarying(record);
       const varies = own ?? loadVaries ?? (addon && importsExternals(route) ? addon : undefined);
       if (varies) {
         const fresh = typeof entry.revalidate === 'number' && record?.builtAt !== undefined && now - record.builtAt < entry.revalidate * 1000;
