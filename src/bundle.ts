@@ -492,12 +492,9 @@ async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[],
   const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((input) => !GENERATED.test(input)).map((input) => sourceFile(projectRoot, input));
   for (const route of routes) if (route.metadata) inputs.push(route.file);
   const graphs = moduleGraphs(routes, all, result.metafile, projectRoot);
-  if (dependencies.size > 0) {
-    const withDependencies = (files: string[]) => [...new Set(files.flatMap((file) => [file, ...(dependencies.get(file) ?? [])]))].sort();
-    for (const [route, files] of graphs) graphs.set(route, withDependencies(files));
-    return { inputs: withDependencies(inputs), graphs, importers: [...importers].sort() };
-  }
-  return { inputs: [...new Set(inputs)].sort(), graphs, importers: [...importers].sort() };
+  const withDependencies = (files: string[]) => [...new Set(files.flatMap((file) => [file, ...(dependencies.get(file) ?? [])]))].sort();
+  if (dependencies.size > 0) for (const [route, files] of graphs) graphs.set(route, withDependencies(files));
+  return { inputs: withDependencies(inputs), graphs, importers: [...importers].sort() };
 }
 
 /** A metafile input as the file it is: an import's query (`post.mdx?collection=blog`) is not part of its name. */

@@ -60,12 +60,17 @@ export function globPattern(glob: string): RegExp {
       const end = glob.indexOf('}', i);
       if (end === -1) out += '\\{';
       else {
-        out += `(?:${glob.slice(i + 1, end).split(',').map((part) => part.replace(/[.+^$()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')).join('|')})`;
+        out += `(?:${glob.slice(i + 1, end).split(',').map((part) => escapeLiteral(part).replace(/\*/g, '[^/]*')).join('|')})`;
         i = end;
       }
-    } else out += c.replace(/[.+^$()|[\]\\]/g, '\\$&');
+    } else out += escapeLiteral(c);
   }
   return new RegExp(`^${out}$`);
+}
+
+/** Characters of a glob taken as they are, escaped for a pattern (`*` and `?` are the glob's own). */
+function escapeLiteral(text: string): string {
+  return text.replace(/[.+^$()|[\]\\]/g, '\\$&');
 }
 
 /** What esbuild compiles a rule's output as: from `as` (`*.js`, `*.json`…), else from the file's own extension. */

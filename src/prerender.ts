@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { assignPaths } from './assign.js';
 import { bundleRoutes, bundleSettings, restoreBundle } from './bundle.js';
-import { discoverRoutes, findAppDir, resolveAppDir } from './discover.js';
+import { discoverRoutes, resolveAppDir } from './discover.js';
 import { executePaths } from './execute.js';
 import { hostFiles } from './hosts.js';
 import { buildManifest, manifestChunks, MANIFEST_VERSION, type Manifest, type ManifestText } from './manifest.js';
@@ -486,6 +486,7 @@ function lockFolder(root: string): string {
     if (path.dirname(dir) === dir) return root;
   }
 }
+
 /** This package's version, read when a build first needs it (not when the library is imported). */
 let version: string | undefined;
 function toolVersion(): string {
@@ -522,7 +523,6 @@ export function describeRules(project: Project, strictFlag: boolean, cwd: string
   return lines;
 }
 
-/** The nearest folder at or above the app directory with a package.json (else the app's parent). */
 /**
  * The project folder a build of `appDir` (relative to `cwd`; by default the app found in `cwd`)
  * runs in, as `next build` runs in the project; undefined when there is no such app folder (the
@@ -530,12 +530,13 @@ export function describeRules(project: Project, strictFlag: boolean, cwd: string
  */
 export function projectFolder(appDir: string | undefined, cwd: string): string | undefined {
   try {
-    return findProjectRoot(resolveAppDir(path.resolve(cwd, appDir ?? findAppDir(cwd))));
+    return findProjectRoot(resolveAppDir(resolveOptions({ appDir, cwd }).appDir));
   } catch {
     return undefined;
   }
 }
 
+/** The nearest folder at or above the app directory with a package.json (else the app's parent). */
 export function findProjectRoot(appDir: string): string {
   for (let dir = appDir; ; dir = path.dirname(dir)) {
     if (existsSync(path.join(dir, 'package.json')) && statSync(path.join(dir, 'package.json')).isFile()) return dir;
