@@ -132,6 +132,28 @@ record('the compiled modules are keyed by the tool modules that generate code, e
   for (const digest of tool) assert.match(digest, /^[0-9a-f]{64}$/, 'a module that moved or was renamed would no longer count');
 });
 
+record('a relative path read while the process runs in another folder is recorded as the file read there', async () => {
+  // prerender() leaves the process's folder as it is: Node.js resolves the route's relative path
+  // from it, so that is the file read, and the one whose changes count.
+  const dir = path.join(tempDir('relative-read'), 'site');
+  writeFiles(dir, {
+    'package.json': '{ "name": "site", "private": true }\n',
+    'notes.txt': 'in the project\n',
+    'app/notes.txt/route.ts': "import { readFileSync } from 'node:fs';\nexport const GET = () => new Response(readFileSync('notes.txt', 'utf8'));\n",
+  });
+  const elsewhere = tempDir('relative-folder');
+  writeFileSync(path.join(elsewhere, 'notes.txt'), 'in the process folder\n');
+  const back = process.cwd();
+  process.chdir(elsewhere);
+  try {
+    const result = await buildProject(dir);
+    assert.is(readFileSync(path.join(result.outDir, 'notes.txt'), 'utf8'), 'in the process folder\n');
+    assert.equal(readCache(result.outDir)!.paths['/notes.txt'].inputs.files?.map((f) => f.id), [`file:${path.join(elsewhere, 'notes.txt')}`]);
+  } finally {
+    process.chdir(back);
+  }
+});
+
 record.run();
 
 const incremental = suite('--incremental');

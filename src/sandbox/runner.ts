@@ -49,7 +49,10 @@ function setupMessage(): Promise<WorkerSetup> {
 }
 setBundleDir(setup.bundleDir);
 
-// Route code reads files relative to the project, as under `next build`.
+// process.cwd() is the project root in route code, as under `next build`. A relative path given
+// to `fs` still resolves from the process's folder (a thread cannot have its own): the prerender
+// command runs builds in the project root, so that both agree there.
+const processFolder = process.cwd.bind(process);
 process.cwd = () => setup.projectRoot;
 
 interface Running {
@@ -87,7 +90,7 @@ Object.defineProperty(globalThis, Symbol.for(STAND_IN_KEY), {
   },
 });
 installStrictWatch();
-installInputWatch(setup.projectRoot, setup.bundleDir, setup.outputDir);
+installInputWatch(setup.projectRoot, setup.bundleDir, setup.outputDir, processFolder);
 
 let lastTask: TaskMessage['task'] | undefined;
 // Worded only when a route starts a child process.

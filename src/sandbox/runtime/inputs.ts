@@ -68,6 +68,8 @@ class InputLog {
 }
 
 let projectRoot = '';
+/** The process's working folder, where Node.js resolves a relative path given to `fs` (`process.cwd()` itself answers the project root in route code). */
+let processFolder = (): string => projectRoot;
 /** The running task's logs, made at its first read (most handlers read nothing). */
 let logs: Partial<Record<Phase, InputLog>> | undefined;
 let phase: Phase = 'module';
@@ -155,7 +157,9 @@ function targetPath(target: unknown): string | undefined {
     file = decodeURIComponent(target.pathname);
   } else if (Buffer.isBuffer(target)) file = target.toString();
   else return undefined; // a file descriptor: its open was not through a path we saw
-  return path.resolve(projectRoot, file);
+  // Resolved as the read itself resolves it: from the process's folder (the project root when the
+  // prerender command runs the build, which it runs there).
+  return path.resolve(processFolder(), file);
 }
 
 /** A read's id (see `inputId`), or undefined for what is the tool's own. */
@@ -263,12 +267,13 @@ function withPlace(at: SourceLocationText | undefined): { at?: SourceLocationTex
 }
 
 /**
- * Installs the watches. `root` is the project (read paths are relative to it), `bundleDir` the
- * compiled route modules (a read is the app's when their code is on the stack), `outputDir` where
- * bodies are written.
+ * Installs the watches. `root` is the project (read paths are recorded relative to it), `bundleDir`
+ * the compiled route modules (a read is the app's when their code is on the stack), `outputDir`
+ * where bodies are written, `folder` the process's working folder as Node.js resolves paths from it.
  */
-export function installInputWatch(root: string, bundleDir: string, outputDir: string): void {
+export function installInputWatch(root: string, bundleDir: string, outputDir: string, folder: () => string): void {
   projectRoot = root;
+  processFolder = folder;
   outputPrefix = outputDir + path.sep;
   bundlePrefix = bundleDir + path.sep;
   /** `reads` says, from the arguments after the path, whether the call reads (every call when absent). */
