@@ -81,4 +81,19 @@ architecture('the CLI finds library files from a chunk of its bundle: places.ts 
   assert.match(readFileSync(path.join(ROOT, 'out', 'cli.js'), 'utf8'), /from "\.\/src\/cli-[A-Z0-9]+\.js"/);
 });
 
+architecture('the worker runs from a bundle whose entries include every sandbox module a route bundle imports', () => {
+  // A route bundle imports a few sandbox modules by file (the 'use cache' scope, the metadata
+  // helpers): each must be an entry of the worker's bundle, or its state would be a second copy of
+  // what the worker's runner uses.
+  const script = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { build: string } }).scripts.build;
+  const workerBuild = script.split('&&').find((step) => step.includes('out/src/sandbox/worker.js'));
+  assert.ok(workerBuild, script);
+  const entries = new Set(workerBuild.trim().split(/\s+/).filter((word) => word.startsWith('out/src/')));
+  const imported = [...readFileSync(path.join(ROOT, 'src', 'bundle.ts'), 'utf8').matchAll(/path\.join\(RUNTIME_DIR, '([^']+)'\)/g)].map((m) => `out/src/sandbox/runtime/${m[1]}`);
+  assert.ok(imported.length >= 3, 'the runtime files route bundles import were found');
+  for (const file of [...imported, 'out/src/sandbox/runner.js']) assert.ok(entries.has(file), `${file} is not an entry of the worker's bundle`);
+  // The bundle was built: the worker's entry imports its chunks from out/src/ (where places.ts would look, were it reached).
+  assert.match(readFileSync(path.join(ROOT, 'out', 'src', 'sandbox', 'worker.js'), 'utf8'), /from "\.\.\/worker-[A-Z0-9]+\.js"/);
+});
+
 architecture.run();
