@@ -69,6 +69,25 @@ out('a symbolic link as --out is refused, saying where it leads', async () => {
   assert.match(error.message, `a symbolic link (to ${path.join(dir, 'target')})`);
 });
 
+out('a rebuild removes the previous output, its folders and links, without following a link out of it', async () => {
+  const dir = project('groups');
+  const dist = path.join(dir, 'dist');
+  await prerender({ appDir: path.join(dir, 'app'), out: dist, cwd: dir });
+  const built = tree(dist);
+  // What a person (or a deploy tool) left in the output since: none of it is the build's.
+  const outside = path.join(dir, 'outside');
+  mkdirSync(outside);
+  writeFileSync(path.join(outside, 'keep.txt'), 'keep');
+  mkdirSync(path.join(dist, 'extra/deeper'), { recursive: true });
+  writeFileSync(path.join(dist, 'extra/deeper/note.txt'), 'x');
+  symlinkSync(outside, path.join(dist, 'extra/to-outside'));
+  symlinkSync(path.join(outside, 'keep.txt'), path.join(dist, 'keep-link.txt'));
+  await prerender({ appDir: path.join(dir, 'app'), out: dist, cwd: dir });
+  assert.equal(tree(dist), built);
+  assert.is(readFileSync(path.join(outside, 'keep.txt'), 'utf8'), 'keep');
+  assert.equal(readdirSync(dir).filter((name) => name.startsWith('.prerender-old-')), []);
+});
+
 out.run();
 
 const interrupt = suite('interruptions');
