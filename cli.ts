@@ -22,8 +22,8 @@ const library = () => import('./src/index.js');
 
 /** What a build needs of it, without the modules of the other commands (preview's server, merge, explain). */
 const buildModules = async () => {
-  const [{ prerender, projectFolder }, { presentBuild }, { manifestChunks, readManifest }] = await Promise.all([import('./src/prerender.js'), import('./src/output.js'), import('./src/manifest.js')]);
-  return { prerender, projectFolder, presentBuild, manifestChunks, readManifest };
+  const [{ prerender, projectFolder }, { presentBuild }, { manifestChunks, readManifest }, { holdYoungGeneration }] = await Promise.all([import('./src/prerender.js'), import('./src/output.js'), import('./src/manifest.js'), import('./src/memory.js')]);
+  return { prerender, projectFolder, presentBuild, manifestChunks, readManifest, holdYoungGeneration };
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -38,7 +38,10 @@ async function main(argv: string[]): Promise<number> {
   // The first worker starts while the library loads (it takes longer to start than the library to load).
   const { DEFAULT_MAX_MEMORY_MB, startEarly } = await import('./src/sandbox/thread.js');
   startEarly(flags.maxMemory ?? DEFAULT_MAX_MEMORY_MB, flags.incremental ? { out: path.resolve(flags.out ?? 'dist'), cwd: process.cwd() } : undefined);
-  const { manifestChunks, presentBuild, prerender, projectFolder, readManifest } = await buildModules();
+  const { manifestChunks, presentBuild, prerender, projectFolder, readManifest, holdYoungGeneration } = await buildModules();
+  // The heaps keep the young generation they have (see memory.ts) from here for an incremental
+  // build, which begins by parsing the previous build's cache and manifest; for others, once paths run.
+  if (flags.incremental) holdYoungGeneration();
   const { report: settings } = flags;
   const baseline = settings.baseline === undefined ? undefined : readManifest(settings.baseline);
   const cwd = process.cwd();
@@ -54,10 +57,12 @@ async function main(argv: string[]): Promise<number> {
       ...flags,
       cwd,
       signal: interrupt.signal,
-      logger: quiet ? {} : {
-        warn: (message) => progress.write(`${message}\n`),
-        phase: (text) => progress.phase(text),
-        progress: (done, total) => progress.count(done, total),
+      logger: {
+        ...(quiet ? {} : { warn: (message: string) => progress.write(`${message}\n`), progress: (done: number, total: number) => progress.count(done, total) }),
+        phase: (text, stage) => {
+          if (stage === 'execute') holdYoungGeneration();
+          if (!quiet) progress.phase(text);
+        },
       },
     });
   } finally {

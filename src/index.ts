@@ -1,5 +1,5 @@
 export { prerender, type PrerenderResult, type Timings } from './prerender.js';
-export type { PrerenderOptions, Logger } from './options.js';
+export type { PrerenderOptions, Logger, Stage } from './options.js';
 export { buildManifest, serializeManifest, manifestChunks, readManifest, checkManifest, countManifest, MANIFEST_VERSION, MANIFEST_NAME } from './manifest.js';
 export type { Manifest, ManifestRoute, ManifestDynamic, ManifestError, ManifestReason, ShardInfo } from './manifest.js';
 export { exitCodeFor, unwantedDynamic, unwantedFrozen, allowMatcher, EXIT, type FailOn, type Policy } from './policy.js';

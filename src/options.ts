@@ -17,9 +17,12 @@ export interface Logger {
   warn?(message: string): void;
   /** Called as paths finish: how many are done of how many. */
   progress?(done: number, total: number): void;
-  /** Called as each stage starts, with what it is about to do ("Compiling 12 route files"). */
-  phase?(text: string): void;
+  /** Called as each stage starts, with what it is about to do ("Compiling 12 route files"), and which stage it is. */
+  phase?(text: string, stage: Stage): void;
 }
+
+/** The stages of a build, in order (`compile` is skipped when an incremental build takes the previous build's modules). */
+export type Stage = 'compile' | 'plan' | 'execute' | 'write';
 
 export interface PrerenderOptions {
   /** The app directory (`./app`, `./src/app`), or the project folder that holds it. Default: the project in `cwd`. */

@@ -134,7 +134,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     digests.trust(modules);
     const unchanged = unchangedBundle(modules, compiledWith, digests, project.root);
     const restored = unchanged && (await restoreBundle(modulesPath(options.out), context.bundleDir, toBuild, unchanged));
-    if (!restored) options.logger.phase?.(`Compiling ${count(toBuild.length, 'route file')}`);
+    if (!restored) options.logger.phase?.(`Compiling ${count(toBuild.length, 'route file')}`, 'compile');
     const bundle = restored || (await step(bundleRoutes(toBuild, project.root, context.bundleDir, compile)));
     cleanupBundle = bundle.cleanup;
     const broken = [...bundle.failures].map(([route, problem]) => errorResult(route, route.srcRoute, problem));
@@ -154,7 +154,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const analyses = reusableAnalyses(early?.cache, { settings, digests, cwd: options.cwd, codes, importsExternals });
     // The modules of routes planned that way are loaded now all the same, as planning would have, to be ready for their paths.
     const loading = [...analyses.keys()].map((route) => sandbox.run({ type: 'analyze', entry: bundle.entries.get(route)!, source: route.file, route, loadOnly: true }).then(({ inputs }) => recorder.task(route, undefined, inputs)));
-    options.logger.phase?.(`Planning ${count(bundle.entries.size - analyses.size, 'route module')} (segment config, generateStaticParams)`);
+    options.logger.phase?.(`Planning ${count(bundle.entries.size - analyses.size, 'route module')} (segment config, generateStaticParams)`, 'plan');
     const planning = step(planRoutes(bundle.entries, sandbox, options.concurrency, { basePath: project.config.basePath, previous: analyses, onAnalysis: (route, analysis) => recorder.analyzed(route, analysis) }));
     planning.catch(() => undefined); // awaited below
     // While the workers plan, the previous build is read and what its paths read is looked at again.
@@ -179,7 +179,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       causes.analysesReused = analyses.size;
     }
     const incremental = causes && reusePrevious(options, { previous, manifest: before, changed, settings, digests, codes, importsExternals, recorder, causes, stagingDir: staging.dir });
-    options.logger.phase?.(`Prerendering ${count(assignment.paths.length, 'path')}`);
+    options.logger.phase?.(`Prerendering ${count(assignment.paths.length, 'path')}`, 'execute');
     const executed = await step(executePaths(assignment.paths, sandbox, {
       cwd: options.cwd,
       onProgress: options.logger.progress?.bind(options.logger),
@@ -207,7 +207,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     }
     const failed = Object.keys(manifest.errors).length > 0;
     if (input.signal?.aborted) await interrupted;
-    options.logger.phase?.(failed ? 'Leaving the previous output as it was' : 'Writing the manifest and swapping in the output');
+    options.logger.phase?.(failed ? 'Leaving the previous output as it was' : 'Writing the manifest and swapping in the output', 'write');
     if (failed) {
       partialDir = await staging.discard(options.keepPartial);
     } else {

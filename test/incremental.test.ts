@@ -276,6 +276,18 @@ incremental('the report says how many paths ran and why, one line per cause', as
   ].join('\n'));
 });
 
+incremental('the logger is told each stage as it starts: an incremental build that takes the compiled modules does not compile', async () => {
+  const site = project();
+  const stages = (incremental: boolean) => {
+    const seen: string[] = [];
+    const logger = { phase: (text: string, stage: string) => seen.push(`${stage}: ${text.split(' ')[0]}`) };
+    return prerender({ appDir: path.join(site.dir, 'app'), out: path.join(site.dir, 'dist'), cwd: site.dir, concurrency: 2, incremental, logger }).then(() => seen);
+  };
+  assert.equal(await stages(false), ['compile: Compiling', 'plan: Planning', 'execute: Prerendering', 'write: Writing']);
+  appendFileSync(path.join(site.dir, 'content/posts/post-2.md'), 'More.\n');
+  assert.equal(await stages(true), ['plan: Planning', 'execute: Prerendering', 'write: Writing']);
+});
+
 incremental('without a cache, or with other settings, every path runs, and says why', async () => {
   const site = project();
   const first = await site.build(true);
