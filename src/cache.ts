@@ -150,7 +150,7 @@ export function writeModulesRecord(out: string, build: { key: string; inputs: st
   const stamps: Record<string, string> = {};
   for (const checked of bundleIds({ inputs, checks })) {
     recorded[checked] = digests.of(checked);
-    const stamp = digests.stamps.get(checked);
+    const stamp = digests.stampOf(checked);
     if (stamp !== undefined) stamps[checked] = stamp;
   }
   const record: BundleRecord = { version: CACHE_VERSION, key: build.key, builtAt: Date.now(), inputs, graphs: build.graphs.map((graph) => graph.map((file) => index.get(file)!)), importers: build.importers.flatMap((file) => (index.has(file) ? [index.get(file)!] : [])), checks, digests: recorded, stamps };
@@ -216,9 +216,11 @@ function inputFile(prefix: string, name: string): string {
  */
 export class Digests {
   readonly #memo = new Map<string, string>();
-  /** Stamps of the files read for a digest, for the next build. */
-  readonly stamps = new Map<string, string>();
+  /** Stamps of the files read for a digest here (see `stampOf`). */
+  readonly #stamps = new Map<string, string>();
   readonly #trusted: Recorded[] = [];
+  /** Records whose unchanged files keep their digests (see `adoptUnchanged`), with the ids that changed. */
+  readonly #adopted: Array<{ recorded: Recorded; moved: Set<string> }> = [];
 
   /** The project folder with a separator after it: ids' paths are joined to it without normalizing. */
   readonly #prefix: string;
@@ -233,23 +235,35 @@ export class Digests {
   }
 
   /**
-   * Takes, for each file input of `recorded` with a stamp that is not in `changed` (a worker found
-   * its stamp unchanged, see `lookAgain`), the digest and stamp recorded. Ids already taken stay.
+   * Lets each file input of `recorded` with a stamp that is not in `changed` (a worker found its
+   * stamp unchanged, see `lookAgain`) keep the digest and stamp recorded. Ids already taken stay.
+   * Looked up as ids are asked for, not copied: a cache of 10,000 files would be 20,000 entries.
    */
   adoptUnchanged(recorded: Recorded, changed: Iterable<string>): void {
-    const moved = new Set(changed);
-    const stamps = recorded.stamps ?? {};
-    for (const id in stamps) {
-      if (!id.startsWith('file:') || moved.has(id) || this.#memo.has(id) || recorded.digests[id] === undefined) continue;
-      this.#memo.set(id, recorded.digests[id]);
-      this.stamps.set(id, stamps[id]);
+    this.#adopted.push({ recorded, moved: new Set(changed) });
+  }
+
+  /** The record that lets `id` keep its digest and stamp (see `adoptUnchanged`). */
+  #adoptedFor(id: string): Recorded | undefined {
+    if (this.#adopted.length === 0 || !id.startsWith('file:')) return undefined;
+    for (const { recorded, moved } of this.#adopted) {
+      if (!moved.has(id) && recorded.stamps?.[id] !== undefined && recorded.digests[id] !== undefined) return recorded;
     }
+    return undefined;
   }
 
   of(id: string): string {
     let digest = this.#memo.get(id);
-    if (digest === undefined) this.#memo.set(id, (digest = this.#compute(id)));
+    if (digest !== undefined) return digest;
+    const adopted = this.#adoptedFor(id);
+    if (adopted) return adopted.digests[id];
+    this.#memo.set(id, (digest = this.#compute(id)));
     return digest;
+  }
+
+  /** What a file was when its digest was taken (see `fileStamp`), for the next build; undefined for other inputs. */
+  stampOf(id: string): string | undefined {
+    return this.#stamps.get(id) ?? (this.#memo.has(id) ? undefined : this.#adoptedFor(id)?.stamps?.[id]);
   }
 
   #compute(id: string): string {
@@ -260,7 +274,7 @@ export class Digests {
       if (kind === 'file') {
         const stats = statSync(file);
         const stamp = fileStamp(stats);
-        this.stamps.set(id, stamp);
+        this.#stamps.set(id, stamp);
         for (const previous of this.#trusted) {
           if (previous.digests[id] !== undefined && sameAsStamped(stamp, stats.mtimeMs, previous.stamps?.[id], previous.builtAt)) return previous.digests[id];
         }
@@ -753,7 +767,7 @@ export class Recorder {
     // In the order first read (the same for the same build), not sorted again.
     const stamps: Record<string, string> = {};
     for (const id in digests) {
-      const stamp = this.#read.has(id) ? this.#read.get(id)!.stamp : options.digests.stamps.get(id);
+      const stamp = this.#read.has(id) ? this.#read.get(id)!.stamp : options.digests.stampOf(id);
       if (stamp !== undefined) stamps[id] = stamp;
     }
     return { version: CACHE_VERSION, settings: options.settings, project: path.relative(options.cwd, options.project) || '.', builtAt: Date.now(), staticPaths: options.staticPaths, digests, stamps, global: this.global ?? {}, routes, paths, ...(options.manifest ? { manifest: options.manifest } : {}) };
