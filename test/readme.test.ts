@@ -39,7 +39,7 @@ const readme = suite('README');
 readme('the example prints what the README shows', () => {
   const [command, ...expected] = block('console', '## Example').trimEnd().split('\n');
   assert.ok(command.startsWith('$ '));
-  const stdout = execFileSync('sh', ['-c', command.slice(2)], { cwd: WORK, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const stdout = execFileSync('sh', ['-c', command.slice(2)], { cwd: WORK, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined } });
   assert.fixture(normalize(stdout), normalize(expected.join('\n')));
 });
 
@@ -142,7 +142,7 @@ readme('the preview commands print what the README shows, serve the build of the
 readme('the incremental build and explain examples print what the README shows', () => {
   const project = path.join(WORK, 'incremental');
   cpSync(path.join(ROOT, 'fixtures/incremental'), project, { recursive: true });
-  const run = (command: string) => execFileSync('sh', ['-c', command], { cwd: project, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+  const run = (command: string) => execFileSync('sh', ['-c', command], { cwd: project, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined }, timeout: 60_000 });
   run('npx prerender --quiet');
   appendFileSync(path.join(project, 'content/posts/post-2.md'), 'More.\n');
   const [explainCommand, ...explained] = block('console', '### `prerender explain`').trimEnd().split('\n');
