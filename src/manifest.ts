@@ -254,10 +254,17 @@ function entriesText(record: Record<string, unknown>, names: string[]): string {
   if (names.length > 1 && names.every((name) => sortedDeep(record[name]))) {
     const part: Record<string, unknown> = {};
     for (const name of names) part[name] = record[name];
-    return `  ${JSON.stringify(part, null, 2).slice(2, -2).replace(/\n/g, '\n  ')}`;
+    // One level down in an object of its own, V8's serializer indents the entries as a section
+    // does: no second pass over the text to indent it.
+    const text = JSON.stringify({ s: part }, null, 2);
+    return text.slice(NESTED_OPENING.length, text.length - NESTED_CLOSING.length);
   }
   return names.map((name) => `    ${JSON.stringify(name)}: ${pretty(record[name], '    ')}`).join(',\n');
 }
+
+/** What `JSON.stringify({ s: part }, null, 2)` puts around the entries of `part`. */
+const NESTED_OPENING = '{\n  "s": {\n';
+const NESTED_CLOSING = '\n  }\n}';
 
 /** `JSON.stringify(value, null, 2)` at `indent`, with object keys sorted. */
 function pretty(value: unknown, indent: string): string {

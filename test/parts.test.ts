@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ERRORS, errorText } from '../src/errors.js';
 import { closest, colorWanted, helpText, parseFlags, readBuildFlags } from '../src/flags.js';
-import { buildManifest, checkManifest, readManifest, serializeManifest } from '../src/manifest.js';
+import { buildManifest, checkManifest, manifestChunks, readManifest, serializeManifest } from '../src/manifest.js';
 import { formatCount } from '../src/numbers.js';
 import { inPlanOrder } from '../src/prerender.js';
 import { collectGarbage, GarbagePacer } from '../src/memory.js';
@@ -166,6 +166,25 @@ manifests('the serializer sorts every key itself, whatever order the entries wer
   assert.ok(text.indexOf('"/b"') < text.indexOf('"/z"'));
   assert.ok(text.indexOf('"a-first"') < text.indexOf('"z-last"'));
   assert.ok(text.indexOf('"file"') < text.indexOf('"srcRoute"'));
+});
+
+manifests('the manifest is two-space JSON with every key sorted and a final newline, in pieces of any size', () => {
+  const a = route('/a');
+  const results: PathResult[] = [];
+  for (let i = 0; i < 7; i++) {
+    results.push({ type: 'static', path: `/s${i}`, route: a, logs: [], status: 200, headers: { 'content-type': 'text/plain', 'x-n': String(i) }, file: `s${i}`, size: i, sha256: 'h', revalidate: i % 2 === 0 ? false : 60, ...(i === 3 ? { tags: ['t1', 't2'], frozen: [{ what: 'fetch GET https://x.test/', at: 'app/a/route.ts:1' }] } : {}) });
+  }
+  results.push({ type: 'dynamic', path: '/d', route: a, logs: [], reasons: [{ kind: 'headers()', message: 'reads the request headers' }, { kind: 'cookies()', message: 'reads cookies' }] });
+  results.push({ type: 'error', path: '/e', route: a, logs: [], code: 'HANDLER_THREW', message: 'boom', hint: 'fix it' });
+  const manifest = buildManifest(results, '/w');
+  const sorted = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(sorted);
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sorted((value as Record<string, unknown>)[key])]));
+  };
+  const expected = `${JSON.stringify(sorted(manifest), null, 2)}\n`;
+  assert.is(serializeManifest(manifest), expected);
+  for (const size of [1, 2, 3, 250]) assert.is([...manifestChunks(manifest, size)].join(''), expected, `pieces of ${size}`);
 });
 
 manifests('readManifest names what is wrong', () => {
