@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
   startEarly(flags.maxMemory ?? DEFAULT_MAX_MEMORY_MB, flags.incremental ? { out: path.resolve(flags.out ?? 'dist'), cwd: process.cwd() } : undefined);
   const { manifestChunks, presentBuild, prerender, projectFolder, readManifest, holdYoungGeneration } = await buildModules();
   // The heaps keep the young generation they have (see memory.ts) from here for an incremental
-  // build, which begins by parsing the previous build's cache and manifest; for others, once paths run.
+  // build, which begins by parsing the previous build's cache and manifest; for others, from planning.
   if (flags.incremental) holdYoungGeneration();
   const { report: settings } = flags;
   const baseline = settings.baseline === undefined ? undefined : readManifest(settings.baseline);
@@ -60,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
       logger: {
         ...(quiet ? {} : { warn: (message: string) => progress.write(`${message}\n`), progress: (done: number, total: number) => progress.count(done, total) }),
         phase: (text, stage) => {
-          if (stage === 'execute') holdYoungGeneration();
+          if (stage === 'plan') holdYoungGeneration();
           if (!quiet) progress.phase(text);
         },
       },

@@ -5,13 +5,15 @@
  * with the same limits takes it and sends it its setup. For an incremental build, that worker
  * first looks at the previous build's files again (see `lookAgain`). That one waiting thread, and
  * its look until a build claims it, are the module's only state, on purpose: they belong to the
- * process, not to a build. This module loads nothing else of the library (types aside).
+ * process, not to a build. This module loads nothing else of the library (types aside) but the
+ * memory rules a starting worker must keep.
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { WorkerSetup } from './protocol.js';
 import type { LookedAgain } from '../cache.js';
 import { workerExecArgv } from './scheduler.js';
 import { libraryFile } from '../places.js';
+import { holdAgain } from '../memory.js';
 
 const WORKER_URL = libraryFile('sandbox/worker.js');
 
@@ -45,6 +47,8 @@ export function startWorker(options: WorkerOptions): Worker {
     try {
       const worker = new Worker(WORKER_URL, { ...options, execArgv: flags });
       accepted = flags;
+      // Node.js 20 sets V8's flags again as the thread starts (see holdYoungGeneration).
+      worker.once('online', holdAgain);
       return worker;
     } catch (error) {
       const named = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? /flags: (.*)$/.exec((error as Error).message)?.[1] : undefined;
