@@ -53,6 +53,9 @@ export class GarbagePacer {
   }
 }
 
+/** Whether this process holds its young generations (see `holdYoungGeneration`): a property of the process, not of a build. */
+let held = false;
+
 /**
  * Keeps the young generation of every heap in this process at the size it has now. V8 doubles it,
  * up to 16 MB a semi-space, as the build thread makes and holds many records (an incremental build
@@ -60,8 +63,8 @@ export class GarbagePacer {
  * (about 14 µs on the VM this was measured on). Called by the `prerender` command, which owns its
  * process: for an incremental build once the tool is loaded (24,400 page faults instead of 29,800
  * for the 10,000-post blog, CPU 1.51 s instead of 1.62 s), for other builds when planning starts,
- * before the params of a large build arrive (one-route-100k peaked at 195–206 MB instead of
- * 218–232 MB); loading the tool and starting a worker are faster in a young generation that may
+ * before the params of a large build arrive (one-route-100k peaked at 195–209 MB instead of
+ * 218–234 MB); loading the tool and starting a worker are faster in a young generation that may
  * grow (held from the start, a one-path build took 0.02 s longer). Never for the library's callers:
  * the setting is process-wide. On Node.js 20 a worker starting sets V8's flags again, the growth
  * factor with them: `holdAgain` is called as each worker comes online.
@@ -70,9 +73,6 @@ export function holdYoungGeneration(): void {
   held = true;
   holdAgain();
 }
-
-/** Whether this process holds its young generations (see `holdYoungGeneration`): a property of the process, not of a build. */
-let held = false;
 
 /** Sets the hold again, when the process holds its young generations (after a worker starts). */
 export function holdAgain(): void {
