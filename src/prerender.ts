@@ -117,7 +117,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
   let committed = false;
   /** sha256 of the manifest's text, once written. */
   let written: string | undefined;
-  let removeOld: (() => void) | undefined;
+  /** The previous output's removal, once the new one is in its place. */
+  let removal: Promise<void> | undefined;
   let partialDir: string | undefined;
   let cleanupBundle = () => rm(context.bundleDir, { recursive: true, force: true });
   try {
@@ -221,11 +222,11 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
         // The old cache describes the old output: it goes before the swap, the new one comes after.
         await rm(cachePath(options.out), { force: true });
         // From here on an interruption waits: the swap is two renames, and both must happen.
-        // The previous output is removed once the cache is written. An incremental build that
-        // reused files updates the output in place instead: a file moved in for each path that
-        // ran, one removed for each path that went.
+        // The previous output is removed while the cache is written (by another process where it
+        // can be, see removeTreeAside). An incremental build that reused files updates the output
+        // in place instead: a file moved in for each path that ran, one removed for each path that went.
         if (incremental?.keep) await staging.apply(incremental.keep, incremental.present, manifestInOut);
-        else removeOld = (await staging.commit({ later: true })).removeOld;
+        else removal = (await staging.commit({ later: true })).removeOld();
         committed = true;
         if (manifestInOut === undefined) await writeFile(ownerMarker(options.out), `${path.basename(options.out)}/ was written by route-prerender; its manifest is ${options.manifest}.\n`);
       } catch (error) {
@@ -246,8 +247,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
         options.logger.warn?.(`The build cache could not be written (${(error as Error).message}); the next --incremental build runs every path.`);
       });
     }
-    removeOld?.();
-    removeOld = undefined;
+    await removal;
+    removal = undefined;
     timings.write = clock.lap();
     return {
       ...(causes ? { incremental: causes.summary() } : {}),
@@ -266,11 +267,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       notOptedIn: notOptedIn.size > 0 ? results.filter((r) => r.type === 'static' && notOptedIn.has(r.route)).map((r) => r.path) : [],
     };
   } finally {
-    try {
-      removeOld?.();
-    } catch {
-      // left for the next build's clean-up of leftovers
-    }
+    // A build that failed after the swap still finishes removing the previous output (it never rejects).
+    await removal;
     await sandbox.close();
     await cleanupBundle();
     if (!committed && partialDir === undefined && existsSync(staging.dir)) await staging.discard(false);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { prerender } from '../src/index.js';
-import { cleanLeftovers, fileSystemSays, isAlive } from '../src/write.js';
+import { cleanLeftovers, fileSystemSays, isAlive, removeTreeAside } from '../src/write.js';
 import { bundleRoutes } from '../src/bundle.js';
 import { discoverRoutes } from '../src/discover.js';
 import { planRoutes } from '../src/plan.js';
@@ -86,6 +86,29 @@ out('a rebuild removes the previous output, its folders and links, without follo
   assert.equal(tree(dist), built);
   assert.is(readFileSync(path.join(outside, 'keep.txt'), 'utf8'), 'keep');
   assert.equal(readdirSync(dir).filter((name) => name.startsWith('.prerender-old-')), []);
+});
+
+out('a previous output is removed without rm too (Windows, a container without it), links not followed', async () => {
+  const dir = tempDir('remove');
+  const outside = path.join(dir, 'outside');
+  mkdirSync(outside);
+  writeFileSync(path.join(outside, 'keep.txt'), 'keep');
+  const old = path.join(dir, 'old');
+  for (const [withRm, folder] of [[true, `${old}-rm`], [false, `${old}-walk`]] as const) {
+    mkdirSync(path.join(folder, 'a/b'), { recursive: true });
+    writeFileSync(path.join(folder, 'a/b/c.txt'), 'c');
+    writeFileSync(path.join(folder, 'top.txt'), 't');
+    symlinkSync(outside, path.join(folder, 'a/to-outside'));
+    const saved = process.env.PATH;
+    if (!withRm) process.env.PATH = path.join(dir, 'no-such-folder');
+    try {
+      await removeTreeAside(folder);
+    } finally {
+      process.env.PATH = saved;
+    }
+    assert.not.ok(existsSync(folder), folder);
+  }
+  assert.is(readFileSync(path.join(outside, 'keep.txt'), 'utf8'), 'keep');
 });
 
 out.run();
