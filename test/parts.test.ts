@@ -126,6 +126,7 @@ flags('an unknown flag names the nearest one; a value is checked once, naming th
   assert.is(usage(['--outdir', 'x'])!.code, 'USAGE');
   assert.is(usage(['--outdir', 'x'])!.message, 'unknown option --outdir (did you mean --out?)');
   assert.is(usage(['--zzzzzz'])!.message, 'unknown option --zzzzzz');
+  assert.match(usage(['--timeout', 'soon'])!.message, '--timeout');
   assert.is(usage(['--out'])!.message, '--out needs a value: --out <dir>');
   assert.is(usage(['--retries', '-1'])!.code, 'USAGE');
   assert.is(usage(['--max-body', '0'])!.message, 'Expected --max-body to be a number of MB above 0, got `0`.');
