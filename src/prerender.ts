@@ -226,7 +226,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
         // can be, see removeTreeAside). An incremental build that reused files updates the output
         // in place instead: a file moved in for each path that ran, one removed for each path that went.
         if (incremental?.keep) await staging.apply(incremental.keep, incremental.present, manifestInOut);
-        else removal = (await staging.commit({ later: true })).removeOld();
+        else removal = (await staging.commit({ later: true })).removeOld(Object.keys(manifest.routes).length >= REMOVE_ASIDE_FILES);
         committed = true;
         if (manifestInOut === undefined) await writeFile(ownerMarker(options.out), `${path.basename(options.out)}/ was written by route-prerender; its manifest is ${options.manifest}.\n`);
       } catch (error) {
@@ -493,6 +493,9 @@ function toolVersion(): string {
 
 /** From this many paths on, esbuild's service is stopped before the paths run (see esbuild.ts). */
 const RELEASE_ESBUILD_PATHS = 1000;
+
+/** From this many static paths on, the previous output is removed by a process of its own (see `removeTreeAside`). */
+const REMOVE_ASIDE_FILES = 1000;
 
 /** From this many paths on, the build thread collects garbage between stages. */
 const LARGE_BUILD = 100_000;

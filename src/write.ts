@@ -103,10 +103,10 @@ export interface Staging {
   writeChunks(file: string, chunks: Iterable<string | Uint8Array>): Promise<void>;
   /**
    * Swaps the staging folder in as `outDir`. The previous output is removed before it resolves, or,
-   * with `{ later: true }`, by the `removeOld` it resolves to, which starts the removal (see
-   * `removeTreeAside`) and resolves once it is done.
+   * with `{ later: true }`, by the `removeOld` it resolves to, which starts the removal and resolves
+   * once it is done: in a process of its own when `aside` (see `removeTreeAside`), else in this thread.
    */
-  commit(options?: { later?: boolean }): Promise<{ removeOld: () => Promise<void> }>;
+  commit(options?: { later?: boolean }): Promise<{ removeOld: (aside: boolean) => Promise<void> }>;
   /**
    * Updates `outDir` in place, for a build that reused most of the previous output: the files of
    * `keep` stay, every staged file replaces its namesake (`last` goes last), and every other file
@@ -142,11 +142,13 @@ export function removeTree(dir: string): void {
 /**
  * Removes a folder in a process of its own, the system's `rm -rf`, where there is one: the build
  * thread goes on meanwhile (writing the build cache), and `rm` removes 10,000 files in 94 ms where
- * `removeTree` took 115 ms (100,000: 0.82 s against 1.13 s, on this machine's tmpfs). Resolves
- * once the folder is gone; never rejects: on Windows, without `rm`, or when it fails, the rest is
- * removed by `removeTree`, and what even that leaves is for the next build's clean-up of leftovers.
+ * `removeTree` took 115 ms (100,000: 0.82 s against 1.13 s, on this machine's tmpfs); starting it
+ * costs the build thread about 10 ms, more than a small folder takes to remove in place. Resolves
+ * once the folder is gone; never rejects: not `aside`, on Windows, without `rm`, or when it fails,
+ * `removeTree` removes it (or the rest), and what even that leaves is for the next build's clean-up
+ * of leftovers.
  */
-export function removeTreeAside(dir: string): Promise<void> {
+export function removeTreeAside(dir: string, aside = true): Promise<void> {
   const inThisThread = () => {
     try {
       removeTree(dir);
@@ -154,7 +156,7 @@ export function removeTreeAside(dir: string): Promise<void> {
       // left for cleanLeftovers
     }
   };
-  if (process.platform === 'win32') return Promise.resolve(inThisThread());
+  if (!aside || process.platform === 'win32') return Promise.resolve(inThisThread());
   return new Promise((resolve) => {
     let settled = false;
     const done = (failed: boolean) => {
@@ -206,8 +208,8 @@ export async function createStaging(outDir: string): Promise<Staging> {
       const old = path.join(parent, `.prerender-old-${path.basename(out)}-${suffix}`);
       await rename(out, old);
       await rename(dir, out);
-      const removeOld = () => removeTreeAside(old);
-      if (!options.later) await removeOld();
+      const removeOld = (aside: boolean) => removeTreeAside(old, aside);
+      if (!options.later) await removeOld(false);
       return { removeOld };
     },
     async apply(keep, present, last) {
