@@ -207,6 +207,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       manifest = { ...manifest, shard: { count: options.shard.count, fingerprint: print, host: options.host, index: options.shard.index, paths: assignment.allPaths! } };
     }
     const failed = Object.keys(manifest.errors).length > 0;
+    const staticPaths = Object.keys(manifest.routes).length;
     if (input.signal?.aborted) await interrupted;
     options.logger.phase?.(failed ? 'Leaving the previous output as it was' : 'Writing the manifest and swapping in the output', 'write');
     if (failed) {
@@ -226,7 +227,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
         // can be, see removeTreeAside). An incremental build that reused files updates the output
         // in place instead: a file moved in for each path that ran, one removed for each path that went.
         if (incremental?.keep) await staging.apply(incremental.keep, incremental.present, manifestInOut);
-        else removal = (await staging.commit({ later: true })).removeOld(Object.keys(manifest.routes).length >= REMOVE_ASIDE_FILES);
+        else removal = (await staging.commit({ later: true, aside: staticPaths >= REMOVE_ASIDE_FILES })).removed;
         committed = true;
         if (manifestInOut === undefined) await writeFile(ownerMarker(options.out), `${path.basename(options.out)}/ was written by route-prerender; its manifest is ${options.manifest}.\n`);
       } catch (error) {
@@ -242,7 +243,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
           // without its record the folder is not used: the next build compiles
         }
       }
-      const cache = recorder.finish({ settings, project: project.root, codes, digests, cwd: options.cwd, staticPaths: Object.keys(manifest.routes).length, keys: keptKeys(manifest), manifest: written });
+      const cache = recorder.finish({ settings, project: project.root, codes, digests, cwd: options.cwd, staticPaths, keys: keptKeys(manifest), manifest: written });
       await writeFileAtomic(cachePath(options.out), cacheChunks(cache, texts?.cache)).catch((error: unknown) => {
         options.logger.warn?.(`The build cache could not be written (${(error as Error).message}); the next --incremental build runs every path.`);
       });

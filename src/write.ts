@@ -102,11 +102,11 @@ export interface Staging {
   /** Writes a file from pieces of text, without joining them first. */
   writeChunks(file: string, chunks: Iterable<string | Uint8Array>): Promise<void>;
   /**
-   * Swaps the staging folder in as `outDir`. The previous output is removed before it resolves, or,
-   * with `{ later: true }`, by the `removeOld` it resolves to, which starts the removal and resolves
-   * once it is done: in a process of its own when `aside` (see `removeTreeAside`), else in this thread.
+   * Swaps the staging folder in as `outDir`, and removes the previous output: in a process of its
+   * own with `aside` (see `removeTreeAside`), else in this thread. It resolves once that is done,
+   * or, with `{ later: true }`, at once, to `removed`, which resolves once it is (and never rejects).
    */
-  commit(options?: { later?: boolean }): Promise<{ removeOld: (aside: boolean) => Promise<void> }>;
+  commit(options?: { later?: boolean; aside?: boolean }): Promise<{ removed: Promise<void> }>;
   /**
    * Updates `outDir` in place, for a build that reused most of the previous output: the files of
    * `keep` stay, every staged file replaces its namesake (`last` goes last), and every other file
@@ -124,7 +124,7 @@ export interface Staging {
  * but from the types its listings give: no `lstat` per file, which was a quarter of the time to
  * remove a previous output of 10,000 files (0.14 s instead of 0.17–0.21 s on a tmpfs). Whatever
  * this walk cannot remove (a read-only file on Windows, a folder that changed under it) is left to
- * `rmSync`.
+ * `rmSync`, and what that cannot remove either to the next build's clean-up of leftovers: it never throws.
  */
 export function removeTree(dir: string): void {
   try {
@@ -135,7 +135,11 @@ export function removeTree(dir: string): void {
     }
     rmdirSync(dir);
   } catch {
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // left for cleanLeftovers
+    }
   }
 }
 
@@ -145,24 +149,16 @@ export function removeTree(dir: string): void {
  * `removeTree` took 115 ms (100,000: 0.82 s against 1.13 s, on this machine's tmpfs); starting it
  * costs the build thread about 10 ms, more than a small folder takes to remove in place. Resolves
  * once the folder is gone; never rejects: not `aside`, on Windows, without `rm`, or when it fails,
- * `removeTree` removes it (or the rest), and what even that leaves is for the next build's clean-up
- * of leftovers.
+ * `removeTree` removes it (or the rest).
  */
 export function removeTreeAside(dir: string, aside = true): Promise<void> {
-  const inThisThread = () => {
-    try {
-      removeTree(dir);
-    } catch {
-      // left for cleanLeftovers
-    }
-  };
-  if (!aside || process.platform === 'win32') return Promise.resolve(inThisThread());
+  if (!aside || process.platform === 'win32') return Promise.resolve(removeTree(dir));
   return new Promise((resolve) => {
     let settled = false;
     const done = (failed: boolean) => {
       if (settled) return;
       settled = true;
-      if (failed && existsSync(dir)) inThisThread();
+      if (failed && existsSync(dir)) removeTree(dir);
       resolve();
     };
     try {
@@ -203,14 +199,14 @@ export async function createStaging(outDir: string): Promise<Staging> {
     async commit(options = {}) {
       if (!existsSync(out)) {
         await rename(dir, out);
-        return { removeOld: () => Promise.resolve() };
+        return { removed: Promise.resolve() };
       }
       const old = path.join(parent, `.prerender-old-${path.basename(out)}-${suffix}`);
       await rename(out, old);
       await rename(dir, out);
-      const removeOld = (aside: boolean) => removeTreeAside(old, aside);
-      if (!options.later) await removeOld(false);
-      return { removeOld };
+      const removed = removeTreeAside(old, options.aside ?? false);
+      if (!options.later) await removed;
+      return { removed };
     },
     async apply(keep, present, last) {
       if (!existsSync(out)) {
