@@ -18,7 +18,7 @@ import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './o
 import { planRoutes } from './plan.js';
 import { loadProject, type Project } from './project.js';
 import { decideFromSource } from './decide.js';
-import { dynamicResult, errorResult, NO_LOGS } from './results.js';
+import { dynamicResult, errorResult, failuresOnServer, NO_LOGS } from './results.js';
 import { manifestEntry, StaticRecord } from './manifest.js';
 import { BUILD_ENV, Sandbox } from './sandbox/pool.js';
 import { claimLook, startEarly } from './sandbox/thread.js';
@@ -197,8 +197,9 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
 
     const allRoutes = [...discovery.routes, ...discovery.invalid.map((i) => i.route)];
     const ordered = inPlanOrder([invalid, byConfig, broken, plan.settled, assignment.errors, executed], allRoutes);
-    // Under output: 'export', what would need a server fails the build, as it fails next build.
-    const results = project.config.staticExport ? applyStaticExport(ordered, { config: relativeFile(project.config.file!, options.cwd), notOptedIn }) : ordered;
+    // Under output: 'export', what would need a server fails the build, as it fails next build;
+    // otherwise a GET that next build would not run, and that failed here, stays on a server.
+    const results = project.config.staticExport ? applyStaticExport(ordered, { config: relativeFile(project.config.file!, options.cwd), notOptedIn }) : failuresOnServer(ordered, notOptedIn);
     let manifest = buildManifest(results, options.cwd);
     if (options.shard) {
       // The files of routes settled from their source alone count too: they were never compiled.

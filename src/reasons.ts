@@ -52,6 +52,7 @@ export const REASON_KINDS = {
   // The response.
   'response.status': 'the handler answered with a status >= 400 other than 404, which Next.js does not prerender',
   'next/og': 'an image route needs next/og, which the app does not have installed',
+  'failed at build': 'the GET failed when run at build, and Next.js 15 and later do not run it at build (its route does not opt in): it stays on a server',
   // --strict (Cache Components): non-deterministic or uncached work.
   'Math.random()': 'is random, so the response would differ per request',
   'Date.now()': 'reads the clock, so the response would differ per request',
@@ -78,7 +79,7 @@ export function describeReason(kind: ReasonKind): string {
 
 /** Module-level kinds whose sentence stands alone (it does not follow the API's name). */
 export function reasonSentence(kind: ReasonKind): string {
-  return kind === 'no GET' || kind === 'no generateStaticParams' || kind === 'generateStaticParams() = []' || kind === 'response.status' || kind === 'next/og'
+  return kind === 'no GET' || kind === 'no generateStaticParams' || kind === 'generateStaticParams() = []' || kind === 'response.status' || kind === 'next/og' || kind === 'failed at build'
     ? REASON_KINDS[kind]
     : describeReason(kind);
 }

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ERRORS, errorText } from '../src/errors.js';
+import { ERRORS, errorText, type RouteErrorCode } from '../src/errors.js';
+import { errorResult, failuresOnServer } from '../src/results.js';
 import { closest, colorWanted, helpText, parseFlags, readBuildFlags } from '../src/flags.js';
 import { buildManifest, checkManifest, manifestChunks, readManifest, serializeManifest } from '../src/manifest.js';
 import { formatCount } from '../src/numbers.js';
@@ -188,6 +189,21 @@ manifests('the manifest is two-space JSON with every key sorted and a final newl
   const expected = `${JSON.stringify(sorted(manifest), null, 2)}\n`;
   assert.is(serializeManifest(manifest), expected);
   for (const size of [1, 2, 3, 250]) assert.is([...manifestChunks(manifest, size)].join(''), expected, `pieces of ${size}`);
+});
+
+manifests('a failed GET that Next.js 15+ would not run stays on a server; failures of loading, of the tool, or of opted-in routes stay errors', () => {
+  const plain = route('/plain');
+  const opted = route('/opted');
+  const failure = (code: RouteErrorCode, on = plain): PathResult => errorResult(on, on.pattern, { ...errorText(code, ...((code === 'TIMED_OUT' ? [5, 1, 'GET handler'] : ['x', 'y']) as [never, never])), at: { file: on.file, line: 2, column: 3 } });
+  const turned = ['HANDLER_THREW', 'ESCAPED_ERROR', 'NO_RESPONSE', 'BODY_FAILED', 'BODY_TOO_LARGE', 'TIMED_OUT', 'OUT_OF_MEMORY', 'WORKER_EXITED'] as const;
+  const kept = ['MODULE_THREW', 'COMPILE_FAILED', 'WRITE_FAILED', 'PATH_CONFLICT', 'WORKER_CRASHED', 'WORKER_START_FAILED', 'DYNAMIC_FORBIDDEN'] as const;
+  const results = [...turned, ...kept].map((code) => failure(code));
+  const after = failuresOnServer([...results, failure('HANDLER_THREW', opted)], new Set([plain]));
+  assert.equal(after.map((r) => r.type), [...turned.map(() => 'dynamic'), ...kept.map(() => 'error'), 'error']);
+  const [first] = after as Array<Extract<PathResult, { type: 'dynamic' }>>;
+  assert.equal(first.reasons.map((r) => [r.kind, r.at]), [['failed at build', { file: plain.file, line: 2, column: 3 }]]);
+  assert.match(first.reasons[0].message, /^x\. Next\.js 15 and later do not run this GET at build/);
+  assert.is(failuresOnServer(results, new Set()), results, 'Next.js 14 rules, strict or Cache Components: nothing changes');
 });
 
 manifests('readManifest names what is wrong', () => {

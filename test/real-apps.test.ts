@@ -108,6 +108,12 @@ apps('with Next.js 15 and no Cache Components, static paths of routes that do no
   const { report } = presentBuild(result, { format: 'text', json: false, quiet: false, allowDynamic: [], color: false }, { cwd: ROOT, host: 'none' });
   assert.match(report, 'would not prerender one of these static paths (/plain)');
   assert.ok(report.startsWith('Rules: Next.js 15.2.0 (installed); every GET runs'));
+  // A GET that next build would not run, and that fails here, stays on a server; an opted-in one fails the build, as there.
+  const [reason] = result.manifest.dynamic['/out-of-reach'].reasons;
+  assert.equal([reason.kind, reason.at], ['failed at build', 'fixtures/next15/app/out-of-reach/route.ts:4:9']);
+  assert.match(reason.message, /^connect ECONNREFUSED 127\.0\.0\.1:5432\. Next\.js 15 and later do not run this GET at build/);
+  assert.equal(Object.keys(result.manifest.errors), ['/opted-in-broken']);
+  assert.is(result.manifest.errors['/opted-in-broken'].code, 'HANDLER_THREW');
 });
 
 apps("output: 'export' fails the routes next build fails for: request-time data, force-dynamic, no generateStaticParams, not opted in (15+)", async () => {
