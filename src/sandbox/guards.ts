@@ -154,6 +154,17 @@ export function snapshotGlobals(): void {
 }
 
 /**
+ * Globals a module defined while it was loaded are not reported: a package's registry or a client
+ * made once for the process (zod 4's `__zod_globalConfig`, the `globalThis.prisma ??= …` pattern)
+ * is what every route importing it shares under `next build` too. Call once a module has loaded;
+ * what handlers and generateStaticParams add later is still named.
+ */
+export function acceptLoadedGlobals(): void {
+  const names = Object.keys(globalThis);
+  if (names.length !== globalNames.size) globalNames = new Set(names);
+}
+
+/**
  * After a task: what it changed of the shared state (new globals, a replaced `fetch`, a prototype,
  * `process.env`), each as a name. Replaced instrumentation is put back, so that a route cannot
  * change the rules for the routes after it; the other changes stay, and are reported.

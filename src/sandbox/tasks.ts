@@ -20,6 +20,7 @@ import { hasFile, isStoredStatus } from '../status.js';
 import type { Params, SegmentConfig } from '../types.js';
 import { BodyTooLarge, formatLimit, headerRecord, isResponse, readBody } from './body.js';
 import { describeError, describeValue } from './describe.js';
+import { acceptLoadedGlobals } from './guards.js';
 import type { AnalyzeOutcome, RenderOutcome, Task, TaskError, WorkerSetup } from './protocol.js';
 import { locateInStack, prepareSourceMap } from './runtime/locate.js';
 import { isNavigationSignal } from './runtime/next-navigation.js';
@@ -52,7 +53,11 @@ export function createTasks(setup: WorkerSetup) {
   const load = (entry: string): Promise<Record<string, unknown>> => {
     let loaded = modules.get(entry);
     if (!loaded) {
-      loaded = import(pathToFileURL(entry).href) as Promise<Record<string, unknown>>;
+      // What the module defined on globalThis as it loaded is shared as under next build (see acceptLoadedGlobals).
+      loaded = (import(pathToFileURL(entry).href) as Promise<Record<string, unknown>>).then((module) => {
+        acceptLoadedGlobals();
+        return module;
+      });
       modules.set(entry, loaded);
     }
     return loaded;
