@@ -154,14 +154,16 @@ export function snapshotGlobals(): void {
 }
 
 /**
- * Globals a module defined while it was loaded are not reported: a package's registry or a client
- * made once for the process (zod 4's `__zod_globalConfig`, the `globalThis.prisma ??= …` pattern)
- * is what every route importing it shares under `next build` too. Call once a module has loaded;
- * what handlers and generateStaticParams add later is still named.
+ * Globals and prototype methods a module defined while it was loaded are not reported: a package's
+ * registry or a client made once for the process (zod 4's `__zod_globalConfig`, the
+ * `globalThis.prisma ??= …` pattern), a polyfill, are what every route importing it shares under
+ * `next build` too. Call once a module has loaded; what handlers and generateStaticParams add later
+ * is still named.
  */
 export function acceptLoadedGlobals(): void {
   const names = Object.keys(globalThis);
   if (names.length !== globalNames.size) globalNames = new Set(names);
+  prototypeSizes = PROTOTYPES.map(([, prototype]) => Object.keys(prototype).length);
 }
 
 /**
