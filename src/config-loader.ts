@@ -7,9 +7,13 @@
  * once, with the config as plain data (functions such as `headers` become the marker `true`), after
  * what the config printed has gone out, so that the build receives that output first.
  *
- * This module loads nothing of the library: it is user code's host, started for one answer.
+ * This module loads nothing of the library: it is user code's host, started for one answer. A test
+ * checks that its REGEXP_KEY is loaders.ts's.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+
+/** The key a RegExp of the config is sent under (the same as loaders.ts's REGEXP_KEY, which this module does not load). */
+const REGEXP_KEY = '__routePrerenderRegExp';
 
 /** What the loader is given: the config's URL and the project root. */
 export interface ConfigRequest {
@@ -68,7 +72,9 @@ async function load({ url, root }: ConfigRequest): Promise<ConfigAnswer> {
     for (const [key, value] of Object.entries((config ?? {}) as Record<string, unknown>)) plain[key] = typeof value === 'function' ? true : value;
     const webpack = (config as { webpack?: unknown } | undefined)?.webpack;
     const webpackAliases = typeof webpack === 'function' ? await aliasesOf(webpack as WebpackFunction, root, plain) : undefined;
-    return { ok: true, config: JSON.parse(JSON.stringify(plain)) as Record<string, unknown>, ...(webpackAliases ? { webpackAliases } : {}) };
+    // As plain data, but for the RegExps of loader rule conditions, sent as objects (loaders.ts reads them back).
+    const data = JSON.parse(JSON.stringify(plain, (_key, value: unknown) => (value instanceof RegExp ? { [REGEXP_KEY]: { source: value.source, flags: value.flags } } : value))) as Record<string, unknown>;
+    return { ok: true, config: data, ...(webpackAliases ? { webpackAliases } : {}) };
   } catch (error) {
     return { ok: false, message: String((error as Error | undefined)?.message ?? error) };
   }

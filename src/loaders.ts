@@ -16,28 +16,126 @@ import path from 'node:path';
 import type * as esbuild from 'esbuild';
 import { installHint } from './errors.js';
 
-/** One rule: the glob it came from, its loaders (in the config's order) and what the output is. */
+/** One rule: the glob it came from, its loaders (in the config's order), what the output is, and when it applies. */
 export interface LoaderRule {
   glob: string;
   loaders: Array<{ loader: string; options?: unknown }>;
   as?: string;
+  condition?: RuleCondition;
 }
+
+/**
+ * When a rule applies, as Turbopack reads `condition` (Next.js 16): a built-in name (this build is
+ * the server's production build on Node.js: `production` and `node` hold, `browser`, `development`
+ * and `edge-light` do not, `foreign` holds for files in node_modules), `all`, `any`, `not`, or the
+ * file's `path` (a glob or a pattern, from the project root), `content` or import `query`
+ * (fumadocs-mdx gives `*.json` its loader only for imports with a `?collection=` query). A
+ * condition this build cannot hold (`contentType`, of data URLs) fails.
+ */
+export type RuleCondition = string | { all: RuleCondition[] } | { any: RuleCondition[] } | { not: RuleCondition } | { path?: string | RegExp; content?: RegExp; query?: string | RegExp; contentType?: string | RegExp };
+
+/** How a next.config evaluated in another thread sends a RegExp (JSON has none): see config-loader.ts. */
+export const REGEXP_KEY = '__routePrerenderRegExp';
 
 /** The rules of a config's `turbopack.rules` value; those that are not a loader list (a condition object alone) are left out. */
 export function loaderRules(rules: unknown): LoaderRule[] {
   if (typeof rules !== 'object' || rules === null) return [];
   const out: LoaderRule[] = [];
   for (const [glob, value] of Object.entries(rules as Record<string, unknown>)) {
-    // A rule is a list of loaders, an object with `loaders` (and `as`), or a list of such objects (the first applies).
-    const rule = Array.isArray(value) && value.length > 0 && typeof value[0] === 'object' && value[0] !== null && 'loaders' in (value[0] as object) ? value[0] : value;
-    const list = Array.isArray(rule) ? rule : (rule as { loaders?: unknown } | null)?.loaders;
-    if (!Array.isArray(list)) continue;
-    const loaders = list.flatMap((item): LoaderRule['loaders'] => (typeof item === 'string' ? [{ loader: item }] : typeof item === 'object' && item !== null && typeof (item as { loader?: unknown }).loader === 'string' ? [{ loader: (item as { loader: string }).loader, options: (item as { options?: unknown }).options }] : []));
-    if (loaders.length === 0) continue;
-    const as = Array.isArray(rule) ? undefined : (rule as { as?: unknown }).as;
-    out.push({ glob, loaders, ...(typeof as === 'string' ? { as } : {}) });
+    const add = (item: unknown) => {
+      const list = (item as { loaders?: unknown } | null)?.loaders;
+      const loaders = Array.isArray(list) ? loaderList(list) : [];
+      if (loaders.length === 0) return;
+      const { as, condition } = item as { as?: unknown; condition?: unknown };
+      const when = readCondition(condition);
+      out.push({ glob, loaders, ...(typeof as === 'string' ? { as } : {}), ...(when !== undefined ? { condition: when } : {}) });
+    };
+    if (Array.isArray(value) && value.some(isRuleObject)) {
+      // Rule objects, each with its condition (the first that holds applies); loaders listed
+      // among them make one rule without a condition, where the first of them stands.
+      let loose = false;
+      for (const item of value) {
+        if (isRuleObject(item)) add(item);
+        else if (!loose) {
+          loose = true;
+          add({ loaders: value.filter((other) => !isRuleObject(other)) });
+        }
+      }
+    } else add(Array.isArray(value) ? { loaders: value } : value);
   }
   return out;
+}
+
+function isRuleObject(item: unknown): boolean {
+  return typeof item === 'object' && item !== null && !Array.isArray(item) && 'loaders' in item;
+}
+
+function loaderList(list: unknown[]): LoaderRule['loaders'] {
+  return list.flatMap((item): LoaderRule['loaders'] => (typeof item === 'string' ? [{ loader: item }] : typeof item === 'object' && item !== null && typeof (item as { loader?: unknown }).loader === 'string' ? [{ loader: (item as { loader: string }).loader, options: (item as { options?: unknown }).options }] : []));
+}
+
+/** A rule's `condition` as the config gave it (its RegExps sent as `REGEXP_KEY` objects, or as they are); undefined when it has none. */
+function readCondition(value: unknown): RuleCondition | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object') return 'unknown';
+  const record = value as Record<string, unknown>;
+  if (Array.isArray(record.all)) return { all: record.all.map((c) => readCondition(c) ?? 'unknown') };
+  if (Array.isArray(record.any)) return { any: record.any.map((c) => readCondition(c) ?? 'unknown') };
+  if ('not' in record) return { not: readCondition(record.not) ?? 'unknown' };
+  const out: { path?: string | RegExp; content?: RegExp; query?: string | RegExp; contentType?: string | RegExp } = {};
+  for (const key of ['path', 'content', 'query', 'contentType'] as const) {
+    const part = pattern(record[key]);
+    if (part !== undefined) (out as Record<string, string | RegExp>)[key] = part;
+  }
+  return out;
+}
+
+function pattern(value: unknown): string | RegExp | undefined {
+  if (typeof value === 'string' || value instanceof RegExp) return value;
+  const sent = (value as Record<string, unknown> | undefined)?.[REGEXP_KEY] as { source?: unknown; flags?: unknown } | undefined;
+  if (sent && typeof sent.source === 'string') {
+    try {
+      return new RegExp(sent.source, typeof sent.flags === 'string' ? sent.flags : '');
+    } catch {
+      return /(?!)/; // a pattern this Node.js cannot compile matches nothing
+    }
+  }
+  // A pattern lost on the way (an older loader of the config sent it as `{}`) matches nothing.
+  return value === undefined ? undefined : /(?!)/;
+}
+
+/** The file a condition is asked about. */
+interface Subject {
+  /** From the project root, with forward slashes. */
+  relative: string;
+  query: string;
+  foreign: boolean;
+  content: () => Promise<string>;
+}
+
+/** Whether `condition` holds for a file of this build (see RuleCondition). */
+async function holds(condition: RuleCondition, file: Subject): Promise<boolean> {
+  if (typeof condition === 'string') return condition === 'production' || condition === 'node' || (condition === 'foreign' && file.foreign);
+  if ('all' in condition) {
+    for (const part of condition.all) if (!(await holds(part, file))) return false;
+    return true;
+  }
+  if ('any' in condition) {
+    for (const part of condition.any) if (await holds(part, file)) return true;
+    return false;
+  }
+  if ('not' in condition) return !(await holds(condition.not, file));
+  if (condition.contentType !== undefined) return false;
+  if (condition.path !== undefined && !(typeof condition.path === 'string' ? globMatches(condition.path, file.relative) : condition.path.test(file.relative))) return false;
+  if (condition.query !== undefined && !(typeof condition.query === 'string' ? condition.query === file.query : condition.query.test(file.query))) return false;
+  if (condition.content !== undefined && !condition.content.test(await file.content())) return false;
+  return true;
+}
+
+/** A glob against a file's name, or its path from the project root when the glob has a slash. */
+function globMatches(glob: string, relative: string): boolean {
+  return globPattern(glob).test(glob.includes('/') ? relative : relative.slice(relative.lastIndexOf('/') + 1));
 }
 
 /** A Turbopack glob as a pattern: `*`, `**`, `?` and `{a,b}`, against the file name (or the path from the project root when it has a slash). */
@@ -113,10 +211,18 @@ export function loaderRulesPlugin(rules: LoaderRule[], projectRoot: string, depe
       build.onLoad({ filter: /.*/ }, async (args) => {
         if (args.namespace !== 'file' || args.path.split(path.sep).includes('node_modules')) return undefined;
         const relative = path.relative(projectRoot, args.path).split(path.sep).join('/');
-        const match = patterns.find(({ pattern, byPath }) => pattern.test(byPath ? relative : path.basename(args.path)));
-        if (!match) return undefined;
         const query = args.suffix ?? '';
-        let content = await readFile(args.path, 'utf8');
+        let read: Promise<string> | undefined;
+        const file: Subject = { relative, query, foreign: false, content: () => (read ??= readFile(args.path, 'utf8')) };
+        let match: (typeof patterns)[number] | undefined;
+        for (const candidate of patterns) {
+          if (!candidate.pattern.test(candidate.byPath ? relative : path.basename(args.path))) continue;
+          if (candidate.rule.condition !== undefined && !(await holds(candidate.rule.condition, file))) continue;
+          match = candidate;
+          break;
+        }
+        if (!match) return undefined;
+        let content = await file.content();
         const depended = new Set<string>();
         try {
           for (const { loader, options } of [...match.rule.loaders].reverse()) {

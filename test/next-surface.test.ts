@@ -2,7 +2,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isClientModule } from '../src/bundle.js';
-import { build, buildProject, tempDir, text, writeFiles } from './helpers.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { build, buildProject, ROOT, tempDir, text, writeFiles } from './helpers.js';
 
 const surface = suite('next surface');
 
@@ -176,20 +179,54 @@ surface("the config's turbopack.rules loaders compile the files they match (webp
       '};',
       '',
     ].join('\n'),
-    'next.config.mjs': "export default { turbopack: { rules: { '*.md': { loaders: [{ loader: './md-loader.cjs', options: { prefix: 'P:' } }], as: '*.js' } } } };\n",
+    // A loader only for imports with a query, as fumadocs-mdx declares its `*.json` one.
+    'json-loader.cjs': 'module.exports = function (source) {\n  return `export default ${JSON.stringify({ loaded: JSON.parse(source), query: this.resourceQuery })};`;\n};\n',
+    // Conditions, as Turbopack reads them: the first rule whose condition holds applies (a browser-only one never does here).
+    'next.config.mjs': [
+      'export default { turbopack: { rules: {',
+      "  '*.md': [{ loaders: ['./no-such-loader.cjs'], condition: 'browser' }, { loaders: [{ loader: './md-loader.cjs', options: { prefix: 'P:' } }], as: '*.js', condition: { all: ['production', { path: 'notes/**' }, { not: { content: /DRAFT/ } }] } }],",
+      "  '*.json': { loaders: ['./json-loader.cjs'], as: '*.js', condition: { query: /[?&]collection=/ } },",
+      '} } };',
+      '',
+    ].join('\n'),
     'notes/a.md': '# A\n',
     'notes/shared.txt': 'one\n',
+    'notes/plain.json': '{ "a": 1 }\n',
+    'notes/meta.json': '{ "b": 2 }\n',
     'app/note.txt/route.ts': "import note from '../../notes/a.md?collection=notes';\nexport function GET() {\n  return new Response(note);\n}\n",
+    'app/data.json/route.ts': "import plain from '../../notes/plain.json';\nimport meta from '../../notes/meta.json?collection=notes';\nexport function GET() {\n  return Response.json({ plain, meta });\n}\n",
   });
   const run = () => buildProject(dir, { incremental: true });
   const first = await run();
   assert.equal(first.manifest.errors, {});
   assert.is(text(first, '/note.txt'), 'P:# A|?collection=notes|one');
-  assert.is((await run()).incremental!.reused, 1);
+  assert.is(text(first, '/data.json'), '{"plain":{"a":1},"meta":{"loaded":{"b":2},"query":"?collection=notes"}}');
+  assert.is((await run()).incremental!.reused, 2);
   writeFiles(dir, { 'notes/shared.txt': 'two\n' });
   const after = await run();
   assert.equal(after.incremental!.causes.map((c) => c.cause), ['the code of app/note.txt/route.ts or of a module it imports changed']);
   assert.is(text(after, '/note.txt'), 'P:# A|?collection=notes|two');
+});
+
+surface('an imported image is its data ({ src, height, width, … }) as under Next.js, under the basePath; disableStaticImages leaves it out', async () => {
+  const result = await build('images');
+  assert.equal(result.manifest.errors, {});
+  const data = JSON.parse(text(result, '/docs/images.json')) as Record<string, Record<string, unknown>>;
+  const sizes = Object.fromEntries(Object.entries(data).map(([name, image]) => [name, [image.width, image.height]]));
+  assert.equal(sizes, { hero: [3, 2], photo: [5, 4], dot: [2, 3], pic: [4, 3], lossless: [6, 9], alpha: [9, 6], icon: [7, 5], favicon: [16, 16], logo: [24, 12], wide: [30, 10] });
+  // Without Next.js installed: the name's hash is the file's sha256, and there is no placeholder.
+  const hash = createHash('sha256').update(readFileSync(path.join(ROOT, 'fixtures/images/assets/hero.png'))).digest('hex').slice(0, 8);
+  assert.equal(data.hero, { src: `/docs/_next/static/media/hero.${hash}.png`, height: 2, width: 3, blurWidth: 0, blurHeight: 0 });
+  assert.equal(Object.keys(data.hero), ['src', 'height', 'width', 'blurWidth', 'blurHeight'], "Next.js's key order");
+  const dir = tempDir('no-static-images');
+  writeFiles(dir, {
+    'package.json': '{ "name": "no-static-images", "private": true }\n',
+    'next.config.mjs': 'export default { images: { disableStaticImages: true } };\n',
+    'hero.png': readFileSync(path.join(ROOT, 'fixtures/images/assets/hero.png')),
+    'app/hero.json/route.ts': "import hero from '../../hero.png';\nexport function GET() {\n  return Response.json(hero);\n}\n",
+  });
+  const off = await buildProject(dir);
+  assert.match(off.manifest.errors['/hero.json']?.message ?? '', 'No loader is configured for ".png" files');
 });
 
 surface.run();

@@ -1,6 +1,6 @@
 /** Pure parts, called as functions: scheduling, the watchdog's rule, body reading, flags, manifests. */
 import { spawnSync } from 'node:child_process';
-import { constants, writeFileSync } from 'node:fs';
+import { constants, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
@@ -14,7 +14,7 @@ import { inPlanOrder } from '../src/prerender.js';
 import { collectGarbage, GarbagePacer } from '../src/memory.js';
 import { BodyTooLarge, headerRecord, readBody } from '../src/sandbox/body.js';
 import { describeError, describeValue } from '../src/sandbox/describe.js';
-import { globPattern, loaderRules } from '../src/loaders.js';
+import { globPattern, loaderRules, REGEXP_KEY } from '../src/loaders.js';
 import { BEAT } from '../src/sandbox/protocol.js';
 import { batchSize, MAX_BATCH, moreWorkers, WORTH_A_WORKER_MS } from '../src/sandbox/scheduler.js';
 import { checkWorker } from '../src/sandbox/watchdog.js';
@@ -355,19 +355,59 @@ loaders('turbopack.rules in each of its forms, and Turbopack globs', () => {
   assert.equal(loaderRules({
     '*.md': ['a-loader', { loader: 'b-loader', options: { x: 1 } }],
     '*.mdx': { loaders: [{ loader: 'mdx-loader' }], as: '*.js' },
-    '*.svg': [{ loaders: ['svgr'], as: '*.js', condition: 'browser' }],
+    '*.svg': [{ loaders: ['svgr'], as: '*.js', condition: 'browser' }, 'loose-loader', { loaders: ['svg-server'], condition: { not: { path: /icons/ } } }],
+    '*.json': { loaders: ['meta'], condition: { all: ['production', { query: { [REGEXP_KEY]: { source: '[?&]collection=', flags: 'i' } }, content: { [REGEXP_KEY]: { source: '(', flags: '' } } }] } },
     '*.css': { as: '*.css' },
     '*.txt': 'not a rule',
   }), [
     { glob: '*.md', loaders: [{ loader: 'a-loader' }, { loader: 'b-loader', options: { x: 1 } }] },
     { glob: '*.mdx', loaders: [{ loader: 'mdx-loader', options: undefined }], as: '*.js' },
-    { glob: '*.svg', loaders: [{ loader: 'svgr' }], as: '*.js' },
+    { glob: '*.svg', loaders: [{ loader: 'svgr' }], as: '*.js', condition: 'browser' },
+    { glob: '*.svg', loaders: [{ loader: 'loose-loader' }] },
+    { glob: '*.svg', loaders: [{ loader: 'svg-server' }], condition: { not: { path: /icons/ } } },
+    // A RegExp sent by the config's thread comes back a RegExp; one this Node.js cannot compile matches nothing.
+    { glob: '*.json', loaders: [{ loader: 'meta' }], condition: { all: ['production', { query: /[?&]collection=/i, content: /(?!)/ }] } },
   ]);
+  // The config's thread sends RegExps under the same key (it loads nothing of the library).
+  const loaderSource = readFileSync(new URL('../src/config-loader.js', import.meta.url), 'utf8');
+  assert.is(/const REGEXP_KEY = ['"]([^'"]+)['"]/.exec(loaderSource)?.[1], REGEXP_KEY);
   const both = globPattern('*.{md,mdx}');
   assert.ok(both.test('post.md') && both.test('post.mdx'));
   assert.not.ok(both.test('post.mdxx') || both.test('dir/post.md'));
   assert.ok(globPattern('content/**/*.json').test('content/blog/a/meta.json') && globPattern('content/**/*.json').test('content/meta.json'));
   assert.not.ok(globPattern('content/**/*.json').test('other/meta.json'));
+});
+
+loaders("an image's size from its header (the formats Next.js's image loader takes), and its data with Next.js's own code", async () => {
+  const { imageData, imageSize } = await import('../src/images.js');
+  // AVIF keeps its size in an `ispe` box.
+  const ispe = Buffer.alloc(20);
+  ispe.write('ispe', 4);
+  ispe.writeUInt32BE(640, 12);
+  ispe.writeUInt32BE(480, 16);
+  assert.equal(imageSize(Buffer.concat([Buffer.from('\0\0\0\x1cftypavif'), ispe]), 'avif'), { width: 640, height: 480 });
+  const svg = (tag: string) => imageSize(Buffer.from(`<?xml version="1.0"?>\n${tag}</svg>`), 'svg');
+  assert.equal(svg('<svg width="20px" height="10">'), { width: 20, height: 10 });
+  assert.equal(svg('<svg width="20" viewBox="0 0 40 10">'), { width: 20, height: 5 });
+  assert.equal(svg('<svg viewBox="0,0,30,15" height="30">'), { width: 60, height: 30 });
+  assert.equal(svg('<svg width="100%">'), {}, 'no size to read: the import fails, as under Next.js');
+  assert.equal(imageSize(Buffer.from('not a png at all, really'), 'png'), {});
+  // With the app's Next.js, its functions make the name, the size and the placeholder (8 pixels on the longer side).
+  const calls: string[] = [];
+  const next = {
+    interpolateName: (_context: unknown, name: string) => name.replace('[name].[hash:8].[ext]', 'wide.12345678.png'),
+    getImageSize: async () => ({ width: 2251, height: 1275 }),
+    optimizeImage: async (options: { width: number; height: number }) => {
+      calls.push(`${options.width}x${options.height}`);
+      return Buffer.from('webp');
+    },
+    isAnimated: () => false,
+  };
+  const data = await imageData(Buffer.from('png'), '/p/wide.png', '/p', 'https://cdn.example', next);
+  assert.equal(data, { src: 'https://cdn.example/_next/static/media/wide.12345678.png', height: 1275, width: 2251, blurDataURL: 'data:image/webp;base64,d2VicA==', blurWidth: 8, blurHeight: 5 });
+  assert.equal(calls, ['8x5']);
+  const tall = await imageData(Buffer.from('gif'), '/p/tall.gif', '/p', '', { ...next, getImageSize: async () => ({ width: 10, height: 300 }) });
+  assert.equal([tall.blurWidth, tall.blurHeight, tall.blurDataURL], [0, 0, undefined], 'no placeholder for a GIF');
 });
 
 loaders.run();
