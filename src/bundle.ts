@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { copyTree } from './write.js';
 import { loaderRulesPlugin, type LoaderRule } from './loaders.js';
+import { staticImages } from './images.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -109,6 +110,8 @@ export interface CompileSettings {
   aliases?: Readonly<Record<string, string>>;
   /** The config's `turbopack.rules`: loaders for the files whose names match (see loaders.ts). */
   rules?: readonly LoaderRule[];
+  /** Imported images become their data (see images.ts), under the config's `assetPrefix`; false with `images.disableStaticImages`. */
+  images?: { assetPrefix: string } | false;
 }
 
 /**
@@ -294,7 +297,7 @@ export interface Bundle {
  * `strict`, 'use cache' functions are marked for the sandbox.
  */
 export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir?: string, settings: CompileSettings = {}): Promise<Bundle> {
-  const compile = { strict: settings.strict ?? false, externals: serverExternalPackages(projectRoot, settings.externals ?? []), aliases: settings.aliases ?? {}, rules: settings.rules ?? [] };
+  const compile = { strict: settings.strict ?? false, externals: serverExternalPackages(projectRoot, settings.externals ?? []), aliases: settings.aliases ?? {}, rules: settings.rules ?? [], images: settings.images ?? { assetPrefix: '' } };
   dir ??= await mkdtemp(path.join(tmpdir(), 'route-prerender-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const failures = new Map<RouteFile, RouteProblem>();
@@ -366,7 +369,9 @@ export function bundleSettings(routes: RouteFile[], projectRoot: string, setting
     }
   });
   const externals = [...serverExternalPackages(projectRoot, settings.externals ?? [])];
-  return JSON.stringify({ routes, projectRoot, strict: settings.strict ?? false, tmp: tmpdir(), runtime: RUNTIME_DIR, options: BUILD_OPTIONS, tool, externals, aliases: settings.aliases ?? {}, rules: settings.rules ?? [] });
+  // A rule's condition may hold RegExps, written as their source.
+  const patterns = (_key: string, value: unknown) => (value instanceof RegExp ? String(value) : value);
+  return JSON.stringify({ routes, projectRoot, strict: settings.strict ?? false, tmp: tmpdir(), runtime: RUNTIME_DIR, options: BUILD_OPTIONS, tool, externals, aliases: settings.aliases ?? {}, rules: settings.rules ?? [], images: settings.images ?? { assetPrefix: '' } }, patterns);
 }
 
 /** The modules whose code ends up in, or shapes, what esbuild compiles. */
@@ -475,7 +480,7 @@ interface Built {
   importers: string[];
 }
 
-async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, compile: { strict: boolean; externals: ReadonlySet<string>; aliases: Readonly<Record<string, string>>; rules: readonly LoaderRule[] }): Promise<Built> {
+async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, compile: { strict: boolean; externals: ReadonlySet<string>; aliases: Readonly<Record<string, string>>; rules: readonly LoaderRule[]; images: { assetPrefix: string } | false }): Promise<Built> {
   // Files the config's loaders read, by the file they loaded: inputs of the routes that import it.
   const dependencies = new Map<string, Set<string>>();
   const importers = new Set<string>();
@@ -486,7 +491,8 @@ async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[],
     entryPoints: routes.map((route) => ({ in: route.metadata ? `route-prerender-metadata:${all.indexOf(route)}` : route.file, out: entryName(all.indexOf(route)) })),
     outdir,
     write,
-    plugins: [loaderRulesPlugin([...compile.rules], projectRoot, dependencies), standIns(all, projectRoot, compile.strict), resolveAliases(compile.aliases, projectRoot), serverExternals(compile.externals, importers)],
+    // The config's loader rules come first: a rule for `*.svg` (SVGR) wins over the image data.
+    plugins: [loaderRulesPlugin([...compile.rules], projectRoot, dependencies), ...(compile.images ? [staticImages(projectRoot, compile.images.assetPrefix)] : []), standIns(all, projectRoot, compile.strict), resolveAliases(compile.aliases, projectRoot), serverExternals(compile.externals, importers)],
   });
   // Generated modules are not files; the metadata files they embed or import are.
   const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((input) => !GENERATED.test(input)).map((input) => sourceFile(projectRoot, input));
@@ -601,7 +607,7 @@ function generateStep(projectRoot: string): string {
 export function loaderHint(text: string): string | undefined {
   const extension = /No loader is configured for "\.([^"]+)" files/.exec(text)?.[1];
   if (extension === undefined) return undefined;
-  return `Next.js makes an imported .${extension} file a URL of its own build (an image, an object with src, width and height), which route-prerender does not make: read the file instead, with readFile(new URL('./file.${extension}', import.meta.url)) from node:fs/promises`;
+  return `Next.js makes an imported .${extension} file a URL of its own build, which route-prerender does not make: read the file instead, with readFile(new URL('./file.${extension}', import.meta.url)) from node:fs/promises`;
 }
 
 function isBuildFailure(error: unknown): error is esbuild.BuildFailure {

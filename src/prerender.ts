@@ -129,7 +129,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const settings = buildSettings(options, project, digests);
     // An incremental build takes the previous build's compiled modules when nothing they came from
     // changed (and trusts the digests of files unchanged since it, as it does those of the cache).
-    const compile = { strict: options.strict, externals: project.config.serverExternalPackages, aliases: project.config.resolveAlias, rules: project.config.loaderRules };
+    const compile = { strict: options.strict, externals: project.config.serverExternalPackages, aliases: project.config.resolveAlias, rules: project.config.loaderRules, images: project.config.disableStaticImages ? (false as const) : { assetPrefix: project.config.assetPrefix ?? project.config.basePath } };
     const compiledWith = hash(`${settings}\n${bundleSettings(toBuild, project.root, compile)}`);
     const modules = options.incremental ? readModulesRecord(options.out) : undefined;
     digests.trust(modules);

@@ -40,6 +40,10 @@ export interface NextConfigSummary {
   cacheComponents?: string;
   /** `output: 'export'`: Next.js writes static files only, and fails the build for a route that needs a server. */
   staticExport?: boolean;
+  /** `assetPrefix`, when set: the start of an imported image's `src` (else `basePath`, as Next.js defaults it). */
+  assetPrefix?: string;
+  /** `images.disableStaticImages`: an imported image is not made its data (see images.ts). */
+  disableStaticImages?: boolean;
 }
 
 export interface Project {
@@ -131,7 +135,6 @@ const IGNORED: Record<string, string> = {
   headers: '`headers()` is not applied: set those headers on your host',
   redirects: '`redirects()` is not applied: set those redirects on your host',
   rewrites: '`rewrites()` is not applied: set those rewrites on your host',
-  assetPrefix: '`assetPrefix` is not applied',
   skipTrailingSlashRedirect: '`skipTrailingSlashRedirect` is not applied',
 };
 
@@ -170,7 +173,9 @@ async function loadNextConfig(root: string, env: Record<string, string>, onOutpu
   // Turbopack's aliases win over those webpack() sets (plugins set both alike).
   const resolveAlias = Object.assign({}, webpackAliases, serverAliases(turbo?.resolveAlias), serverAliases(turbopack?.resolveAlias)) as Record<string, string>;
   const rules = loaderRules(turbopack?.rules ?? turbo?.rules);
-  return { basePath, pageExtensions: pageExtensions as string[], env: configEnv, file, ignored, serverExternalPackages: externals.flat() as string[], resolveAlias, loaderRules: rules, ...(cacheComponents ? { cacheComponents } : {}), ...(raw.output === 'export' ? { staticExport: true } : {}) };
+  const assetPrefix = typeof raw.assetPrefix === 'string' && raw.assetPrefix !== '' ? raw.assetPrefix.replace(/\/$/, '') : undefined;
+  const disableStaticImages = (raw.images as { disableStaticImages?: unknown } | undefined)?.disableStaticImages === true;
+  return { basePath, pageExtensions: pageExtensions as string[], env: configEnv, file, ignored, serverExternalPackages: externals.flat() as string[], resolveAlias, loaderRules: rules, ...(cacheComponents ? { cacheComponents } : {}), ...(raw.output === 'export' ? { staticExport: true } : {}), ...(assetPrefix ? { assetPrefix } : {}), ...(disableStaticImages ? { disableStaticImages } : {}) };
 }
 
 /**

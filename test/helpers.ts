@@ -26,7 +26,7 @@ export function tempDir(label = 'test'): string {
 }
 
 /** Writes a project of the test's own: each file (a path relative to `dir`, with forward slashes) with its text, its folders made. */
-export function writeFiles(dir: string, files: Record<string, string>): void {
+export function writeFiles(dir: string, files: Record<string, string | Uint8Array>): void {
   for (const [file, text] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     writeFileSync(path.join(dir, file), text);
