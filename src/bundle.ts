@@ -97,8 +97,30 @@ const standIns = (routes: RouteFile[], projectRoot: string, strict: boolean): es
     build.onLoad({ filter: /.*/, namespace: 'route-prerender-next' }, (args) => ({ contents: nextModule(args.path, projectRoot, appNext !== undefined), loader: 'js' }));
     // Route handlers are server code: the guard package always passes.
     build.onResolve({ filter: /^server-only$/ }, () => ({ path: path.join(RUNTIME_DIR, 'empty.js'), external: true }));
+    // next/root-params, written for each importer with the names it imports, as Next.js's compiler writes it.
+    // Its functions read the request store, so the runtime module is the worker's own, not a copy.
+    build.onResolve({ filter: /^next\/root-params(\.js)?$/ }, (args) => ({ path: args.importer, namespace: 'route-prerender-root-params' }));
+    build.onLoad({ filter: /.*/, namespace: 'route-prerender-root-params' }, async (args) => ({ contents: rootParamsModule(await readFile(args.path, 'utf8').catch(() => '')), loader: 'js' }));
+    build.onResolve({ filter: /^route-prerender:root-params$/ }, () => ({ path: path.join(RUNTIME_DIR, 'root-params.js'), external: true }));
   },
 });
+
+/**
+ * `next/root-params` for a module that imports from it (its `source`): an async function for each
+ * name it imports, reading that param of the path being rendered (see runtime/root-params.ts).
+ */
+export function rootParamsModule(source: string): string {
+  const names = new Set<string>();
+  for (const [, list] of source.matchAll(/import\s*(?:type\s+)?\{([^}]*)\}\s*from\s*["']next\/root-params(?:\.js)?["']/g)) {
+    for (const part of list.split(',')) {
+      // A type imported (`type Name`) has no function.
+      const [, typeOnly, name] = /^\s*(type\s+)?([A-Za-z_$][\w$]*)/.exec(part) ?? [];
+      if (name && !typeOnly) names.add(name);
+    }
+  }
+  const functions = [...names].map((name) => `export function ${name}() { return rootParam(${JSON.stringify(name)}); }`);
+  return ["import { rootParam } from 'route-prerender:root-params';", ...functions].join('\n');
+}
 
 /** What, besides the sources, decides how routes compile. */
 export interface CompileSettings {

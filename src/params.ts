@@ -13,7 +13,8 @@ export interface RejectedPath {
   hint: string;
 }
 
-export type ParamsCheck = { ok: true; params: Params[]; rejected: RejectedPath[] } | { ok: false; message: string; hint: string };
+/** `missing`: a param an entry leaves out (not a key of it), as Next.js 15 and later look for one (see `skipIncomplete` in plan.ts). */
+export type ParamsCheck = { ok: true; params: Params[]; rejected: RejectedPath[] } | { ok: false; message: string; hint: string; missing?: string };
 
 const EXPECTED = {
   dynamic: 'a string',
@@ -65,9 +66,20 @@ export function checkStaticParams(returned: unknown, segments: Segment[], patter
   });
   if (bad.length > 0) {
     const more = bad.length > 1 ? ` (${bad.length - 1} more ${bad.length === 2 ? 'entry is' : 'entries are'} invalid)` : '';
-    return { ok: false, message: `generateStaticParams returned an invalid value: ${bad[0]}${more}.`, hint: `each entry must look like ${example}` };
+    const missing = missingParam(value, wanted);
+    return { ok: false, message: `generateStaticParams returned an invalid value: ${bad[0]}${more}.`, hint: `each entry must look like ${example}`, ...(missing ? { missing } : {}) };
   }
   return { ok: true, params, rejected };
+}
+
+/** The first param that an entry (an object) does not have as a key at all. */
+function missingParam(entries: unknown[], wanted: Exclude<Segment, { type: 'static' }>[]): string | undefined {
+  for (const entry of entries) {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) continue;
+    const absent = wanted.find((segment) => !(segment.name in entry));
+    if (absent) return absent.name;
+  }
+  return undefined;
 }
 
 /** What is wrong with an entry: its shape, or (`unsafe`) a string value that cannot be a path segment. */

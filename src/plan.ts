@@ -39,6 +39,11 @@ export interface PlanOptions {
   onAnalysis?: (route: RouteFile, analysis: Analysis) => void;
   /** Analyses of the previous build to take instead of running them (see `reusableAnalyses`). */
   previous?: Map<RouteFile, Analysis>;
+  /**
+   * Next.js 15 and later: a route whose generateStaticParams leaves a param out of an entry has no
+   * path prerendered (it is served on request), where Next.js 14 fails the build.
+   */
+  skipIncomplete?: boolean;
 }
 
 /** Inspects every module and expands its params, `concurrency` routes at a time. */
@@ -52,11 +57,16 @@ export async function planRoutes(entries: Map<RouteFile, string>, sandbox: Sandb
   return plan;
 }
 
-async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, { basePath = '', onAnalysis, previous }: PlanOptions): Promise<{ settled: PathResult[]; route?: RoutePlan }> {
+async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, { basePath = '', onAnalysis, previous, skipIncomplete }: PlanOptions): Promise<{ settled: PathResult[]; route?: RoutePlan }> {
   // One task: load the module, apply the module-level rules, and generate the params.
   const analysis: Analysis = previous?.get(route) ?? (await sandbox.run({ type: 'analyze', entry, source: route.file, route }));
   onAnalysis?.(route, analysis);
   const { outcome, logs } = analysis;
+  if (!outcome.ok && skipIncomplete && outcome.error.missingParam !== undefined) {
+    const kind = 'generateStaticParams() incomplete';
+    const message = `generateStaticParams leaves \`${outcome.error.missingParam}\` out of an entry, so Next.js 15 and later prerender no path of ${route.srcRoute} (Next.js 14 fails the build): ${outcome.error.message}`;
+    return { settled: [dynamicResult(route, route.srcRoute, [{ kind, message, at: outcome.error.at }], logs)] };
+  }
   if (!outcome.ok) return { settled: [errorResult(route, route.srcRoute, outcome.error, logs)] };
   if ('reasons' in outcome) return { settled: [dynamicResult(route, route.srcRoute, outcome.reasons, logs)] };
   const rejected = (outcome.rejected ?? []).map((r) => errorResult(route, withBasePath(basePath, r.path), { code: 'PARAMS_INVALID', message: r.message, hint: r.hint, at: exportLocation(route.file, 'generateStaticParams') }));

@@ -156,7 +156,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     // The modules of routes planned that way are loaded now all the same, as planning would have, to be ready for their paths.
     const loading = [...analyses.keys()].map((route) => sandbox.run({ type: 'analyze', entry: bundle.entries.get(route)!, source: route.file, route, loadOnly: true }).then(({ inputs }) => recorder.task(route, undefined, inputs)));
     options.logger.phase?.(`Planning ${count(bundle.entries.size - analyses.size, 'route module')} (segment config, generateStaticParams)`, 'plan');
-    const planning = step(planRoutes(bundle.entries, sandbox, options.concurrency, { basePath: project.config.basePath, previous: analyses, onAnalysis: (route, analysis) => recorder.analyzed(route, analysis) }));
+    const planning = step(planRoutes(bundle.entries, sandbox, options.concurrency, { basePath: project.config.basePath, previous: analyses, skipIncomplete: nextMajor(project) >= 15, onAnalysis: (route, analysis) => recorder.analyzed(route, analysis) }));
     planning.catch(() => undefined); // awaited below
     // While the workers plan, the previous build is read and what its paths read is looked at again.
     const { cache: previous, manifest: before, texts, changed }: Previous = options.incremental ? await readPrevious(options, settings, digests, early ?? cacheText, looked) : {};

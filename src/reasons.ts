@@ -49,6 +49,7 @@ export const REASON_KINDS = {
   "runtime = 'edge'": 'puts the route on the edge runtime, which Next.js does not prerender',
   'no generateStaticParams': 'a dynamic segment without generateStaticParams: its paths are only known at request time',
   'generateStaticParams() = []': 'generateStaticParams returned an empty array, so no path of this route was prerendered (Next.js is silent here)',
+  'generateStaticParams() incomplete': 'generateStaticParams left a param out of an entry, so Next.js 15 and later prerender no path of this route',
   // The response.
   'response.status': 'the handler answered with a status >= 400 other than 404, which Next.js does not prerender',
   'next/og': 'an image route needs next/og, which the app does not have installed',
@@ -79,7 +80,7 @@ export function describeReason(kind: ReasonKind): string {
 
 /** Module-level kinds whose sentence stands alone (it does not follow the API's name). */
 export function reasonSentence(kind: ReasonKind): string {
-  return kind === 'no GET' || kind === 'no generateStaticParams' || kind === 'generateStaticParams() = []' || kind === 'response.status' || kind === 'next/og' || kind === 'failed at build'
+  return kind === 'no GET' || kind === 'no generateStaticParams' || kind === 'generateStaticParams() = []' || kind === 'generateStaticParams() incomplete' || kind === 'response.status' || kind === 'next/og' || kind === 'failed at build'
     ? REASON_KINDS[kind]
     : describeReason(kind);
 }

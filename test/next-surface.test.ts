@@ -229,6 +229,27 @@ surface('an imported image is its data ({ src, height, width, … }) as under Ne
   assert.match(off.manifest.errors['/hero.json']?.message ?? '', 'No loader is configured for ".png" files');
 });
 
+surface("next/root-params gives each name imported as an async function of the path's param, as Next.js 16's compiler writes it", async () => {
+  const dir = tempDir('root-params');
+  writeFiles(dir, {
+    'package.json': '{ "name": "root-params", "private": true }\n',
+    'app/[locale]/greeting/route.ts': [
+      "import { locale, type Other } from 'next/root-params';",
+      '',
+      "export const generateStaticParams = () => [{ locale: 'en' }, { locale: 'fr' }];",
+      '',
+      'export async function GET() {',
+      '  return new Response(`hello ${await locale()}`);',
+      '}',
+      'export type Unused = Other;',
+      '',
+    ].join('\n'),
+  });
+  const result = await buildProject(dir);
+  assert.equal(result.manifest.errors, {});
+  assert.equal([text(result, '/en/greeting'), text(result, '/fr/greeting')], ['hello en', 'hello fr']);
+});
+
 surface.run();
 
 const profiles = suite('cache profiles');

@@ -114,6 +114,10 @@ apps('with Next.js 15 and no Cache Components, static paths of routes that do no
   assert.match(reason.message, /^connect ECONNREFUSED 127\.0\.0\.1:5432\. Next\.js 15 and later do not run this GET at build/);
   assert.equal(Object.keys(result.manifest.errors), ['/opted-in-broken']);
   assert.is(result.manifest.errors['/opted-in-broken'].code, 'HANDLER_THREW');
+  // Entries without a param: no path prerendered, as Next.js 15+ does (Next.js 14 fails the build).
+  const [incomplete] = result.manifest.dynamic['/[lang]/docs/[slug]'].reasons;
+  assert.equal([incomplete.kind, incomplete.at], ['generateStaticParams() incomplete', 'fixtures/next15/app/[lang]/docs/[slug]/route.ts:3:17']);
+  assert.match(incomplete.message, 'generateStaticParams leaves `lang` out of an entry, so Next.js 15 and later prerender no path of /[lang]/docs/[slug]');
 });
 
 apps("output: 'export' fails the routes next build fails for: request-time data, force-dynamic, no generateStaticParams, not opted in (15+)", async () => {

@@ -11,6 +11,8 @@ export interface TaskError {
   frame?: string;
   at?: SourceLocation;
   hint?: string;
+  /** PARAMS_INVALID: a param an entry of generateStaticParams leaves out (see `skipIncomplete` in plan.ts). */
+  missingParam?: string;
 }
 
 /** A place in the user's code as `file:line`, relative to the project. */

@@ -108,14 +108,14 @@ export function createTasks(setup: WorkerSetup) {
     const value = await generate({ params: {} });
     enterPhase('module');
     const check = checkStaticParams(value, task.route.segments, task.route.pattern);
-    if (!check.ok) return { ok: false, error: { code: 'PARAMS_INVALID', message: check.message, hint: check.hint, at: exportLocation(task.source, 'generateStaticParams') } };
+    if (!check.ok) return { ok: false, error: { code: 'PARAMS_INVALID', message: check.message, hint: check.hint, at: exportLocation(task.source, 'generateStaticParams'), ...(check.missing ? { missingParam: check.missing } : {}) } };
     return { ok: true, params: check.params, rejected: check.rejected };
   }
 
   async function render(task: RenderTask): Promise<RenderOutcome> {
     const mod = await load(task.entry);
     const GET = mod.GET as (request: Request, context: { params: unknown }) => unknown;
-    const store: RequestStore = { pattern: task.pattern, mode: task.config.dynamic, reasons: [], revalidate: task.config.revalidate, after: [], fetchCache: task.config.fetchCache, tags: new Set(), strict: setup.strict };
+    const store: RequestStore = { pattern: task.pattern, mode: task.config.dynamic, reasons: [], revalidate: task.config.revalidate, after: [], fetchCache: task.config.fetchCache, tags: new Set(), strict: setup.strict, params: task.params };
     const request = createIncomingRequest(`http://localhost:3000${withBasePath(setup.basePath ?? '', task.requestPath)}`, setup.basePath ?? '');
     const context = { params: syncAndAsync({ ...task.params }) };
 
