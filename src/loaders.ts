@@ -127,10 +127,16 @@ async function holds(condition: RuleCondition, file: Subject): Promise<boolean> 
   }
   if ('not' in condition) return !(await holds(condition.not, file));
   if (condition.contentType !== undefined) return false;
-  if (condition.path !== undefined && !(typeof condition.path === 'string' ? globMatches(condition.path, file.relative) : condition.path.test(file.relative))) return false;
-  if (condition.query !== undefined && !(typeof condition.query === 'string' ? condition.query === file.query : condition.query.test(file.query))) return false;
-  if (condition.content !== undefined && !condition.content.test(await file.content())) return false;
+  if (condition.path !== undefined && !(typeof condition.path === 'string' ? globMatches(condition.path, file.relative) : tests(condition.path, file.relative))) return false;
+  if (condition.query !== undefined && !(typeof condition.query === 'string' ? condition.query === file.query : tests(condition.query, file.query))) return false;
+  if (condition.content !== undefined && !tests(condition.content, await file.content())) return false;
   return true;
+}
+
+/** `pattern.test(text)` from the start, also for a pattern with the `g` or `y` flag (whose test moves on). */
+function tests(pattern: RegExp, text: string): boolean {
+  pattern.lastIndex = 0;
+  return pattern.test(text);
 }
 
 /** A glob against a file's name, or its path from the project root when the glob has a slash. */

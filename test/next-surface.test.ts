@@ -186,6 +186,8 @@ surface("the config's turbopack.rules loaders compile the files they match (webp
       'export default { turbopack: { rules: {',
       "  '*.md': [{ loaders: ['./no-such-loader.cjs'], condition: 'browser' }, { loaders: [{ loader: './md-loader.cjs', options: { prefix: 'P:' } }], as: '*.js', condition: { all: ['production', { path: 'notes/**' }, { not: { content: /DRAFT/ } }] } }],",
       "  '*.json': { loaders: ['./json-loader.cjs'], as: '*.js', condition: { query: /[?&]collection=/ } },",
+      // A pattern with the g flag holds for each file (its test does not move on from the last match).
+      "  '*.data': { loaders: ['./json-loader.cjs'], as: '*.js', condition: { query: /[?&]v=/g } },",
       '} } };',
       '',
     ].join('\n'),
@@ -193,14 +195,16 @@ surface("the config's turbopack.rules loaders compile the files they match (webp
     'notes/shared.txt': 'one\n',
     'notes/plain.json': '{ "a": 1 }\n',
     'notes/meta.json': '{ "b": 2 }\n',
+    'notes/a.data': '{ "c": 3 }\n',
+    'notes/b.data': '{ "d": 4 }\n',
     'app/note.txt/route.ts': "import note from '../../notes/a.md?collection=notes';\nexport function GET() {\n  return new Response(note);\n}\n",
-    'app/data.json/route.ts': "import plain from '../../notes/plain.json';\nimport meta from '../../notes/meta.json?collection=notes';\nexport function GET() {\n  return Response.json({ plain, meta });\n}\n",
+    'app/data.json/route.ts': "import plain from '../../notes/plain.json';\nimport meta from '../../notes/meta.json?collection=notes';\nimport a from '../../notes/a.data?v=1';\nimport b from '../../notes/b.data?v=1';\nexport function GET() {\n  return Response.json({ plain, meta, a, b });\n}\n",
   });
   const run = () => buildProject(dir, { incremental: true });
   const first = await run();
   assert.equal(first.manifest.errors, {});
   assert.is(text(first, '/note.txt'), 'P:# A|?collection=notes|one');
-  assert.is(text(first, '/data.json'), '{"plain":{"a":1},"meta":{"loaded":{"b":2},"query":"?collection=notes"}}');
+  assert.is(text(first, '/data.json'), '{"plain":{"a":1},"meta":{"loaded":{"b":2},"query":"?collection=notes"},"a":{"loaded":{"c":3},"query":"?v=1"},"b":{"loaded":{"d":4},"query":"?v=1"}}');
   assert.is((await run()).incremental!.reused, 2);
   writeFiles(dir, { 'notes/shared.txt': 'two\n' });
   const after = await run();
