@@ -32,7 +32,7 @@ export function failuresOnServer(results: PathResult[], notOptedIn: ReadonlySet<
   if (notOptedIn.size === 0) return results;
   return results.map((result) => {
     if (result.type !== 'error' || !notOptedIn.has(result.route) || !HANDLER_FAILURES.has(result.code)) return result;
-    const message = `${result.message.replace(/\.?$/, '.')} Next.js 15 and later do not run this GET at build, since its route does not opt in (dynamic = 'force-static', revalidate or generateStaticParams): it stays on a server, as under next build.`;
+    const message = `${result.message.trim().replace(/\.?$/, '.')} Next.js 15 and later do not run this GET at build, since its route does not opt in (dynamic = 'force-static', revalidate or generateStaticParams): it stays on a server, as under next build.`;
     return dynamicResult(result.route, result.path, [{ kind: 'failed at build', message, ...(result.at ? { at: result.at } : {}) }], result.logs);
   });
 }
