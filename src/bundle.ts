@@ -22,6 +22,7 @@ import { withEsbuild } from './esbuild.js';
 import { metadataModule } from './metadata.js';
 import { NEXT_EXPORTS, STAND_IN_KEY } from './next-exports.js';
 import { transformUseCache } from './use-cache.js';
+import { EXTERNAL_CJS_NAMESPACE } from './sandbox/protocol.js';
 import type { RouteFile, RouteProblem } from './types.js';
 
 const RUNTIME_DIR = fileURLToPath(libraryFile('sandbox/runtime/'));
@@ -196,6 +197,9 @@ const DEFAULT_SERVER_EXTERNALS = Object.freeze([
 /**
  * Imports of server-external packages stay imports, of the file the project's node_modules resolves
  * them to (the compiled modules live in a temporary folder, where a bare name would not resolve).
+ * A CommonJS file is required, as webpack's externals are: Node.js's `import` of one finds only the
+ * named exports it can read in its source, not those of `module.exports = { ...require('…') }`
+ * (@prisma/client's), and `import { PrismaClient }` would fail to link.
  */
 const serverExternals = (externals: ReadonlySet<string>, importers: Set<string>): esbuild.Plugin => ({
   name: 'route-prerender-server-externals',
@@ -205,10 +209,31 @@ const serverExternals = (externals: ReadonlySet<string>, importers: Set<string>)
       const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: EXTERNAL_LOOKUP });
       if (resolved.errors.length > 0 || resolved.external || !path.isAbsolute(resolved.path)) return undefined;
       if (args.importer) importers.add(sourceFile(build.initialOptions.absWorkingDir ?? process.cwd(), args.importer));
-      return { path: args.kind === 'require-call' || args.kind === 'require-resolve' ? resolved.path : pathToFileURL(resolved.path).href, external: true };
+      if (args.kind === 'require-call' || args.kind === 'require-resolve') return { path: resolved.path, external: true };
+      return isCommonJs(resolved.path) ? { path: resolved.path, namespace: EXTERNAL_CJS_NAMESPACE } : { path: pathToFileURL(resolved.path).href, external: true };
     });
+    // The module an import of a CommonJS external gets: it requires the file (esbuild reads the names from what it returns).
+    build.onLoad({ filter: /.*/, namespace: EXTERNAL_CJS_NAMESPACE }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`${REQUIRED_EXTERNAL}${args.path}`)});`, loader: 'js' }));
+    build.onResolve({ filter: new RegExp(`^${REQUIRED_EXTERNAL}`) }, (args) => ({ path: args.path.slice(REQUIRED_EXTERNAL.length), external: true }));
   },
 });
+
+const REQUIRED_EXTERNAL = 'route-prerender-required:';
+
+/** Whether Node.js loads `file` as CommonJS: `.cjs`, `.node` and `.json`, and `.js` unless its package says `"type": "module"`. */
+export function isCommonJs(file: string): boolean {
+  const extension = path.extname(file);
+  if (extension === '.mjs' || extension === '.mts') return false;
+  if (extension !== '.js') return true;
+  for (let folder = path.dirname(file); ; folder = path.dirname(folder)) {
+    try {
+      return (JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf8')) as { type?: unknown }).type !== 'module';
+    } catch {
+      // no package.json here (or not JSON): its parent's decides
+    }
+    if (path.dirname(folder) === folder) return true;
+  }
+}
 
 const EXTERNAL_LOOKUP = Symbol('server-external lookup');
 

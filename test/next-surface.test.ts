@@ -144,6 +144,22 @@ surface("server-external packages are imported from the project's node_modules, 
   assert.is(second.incremental!.rebuilt, 5);
 });
 
+surface('a CommonJS server-external package is required, as webpack requires it: its named imports need not be readable in its source; an ES module one is imported', async () => {
+  const dir = tempDir('externals-cjs');
+  writeFiles(dir, {
+    'package.json': '{ "name": "externals-cjs", "private": true }\n',
+    // As @prisma/client writes its entry: names Node.js cannot find without running it.
+    'node_modules/@prisma/client/package.json': '{ "name": "@prisma/client", "main": "index.js" }',
+    'node_modules/@prisma/client/index.js': "const made = { PrismaClient: class PrismaClient {}, engine: 'library' };\nmodule.exports = { ...made };\n",
+    'node_modules/shiki/package.json': '{ "name": "shiki", "type": "module", "exports": "./index.js" }',
+    'node_modules/shiki/index.js': "export const highlight = (code) => `<pre>${code}</pre>`;\n",
+    'app/db.txt/route.ts': "import { PrismaClient, engine } from '@prisma/client';\nimport prisma from '@prisma/client';\nimport { highlight } from 'shiki';\nexport function GET() {\n  return new Response(`${new PrismaClient().constructor.name} ${engine} ${typeof prisma.PrismaClient} ${highlight('x')}`);\n}\n",
+  });
+  const result = await buildProject(dir);
+  assert.equal(result.manifest.errors, {});
+  assert.is(text(result, '/db.txt'), 'PrismaClient library function <pre>x</pre>');
+});
+
 surface('a native addon a server-external package loads runs again only the routes that import such a package', async () => {
   const dir = tempDir('addon-scope');
   writeFiles(dir, {

@@ -133,3 +133,9 @@ export interface WorkerSetup {
 
 /** Where the worker tells, in shared memory, what it is doing. */
 export const BEAT = { running: 0, since: 1, finished: 2 } as const;
+
+/**
+ * The esbuild namespace of the module that requires a CommonJS server-external package for an
+ * import of it (bundle.ts); the sandbox knows its frames by it in source maps (runtime/locate.ts).
+ */
+export const EXTERNAL_CJS_NAMESPACE = 'route-prerender-external-cjs';

@@ -7,6 +7,7 @@ import { SourceMap } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SourceLocation } from '../../types.js';
+import { EXTERNAL_CJS_NAMESPACE } from '../protocol.js';
 
 let bundlePrefix = '';
 const maps = new Map<string, SourceMap | null>();
@@ -27,6 +28,7 @@ export function locateInStack(stack: string | undefined): SourceLocation | undef
     const match = FRAME.exec(line.trim());
     if (!match || !match[1].startsWith(bundlePrefix)) continue;
     const original = mapFrame(match[1], Number(match[2]), Number(match[3]));
+    if (original === PACKAGE_BOUNDARY) return fallback;
     if (!original) continue;
     if (!original.file.split(path.sep).includes('node_modules')) return original;
     fallback ??= original;
@@ -55,8 +57,16 @@ export function locateCaller(): SourceLocation | undefined {
   return locateInStack(holder.stack);
 }
 
+/**
+ * The frame of the module that requires a CommonJS server-external package for an import of it
+ * (see `serverExternals` in bundle.ts): what runs above it is the package's, as when Node.js
+ * imports the package itself, so the frames below it (the importing module) do not count.
+ */
+const PACKAGE_BOUNDARY = Symbol('a required server-external package');
+const BOUNDARY_SOURCE = `${EXTERNAL_CJS_NAMESPACE}:`;
+
 /** Mapped places by compiled frame (`url:line:column`): a read in a loop is located once. */
-const placed = new Map<string, SourceLocation | null>();
+const placed = new Map<string, SourceLocation | typeof PACKAGE_BOUNDARY | null>();
 
 /**
  * `locateCaller` for code that runs once per read of a file: the stack as V8's call sites (no text
@@ -86,6 +96,7 @@ export function locateCallerQuickly(): { at?: SourceLocation; inBundle: boolean 
     const key = `${url}:${site.getLineNumber()}:${site.getColumnNumber()}`;
     let original = placed.get(key);
     if (original === undefined) placed.set(key, (original = mapFrame(url, site.getLineNumber() ?? 0, site.getColumnNumber() ?? 0) ?? null));
+    if (original === PACKAGE_BOUNDARY) return { at: fallback, inBundle };
     if (!original) continue;
     if (!original.file.split(path.sep).includes('node_modules')) return { at: original, inBundle };
     fallback ??= original;
@@ -116,7 +127,7 @@ export function prepareSourceMap(entry: string): void {
   sourceMap(entry);
 }
 
-function mapFrame(url: string, line: number, column: number): SourceLocation | undefined {
+function mapFrame(url: string, line: number, column: number): SourceLocation | typeof PACKAGE_BOUNDARY | undefined {
   const map = sourceMap(fileURLToPath(url));
   if (!map) return undefined;
   const entry = map.findEntry(line - 1, column - 1) as {
@@ -125,6 +136,7 @@ function mapFrame(url: string, line: number, column: number): SourceLocation | u
     originalColumn?: number;
   };
   if (!entry || entry.originalSource === undefined || entry.originalLine === undefined) return undefined;
+  if (entry.originalSource.startsWith(BOUNDARY_SOURCE)) return PACKAGE_BOUNDARY;
   // Map sources are URLs relative to the map (`[slug]` is spelled `%5Bslug%5D`); a generated
   // module (a metadata route) has a source that is not a file.
   let source: string;
