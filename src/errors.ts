@@ -21,6 +21,17 @@ export function installHint(specifier: string): string {
   return `install ${name} in the project (npm install ${name}), or run prerender where the app's dependencies are installed`;
 }
 
+/**
+ * What to do about a module the code requires that is not there: a client Prisma generates, or a
+ * package that is not installed. Undefined for any other failure.
+ */
+export function missingModuleHint(message: string): string | undefined {
+  const name = /Cannot find (?:module|package) '([^']+)'/.exec(message)?.[1];
+  if (name === undefined) return undefined;
+  if (name.startsWith('.prisma/client')) return 'the Prisma client is not generated: run `npx prisma generate` in the project (it usually runs when the dependencies are installed; next build needs it too)';
+  return name.startsWith('.') || name.startsWith('/') ? undefined : installHint(name);
+}
+
 /** The exit-code contract (see policy.ts for when each applies). */
 export const EXIT = { done: 0, routeErrors: 1, setup: 2, unwantedDynamic: 3 } as const;
 

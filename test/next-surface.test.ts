@@ -158,6 +158,11 @@ surface('a CommonJS server-external package is required, as webpack requires it:
   const result = await buildProject(dir);
   assert.equal(result.manifest.errors, {});
   assert.is(text(result, '/db.txt'), 'PrismaClient library function <pre>x</pre>');
+  // A client Prisma has not generated yet: the hint says how to make it.
+  writeFiles(dir, { 'node_modules/@prisma/client/index.js': "module.exports = require('.prisma/client/default');\n" });
+  const ungenerated = await buildProject(dir);
+  assert.is(ungenerated.manifest.errors['/db.txt']?.code, 'MODULE_THREW');
+  assert.match(ungenerated.manifest.errors['/db.txt']?.hint ?? '', 'run `npx prisma generate` in the project');
 });
 
 surface('a native addon a server-external package loads runs again only the routes that import such a package', async () => {

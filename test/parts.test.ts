@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ERRORS, errorText, type RouteErrorCode } from '../src/errors.js';
+import { ERRORS, errorText, missingModuleHint, type RouteErrorCode } from '../src/errors.js';
 import { errorResult, failuresOnServer } from '../src/results.js';
 import { closest, colorWanted, helpText, parseFlags, readBuildFlags } from '../src/flags.js';
 import { buildManifest, checkManifest, manifestChunks, readManifest, serializeManifest } from '../src/manifest.js';
@@ -101,6 +101,14 @@ errors('every entry has a title and a message; route errors and set-up errors ar
   }
   assert.equal(errorText('TIMED_OUT', 2, 3, 'GET handler'), { code: 'TIMED_OUT', message: 'The route timed out after 2 s (3 attempts).', hint: 'make the GET handler finish sooner, or raise the limit with --timeout' });
   assert.is(errorText('INTERNAL', 'x broke').message, 'x broke. This is a bug in route-prerender; please report it with the route file that triggered it.');
+});
+
+errors('a module that is not there: a Prisma client to generate, a package to install', () => {
+  assert.match(missingModuleHint("Cannot find module '.prisma/client/default'\nRequire stack:\n- /p/node_modules/@prisma/client/default.js")!, 'npx prisma generate');
+  assert.match(missingModuleHint("Cannot find package 'zod' imported from /p/x.js")!, 'npm install zod');
+  assert.match(missingModuleHint("Cannot find module '@scope/pkg/sub'")!, 'npm install @scope/pkg');
+  assert.is(missingModuleHint("Cannot find module './local'"), undefined);
+  assert.is(missingModuleHint('boom'), undefined);
 });
 
 errors.run();

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { exportLocation, readSegmentConfig } from '../config.js';
 import { decideRoute } from '../decide.js';
-import { errorText } from '../errors.js';
+import { errorText, missingModuleHint } from '../errors.js';
 import { fileSystemSays } from '../write.js';
 import { checkStaticParams, withBasePath, type RejectedPath } from '../params.js';
 import { hasFile, isStoredStatus } from '../status.js';
@@ -45,7 +45,9 @@ export function taskError(error: unknown, late = false): TaskError {
   if (error instanceof DynamicUsageError) return { code: 'HANDLER_THREW', message: error.message };
   if (error instanceof EscapedError) return { ...errorText('ESCAPED_ERROR', error.message, late), at: locateInStack(error.stack) };
   const stack = error instanceof Error ? error.stack : undefined;
-  return { ...errorText('HANDLER_THREW', describeError(error)), at: locateInStack(stack) };
+  const failure: TaskError = { ...errorText('HANDLER_THREW', describeError(error)), at: locateInStack(stack) };
+  const hint = missingModuleHint(failure.message);
+  return hint ? { ...failure, hint } : failure;
 }
 
 export function createTasks(setup: WorkerSetup) {
@@ -92,7 +94,8 @@ export function createTasks(setup: WorkerSetup) {
       mod = await load(task.entry);
     } catch (error) {
       const failure = taskError(error);
-      return { ok: false, error: { ...failure, ...errorText('MODULE_THREW', failure.message) } };
+      const hint = missingModuleHint(failure.message);
+      return { ok: false, error: { ...failure, ...errorText('MODULE_THREW', failure.message), ...(hint ? { hint } : {}) } };
     }
     const exports = Object.keys(mod).sort();
     const functions = exports.filter((name) => typeof mod[name] === 'function');
