@@ -112,8 +112,9 @@ apps('with Next.js 15 and no Cache Components, static paths of routes that do no
   const [reason] = result.manifest.dynamic['/out-of-reach'].reasons;
   assert.equal([reason.kind, reason.at], ['failed at build', 'fixtures/next15/app/out-of-reach/route.ts:4:9']);
   assert.match(reason.message, /^connect ECONNREFUSED 127\.0\.0\.1:5432\. Next\.js 15 and later do not run this GET at build/);
-  assert.equal(Object.keys(result.manifest.errors), ['/opted-in-broken']);
+  assert.equal(Object.keys(result.manifest.errors), ['/[lang]/pinned/[slug]', '/opted-in-broken']);
   assert.is(result.manifest.errors['/opted-in-broken'].code, 'HANDLER_THREW');
+  assert.is(result.manifest.errors['/[lang]/pinned/[slug]'].code, 'PARAMS_INVALID', 'with dynamicParams = false, a param left out fails the build');
   // Entries without a param: no path prerendered, as Next.js 15+ does (Next.js 14 fails the build).
   const [incomplete] = result.manifest.dynamic['/[lang]/docs/[slug]'].reasons;
   assert.equal([incomplete.kind, incomplete.at], ['generateStaticParams() incomplete', 'fixtures/next15/app/[lang]/docs/[slug]/route.ts:3:17']);

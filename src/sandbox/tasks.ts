@@ -79,7 +79,13 @@ export function createTasks(setup: WorkerSetup) {
     if (!decision.needsParams) return { ok: true, config, params: [{}], optedIn };
     try {
       const generated = await params(task);
-      return generated.ok ? { ok: true, config, params: generated.params, optedIn, ...(generated.rejected.length > 0 ? { rejected: generated.rejected } : {}) } : generated;
+      if (generated.ok) return { ok: true, config, params: generated.params, optedIn, ...(generated.rejected.length > 0 ? { rejected: generated.rejected } : {}) };
+      // With dynamicParams = false, Next.js 15 and later fail the build for a param left out too.
+      if (config.dynamicParams === false && generated.error.missingParam !== undefined) {
+        const { missingParam: _left, ...error } = generated.error;
+        return { ok: false, error };
+      }
+      return generated;
     } catch (error) {
       const failure = taskError(error);
       return { ok: false, error: { ...failure, ...errorText('PARAMS_THREW', failure.message) } };
