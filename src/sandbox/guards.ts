@@ -154,16 +154,16 @@ export function snapshotGlobals(): void {
 }
 
 /**
- * Globals and prototype methods a module defined while it was loaded are not reported: a package's
- * registry or a client made once for the process (zod 4's `__zod_globalConfig`, the
- * `globalThis.prisma ??= …` pattern), a polyfill, are what every route importing it shares under
- * `next build` too. Call once a module has loaded; what handlers and generateStaticParams add later
- * is still named.
+ * Globals a package defines while a module loads, named as packages name their internals (a
+ * leading `__`: zod 4's `__zod_globalConfig`, core-js's `__core-js_shared__`), are not reported:
+ * every route importing the package shares them under `next build` too. Call once a module has
+ * loaded. Any other new global, prototype method or `process.env` write is still named, whenever
+ * it is made.
  */
 export function acceptLoadedGlobals(): void {
   const names = Object.keys(globalThis);
-  if (names.length !== globalNames.size) globalNames = new Set(names);
-  prototypeSizes = PROTOTYPES.map(([, prototype]) => Object.keys(prototype).length);
+  if (names.length === globalNames.size) return;
+  for (const name of names) if (name.startsWith('__')) globalNames.add(name);
 }
 
 /**
