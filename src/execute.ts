@@ -26,6 +26,8 @@ export interface ExecuteOptions {
   onInputs?: (path: AssignedPath, inputs: TaskInputs | undefined) => void;
   /** Static paths that read the network: the uses, for the frozen-at-build warning. */
   frozen?: (path: AssignedPath) => FrozenUse[];
+  /** A time limit of a path's own, in ms, shorter than the build's (undefined: the build's). */
+  limit?: (path: AssignedPath) => number | undefined;
 }
 
 export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, options: ExecuteOptions = {}): Promise<PathResult[]> {
@@ -46,6 +48,7 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
     // The task carries the params from here on (the worker gets a copy): the path's record lets
     // them go, so that a million results do not sit beside a million params.
     assigned.params = NO_PARAMS;
+    const limitMs = options.limit?.(assigned);
     return {
       type: 'render',
       entry: plan.entry,
@@ -55,6 +58,7 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
       params,
       config: plan.config,
       file,
+      ...(limitMs !== undefined ? { limitMs } : {}),
     };
   };
   const finished = (index: number, { outcome, logs, id, inputs }: TaskResult<RenderTask>) => {

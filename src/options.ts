@@ -35,6 +35,12 @@ export interface PrerenderOptions {
   concurrency?: number;
   /** Seconds one handler (or generateStaticParams) may take. Default 60. */
   timeout?: number;
+  /**
+   * Seconds the GET of a route that Next.js 15 and later would not run at build (it does not opt
+   * in) may take; one that takes longer stays on a server, as under next build. Default 10, or
+   * `timeout` when that is given.
+   */
+  notRunTimeout?: number;
   /** How many more times a path that timed out is tried. Default 0. */
   retries?: number;
   /** Heap limit of each worker thread, in MB. Default 2048. */
@@ -71,6 +77,8 @@ export interface ResolvedOptions {
   manifest: string;
   concurrency: number;
   timeoutMs: number;
+  /** The time limit of a GET Next.js 15+ would not run at build, when shorter than `timeoutMs` (see `notRunTimeout`). */
+  notRunLimitMs?: number;
   retries: number;
   maxMemoryMb: number;
   maxBodyBytes: number;
@@ -85,6 +93,9 @@ export interface ResolvedOptions {
   logger: Logger;
 }
 
+/** The default of `notRunTimeout`, in seconds: a static body that takes longer is rare, and such a path ends on a server all the same. */
+const NOT_RUN_TIMEOUT = 10;
+
 export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw usage('Expected options to be an object', options);
   const cwd = options.cwd === undefined ? process.cwd() : requireString('cwd', options.cwd);
@@ -97,6 +108,8 @@ export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw usage('Expected `concurrency` to be an integer from 1 and up', concurrency);
   const timeout = options.timeout === undefined ? 60 : options.timeout;
   if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) throw usage('Expected `timeout` to be a number of seconds above 0', timeout);
+  const notRun = options.notRunTimeout ?? (options.timeout === undefined ? NOT_RUN_TIMEOUT : undefined);
+  if (notRun !== undefined && (typeof notRun !== 'number' || !(notRun > 0) || !Number.isFinite(notRun))) throw usage('Expected `notRunTimeout` to be a number of seconds above 0', notRun);
   const retries = options.retries ?? 0;
   if (!Number.isInteger(retries) || retries < 0) throw usage('Expected `retries` to be an integer from 0 and up', retries);
   const maxMemory = options.maxMemory ?? DEFAULT_MAX_MEMORY_MB;
@@ -117,6 +130,7 @@ export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
     manifest,
     concurrency,
     timeoutMs: Math.round(timeout * 1000),
+    ...(notRun !== undefined && notRun < timeout ? { notRunLimitMs: Math.round(notRun * 1000) } : {}),
     retries,
     maxMemoryMb: maxMemory,
     maxBodyBytes: Math.floor(maxBody * 1024 * 1024),

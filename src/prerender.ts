@@ -187,6 +187,10 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       reuse: incremental?.reuse,
       onInputs: (assigned, inputs) => recorder.task(assigned.plan.route, assigned.key, inputs),
       frozen: (assigned) => recorder.frozen(assigned.plan.route, assigned.key),
+      // A GET that next build would not run has a shorter limit (notRunTimeout): a handler waiting
+      // for a database out of reach would otherwise hold the build for a minute, to end on a
+      // server all the same (see failuresOnServer).
+      ...(options.notRunLimitMs !== undefined && notOptedIn.size > 0 ? { limit: (assigned: AssignedPath) => (notOptedIn.has(assigned.plan.route) ? options.notRunLimitMs : undefined) } : {}),
     }));
     assignment.paths = [];
     await Promise.all(loading);

@@ -155,6 +155,16 @@ flags('colour: --no-color and NO_COLOR win, then --color and FORCE_COLOR, else t
   assert.is(colorWanted({ 'no-color': true, color: true }, {}, true), false);
 });
 
+flags("a GET that Next.js 15+ would not run has 10 s unless a timeout is given; notRunTimeout sets it", async () => {
+  const { resolveOptions: resolve } = await import('../src/options.js');
+  const resolveOptions = (options: Record<string, unknown>) => resolve({ appDir: path.join(ROOT, 'fixtures/blog/app'), ...options });
+  assert.is(resolveOptions({}).notRunLimitMs, 10_000);
+  assert.is(resolveOptions({ timeout: 30 }).notRunLimitMs, undefined, '--timeout is the limit of every GET');
+  assert.is(resolveOptions({ timeout: 30, notRunTimeout: 2 }).notRunLimitMs, 2_000);
+  assert.is(resolveOptions({ timeout: 5, notRunTimeout: 20 }).notRunLimitMs, undefined, 'never longer than the build limit');
+  assert.throws(() => resolveOptions({ notRunTimeout: 0 }), /notRunTimeout/);
+});
+
 flags.run();
 
 const counts = suite('counts for a person');

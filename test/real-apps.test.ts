@@ -101,7 +101,7 @@ apps('cacheComponents in next.config applies the Cache Components rules, and the
 });
 
 apps('with Next.js 15 and no Cache Components, static paths of routes that do not opt in are named', async () => {
-  const result = await build('next15');
+  const result = await build('next15', { notRunTimeout: 0.5 });
   assert.equal(Object.keys(result.manifest.routes), ['/opted-in', '/plain']);
   assert.equal(result.notOptedIn, ['/plain']);
   const { presentBuild } = await import('../src/output.js');
@@ -112,6 +112,10 @@ apps('with Next.js 15 and no Cache Components, static paths of routes that do no
   const [reason] = result.manifest.dynamic['/out-of-reach'].reasons;
   assert.equal([reason.kind, reason.at], ['failed at build', 'fixtures/next15/app/out-of-reach/route.ts:4:9']);
   assert.match(reason.message, /^connect ECONNREFUSED 127\.0\.0\.1:5432\. Next\.js 15 and later do not run this GET at build/);
+  // One that waits forever has a limit of its own (notRunTimeout; 10 s unless --timeout is given).
+  const [hangs] = result.manifest.dynamic['/hangs'].reasons;
+  assert.is(hangs.kind, 'failed at build');
+  assert.match(hangs.message, /^The route timed out after 0\.5 s \(the limit of a GET that Next\.js 15 and later would not run at build; --timeout sets it\)\. Next\.js 15 and later/);
   assert.equal(Object.keys(result.manifest.errors), ['/[lang]/pinned/[slug]', '/opted-in-broken']);
   assert.is(result.manifest.errors['/opted-in-broken'].code, 'HANDLER_THREW');
   assert.is(result.manifest.errors['/[lang]/pinned/[slug]'].code, 'PARAMS_INVALID', 'with dynamicParams = false, a param left out fails the build');

@@ -381,7 +381,9 @@ export class Sandbox {
       let busy = false;
       for (const slot of this.#live()) {
         busy ||= slot.jobs.size > 0;
-        const verdict = checkWorker(slot.beat, slot.lastProgress, slot.jobs.size, now, timeoutMs);
+        const running = slot.jobs.get(slot.beat[BEAT.running]);
+        const limit = (running?.task.type === 'render' && running.task.limitMs) || timeoutMs;
+        const verdict = checkWorker(slot.beat, slot.lastProgress, slot.jobs.size, now, limit);
         if (verdict.action === 'time-out') this.#timeOut(slot, verdict.id);
         else if (verdict.action === 'stuck') {
           this.#options.onStrayOutput?.(`A worker stopped answering after it built the path of task ${verdict.after}: code left running by a route (a timer or a loop) holds it; it was replaced.`);
@@ -425,7 +427,10 @@ export class Sandbox {
       return;
     }
     const what = job.task.type === 'render' ? 'GET handler' : 'module (and its generateStaticParams)';
-    this.#retire(slot, errorText('TIMED_OUT', this.#options.timeoutMs / 1000, job.attempts, what));
+    const own = job.task.type === 'render' ? job.task.limitMs : undefined;
+    const error = errorText('TIMED_OUT', (own ?? this.#options.timeoutMs) / 1000, job.attempts, what);
+    // A limit of its own is said, with how to change it.
+    this.#retire(slot, own ? { ...error, message: `${error.message.replace(/\.$/, '')} (the limit of a GET that Next.js 15 and later would not run at build; --timeout sets it).` } : error);
   }
 
   /**

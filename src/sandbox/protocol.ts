@@ -50,6 +50,8 @@ export type Task =
       config: SegmentConfig;
       /** Where a 2xx body goes, relative to the output folder. */
       file: string;
+      /** A time limit of its own, shorter than the build's (see `notRunTimeout` in options.ts). */
+      limitMs?: number;
     };
 
 /** A route's module, loaded: dynamic as a whole (with the reasons), or the params of its paths. */
