@@ -13,7 +13,8 @@ type NextInit = RequestInit & { next?: { revalidate?: number | false; tags?: str
 export function instrumentFetch(original: typeof fetch): typeof fetch {
   return function fetch(input: string | URL | Request, init?: NextInit): Promise<Response> {
     const cache = (init as { cache?: string } | undefined)?.cache ?? (input instanceof Request ? input.cache : undefined);
-    if (recordingInputs()) {
+    // A data: or blob: URL is read in memory, not from the network: not an input of the path.
+    if (recordingInputs() && !/^(data|blob):/i.test(targetOf(input))) {
       const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
       recordFetch(method, targetOf(input), cache === 'default' ? undefined : cache, init?.next?.revalidate);
     }
