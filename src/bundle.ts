@@ -215,6 +215,13 @@ const serverExternals = (externals: ReadonlySet<string>, importers: Set<string>)
     // The module an import of a CommonJS external gets: it requires the file (esbuild reads the names from what it returns).
     build.onLoad({ filter: /.*/, namespace: EXTERNAL_CJS_NAMESPACE }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`${REQUIRED_EXTERNAL}${args.path}`)});`, loader: 'js' }));
     build.onResolve({ filter: new RegExp(`^${REQUIRED_EXTERNAL}`) }, (args) => ({ path: args.path.slice(REQUIRED_EXTERNAL.length), external: true }));
+    // A native addon a compiled package requires (a napi-rs package requires its platform package's
+    // `.node` file) is required from where it is at run time, as Turbopack loads one; the routes
+    // that reach it count as importing a server-external package (see `importsExternals`).
+    build.onLoad({ filter: /\.node$/ }, (args) => {
+      importers.add(args.path);
+      return { contents: `module.exports = require(${JSON.stringify(`${REQUIRED_EXTERNAL}${args.path}`)});`, loader: 'js' };
+    });
   },
 });
 

@@ -165,6 +165,21 @@ surface('a CommonJS server-external package is required, as webpack requires it:
   assert.match(ungenerated.manifest.errors['/db.txt']?.hint ?? '', 'run `npx prisma generate` in the project');
 });
 
+surface("a native addon a compiled package requires is required from where it is, as Turbopack loads one", async () => {
+  const dir = tempDir('addon-file');
+  writeFiles(dir, {
+    'package.json': '{ "name": "addon-file", "private": true }\n',
+    // As a napi-rs package requires its platform binary (this one is not a real addon: loading it fails, naming its place).
+    'node_modules/fake-binding/package.json': '{ "name": "fake-binding", "main": "index.js" }',
+    'node_modules/fake-binding/index.js': "let loaded;\ntry {\n  loaded = require('./fake.linux-x64.node');\n} catch (error) {\n  loaded = { failed: error.message.split('\\n')[0] };\n}\nmodule.exports = loaded;\n",
+    'node_modules/fake-binding/fake.linux-x64.node': 'not an ELF file',
+    'app/addon.txt/route.ts': "import binding from 'fake-binding';\nexport function GET() {\n  return new Response(String(binding.failed));\n}\n",
+  });
+  const result = await buildProject(dir);
+  assert.equal(result.manifest.errors, {});
+  assert.match(text(result, '/addon.txt'), path.join(dir, 'node_modules/fake-binding/fake.linux-x64.node'));
+});
+
 surface('a native addon a server-external package loads runs again only the routes that import such a package', async () => {
   const dir = tempDir('addon-scope');
   writeFiles(dir, {
