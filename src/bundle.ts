@@ -137,6 +137,9 @@ export interface CompileSettings {
   images?: { assetPrefix: string } | false;
 }
 
+/** Imported images without a prefix: the default of `CompileSettings.images`. */
+const IMAGES_UNPREFIXED = Object.freeze({ assetPrefix: '' });
+
 /**
  * The config's module aliases (`turbopack.resolveAlias`, as plugins such as next-intl's set for
  * `next-intl/config`): an import of exactly a key resolves to its target, a path relative to the
@@ -213,19 +216,24 @@ const serverExternals = (externals: ReadonlySet<string>, importers: Set<string>)
       return isCommonJs(resolved.path) ? { path: resolved.path, namespace: EXTERNAL_CJS_NAMESPACE } : { path: pathToFileURL(resolved.path).href, external: true };
     });
     // The module an import of a CommonJS external gets: it requires the file (esbuild reads the names from what it returns).
-    build.onLoad({ filter: /.*/, namespace: EXTERNAL_CJS_NAMESPACE }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`${REQUIRED_EXTERNAL}${args.path}`)});`, loader: 'js' }));
+    build.onLoad({ filter: /.*/, namespace: EXTERNAL_CJS_NAMESPACE }, (args) => requiredAtRunTime(args.path));
     build.onResolve({ filter: new RegExp(`^${REQUIRED_EXTERNAL}`) }, (args) => ({ path: args.path.slice(REQUIRED_EXTERNAL.length), external: true }));
     // A native addon a compiled package requires (a napi-rs package requires its platform package's
     // `.node` file) is required from where it is at run time, as Turbopack loads one; the routes
     // that reach it count as importing a server-external package (see `importsExternals`).
     build.onLoad({ filter: /\.node$/ }, (args) => {
       importers.add(args.path);
-      return { contents: `module.exports = require(${JSON.stringify(`${REQUIRED_EXTERNAL}${args.path}`)});`, loader: 'js' };
+      return requiredAtRunTime(args.path);
     });
   },
 });
 
 const REQUIRED_EXTERNAL = 'route-prerender-required:';
+
+/** A module that requires `file` when it runs, from where it is (the specifier resolves as external). */
+function requiredAtRunTime(file: string): esbuild.OnLoadResult {
+  return { contents: `module.exports = require(${JSON.stringify(`${REQUIRED_EXTERNAL}${file}`)});`, loader: 'js' };
+}
 
 /** Whether Node.js loads `file` as CommonJS: `.cjs`, `.node` and `.json`, and `.js` unless its package says `"type": "module"`. */
 export function isCommonJs(file: string): boolean {
@@ -351,7 +359,7 @@ export interface Bundle {
  * `strict`, 'use cache' functions are marked for the sandbox.
  */
 export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir?: string, settings: CompileSettings = {}): Promise<Bundle> {
-  const compile = { strict: settings.strict ?? false, externals: serverExternalPackages(projectRoot, settings.externals ?? []), aliases: settings.aliases ?? {}, rules: settings.rules ?? [], images: settings.images ?? { assetPrefix: '' } };
+  const compile = { strict: settings.strict ?? false, externals: serverExternalPackages(projectRoot, settings.externals ?? []), aliases: settings.aliases ?? {}, rules: settings.rules ?? [], images: settings.images ?? IMAGES_UNPREFIXED };
   dir ??= await mkdtemp(path.join(tmpdir(), 'route-prerender-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const failures = new Map<RouteFile, RouteProblem>();
@@ -425,7 +433,7 @@ export function bundleSettings(routes: RouteFile[], projectRoot: string, setting
   const externals = [...serverExternalPackages(projectRoot, settings.externals ?? [])];
   // A rule's condition may hold RegExps, written as their source.
   const patterns = (_key: string, value: unknown) => (value instanceof RegExp ? String(value) : value);
-  return JSON.stringify({ routes, projectRoot, strict: settings.strict ?? false, tmp: tmpdir(), runtime: RUNTIME_DIR, options: BUILD_OPTIONS, tool, externals, aliases: settings.aliases ?? {}, rules: settings.rules ?? [], images: settings.images ?? { assetPrefix: '' } }, patterns);
+  return JSON.stringify({ routes, projectRoot, strict: settings.strict ?? false, tmp: tmpdir(), runtime: RUNTIME_DIR, options: BUILD_OPTIONS, tool, externals, aliases: settings.aliases ?? {}, rules: settings.rules ?? [], images: settings.images ?? IMAGES_UNPREFIXED }, patterns);
 }
 
 /** The modules whose code ends up in, or shapes, what esbuild compiles. */

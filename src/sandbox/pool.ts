@@ -73,6 +73,11 @@ interface Slot {
 }
 
 
+/** A task's time limit of its own, shorter than the build's (a render's `limitMs`), if it has one. */
+function ownLimit(task: Task): number | undefined {
+  return task.type === 'render' ? task.limitMs : undefined;
+}
+
 export class Sandbox {
   readonly #options: SandboxOptions;
   /** What routes did that the report should mention, once each. */
@@ -382,8 +387,7 @@ export class Sandbox {
       for (const slot of this.#live()) {
         busy ||= slot.jobs.size > 0;
         const running = slot.jobs.get(slot.beat[BEAT.running]);
-        const limit = (running?.task.type === 'render' && running.task.limitMs) || timeoutMs;
-        const verdict = checkWorker(slot.beat, slot.lastProgress, slot.jobs.size, now, limit);
+        const verdict = checkWorker(slot.beat, slot.lastProgress, slot.jobs.size, now, (running && ownLimit(running.task)) ?? timeoutMs);
         if (verdict.action === 'time-out') this.#timeOut(slot, verdict.id);
         else if (verdict.action === 'stuck') {
           this.#options.onStrayOutput?.(`A worker stopped answering after it built the path of task ${verdict.after}: code left running by a route (a timer or a loop) holds it; it was replaced.`);
@@ -427,7 +431,7 @@ export class Sandbox {
       return;
     }
     const what = job.task.type === 'render' ? 'GET handler' : 'module (and its generateStaticParams)';
-    const own = job.task.type === 'render' ? job.task.limitMs : undefined;
+    const own = ownLimit(job.task);
     const error = errorText('TIMED_OUT', (own ?? this.#options.timeoutMs) / 1000, job.attempts, what);
     // A limit of its own is said, with how to change it.
     this.#retire(slot, own ? { ...error, message: `${error.message.replace(/\.$/, '')} (the limit of a GET that Next.js 15 and later would not run at build; --timeout sets it).` } : error);

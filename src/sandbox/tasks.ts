@@ -100,8 +100,8 @@ export function createTasks(setup: WorkerSetup) {
       mod = await load(task.entry);
     } catch (error) {
       const failure = taskError(error);
-      const hint = missingModuleHint(failure.message);
-      return { ok: false, error: { ...failure, ...errorText('MODULE_THREW', failure.message), ...(hint ? { hint } : {}) } };
+      // A module that is not there keeps the hint taskError found for it.
+      return { ok: false, error: { ...failure, ...errorText('MODULE_THREW', failure.message), ...(failure.hint ? { hint: failure.hint } : {}) } };
     }
     const exports = Object.keys(mod).sort();
     const functions = exports.filter((name) => typeof mod[name] === 'function');
