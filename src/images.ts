@@ -54,7 +54,7 @@ export function staticImages(projectRoot: string, assetPrefix = ''): esbuild.Plu
           const data = await imageData(await readFile(args.path), args.path, projectRoot, assetPrefix, nextCode());
           return { contents: `export default ${JSON.stringify(data)};`, loader: 'js' };
         } catch (error) {
-          return { errors: [{ text: `${path.basename(args.path)} is not an image Next.js can read (${(error as Error).message}); Next.js fails the build on it too` }] };
+          return { errors: [{ text: `${path.relative(projectRoot, args.path)} is not an image Next.js can read (${(error as Error).message}), and Next.js fails the build on it too: replace it with a valid image, or remove its import` }] };
         }
       });
     },

@@ -267,6 +267,10 @@ surface('an imported image is its data ({ src, height, width, … }) as under Ne
   });
   const off = await buildProject(dir);
   assert.match(off.manifest.errors['/hero.json']?.message ?? '', 'No loader is configured for ".png" files');
+  // A file that is no image: the error names it and says what to do.
+  writeFiles(dir, { 'next.config.mjs': 'export default {};\n', 'hero.png': 'not an image' });
+  const broken = await buildProject(dir);
+  assert.match(broken.manifest.errors['/hero.json']?.message ?? '', 'hero.png is not an image Next.js can read (its size cannot be read), and Next.js fails the build on it too: replace it with a valid image, or remove its import');
 });
 
 surface("next/root-params gives each name imported as an async function of the path's param, as Next.js 16's compiler writes it", async () => {
