@@ -1,5 +1,5 @@
 /** End to end: the built CLI, spawned as a user runs it. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -8,9 +8,23 @@ import { fixture, ROOT, tempDir } from './helpers.js';
 
 const CLI = path.join(ROOT, 'out/cli.js');
 
+const cliEnv = (env: Record<string, string>) => ({ ...process.env, NO_COLOR: '', FORCE_COLOR: undefined, GITHUB_ACTIONS: undefined, ...env });
+
 function run(args: string[], env: Record<string, string> = {}) {
-  const child = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: undefined, GITHUB_ACTIONS: undefined, ...env } });
+  const child = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: cliEnv(env) });
   return { code: child.status, stdout: child.stdout, stderr: child.stderr };
+}
+
+/** `run`, without waiting: runs that do not depend on each other go side by side. */
+function start(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: cliEnv(env) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject).on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 const cli = suite('cli');
@@ -40,10 +54,9 @@ cli('--json prints the manifest on stdout and the report on stderr', () => {
   assert.match(stderr, 'Dynamic');
 });
 
-cli('--fail-on-dynamic exits 3 when a route is dynamic', () => {
-  const { code } = run(['fixtures/blog/app', '--out', path.join(tempDir('cli'), 'dist'), '--fail-on-dynamic']);
-  assert.is(code, 3);
-  const clean = run(['fixtures/groups/app', '--out', path.join(tempDir('cli'), 'dist'), '--fail-on-dynamic']);
+cli('--fail-on-dynamic exits 3 when a route is dynamic', async () => {
+  const [dynamic, clean] = await Promise.all([start(['fixtures/blog/app', '--out', path.join(tempDir('cli'), 'dist'), '--fail-on-dynamic']), start(['fixtures/groups/app', '--out', path.join(tempDir('cli'), 'dist'), '--fail-on-dynamic'])]);
+  assert.is(dynamic.code, 3);
   assert.is(clean.code, 0);
 });
 
@@ -64,30 +77,31 @@ cli('a route error exits 1 and leaves the previous output exactly as it was', ()
   const { code, stdout } = run(['fixtures/broken/app', '--out', out]);
   assert.is(code, 1);
   assert.match(stdout, 'untouched because a route failed');
+  // What route code printed is shown under its path.
+  assert.match(stdout, /✗ \/returns-undefined .*\n.*\n.*\n +│ computing nothing/);
   assert.is(readFileSync(path.join(out, 'prerender-manifest.json'), 'utf8'), before);
   assert.ok(existsSync(path.join(out, 'rss.xml')));
   assert.not.ok(existsSync(path.join(out, 'ok')));
 });
 
-cli('--keep-partial keeps the unfinished output and says where', () => {
+cli('--keep-partial keeps the unfinished output and says where; with --json, route output never reaches stdout', () => {
   const out = path.join(tempDir('cli'), 'dist');
-  const { code, stdout } = run(['fixtures/broken/app', '--out', out, '--keep-partial']);
+  const { code, stdout, stderr } = run(['fixtures/broken/app', '--out', out, '--keep-partial', '--json']);
   assert.is(code, 1);
-  const partial = /the partial output is in (\S+)\//.exec(stdout)?.[1];
-  assert.ok(partial, stdout);
+  assert.is(JSON.parse(stdout).version, 1);
+  const partial = /the partial output is in (\S+)\//.exec(stderr)?.[1];
+  assert.ok(partial, stderr);
   assert.is(readFileSync(path.resolve(ROOT, partial!, 'ok'), 'utf8'), 'still built');
 });
 
-cli('set-up problems exit 2 with the file and a hint', () => {
-  const missing = run(['fixtures/nope/app']);
+cli('set-up problems exit 2 with the file and a hint', async () => {
+  const [missing, file, empty] = await Promise.all([start(['fixtures/nope/app']), start(['fixtures/blog/package.json']), start(['fixtures/no-routes/app', '--out', path.join(tempDir('cli'), 'dist')])]);
   assert.is(missing.code, 2);
   assert.match(missing.stderr, `The app directory ${fixture('nope/app')} does not exist.`);
   assert.match(missing.stderr, 'hint:');
-  const file = run(['fixtures/blog/package.json']);
   assert.is(file.code, 2);
   assert.match(file.stderr, 'is a file, not a folder');
   assert.match(file.stderr, 'hint: pass the app folder');
-  const empty = run(['fixtures/no-routes/app', '--out', path.join(tempDir('cli'), 'dist')]);
   assert.is(empty.code, 2);
   assert.match(empty.stderr, 'No route files found under');
   assert.match(empty.stderr, 'hint: Route handlers live in files named route.ts');
@@ -106,26 +120,23 @@ cli('run from another folder, the build runs in the project: a relative path in 
   assert.match(child.stdout, 'Wrote site/dist/.', 'what it prints is relative to where it ran');
 });
 
-cli('bad usage exits 2 and names the flag (the checks of each flag: the flags suite)', () => {
-  const near = run(['fixtures/blog/app', '--outdir', 'dist']);
+cli('bad usage exits 2 and names the flag (the checks of each flag: the flags suite)', async () => {
+  const [near, concurrency, none] = await Promise.all([start(['fixtures/blog/app', '--outdir', 'dist']), start(['fixtures/blog/app', '--concurrency', '0']), start([])]);
   assert.is(near.code, 2);
   assert.match(near.stderr, 'unknown option --outdir (did you mean --out?)');
-  const concurrency = run(['fixtures/blog/app', '--concurrency', '0']);
   assert.is(concurrency.code, 2);
   assert.match(concurrency.stderr, 'Expected --concurrency to be an integer from 1 and up, got `0`');
-  const none = run([]);
   assert.is(none.code, 2, 'the repository root has no app/ folder');
   assert.match(none.stderr, 'no app/ or src/app/ folder in');
 });
 
-cli('refuses an --out that would replace the project, or a folder it did not write', () => {
-  const project = run(['fixtures/blog/app', '--out', 'fixtures/blog']);
-  assert.is(project.code, 2);
-  assert.match(project.stderr, 'Refusing to write the output to');
+cli('refuses an --out that would replace the project, or a folder it did not write', async () => {
   const foreign = path.join(tempDir('cli'), 'site');
   mkdirSync(foreign);
   writeFileSync(path.join(foreign, 'keep.txt'), 'mine');
-  const refused = run(['fixtures/groups/app', '--out', foreign]);
+  const [project, refused] = await Promise.all([start(['fixtures/blog/app', '--out', 'fixtures/blog']), start(['fixtures/groups/app', '--out', foreign])]);
+  assert.is(project.code, 2);
+  assert.match(project.stderr, 'Refusing to write the output to');
   assert.is(refused.code, 2);
   assert.match(refused.stderr, 'already holds files that route-prerender did not write');
   assert.is(readFileSync(path.join(foreign, 'keep.txt'), 'utf8'), 'mine');
@@ -133,33 +144,27 @@ cli('refuses an --out that would replace the project, or a folder it did not wri
   assert.not.ok(existsSync(path.join(foreign, 'keep.txt')));
 });
 
-cli('route output is shown under its path, and hidden with --quiet', () => {
-  const out = path.join(tempDir('cli'), 'dist');
-  const loud = run(['fixtures/broken/app', '--out', out]);
-  assert.match(loud.stdout, /✗ \/returns-undefined .*\n.*\n.*\n +│ computing nothing/);
-  const quiet = run(['fixtures/broken/app', '--out', out, '--quiet']);
+cli('route output is hidden with --quiet (shown by default: see the route error above)', () => {
+  const quiet = run(['fixtures/broken/app', '--out', path.join(tempDir('cli'), 'dist'), '--quiet']);
+  assert.is(quiet.code, 1);
   assert.not.match(quiet.stdout, 'computing nothing');
   assert.not.match(quiet.stderr, 'computing nothing');
 });
 
-cli('with --json, route output never reaches stdout', () => {
-  const { stdout } = run(['fixtures/broken/app', '--out', path.join(tempDir('cli'), 'dist'), '--json']);
-  assert.is(JSON.parse(stdout).version, 1);
-});
-
-cli('on a terminal, a progress line is shown through every phase and cleared before the report; in a log, phase lines', () => {
+cli('on a terminal, a progress line is shown through every phase and cleared before the report; in a log, phase lines', async () => {
   const out = path.join(tempDir('cli'), 'dist');
+  // In a log (CI): one line per phase, on stderr; nothing with --quiet. Those two run while the terminal's run does.
+  const pipedRun = start(['fixtures/shuffle/app', '--out', path.join(tempDir('cli'), 'dist')]);
+  const quietRun = start(['fixtures/shuffle/app', '--out', path.join(tempDir('cli'), 'dist'), '--quiet']);
   // `script` runs the command with a pseudo-terminal as its stdout and stderr.
   const tty = spawnSync('script', ['-qec', `${process.execPath} ${CLI} fixtures/shuffle/app --out ${out}`, '/dev/null'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   assert.is(tty.status, 0, tty.stderr);
   assert.match(tty.stdout, /Prerendering \d+\/60 paths/);
   assert.match(tty.stdout, /\r\u001b\[2K(Rules|\r)/);
   assert.match(tty.stdout, /Compiling 1 route file…/);
-  // In a log (CI): one line per phase, on stderr; nothing with --quiet.
-  const piped = run(['fixtures/shuffle/app', '--out', out]);
+  const [piped, quiet] = await Promise.all([pipedRun, quietRun]);
   assert.match(piped.stderr, /^Compiling 1 route file…\nPlanning 1 route module \(segment config, generateStaticParams\)…\nPrerendering 60 paths…\nWriting the manifest and swapping in the output…\n/);
   assert.not.match(piped.stdout, 'Compiling');
-  const quiet = run(['fixtures/shuffle/app', '--out', out, '--quiet']);
   assert.is(quiet.stderr, '');
 });
 
@@ -194,7 +199,16 @@ cli.run();
 
 const ci = suite('cli in CI');
 
+const baselines = new Map<string, string>();
+
+/** The manifest of a build of one version of an app (built once). */
 function baselineOf(version: string, app = 'evolve'): string {
+  const key = `${app}/${version}`;
+  if (!baselines.has(key)) baselines.set(key, buildBaseline(version, app));
+  return baselines.get(key)!;
+}
+
+function buildBaseline(version: string, app: string): string {
   const out = path.join(tempDir('ci'), 'dist');
   const { code, stderr } = run([app === 'evolve' ? `fixtures/evolve/${version}/app` : `fixtures/${app}/${version}`, '--out', out]);
   assert.is(code, 0, stderr);
@@ -223,22 +237,23 @@ ci('under a basePath, keys and srcRoute carry it, and a route that became dynami
   assert.not.match(stdout, 'is gone');
 });
 
-ci('a route dynamic in both runs does not fail new-dynamic; --allow-dynamic exempts a route from --fail-on dynamic', () => {
+ci('a route dynamic in both runs does not fail new-dynamic; --allow-dynamic exempts a route from --fail-on dynamic', async () => {
+  const strictRun = start(['fixtures/evolve/v2/app', '--out', path.join(tempDir('ci'), 'dist'), '--fail-on', 'dynamic', '--allow-dynamic', '/api/**']);
+  const allowedRun = start(['fixtures/evolve/v2/app', '--out', path.join(tempDir('ci'), 'dist'), '--fail-on', 'dynamic', '--allow-dynamic', '/api/**', '--allow-dynamic', '/user']);
   const baseline = baselineOf('v2');
   const same = run(['fixtures/evolve/v2/app', '--out', path.join(tempDir('ci'), 'dist'), '--baseline', baseline, '--fail-on', 'new-dynamic']);
   assert.is(same.code, 0);
   assert.match(same.stdout, 'Changes since the baseline\n  no changes');
-  const strict = run(['fixtures/evolve/v2/app', '--out', path.join(tempDir('ci'), 'dist'), '--fail-on', 'dynamic', '--allow-dynamic', '/api/**']);
+  const [strict, allowed] = await Promise.all([strictRun, allowedRun]);
   assert.is(strict.code, 3);
   assert.match(strict.stdout, 'Failing: /user is dynamic (--fail-on dynamic).');
-  const allowed = run(['fixtures/evolve/v2/app', '--out', path.join(tempDir('ci'), 'dist'), '--fail-on', 'dynamic', '--allow-dynamic', '/api/**', '--allow-dynamic', '/user']);
   assert.is(allowed.code, 0);
 });
 
-ci('--fail-on new-dynamic without --baseline, a bad --format or an unreadable baseline is bad usage', () => {
-  assert.is(run(['fixtures/evolve/v2/app', '--fail-on', 'new-dynamic']).code, 2);
-  assert.is(run(['fixtures/evolve/v2/app', '--format', 'html']).code, 2);
-  const broken = run(['fixtures/evolve/v2/app', '--baseline', 'package.json']);
+ci('--fail-on new-dynamic without --baseline, a bad --format or an unreadable baseline is bad usage', async () => {
+  const [unbased, format, broken] = await Promise.all([start(['fixtures/evolve/v2/app', '--fail-on', 'new-dynamic']), start(['fixtures/evolve/v2/app', '--format', 'html']), start(['fixtures/evolve/v2/app', '--baseline', 'package.json'])]);
+  assert.is(unbased.code, 2);
+  assert.is(format.code, 2);
   assert.is(broken.code, 2);
   assert.match(broken.stderr, 'Cannot read the manifest package.json: its "version" is "0.1.0", not 1');
 });
@@ -253,16 +268,17 @@ ci('--format markdown prints tables for a pull-request comment', () => {
   assert.match(stdout, '| `/feed.json` | 200 | 19 B | application/json |');
 });
 
-ci('on GitHub Actions: annotations on the exact lines, and the markdown summary appended to the step summary', () => {
+ci('on GitHub Actions: annotations on the exact lines, and the markdown summary appended to the step summary', async () => {
   const summary = path.join(tempDir('ci'), 'summary.md');
   writeFileSync(summary, '# earlier step\n');
+  const brokenRun = start(['fixtures/broken/app', '--out', path.join(tempDir('ci'), 'dist'), '--json'], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: path.join(tempDir('ci'), 'summary.md') });
   const { stdout, stderr } = run(['fixtures/evolve/v2/app', '--out', path.join(tempDir('ci'), 'dist'), '--allow-dynamic', '/api/**'], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary });
   assert.match(stderr, '::warning file=fixtures/evolve/v2/app/user/route.ts,line=4,col=23,title=/user is dynamic::cookies(): cookies() reads or sets the visitor\'s cookies');
   assert.not.match(stderr, '::warning file=fixtures/evolve/v2/app/api', 'allowed routes are not annotated');
   assert.not.match(stdout, '::', 'annotations never mix into the report');
   const written = readFileSync(summary, 'utf8');
   assert.ok(written.startsWith('# earlier step\n<!-- route-prerender report -->\n### route-prerender: 2 static, 2 dynamic, 0 errors'));
-  const broken = run(['fixtures/broken/app', '--out', path.join(tempDir('ci'), 'dist'), '--json'], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary });
+  const broken = await brokenRun;
   assert.is(JSON.parse(broken.stdout).version, 1, 'stdout stays JSON');
   assert.match(broken.stderr, '::error file=fixtures/broken/app/throws/route.ts,line=7,col=9,title=/throws failed to prerender::missing API key');
 });
