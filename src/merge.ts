@@ -54,7 +54,7 @@ export async function mergeShards(options: MergeOptions): Promise<{ manifest: Ma
       }
       await copyFile(path.join(roots.get(sources.get(key)!)!, ...entry.file.split('/')), target);
     }, { concurrency: 16 });
-    for (const { file, content } of hostFiles(manifest, host as HostName, options.origin === undefined ? undefined : checkOrigin(options.origin))) await staging.writeBody(file, Buffer.from(content));
+    for (const { file, content } of await hostFiles(manifest, host as HostName, options.origin === undefined ? undefined : checkOrigin(options.origin))) await staging.writeBody(file, Buffer.from(content));
     const manifestFile = defaultManifestPath(out, host);
     const written = hashing(manifestChunks(manifest));
     if (path.dirname(manifestFile) === out) await staging.writeChunks(MANIFEST_NAME, written.chunks);

@@ -219,7 +219,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       partialDir = await staging.discard(options.keepPartial);
     } else {
       try {
-        for (const { file, content } of hostFiles(manifest, options.host, options.origin)) await staging.writeBody(file, Buffer.from(content));
+        for (const { file, content } of await hostFiles(manifest, options.host, options.origin)) await staging.writeBody(file, Buffer.from(content));
         const text = hashing(manifestChunks(manifest, undefined, texts?.manifest));
         if (manifestInOut !== undefined) await staging.writeChunks(manifestInOut, text.chunks);
         // A manifest kept elsewhere is written first: if that fails, nothing has changed yet.

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { setupError } from './errors.js';
-import { guessType, hostLayout, S3_LIST, servedFiles, type HostName, type Redirect, type ServedFile } from './hosts.js';
+import { guessType, hostLayout, loadTypes, S3_LIST, servedFiles, type HostName, type Redirect, type ServedFile } from './hosts.js';
 import { findManifest, readManifest, type Manifest } from './manifest.js';
 import { keyOfRequest } from './params.js';
 
@@ -92,6 +92,7 @@ export async function startPreview(options: PreviewOptions = {}): Promise<Previe
   const dir = path.resolve(cwd, options.dir ?? 'dist');
   const manifestFile = findManifest(dir);
   if (!manifestFile) throw setupError('USAGE', [`${dir} has no prerender-manifest.json (inside or beside it).`], { hint: 'build first: prerender ./app --out dist' });
+  await loadTypes();
   const site = siteOf(dir, readManifest(manifestFile));
   const root = realpathSync(site.root);
   let origin: URL | undefined;

@@ -3,13 +3,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { guessType, hostFiles, requestPathOf } from '../src/hosts.js';
+import { guessType, hostFiles, loadTypes, requestPathOf } from '../src/hosts.js';
 import { prerender } from '../src/index.js';
 import { build, fixture, ROOT, tempDir } from './helpers.js';
 
 const hosts = suite('hosts');
 
-hosts('a static host guesses types from names; extensionless files are octet-stream', () => {
+hosts('a static host guesses types from names; extensionless files are octet-stream', async () => {
+  await loadTypes();
   assert.is(guessType('feed.json'), 'application/json');
   assert.is(guessType('rss.xml'), 'application/xml');
   assert.is(guessType('api/posts'), 'application/octet-stream');
@@ -26,7 +27,7 @@ hosts('request paths are encoded as a browser sends them, % included', () => {
 
 hosts('none writes no host files and keeps the root as index', async () => {
   const { manifest } = await build('hosting');
-  assert.equal(hostFiles(manifest, 'none'), []);
+  assert.equal(await hostFiles(manifest, 'none'), []);
   assert.is(manifest.routes['/'].file, 'index');
 });
 
