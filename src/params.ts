@@ -13,8 +13,12 @@ export interface RejectedPath {
   hint: string;
 }
 
-/** `missing`: a param an entry leaves out (not a key of it), as Next.js 15 and later look for one (see `skipIncomplete` in plan.ts). */
-export type ParamsCheck = { ok: true; params: Params[]; rejected: RejectedPath[] } | { ok: false; message: string; hint: string; missing?: string };
+/**
+ * `missing`: a param an entry leaves out (not a key of it), as Next.js 15 and later look for one (see
+ * `skipIncomplete` in plan.ts). `incomplete`: an optional catch-all param some entries leave out;
+ * those entries give no path (Next.js 14 skips them; 15 and later prerender no path of the route).
+ */
+export type ParamsCheck = { ok: true; params: Params[]; rejected: RejectedPath[]; incomplete?: string } | { ok: false; message: string; hint: string; missing?: string };
 
 const EXPECTED = {
   dynamic: 'a string',
@@ -52,9 +56,13 @@ export function checkStaticParams(returned: unknown, segments: Segment[], patter
   const params: Params[] = [];
   const bad: string[] = [];
   const rejected: RejectedPath[] = [];
+  let incomplete: string | undefined;
   value.forEach((entry, index) => {
     const problem = checkEntry(entry, wanted, pattern);
-    if (!problem) params.push(pick(entry as Record<string, unknown>, wanted));
+    // `{}` under [[...path]] is not the bare path: `{ path: [] }` (or undefined, or null) is.
+    const absent = problem ? undefined : wanted.find((segment) => segment.type === 'optional' && !(segment.name in (entry as object)));
+    if (absent) incomplete ??= absent.name;
+    else if (!problem) params.push(pick(entry as Record<string, unknown>, wanted));
     else if (problem.unsafe) {
       const slash = problem.text.includes('contains `/`');
       rejected.push({
@@ -69,7 +77,7 @@ export function checkStaticParams(returned: unknown, segments: Segment[], patter
     const missing = missingParam(value, wanted);
     return { ok: false, message: `generateStaticParams returned an invalid value: ${bad[0]}${more}.`, hint: `each entry must look like ${example}`, ...(missing ? { missing } : {}) };
   }
-  return { ok: true, params, rejected };
+  return { ok: true, params, rejected, ...(incomplete !== undefined ? { incomplete } : {}) };
 }
 
 /** The first param that an entry (an object) does not have as a key at all. */

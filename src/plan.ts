@@ -69,6 +69,23 @@ async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, { ba
   }
   if (!outcome.ok) return { settled: [errorResult(route, route.srcRoute, outcome.error, logs)] };
   if ('reasons' in outcome) return { settled: [dynamicResult(route, route.srcRoute, outcome.reasons, logs)] };
+  // An entry that leaves out an optional catch-all's key (`{}` under [[...path]]) gives no path:
+  // Next.js 14 skips it; 15 and later prerender no path of the route, or with dynamicParams = false
+  // fail the build. The bare path is `{ path: [] }`.
+  if (outcome.incomplete !== undefined && (skipIncomplete || outcome.params.length === 0)) {
+    const name = outcome.incomplete;
+    const at = exportLocation(route.file, 'generateStaticParams');
+    const fix = `\`{ ${name}: [] }\` is the bare path; every entry needs a \`${name}\``;
+    if (skipIncomplete && outcome.config.dynamicParams === false) {
+      const message = `generateStaticParams leaves \`${name}\` out of an entry while ${route.srcRoute} exports dynamicParams = false: Next.js 15 and later fail the build for that ("the param \"${name}\" is missing from the generated route params").`;
+      return { settled: [errorResult(route, route.srcRoute, { code: 'PARAMS_INVALID', message, hint: fix, at }, logs)] };
+    }
+    const kind = 'generateStaticParams() incomplete';
+    const message = skipIncomplete
+      ? `generateStaticParams leaves \`${name}\` out of an entry, so Next.js 15 and later prerender no path of ${route.srcRoute}; ${fix}`
+      : `generateStaticParams leaves \`${name}\` out of every entry, and Next.js prerenders no path for such an entry; ${fix}`;
+    return { settled: [dynamicResult(route, route.srcRoute, [{ kind, message, at }], logs)] };
+  }
   const rejected = (outcome.rejected ?? []).map((r) => errorResult(route, withBasePath(basePath, r.path), { code: 'PARAMS_INVALID', message: r.message, hint: r.hint, at: exportLocation(route.file, 'generateStaticParams') }));
   if (outcome.params.length === 0 && rejected.length > 0) return { settled: rejected };
   if (outcome.params.length === 0) {

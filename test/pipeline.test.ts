@@ -111,6 +111,16 @@ catchall('[[...path]] with [] or undefined is the bare route', async () => {
   assert.is(result.manifest.routes['/files'].file, 'files/index');
 });
 
+catchall('[[...path]] with {} is no path at all, as in Next.js 14: the other entries are built; with no other entry the route stays dynamic', async () => {
+  const result = await build('catchall');
+  assert.equal(Object.keys(result.manifest.routes).filter((p) => p.startsWith('/skips')), ['/skips/x']);
+  assert.equal(JSON.parse(text(result, '/skips/x')), { path: ['x'] });
+  const [reason] = result.manifest.dynamic['/bare-only/[[...path]]'].reasons;
+  assert.equal([reason.kind, reason.at], ['generateStaticParams() incomplete', 'fixtures/catchall/app/bare-only/[[...path]]/route.ts:2:17']);
+  assert.match(reason.message, 'generateStaticParams leaves `path` out of every entry');
+  assert.match(reason.message, '`{ path: [] }` is the bare path');
+});
+
 catchall('values keep spaces and unicode raw in keys and files, # is escaped; the handler sees the encoded pathname', async () => {
   const result = await build('catchall');
   assert.equal(JSON.parse(text(result, '/p/b c')), { name: 'b c', pathname: '/p/b%20c', method: 'GET' });
@@ -118,7 +128,7 @@ catchall('values keep spaces and unicode raw in keys and files, # is escaped; th
   assert.is(JSON.parse(text(result, '/p/über')).pathname, '/p/%C3%BCber');
   assert.is(JSON.parse(text(result, '/p/a%23b')).name, 'a#b');
   assert.is(result.manifest.routes['/p/a%23b'].file, 'p/a#b');
-  assert.equal(result.manifest.dynamic, {});
+  assert.equal(Object.keys(result.manifest.dynamic), ['/bare-only/[[...path]]']);
 });
 
 catchall.run();

@@ -116,13 +116,18 @@ apps('with Next.js 15 and no Cache Components, static paths of routes that do no
   const [hangs] = result.manifest.dynamic['/hangs'].reasons;
   assert.is(hangs.kind, 'failed at build');
   assert.match(hangs.message, /^The route timed out after 0\.5 s \(the limit of a GET that Next\.js 15 and later would not run at build; --timeout sets it\)\. Next\.js 15 and later/);
-  assert.equal(Object.keys(result.manifest.errors), ['/[lang]/pinned/[slug]', '/opted-in-broken']);
+  assert.equal(Object.keys(result.manifest.errors), ['/[lang]/pinned/[slug]', '/opted-in-broken', '/pinned-files/[[...path]]']);
   assert.is(result.manifest.errors['/opted-in-broken'].code, 'HANDLER_THREW');
   assert.is(result.manifest.errors['/[lang]/pinned/[slug]'].code, 'PARAMS_INVALID', 'with dynamicParams = false, a param left out fails the build');
   // Entries without a param: no path prerendered, as Next.js 15+ does (Next.js 14 fails the build).
   const [incomplete] = result.manifest.dynamic['/[lang]/docs/[slug]'].reasons;
   assert.equal([incomplete.kind, incomplete.at], ['generateStaticParams() incomplete', 'fixtures/next15/app/[lang]/docs/[slug]/route.ts:3:17']);
   assert.match(incomplete.message, 'generateStaticParams leaves `lang` out of an entry, so Next.js 15 and later prerender no path of /[lang]/docs/[slug]');
+  // `{}` under [[...path]] leaves the param out too (`{ path: [] }` is the bare path).
+  const [files] = result.manifest.dynamic['/files/[[...path]]'].reasons;
+  assert.equal([files.kind, files.at], ['generateStaticParams() incomplete', 'fixtures/next15/app/files/[[...path]]/route.ts:5:17']);
+  assert.match(files.message, 'generateStaticParams leaves `path` out of an entry, so Next.js 15 and later prerender no path of /files/[[...path]]');
+  assert.match(result.manifest.errors['/pinned-files/[[...path]]'].message, 'exports dynamicParams = false: Next.js 15 and later fail the build');
 });
 
 apps("output: 'export' fails the routes next build fails for: request-time data, force-dynamic, no generateStaticParams, not opted in (15+)", async () => {

@@ -75,7 +75,9 @@ const optional: Segment[] = [{ type: 'static', value: 'o' }, { type: 'optional',
 params('accepts strings for [x], arrays for [...x], and [], null or undefined for [[...x]]', () => {
   assert.equal(checkStaticParams([{ slug: 'a', extra: 1 }], slug, '/p/[slug]'), { ok: true, params: [{ slug: 'a' }], rejected: [] });
   assert.equal(checkStaticParams([{ path: ['a', 'b'] }], rest, '/docs/[...path]'), { ok: true, params: [{ path: ['a', 'b'] }], rejected: [] });
-  assert.equal(checkStaticParams([{ path: [] }, { path: null }, {}], optional, '/o/[[...path]]'), { ok: true, params: [{}, {}, {}], rejected: [] });
+  assert.equal(checkStaticParams([{ path: [] }, { path: null }, { path: undefined }], optional, '/o/[[...path]]'), { ok: true, params: [{}, {}, {}], rejected: [] });
+  // `{}` leaves the param out: no path of its own (see plan.ts for what the route becomes).
+  assert.equal(checkStaticParams([{}, { path: ['a'] }], optional, '/o/[[...path]]'), { ok: true, params: [{ path: ['a'] }], rejected: [], incomplete: 'path' });
 });
 
 params('rejects, by index, what cannot become a safe path segment: that path only, or the route for a wrong shape', () => {

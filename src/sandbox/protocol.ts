@@ -58,7 +58,8 @@ export type Task =
 export type AnalyzeOutcome =
   | { ok: true; config: SegmentConfig; reasons: Reason[] }
   /** `optedIn`: the module asks Next.js 15+ to run its GET at build (see docs/nextjs-rules.md §1). */
-  | { ok: true; config: SegmentConfig; params: Params[]; optedIn: boolean; rejected?: RejectedPath[] }
+  /** `incomplete`: an optional catch-all param some entries left out; those entries are not in `params` (see `checkStaticParams`). */
+  | { ok: true; config: SegmentConfig; params: Params[]; optedIn: boolean; rejected?: RejectedPath[]; incomplete?: string }
   | { ok: false; error: TaskError };
 
 export type RenderOutcome =

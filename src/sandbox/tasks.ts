@@ -79,7 +79,7 @@ export function createTasks(setup: WorkerSetup) {
     if (!decision.needsParams) return { ok: true, config, params: [{}], optedIn };
     try {
       const generated = await params(task);
-      if (generated.ok) return { ok: true, config, params: generated.params, optedIn, ...(generated.rejected.length > 0 ? { rejected: generated.rejected } : {}) };
+      if (generated.ok) return { ok: true, config, params: generated.params, optedIn, ...(generated.rejected.length > 0 ? { rejected: generated.rejected } : {}), ...(generated.incomplete !== undefined ? { incomplete: generated.incomplete } : {}) };
       // With dynamicParams = false, Next.js 15 and later fail the build for a param left out too.
       if (config.dynamicParams === false && generated.error.missingParam !== undefined) {
         const { missingParam: _left, ...error } = generated.error;
@@ -110,7 +110,7 @@ export function createTasks(setup: WorkerSetup) {
     return { ok: true, exports, functions, config: check.config };
   }
 
-  async function params(task: AnalyzeTask): Promise<{ ok: true; params: Params[]; rejected: RejectedPath[] } | { ok: false; error: TaskError }> {
+  async function params(task: AnalyzeTask): Promise<{ ok: true; params: Params[]; rejected: RejectedPath[]; incomplete?: string } | { ok: false; error: TaskError }> {
     const mod = await load(task.entry);
     const generate = mod.generateStaticParams as (arg: { params: Params }) => unknown;
     enterPhase('params');
@@ -118,7 +118,7 @@ export function createTasks(setup: WorkerSetup) {
     enterPhase('module');
     const check = checkStaticParams(value, task.route.segments, task.route.pattern);
     if (!check.ok) return { ok: false, error: { code: 'PARAMS_INVALID', message: check.message, hint: check.hint, at: exportLocation(task.source, 'generateStaticParams'), ...(check.missing ? { missingParam: check.missing } : {}) } };
-    return { ok: true, params: check.params, rejected: check.rejected };
+    return { ok: true, params: check.params, rejected: check.rejected, ...(check.incomplete !== undefined ? { incomplete: check.incomplete } : {}) };
   }
 
   async function render(task: RenderTask): Promise<RenderOutcome> {
