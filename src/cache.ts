@@ -9,6 +9,7 @@
  * was is kept as a digest: a file's content, a folder's listing, whether a path exists and its size,
  * a variable's value.
  */
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -345,11 +346,11 @@ export function hash(data: string | Uint8Array): string {
 }
 
 /** `chunks` as bytes (each encoded once, for the hash and the file), hashed as they are read: `digest()` once every one was. */
-export function hashing(chunks: Iterable<string>): { chunks: Generator<Buffer>; digest: () => string } {
+export function hashing(chunks: Iterable<string | Uint8Array>): { chunks: Generator<Uint8Array>; digest: () => string } {
   const sha256 = createHash('sha256');
   function* read() {
     for (const chunk of chunks) {
-      const bytes = Buffer.from(chunk);
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       sha256.update(bytes);
       yield bytes;
     }
@@ -371,6 +372,8 @@ export function readCache(out: string): BuildCache | undefined {
 export interface CacheText {
   cache: BuildCache;
   text: string;
+  /** The text's bytes, when it is ASCII (see `entryLines`). */
+  bytes?: Uint8Array;
 }
 
 /** The cache beside `out` with its text (see `cacheChunks`). */
@@ -381,9 +384,13 @@ export function readCacheText(out: string): CacheText | undefined {
 
 /** The text of the cache beside `out`, when there is one. */
 export function readCacheFile(out: string): string | undefined {
+  return readCacheBytes(out)?.toString();
+}
+
+/** The bytes of the cache beside `out`, when there is one (read as bytes, then decoded: 27 ms for the 2.9 MB cache of 10,000 paths where reading it as text took 37–48 ms). */
+export function readCacheBytes(out: string): Buffer | undefined {
   try {
-    // Bytes, then text: 27 ms for the 2.9 MB cache of 10,000 paths where reading it as text took 37–48 ms.
-    return readFileSync(cachePath(out)).toString();
+    return readFileSync(cachePath(out));
   } catch {
     return undefined; // none or unreadable: the build runs every path
   }
@@ -394,11 +401,12 @@ export function readCacheFile(out: string): string | undefined {
  * `lazy`, the path records are not parsed: each is a `KeptPath` over its line of the text (an
  * incremental build reads a few of them; the others it writes again as they were).
  */
-export function parseCache(text: string, options: { lazy?: boolean } = {}): CacheText | undefined {
+export function parseCache(text: string, options: { lazy?: boolean; bytes?: Uint8Array } = {}): CacheText | undefined {
   try {
     const lazy = options.lazy ? lazyPaths(text) : undefined;
     const cache = (lazy ? { ...(JSON.parse(`${text.slice(0, lazy.opening)}}`) as object), paths: lazy.paths } : JSON.parse(text)) as BuildCache;
-    return isCache(cache, lazy !== undefined) ? { cache, text } : undefined;
+    const bytes = options.bytes && isAscii(options.bytes) ? { bytes: options.bytes } : {};
+    return isCache(cache, lazy !== undefined) ? { cache, text, ...bytes } : undefined;
   } catch {
     return undefined;
   }
@@ -598,7 +606,7 @@ function isBundleRecord(value: unknown): value is BundleRecord {
  * everything but the paths, then a line for each path's record. With `previous` (a cache and its
  * text), a record this cache holds from it (the same object) is copied from that text.
  */
-export function* cacheChunks(cache: BuildCache, previous?: CacheText): Generator<string> {
+export function* cacheChunks(cache: BuildCache, previous?: CacheText): Generator<string | Uint8Array> {
   const { paths, digests, stamps, ...rest } = cache;
   yield `${JSON.stringify(rest).slice(0, -1)}${DIGESTS_OPENING}`;
   yield* texts(digests);
@@ -625,12 +633,12 @@ function* texts(record: Record<string, string>): Generator<string> {
 }
 
 /** The path records of a cache's text, a line each between the line that opens them and the closing braces. */
-function keptPaths({ cache, text }: CacheText): KeptEntries {
+function keptPaths({ cache, text, bytes }: CacheText): KeptEntries {
   const lines = pathLines(text);
   return new KeptEntries(text, cache.paths, lines?.start ?? -1, lines?.end ?? -1, (t, at) => {
     const next = t.indexOf('\n', at) + 1;
     return next > 0 && t.startsWith('"', next) ? next : -1;
-  });
+  }, bytes);
 }
 
 export function frozenUses(...all: Array<RecordedInputs | undefined>): FrozenUse[] {

@@ -182,7 +182,7 @@ export function serializeManifest(manifest: Manifest): string {
  * back with its text, that text as this serializer wrote it), an entry `manifest` holds unchanged
  * from it (the same object) is written as the text it was read from, not serialized again.
  */
-export function* manifestChunks(manifest: Manifest, entries = 250, previous?: ManifestText): Generator<string> {
+export function* manifestChunks(manifest: Manifest, entries = 250, previous?: ManifestText): Generator<string | Uint8Array> {
   yield '{\n';
   const keys = definedKeys(manifest as unknown as Record<string, unknown>);
   for (const [i, key] of keys.entries()) {
@@ -202,10 +202,11 @@ export function* manifestChunks(manifest: Manifest, entries = 250, previous?: Ma
   yield '}\n';
 }
 
-/** A manifest and the text it was parsed from. */
+/** A manifest and the text it was parsed from, with its bytes when that text is ASCII (see `entryLines`). */
 export interface ManifestText {
   manifest: Manifest;
   text: string;
+  bytes?: Uint8Array;
 }
 
 /**
@@ -213,14 +214,14 @@ export interface ManifestText {
  * with four spaces and a quote, nested lines are indented further, and the section ends at a line
  * of two spaces and a brace.
  */
-function keptRoutes({ manifest, text }: ManifestText): KeptEntries {
+function keptRoutes({ manifest, text, bytes }: ManifestText): KeptEntries {
   const header = '\n  "routes": {\n';
   const start = text.indexOf(header);
   const end = start === -1 ? -1 : text.indexOf('\n  }', start + header.length - 1);
   return new KeptEntries(text, manifest.routes, start === -1 ? -1 : start + header.length, end, (t, at) => {
     const next = t.indexOf('\n    "', at) + 1;
     return next > 0 ? next : -1;
-  });
+  }, bytes);
 }
 
 function definedKeys(record: Record<string, unknown>): string[] {

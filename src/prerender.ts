@@ -3,6 +3,7 @@
  * results; per-build state travels in one small context; nothing is kept at module level.
  */
 import path from 'node:path';
+import { isAscii } from 'node:buffer';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { discoverRoutes, resolveAppDir } from './discover.js';
 import { executePaths } from './execute.js';
 import { hostFiles } from './hosts.js';
 import { buildManifest, manifestChunks, MANIFEST_VERSION, type Manifest, type ManifestText } from './manifest.js';
-import { cacheChunks, cachePath, carryOver, codeDigest, Digests, hash, hashing, inputId, modulesPath, offersAnalyses, parseCache, planReuse, readCacheFile, readModulesRecord, reusableAnalyses, RebuildCauses, Recorder, unchangedBundle, writeModulesRecord, type BuildCache, type CacheText, type IncrementalSummary, type LookedAgain } from './cache.js';
+import { cacheChunks, cachePath, carryOver, codeDigest, Digests, hash, hashing, inputId, modulesPath, offersAnalyses, parseCache, planReuse, readCacheBytes, readModulesRecord, reusableAnalyses, RebuildCauses, Recorder, unchangedBundle, writeModulesRecord, type BuildCache, type CacheText, type IncrementalSummary, type LookedAgain } from './cache.js';
 import type { AssignedPath } from './assign.js';
 import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './options.js';
 import { planRoutes } from './plan.js';
@@ -144,8 +145,9 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
 
     // An incremental build takes the analysis of each route where nothing it read changed from the
     // previous build's cache; that cache is read first when it offers any.
-    const cacheText = options.incremental ? readCacheFile(options.out) : undefined;
-    const early = cacheText !== undefined && offersAnalyses(cacheText, settings) ? previousCache(cacheText) : undefined;
+    const cacheBytes = options.incremental ? readCacheBytes(options.out) : undefined;
+    const cacheText = cacheBytes?.toString();
+    const early = cacheText !== undefined && offersAnalyses(cacheText, settings) ? previousCache(cacheText, cacheBytes!) : undefined;
     digests.trust(early?.cache);
     const codes = new Map([...bundle.graphs].map(([route, files]) => [route, codeDigest(files, digests, project.root)]));
     // A native addon is reached through a server-external package: what one loads while modules load matters to the routes that import one.
@@ -159,7 +161,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const planning = step(planRoutes(bundle.entries, sandbox, options.concurrency, { basePath: project.config.basePath, previous: analyses, skipIncomplete: nextMajor(project) >= 15, onAnalysis: (route, analysis) => recorder.analyzed(route, analysis) }));
     planning.catch(() => undefined); // awaited below
     // While the workers plan, the previous build is read and what its paths read is looked at again.
-    const { cache: previous, manifest: before, texts, changed }: Previous = options.incremental ? await readPrevious(options, settings, digests, early ?? cacheText, looked) : {};
+    const { cache: previous, manifest: before, texts, changed }: Previous = options.incremental ? await readPrevious(options, settings, digests, early ?? (cacheText === undefined ? undefined : { text: cacheText, bytes: cacheBytes! }), looked) : {};
     const plan = await planning;
     timings.plan = clock.lap();
     // Next.js 15 and later (without Cache Components) run a GET at build only when its route opts in.
@@ -401,11 +403,12 @@ function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache |
  * leaves the reuse decisions only lookups. A manifest changed since the cache was written (`changed`)
  * is not read.
  */
-async function readPrevious(options: ResolvedOptions, settings: string, digests: Digests, text: CacheText | string | undefined, looked?: Promise<LookedAgain | undefined>): Promise<Previous> {
+async function readPrevious(options: ResolvedOptions, settings: string, digests: Digests, text: CacheText | { text: string; bytes: Buffer } | undefined, looked?: Promise<LookedAgain | undefined>): Promise<Previous> {
   await new Promise(setImmediate); // the planning tasks go out first
   // Digests of files unchanged since the previous build are trusted (those of a cache parsed early are already).
-  const read = typeof text === 'string' ? previousCache(text) : text;
-  if (typeof text === 'string') digests.trust(read?.cache);
+  const unparsed = text !== undefined && !('cache' in text);
+  const read = unparsed ? previousCache(text.text, text.bytes) : text;
+  if (unparsed) digests.trust(read?.cache);
   const cache = read?.cache;
   // The manifest is taken only when it is the one written with the cache (its text unchanged).
   let manifest: Manifest | undefined;
@@ -416,7 +419,7 @@ async function readPrevious(options: ResolvedOptions, settings: string, digests:
     if (bytes !== undefined && cache?.manifest !== hash(bytes)) return { cache, changed: true };
     const text = bytes?.toString('utf8');
     manifest = text === undefined ? undefined : (JSON.parse(text) as Manifest);
-    if (manifest && text!.length <= KEPT_TEXT_CHARS) texts.manifest = { manifest, text: text! };
+    if (manifest && text!.length <= KEPT_TEXT_CHARS) texts.manifest = { manifest, text: text!, ...(isAscii(bytes!) ? { bytes: bytes! } : {}) };
   } catch {
     return { cache }; // unreadable: nothing is reused
   }
@@ -449,8 +452,9 @@ const KEPT_TEXT_CHARS = 64 * 1024 * 1024;
  * The previous cache from its text: its path records read only as far as the build needs them when
  * the text is held for the records kept (see `parseCache`), else parsed whole.
  */
-function previousCache(text: string): CacheText | undefined {
-  return parseCache(text, { lazy: text.length <= KEPT_TEXT_CHARS });
+function previousCache(text: string, bytes: Uint8Array): CacheText | undefined {
+  const lazy = text.length <= KEPT_TEXT_CHARS;
+  return parseCache(text, { lazy, ...(lazy ? { bytes } : {}) });
 }
 
 /** The keys of the static and the dynamic paths in order, from the two sections (each in order). */

@@ -6,6 +6,9 @@
  * The layout both writers use: one entry after another in key order, each followed by `,\n` but
  * the last (followed by `\n`), no entry holding a raw newline where the next one could seem to
  * start (JSON strings escape theirs).
+ *
+ * With the previous file's bytes (when its text is ASCII, so that a character is a byte), a run of
+ * kept entries is a view of those bytes: nothing is copied or encoded again.
  */
 
 /** Where an entry is in a text, without the comma after it. */
@@ -27,13 +30,14 @@ export class KeptEntries {
   /** Where the entry at `#index` starts (-1 once the walk stopped). */
   #at: number;
 
-  /** `from` is where the first entry starts, `end` where the last one ends. */
+  /** `from` is where the first entry starts, `end` where the last one ends; `bytes`: the text's bytes, when it is ASCII. */
   constructor(
     readonly text: string,
     private readonly record: Record<string, unknown>,
     from: number,
     private readonly end: number,
     private readonly next: (text: string, at: number) => number,
+    readonly bytes?: Uint8Array,
   ) {
     this.#keys = Object.keys(record);
     this.#at = from >= 0 && from <= end ? from : -1;
@@ -59,17 +63,20 @@ export class KeptEntries {
 /**
  * The lines of `names`' entries, in pieces of about `size` entries (each piece small enough for
  * V8 to collect young): each kept one (found in `kept`) copied, and each run of the others as
- * `fresh` writes it (the entries joined by `,\n`, without a comma or newline after the last).
+ * `fresh` writes it (the entries joined by `,\n`, without a comma or newline after the last). A
+ * run of kept entries is a view of the previous bytes where `kept` has them.
  */
-export function* entryLines(names: string[], fresh: (names: string[]) => string, kept?: { entries: KeptEntries; value: (name: string) => unknown }, size = 250): Generator<string> {
-  let chunk: string[] = [];
+export function* entryLines(names: string[], fresh: (names: string[]) => string, kept?: { entries: KeptEntries; value: (name: string) => unknown }, size = 250): Generator<string | Uint8Array> {
+  let chunk: Array<string | Uint8Array> = [];
   let run: Span | undefined;
   let pending: string[] = [];
   const last = names.length - 1;
   // Writes what is open (a run of kept entries, or of new ones) before the entry at `next`.
   const close = (next: number) => {
     const tail = next <= last ? ',\n' : '\n';
-    if (run) chunk.push(`${kept!.entries.text.slice(run.from, run.to)}${tail}`);
+    const bytes = kept?.entries.bytes;
+    if (run && bytes) chunk.push(bytes.subarray(run.from, run.to), tail);
+    else if (run) chunk.push(`${kept!.entries.text.slice(run.from, run.to)}${tail}`);
     else if (pending.length > 0) chunk.push(`${fresh(pending)}${tail}`);
     run = undefined;
     pending = [];
@@ -86,11 +93,25 @@ export function* entryLines(names: string[], fresh: (names: string[]) => string,
     }
     if (++count >= size) {
       close(j + 1);
-      yield chunk.join('');
+      yield* pieces(chunk);
       chunk = [];
       count = 0;
     }
   }
   close(last + 1);
-  if (chunk.length > 0) yield chunk.join('');
+  yield* pieces(chunk);
+}
+
+/** A chunk's texts joined between its views of bytes. */
+function* pieces(chunk: Array<string | Uint8Array>): Generator<string | Uint8Array> {
+  let texts: string[] = [];
+  for (const piece of chunk) {
+    if (typeof piece === 'string') texts.push(piece);
+    else {
+      if (texts.length > 0) yield texts.join('');
+      texts = [];
+      yield piece;
+    }
+  }
+  if (texts.length > 0) yield texts.join('');
 }

@@ -403,52 +403,70 @@ large('the manifest written in chunks is exactly JSON.stringify of it with every
 large('a manifest written with the previous text for its kept entries is the text written without it', async () => {
   const { manifestChunks } = await import('../src/manifest.js');
   const entry = (n: number, file: string | null = `p/${n}`) => ({ type: 'static' as const, path: '', route, logs: [], status: 200, headers: { 'content-type': 'text/plain' }, file, size: n, sha256: `s${n}`, revalidate: false as const });
-  // Keys that escape in JSON, sort around each other, and one that looks like the end of a key.
-  const keys = ['/a', '/a"b', '/a\\b', '/a\\"', '/b": {', '/c\n', '/é', '/z', '/zz'];
-  const before = buildManifest([...keys.map((key, i) => ({ ...entry(i), path: key })), results[2], results[3]], '/work');
-  const text = serializeManifest(before);
-  const previous = { manifest: JSON.parse(text) as typeof before, text };
-  const kept = previous.manifest.routes;
-  const changes: Array<[string, (routes: typeof kept) => void]> = [
-    ['nothing', () => undefined],
-    ['the first changed', (routes) => (routes['/a'] = { ...routes['/a'], size: 99 })],
-    ['the last removed', (routes) => delete routes['/zz']],
-    ['one added in the middle and one at the start', (routes) => Object.assign(routes, { '/a"a': { ...routes['/a'], size: 7 }, '/': { ...routes['/z'] } })],
-    ['every other one changed', (routes) => keys.forEach((key, i) => i % 2 === 0 && (routes[key] = { ...routes[key] }))],
-  ];
-  for (const [what, change] of changes) {
-    const routes = { ...kept };
-    change(routes);
-    const after = { ...previous.manifest, routes: Object.fromEntries(Object.keys(routes).sort().map((key) => [key, routes[key]])) };
-    for (const size of [1, 2, 2000]) assert.is([...manifestChunks(after, size, previous)].join(''), serializeManifest(after), `${what}, ${size} a chunk`);
+  const joined = (chunks: Iterable<string | Uint8Array>) => Buffer.concat([...chunks].map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk) : chunk))).toString();
+  // Keys that escape in JSON, sort around each other, and one that looks like the end of a key;
+  // without the non-ASCII one the text is ASCII, and its bytes are used too.
+  for (const keys of [['/a', '/a"b', '/a\\b', '/a\\"', '/b": {', '/c\n', '/é', '/z', '/zz'], ['/a', '/a"b', '/a\\b', '/a\\"', '/b": {', '/c\n', '/e', '/z', '/zz']]) {
+    const before = buildManifest([...keys.map((key, i) => ({ ...entry(i), path: key })), results[2], results[3]], '/work');
+    const text = serializeManifest(before);
+    const previous = { manifest: JSON.parse(text) as typeof before, text };
+    const ascii = !keys.includes('/é');
+    const kept = previous.manifest.routes;
+    const changes: Array<[string, (routes: typeof kept) => void]> = [
+      ['nothing', () => undefined],
+      ['the first changed', (routes) => (routes['/a'] = { ...routes['/a'], size: 99 })],
+      ['the last removed', (routes) => delete routes['/zz']],
+      ['one added in the middle and one at the start', (routes) => Object.assign(routes, { '/a"a': { ...routes['/a'], size: 7 }, '/': { ...routes['/z'] } })],
+      ['every other one changed', (routes) => keys.forEach((key, i) => i % 2 === 0 && (routes[key] = { ...routes[key] }))],
+    ];
+    for (const [what, change] of changes) {
+      const routes = { ...kept };
+      change(routes);
+      const after = { ...previous.manifest, routes: Object.fromEntries(Object.keys(routes).sort().map((key) => [key, routes[key]])) };
+      for (const size of [1, 2, 2000]) {
+        assert.is([...manifestChunks(after, size, previous)].join(''), serializeManifest(after), `${what}, ${size} a chunk`);
+        if (!ascii) continue;
+        // Kept runs are views of the previous bytes: the same bytes come out.
+        const chunks = [...manifestChunks(after, size, { ...previous, bytes: Buffer.from(text) })];
+        if (what === 'nothing') assert.ok(chunks.some((chunk) => typeof chunk !== 'string'), 'kept runs are views of the bytes');
+        assert.is(joined(chunks), serializeManifest(after), `${what}, ${size} a chunk, from the bytes`);
+      }
+    }
+    // A text not laid out by this serializer gives no entry.
+    const compact = { manifest: previous.manifest, text: JSON.stringify(previous.manifest) };
+    assert.is([...manifestChunks(previous.manifest, 2000, compact)].join(''), text);
   }
-  // A text not laid out by this serializer gives no entry.
-  const compact = { manifest: previous.manifest, text: JSON.stringify(previous.manifest) };
-  assert.is([...manifestChunks(previous.manifest, 2000, compact)].join(''), text);
 });
 
 large('a build cache written with the previous text for its kept records is the text written without it', async () => {
   const { cacheChunks } = await import('../src/cache.js');
   const record = (n: number) => ({ inputs: { files: [{ id: `file:posts/${n}.md`, at: 'app/p/route.ts:3' }] } });
-  const keys = ['/a', '/a"b', '/a\\b', '/b\n', '/é', '/z'];
-  const base = { version: 1 as const, settings: 's', project: '.', builtAt: 1, staticPaths: keys.length, digests: { 'file:posts/1.md': 'd' }, stamps: {}, global: {}, routes: {}, manifest: 'm' };
-  const text = [...cacheChunks({ ...base, paths: Object.fromEntries(keys.map((key, i) => [key, record(i)])) })].join('');
-  const previous = { cache: JSON.parse(text) as Parameters<typeof cacheChunks>[0], text };
-  const kept = previous.cache.paths;
-  const changes: Array<[string, (paths: typeof kept) => void]> = [
-    ['nothing', () => undefined],
-    ['the first changed', (paths) => (paths['/a'] = record(9))],
-    ['the last removed', (paths) => delete paths['/z']],
-    ['one in the middle removed', (paths) => delete paths['/a\\b']],
-    ['one added at the start and one in the middle', (paths) => Object.assign(paths, { '/': record(7), '/a!': record(8) })],
-  ];
-  for (const [what, change] of changes) {
-    const paths = { ...kept };
-    change(paths);
-    const cache = { ...previous.cache, paths: Object.fromEntries(Object.keys(paths).sort().map((key) => [key, paths[key]])) };
-    const written = [...cacheChunks(cache, previous)].join('');
-    assert.is(written, [...cacheChunks(cache)].join(''), what);
-    assert.equal(JSON.parse(written), cache, `${what}: the text is the cache`);
+  const base = { version: 1 as const, settings: 's', project: '.', builtAt: 1, staticPaths: 6, digests: { 'file:posts/1.md': 'd' }, stamps: {}, global: {}, routes: {}, manifest: 'm' };
+  // Without a non-ASCII key the text is ASCII: its bytes are used too.
+  for (const keys of [['/a', '/a"b', '/a\\b', '/b\n', '/é', '/z'], ['/a', '/a"b', '/a\\b', '/b\n', '/e', '/z']]) {
+    const text = [...cacheChunks({ ...base, paths: Object.fromEntries(keys.map((key, i) => [key, record(i)])) })].join('');
+    const previous = { cache: JSON.parse(text) as Parameters<typeof cacheChunks>[0], text };
+    const kept = previous.cache.paths;
+    const changes: Array<[string, (paths: typeof kept) => void]> = [
+      ['nothing', () => undefined],
+      ['the first changed', (paths) => (paths['/a'] = record(9))],
+      ['the last removed', (paths) => delete paths['/z']],
+      ['one in the middle removed', (paths) => delete paths['/a\\b']],
+      ['one added at the start and one in the middle', (paths) => Object.assign(paths, { '/': record(7), '/a!': record(8) })],
+    ];
+    for (const [what, change] of changes) {
+      const paths = { ...kept };
+      change(paths);
+      const cache = { ...previous.cache, paths: Object.fromEntries(Object.keys(paths).sort().map((key) => [key, paths[key]])) };
+      const written = [...cacheChunks(cache, previous)].join('');
+      assert.is(written, [...cacheChunks(cache)].join(''), what);
+      assert.equal(JSON.parse(written), cache, `${what}: the text is the cache`);
+      // From the previous bytes: kept runs are views of them, and the same bytes come out.
+      if (keys.includes('/é')) continue;
+      const fromBytes = [...cacheChunks(cache, { ...previous, bytes: Buffer.from(text) })];
+      if (what === 'nothing') assert.ok(fromBytes.some((chunk) => typeof chunk !== 'string'), 'kept runs are views of the bytes');
+      assert.is(Buffer.concat(fromBytes.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk) : chunk))).toString(), written, `${what}, from the bytes`);
+    }
   }
   const empty = [...cacheChunks({ ...base, paths: {} })].join('');
   assert.equal(JSON.parse(empty).paths, {});
