@@ -31,6 +31,8 @@ export interface Plan {
   settled: PathResult[];
   /** Routes whose handler runs, in route order. */
   routes: RoutePlan[];
+  /** What the report should say about a route's plan, though nothing failed (see `planRoute`). */
+  warnings: string[];
 }
 
 export interface PlanOptions {
@@ -49,15 +51,16 @@ export interface PlanOptions {
 /** Inspects every module and expands its params, `concurrency` routes at a time. */
 export async function planRoutes(entries: Map<RouteFile, string>, sandbox: Sandbox, concurrency: number, options: PlanOptions = {}): Promise<Plan> {
   const perRoute = await pMap([...entries], async ([route, entry]) => planRoute(route, entry, sandbox, options), { concurrency });
-  const plan: Plan = { settled: [], routes: [] };
-  for (const { settled, route } of perRoute) {
+  const plan: Plan = { settled: [], routes: [], warnings: [] };
+  for (const { settled, route, warning } of perRoute) {
     for (const result of settled) plan.settled.push(result);
     if (route) plan.routes.push(route);
+    if (warning) plan.warnings.push(warning);
   }
   return plan;
 }
 
-async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, { basePath = '', onAnalysis, previous, skipIncomplete }: PlanOptions): Promise<{ settled: PathResult[]; route?: RoutePlan }> {
+async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, { basePath = '', onAnalysis, previous, skipIncomplete }: PlanOptions): Promise<{ settled: PathResult[]; route?: RoutePlan; warning?: string }> {
   // One task: load the module, apply the module-level rules, and generate the params.
   const analysis: Analysis = previous?.get(route) ?? (await sandbox.run({ type: 'analyze', entry, source: route.file, route }));
   onAnalysis?.(route, analysis);
@@ -101,5 +104,7 @@ async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, { ba
   const clashing = new Set(clashes.map((c) => c.path));
   // The expansion's own records are the plan's: no second object per path.
   const paths = clashing.size > 0 ? expansion.paths.filter(({ key }) => !clashing.has(key)) : expansion.paths;
-  return { settled: [...rejected, ...clashes], route: { route, entry, config: outcome.config, logs, paths, optedIn: outcome.optedIn || route.metadata !== undefined } };
+  // Under the rules of Next.js 14 the other entries are built, as there; the report says what was left out.
+  const warning = outcome.incomplete === undefined ? undefined : `${route.srcRoute}: generateStaticParams leaves \`${outcome.incomplete}\` out of an entry, which gives no path, as in Next.js 14 (\`{ ${outcome.incomplete}: [] }\` is the bare path); Next.js 15 and later prerender no path of this route.`;
+  return { settled: [...rejected, ...clashes], route: { route, entry, config: outcome.config, logs, paths, optedIn: outcome.optedIn || route.metadata !== undefined }, ...(warning ? { warning } : {}) };
 }

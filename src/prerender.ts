@@ -261,7 +261,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     return {
       ...(causes ? { incremental: causes.summary() } : {}),
       ...(committed ? { cachePath: cachePath(options.out) } : {}),
-      warnings: [...project.config.ignored, ...[...sandbox.warnings].sort()],
+      warnings: [...project.config.ignored, ...plan.warnings, ...[...sandbox.warnings].sort()],
       timings,
       manifest,
       results,

@@ -115,6 +115,7 @@ catchall('[[...path]] with {} is no path at all, as in Next.js 14: the other ent
   const result = await build('catchall');
   assert.equal(Object.keys(result.manifest.routes).filter((p) => p.startsWith('/skips')), ['/skips/x']);
   assert.equal(JSON.parse(text(result, '/skips/x')), { path: ['x'] });
+  assert.ok(result.warnings.includes('/skips/[[...path]]: generateStaticParams leaves `path` out of an entry, which gives no path, as in Next.js 14 (`{ path: [] }` is the bare path); Next.js 15 and later prerender no path of this route.'), result.warnings.join('\n'));
   const [reason] = result.manifest.dynamic['/bare-only/[[...path]]'].reasons;
   assert.equal([reason.kind, reason.at], ['generateStaticParams() incomplete', 'fixtures/catchall/app/bare-only/[[...path]]/route.ts:2:17']);
   assert.match(reason.message, 'generateStaticParams leaves `path` out of every entry');
