@@ -903,7 +903,7 @@ export function inputLabel(id: string): string {
  * per-build source of variation (unless its route revalidates and the output is younger than that).
  * Nothing, when the previous manifest `changed` since the cache was written with it.
  */
-export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; changed?: boolean }, current: { settings: string; digests: Digests; cwd: string; now?: number; importsExternals?: (route: RouteFile) => boolean }): ReusePlan {
+export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; changed?: boolean }, current: { settings: string; digests: Digests; cwd: string; now?: number; importsExternals?: (route: RouteFile) => boolean; /** The cache's inputs whose digests are the same now, when known (else each is compared). */ same?: Set<string> }): ReusePlan {
   const { cache, manifest } = previous;
   const none = (why: string): ReusePlan => ({ none: why, check: () => ({ cause: why }) });
   if (!cache) return none('there is no build cache of a previous build beside the output folder');
@@ -911,7 +911,8 @@ export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; c
   if (previous.changed) return none('the manifest is not the one written with the build cache (it changed after that build)');
   if (!manifest) return none('there is no manifest of a previous build');
   if (Object.keys(manifest.routes).length !== cache.staticPaths) return none('the output folder is not the one the build cache describes');
-  const differs = changedSince(cache, current.digests);
+  const { same } = current;
+  const differs = same ? (id: string) => !same.has(id) : changedSince(cache, current.digests);
   const changed = (inputs: RecordedInputs | undefined): string | undefined => findInputId(inputs, differs);
   const global = changed(cache.global);
   if (global) return none(`${inputLabel(global)} changed (read while modules were loaded)`);

@@ -161,7 +161,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const planning = step(planRoutes(bundle.entries, sandbox, options.concurrency, { basePath: project.config.basePath, previous: analyses, skipIncomplete: nextMajor(project) >= 15, onAnalysis: (route, analysis) => recorder.analyzed(route, analysis) }));
     planning.catch(() => undefined); // awaited below
     // While the workers plan, the previous build is read and what its paths read is looked at again.
-    const { cache: previous, manifest: before, texts, changed }: Previous = options.incremental ? await readPrevious(options, settings, digests, early ?? (cacheText === undefined ? undefined : { text: cacheText, bytes: cacheBytes! }), looked) : {};
+    const { cache: previous, manifest: before, texts, changed, same }: Previous = options.incremental ? await readPrevious(options, settings, digests, early ?? (cacheText === undefined ? undefined : { text: cacheText, bytes: cacheBytes! }), looked) : {};
     const plan = await planning;
     timings.plan = clock.lap();
     // Next.js 15 and later (without Cache Components) run a GET at build only when its route opts in.
@@ -181,7 +181,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       causes.compiled = !restored;
       causes.analysesReused = analyses.size;
     }
-    const incremental = causes && reusePrevious(options, { previous, manifest: before, changed, settings, digests, codes, importsExternals, recorder, causes, stagingDir: staging.dir });
+    const incremental = causes && reusePrevious(options, { previous, manifest: before, changed, same, settings, digests, codes, importsExternals, recorder, causes, stagingDir: staging.dir });
     options.logger.phase?.(`Prerendering ${count(assignment.paths.length, 'path')}`, 'execute');
     const executed = await step(executePaths(assignment.paths, sandbox, {
       cwd: options.cwd,
@@ -361,9 +361,9 @@ async function openBuild(options: ResolvedOptions, project: Project): Promise<Bu
  * the output (`keep`, for an update in place); one whose name changed is linked into the staging
  * folder. Without a previous build to reuse, `keep` is undefined and the output is swapped whole.
  */
-function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache | undefined; manifest: Manifest | undefined; changed?: boolean; settings: string; digests: Digests; codes: Map<RouteFile, string>; importsExternals: (route: RouteFile) => boolean; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): { reuse: (assigned: AssignedPath) => (() => StaticResult) | undefined; present: string[]; keep?: Set<string> } {
+function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache | undefined; manifest: Manifest | undefined; changed?: boolean; same?: Set<string>; settings: string; digests: Digests; codes: Map<RouteFile, string>; importsExternals: (route: RouteFile) => boolean; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): { reuse: (assigned: AssignedPath) => (() => StaticResult) | undefined; present: string[]; keep?: Set<string> } {
   const { causes, recorder } = build;
-  const plan = planReuse({ cache: build.previous, manifest: build.manifest, changed: build.changed }, { settings: build.settings, digests: build.digests, cwd: options.cwd, importsExternals: build.importsExternals });
+  const plan = planReuse({ cache: build.previous, manifest: build.manifest, changed: build.changed }, { settings: build.settings, digests: build.digests, cwd: options.cwd, importsExternals: build.importsExternals, ...(build.same ? { same: build.same } : {}) });
   if (plan.none) options.logger.warn?.(`Incremental: every path runs, because ${plan.none}.`);
   const made = new Set<string>();
   // What the output holds now (files, and empty folders as `name/`): read once, for these decisions and the update.
@@ -427,11 +427,14 @@ async function readPrevious(options: ResolvedOptions, settings: string, digests:
     // The worker started early took the stamps of the files again; those unchanged keep their digests.
     const found = await looked;
     if (found && found.builtAt === cache.builtAt && found.root === path.resolve(options.cwd, cache.project)) digests.adoptUnchanged(cache, found.changed);
+    // The ids whose digest did not change: a path's reads are then looked up once each.
+    const same = new Set<string>();
     const ids = Object.keys(cache.digests);
     for (let start = 0; start < ids.length; start += 2000) {
       await new Promise(setImmediate);
-      for (let i = start; i < Math.min(start + 2000, ids.length); i++) digests.of(ids[i]);
+      for (let i = start; i < Math.min(start + 2000, ids.length); i++) if (digests.of(ids[i]) === cache.digests[ids[i]]) same.add(ids[i]);
     }
+    return { cache, manifest, texts, same };
   }
   return { cache, manifest, texts };
 }
@@ -443,6 +446,8 @@ interface Previous {
   /** The manifest is not the one written with the cache. */
   changed?: boolean;
   texts?: { manifest?: ManifestText; cache?: CacheText };
+  /** The inputs of the cache whose digests are the same now (see `planReuse`). */
+  same?: Set<string>;
 }
 
 /** The largest previous manifest or cache whose text is held for the records it keeps (each about 170,000 paths). */
