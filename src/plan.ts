@@ -75,7 +75,7 @@ async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, { ba
   // An entry that leaves out an optional catch-all's key (`{}` under [[...path]]) gives no path:
   // Next.js 14 skips it; 15 and later prerender no path of the route, or with dynamicParams = false
   // fail the build. The bare path is `{ path: [] }`.
-  if (outcome.incomplete !== undefined && (skipIncomplete || outcome.params.length === 0)) {
+  if (outcome.incomplete !== undefined && (skipIncomplete || (outcome.params.length === 0 && !outcome.rejected?.length))) {
     const name = outcome.incomplete;
     const at = exportLocation(route.file, 'generateStaticParams');
     const fix = `\`{ ${name}: [] }\` is the bare path; every entry needs a \`${name}\``;
