@@ -42,9 +42,11 @@ surface('unstable_cache is memoised for the build', async () => {
   assert.equal(JSON.parse(text(result, '/unstable-cache')), { calls: 2 });
 });
 
-surface('revalidateTag() in a GET makes the path dynamic; updateTag() there is an error, as in Next.js', async () => {
+surface('revalidateTag() in a GET makes the path dynamic, under force-static too; updateTag() there is an error, as in Next.js', async () => {
   const { manifest } = await build('next-surface');
   assert.equal(manifest.dynamic['/revalidate-in-get'].reasons.map((r) => [r.kind, r.at]), [['revalidateTag()', 'fixtures/next-surface/app/revalidate-in-get/route.ts:5:3']]);
+  // Under force-static too, unlike headers() and cookies(), which it empties.
+  assert.equal(manifest.dynamic['/revalidate-force-static'].reasons.map((r) => [r.kind, r.at]), [['revalidateTag()', 'fixtures/next-surface/app/revalidate-force-static/route.ts:8:3']]);
   assert.is(manifest.errors['/update-tag'].code, 'HANDLER_THREW');
   assert.match(manifest.errors['/update-tag'].message, 'updateTag can only be called from within a Server Action');
 });

@@ -3,7 +3,7 @@
  * makes the path dynamic, as in every Next.js version (a route that revalidates cannot be a file);
  * `updateTag()` and `refresh()` are errors outside a Server Action (Next.js 16).
  */
-import { requestData } from './store.js';
+import { dynamicUse, requestData } from './store.js';
 import { runCached, type CachedWork } from './strict.js';
 
 export function unstable_noStore(): void {
@@ -22,12 +22,12 @@ export function unstable_cache<A extends unknown[], R>(fn: (...args: A) => Promi
   };
 }
 
-const pass = () => undefined;
+// Dynamic under force-static too, as Next.js's revalidate() ignores it (checked with next build 14.2, 15.5 and 16.4).
 export function revalidatePath(_path: string, _type?: 'page' | 'layout'): void {
-  requestData('revalidatePath()', pass, pass);
+  dynamicUse('revalidatePath()');
 }
 export function revalidateTag(_tag: string, _profile?: unknown): void {
-  requestData('revalidateTag()', pass, pass);
+  dynamicUse('revalidateTag()');
 }
 export { revalidatePath as unstable_expirePath, revalidateTag as unstable_expireTag };
 export function updateTag(_tag: string): void {

@@ -55,6 +55,21 @@ export function requestData<T>(kind: ReasonKind, real: () => T, empty: () => T):
   const store = requestStore.getStore();
   if (!store) return real();
   if (store.mode === 'force-static') return empty();
+  return touched(store, kind);
+}
+
+/**
+ * A use that makes the path dynamic whatever its `dynamic` config: Next.js's revalidation APIs
+ * (`revalidateTag()`, `revalidatePath()`) do so under `force-static` too, since a prerendered file
+ * could not be revalidated. Nothing happens outside a handler.
+ */
+export function dynamicUse(kind: ReasonKind): void {
+  const store = requestStore.getStore();
+  if (store) touched(store, kind);
+}
+
+/** Records a touch of request-time data and stops the handler (`dynamic = 'error'`: the error Next.js gives). */
+function touched(store: RequestStore, kind: ReasonKind): never {
   const at = locateCaller();
   if (store.mode === 'error') {
     const message = `Route ${store.pattern} with \`dynamic = "error"\` couldn't be rendered statically because it used \`${kind}\`. See more info here: ${ERROR_MODE_DOCS}`;
