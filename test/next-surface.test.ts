@@ -51,6 +51,15 @@ surface('revalidateTag() in a GET makes the path dynamic, under force-static too
   assert.match(manifest.errors['/update-tag'].message, 'updateTag can only be called from within a Server Action');
 });
 
+surface('under force-static, draftMode().enable() keeps the route on a server, and headers() and cookies() are read-only, as in Next.js', async () => {
+  const result = await build('next-surface');
+  const { manifest } = result;
+  assert.equal(manifest.dynamic['/force-static/draft-enable'].reasons.map((r) => [r.kind, r.at]), [['draftMode().enable()', 'fixtures/next-surface/app/force-static/draft-enable/route.ts:7:23']]);
+  assert.is(manifest.errors['/force-static/cookie-set'].code, 'HANDLER_THREW');
+  assert.is(manifest.errors['/force-static/cookie-set'].message, 'Cookies can only be modified in a Server Action or Route Handler. Read more: https://nextjs.org/docs/app/api-reference/functions/cookies#options');
+  assert.is(text(result, '/force-static/header-set'), 'refused: Headers cannot be modified. Read more: https://nextjs.org/docs/app/api-reference/functions/headers');
+});
+
 surface("NextResponse.rewrite(), NextResponse.next() and a relative NextResponse.redirect() are errors in Next.js's words", async () => {
   const { manifest } = await build('next-surface');
   assert.is(manifest.errors['/rewrite'].message, 'NextResponse.rewrite() was used in a app route handler, this is not currently supported. Please remove the invocation to continue.');

@@ -86,6 +86,27 @@ export class RequestCookies {
   }
 }
 
+/**
+ * The cookies `cookies()` gives under `dynamic = 'force-static'`: none, and read-only, as Next.js
+ * seals them (setting one there fails the build, in Next.js's words, unless the handler catches it).
+ */
+export class SealedRequestCookies extends RequestCookies {
+  constructor() {
+    super(new Headers());
+  }
+  override set(): this {
+    throw new Error(READONLY_COOKIES);
+  }
+  override delete(): boolean {
+    throw new Error(READONLY_COOKIES);
+  }
+  override clear(): this {
+    throw new Error(READONLY_COOKIES);
+  }
+}
+
+const READONLY_COOKIES = 'Cookies can only be modified in a Server Action or Route Handler. Read more: https://nextjs.org/docs/app/api-reference/functions/cookies#options';
+
 /** Cookies set on a response become `set-cookie` headers, as with `NextResponse#cookies`. */
 export class ResponseCookies {
   readonly #headers: Headers;

@@ -1,17 +1,24 @@
 /** The sandbox's `next/headers`: every call but `draftMode().isEnabled` is request-time data. */
-import { RequestCookies } from './cookies.js';
-import { currentStore, requestData } from './store.js';
+import { SealedRequestCookies, type RequestCookies } from './cookies.js';
+import { currentStore, dynamicUse, requestData } from './store.js';
 import { syncAndAsync } from './thenable.js';
 
 export function headers(): Headers & Promise<Headers> {
   currentStore('headers()');
-  // Only reached with `dynamic = 'force-static'`, where the request reads as empty.
-  return requestData('headers()', () => syncAndAsync(new Headers()), () => syncAndAsync(new Headers()));
+  // Only reached with `dynamic = 'force-static'`, where the request reads as empty (and read-only, as Next.js seals it).
+  return requestData('headers()', () => syncAndAsync(sealedHeaders()), () => syncAndAsync(sealedHeaders()));
+}
+
+function sealedHeaders(): Headers {
+  const readOnly = () => {
+    throw new Error('Headers cannot be modified. Read more: https://nextjs.org/docs/app/api-reference/functions/headers');
+  };
+  return Object.assign(new Headers(), { append: readOnly, delete: readOnly, set: readOnly });
 }
 
 export function cookies(): RequestCookies & Promise<RequestCookies> {
   currentStore('cookies()');
-  const empty = () => syncAndAsync(new RequestCookies(new Headers()));
+  const empty = () => syncAndAsync<RequestCookies>(new SealedRequestCookies());
   return requestData('cookies()', empty, empty);
 }
 
@@ -23,10 +30,10 @@ export interface DraftMode {
 
 export function draftMode(): DraftMode & Promise<DraftMode> {
   currentStore('draftMode()');
-  const noop = () => undefined;
+  // Enabling or disabling it makes the path dynamic under force-static too, as in Next.js.
   return syncAndAsync<DraftMode>({
     isEnabled: false,
-    enable: () => requestData('draftMode().enable()', noop, noop),
-    disable: () => requestData('draftMode().disable()', noop, noop),
+    enable: () => dynamicUse('draftMode().enable()'),
+    disable: () => dynamicUse('draftMode().disable()'),
   });
 }
