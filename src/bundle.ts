@@ -20,6 +20,7 @@ import { errorText, installHint, packageName } from './errors.js';
 import { libraryFile } from './places.js';
 import { withEsbuild } from './esbuild.js';
 import { metadataModule } from './metadata.js';
+import { installedNextVersion } from './project.js';
 import { NEXT_EXPORTS, STAND_IN_KEY } from './next-exports.js';
 import { transformUseCache } from './use-cache.js';
 import { EXTERNAL_CJS_NAMESPACE } from './sandbox/protocol.js';
@@ -63,6 +64,8 @@ const standIns = (routes: RouteFile[], projectRoot: string, strict: boolean): es
   setup(build) {
     const appNextOg = resolveFrom(projectRoot, 'next/og');
     const appNext = resolveFrom(projectRoot, 'next/package.json');
+    const nextVersion = appNext === undefined ? undefined : installedNextVersion(projectRoot);
+    const nextMajor = nextVersion === undefined ? undefined : Number(nextVersion.split('.')[0]);
     // React as the app's Next.js resolves it for the server layer: its own compiled copy (React 18
     // apps too), else the app's React (see `reactConditions`).
     const compiledReact = compiledReactDir(projectRoot);
@@ -90,7 +93,7 @@ const standIns = (routes: RouteFile[], projectRoot: string, strict: boolean): es
     build.onResolve({ filter: /^route-prerender-metadata:\d+$/ }, (args) => ({ path: args.path, namespace: 'route-prerender-metadata' }));
     build.onLoad({ filter: /.*/, namespace: 'route-prerender-metadata' }, (args) => {
       const route = routes[Number(args.path.split(':')[1])];
-      return { contents: metadataModule(route.file, route.metadata!, path.join(RUNTIME_DIR, 'metadata.js'), appNextOg !== undefined), resolveDir: path.dirname(route.file), loader: 'js' };
+      return { contents: metadataModule(route.file, route.metadata!, path.join(RUNTIME_DIR, 'metadata.js'), appNextOg !== undefined, nextMajor), resolveDir: path.dirname(route.file), loader: 'js' };
     });
     // The app's own next/og, loaded at run time from its node_modules (it ships WebAssembly).
     build.onResolve({ filter: /^next\/og$/ }, () => ({ path: appNextOg ?? path.join(RUNTIME_DIR, 'next-og-missing.js'), external: true }));

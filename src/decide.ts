@@ -51,11 +51,9 @@ export function decideRoute(route: RouteFile, info: ModuleInfo, source: string):
   if (config.runtime === 'edge') reasons.push(reason("runtime = 'edge'", at('runtime')));
   const needsParams = isDynamic(route.segments);
   if (reasons.length === 0 && needsParams && !info.functions.includes('generateStaticParams')) {
-    reasons.push({
-      kind: 'no generateStaticParams',
-      message: `${route.pattern} has dynamic segments and no generateStaticParams, so its paths are only known at request time`,
-      at: { file: route.file, line: 1, column: 1 },
-    });
+    // An image of generateImageMetadata has none under Next.js 15 and earlier (16 prerenders each).
+    const message = route.metadata?.kind === 'image' ? `Next.js 15 and earlier serve the images of generateImageMetadata on request (16 prerenders each)` : `${route.pattern} has dynamic segments and no generateStaticParams, so its paths are only known at request time`;
+    reasons.push({ kind: 'no generateStaticParams', message, at: { file: route.file, line: 1, column: 1 } });
   }
   return reasons.length > 0 ? { run: false, reasons } : { run: true, needsParams };
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { metadataFile } from '../src/metadata.js';
+import { metadataFile, metadataModule } from '../src/metadata.js';
 import { body, build, fixture, text } from './helpers.js';
 
 const metadata = suite('metadata routes');
@@ -81,6 +81,20 @@ metadata('which file names are metadata, and where', () => {
   assert.equal(metadataFile('sitemap.ts', false, 'export async function generateSitemaps() {}')?.urlSegments, ['sitemap', '[__metadata_id__]']);
   assert.is(metadataFile('opengraph-image.jpg', false)?.contentType, 'image/jpeg');
   assert.is(metadataFile('manifest.json', true)?.contentType, 'application/manifest+json');
+});
+
+metadata('the id a sitemap or image function gets, and whether images of generateImageMetadata are prerendered, follow the installed Next.js', () => {
+  // Checked against next build: 14 passes the item's id, 15 a sitemap's as text, 16 a promise of the text;
+  // 16 prerenders each image of generateImageMetadata, 15 and earlier serve them on request.
+  const sitemap = metadataFile('sitemap.ts', false, 'export async function generateSitemaps() {}')!;
+  const sitemapId = (major?: number) => /id = ([^;]+);/.exec(metadataModule('/app/sitemap.ts', sitemap, '/runtime.js', true, major))?.[1];
+  assert.equal([sitemapId(undefined), sitemapId(14), sitemapId(15), sitemapId(16)], ['found.id', 'found.id', 'String(found.id)', 'Promise.resolve(String(found.id))']);
+  const icon = metadataFile('icon.tsx', false, 'export function generateImageMetadata() {}')!;
+  const image = (major?: number) => metadataModule('/app/icon.tsx', icon, '/runtime.js', true, major);
+  assert.match(image(15), 'id: found.id');
+  assert.not.match(image(15), 'generateStaticParams');
+  assert.match(image(16), 'id: Promise.resolve(wanted)');
+  assert.match(image(16), 'export async function generateStaticParams');
 });
 
 metadata.run();

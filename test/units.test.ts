@@ -197,6 +197,9 @@ config('decideRoute reports every module-level reason at once', () => {
   assert.equal('reasons' in decision && decision.reasons.map((r) => r.kind), ['POST', "dynamic = 'force-dynamic'"]);
   const plain = decideRoute(route, { ...info, exports: ['GET'], functions: ['GET'], config: { ...info.config, dynamic: 'auto' } }, '');
   assert.equal('reasons' in plain && plain.reasons.map((r) => r.kind), ['no generateStaticParams']);
+  // An image of generateImageMetadata has no generateStaticParams under Next.js 15 and earlier: the reason says so.
+  const icon = decideRoute({ ...route, pattern: '/x/icon/[__metadata_id__]', metadata: { kind: 'image', name: 'icon', urlSegments: ['icon', '[__metadata_id__]'] } }, { ...info, exports: ['GET'], functions: ['GET'], config: { ...info.config, dynamic: 'auto' } }, '');
+  assert.equal('reasons' in icon && icon.reasons.map((r) => r.message), ['Next.js 15 and earlier serve the images of generateImageMetadata on request (16 prerenders each)']);
   const ready = decideRoute(route, { ...info, exports: ['GET', 'generateStaticParams'], functions: ['GET', 'generateStaticParams'], config: { ...info.config, dynamic: 'auto' } }, '');
   assert.equal(ready, { run: true, needsParams: true });
 });
