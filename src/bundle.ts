@@ -339,7 +339,9 @@ const BUILD_OPTIONS = Object.freeze({
       "const __rpFilename = __rpFileURLToPath(import.meta.url); const __rpDirname = __rpFileURLToPath(new URL('.', import.meta.url)).replace(/[\\\\/]$/, '');",
     ].join(' '),
   },
-  define: { __dirname: '__rpDirname', __filename: '__rpFilename' },
+  // Next.js inlines these in its server bundles (define-env): code that asks which runtime it runs
+  // in (`process.env.NEXT_RUNTIME === 'nodejs'`) gets the answer it gets under next build.
+  define: { __dirname: '__rpDirname', __filename: '__rpFilename', 'process.env.NEXT_RUNTIME': '"nodejs"', 'process.browser': 'false' },
 } satisfies esbuild.BuildOptions);
 
 export interface Bundle {

@@ -9,7 +9,7 @@ import { build, buildProject, fixture, tempDir, text, writeFiles } from './helpe
 
 const project = suite('project config');
 
-project('.env files load in Next.js order (.env.production.local, .env.local, .env.production, .env), with expansion', async () => {
+project('.env files load in Next.js order (.env.production.local, .env.local, .env.production, .env), with expansion; NEXT_RUNTIME and process.browser are inlined', async () => {
   const result = await build('project-config');
   assert.equal(JSON.parse(text(result, '/docs/env.json')), {
     GREETING: 'from .env',
@@ -21,6 +21,8 @@ project('.env files load in Next.js order (.env.production.local, .env.local, .e
     FROM_CONFIG: 'config',
     NODE_ENV: 'production',
     NEXT_PHASE: 'phase-production-build',
+    NEXT_RUNTIME: 'nodejs',
+    browser: false,
   });
 });
 
