@@ -132,7 +132,7 @@ import { syncAndAsync } from ${JSON.stringify(runtime)};
 export * from ${user};
 export async function GET(_request, context) {
   if (typeof userland.default !== 'function') throw new Error('Default export is missing in ' + ${user});
-  const params = await context.params;
+  const params = (await context.params) ?? {};
   return userland.default({ params: Object.keys(params).length > 0 ? syncAndAsync({ ...params }) : undefined, id: undefined });
 }
 `;

@@ -60,6 +60,11 @@ surface('under force-static, draftMode().enable() keeps the route on a server, a
   assert.is(text(result, '/force-static/header-set'), 'refused: Headers cannot be modified. Read more: https://nextjs.org/docs/app/api-reference/functions/headers');
 });
 
+surface('a route without dynamic segments gets { params: undefined }, as from next build', async () => {
+  const result = await build('next-surface');
+  assert.equal(JSON.parse(text(result, '/context')), { keys: ['params'], params: 'undefined' });
+});
+
 surface("NextResponse.rewrite(), NextResponse.next() and a relative NextResponse.redirect() are errors in Next.js's words", async () => {
   const { manifest } = await build('next-surface');
   assert.is(manifest.errors['/rewrite'].message, 'NextResponse.rewrite() was used in a app route handler, this is not currently supported. Please remove the invocation to continue.');
