@@ -58,6 +58,32 @@ export function decideRoute(route: RouteFile, info: ModuleInfo, source: string):
   return reasons.length > 0 ? { run: false, reasons } : { run: true, needsParams };
 }
 
+/** The segment config Next.js reads from a route's source. */
+const SOURCE_CONFIG = ['dynamic', 'dynamicParams', 'revalidate', 'fetchCache', 'runtime', 'preferredRegion', 'maxDuration'];
+
+/** A value Next.js reads from the source: a number, a string, a template without `${}`, a keyword; arrays and objects are left to it. */
+const LITERAL = /^(?:\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`[^`$]*`|true|false|null|undefined|[[{].*)$/s;
+
+/**
+ * A segment config export whose value is not a literal (`revalidate = 60 * 60`, `= ONE_HOUR`,
+ * `= 'force-static' as const`): Next.js 15 and later read segment config from the source and fail
+ * the build for one ("Next.js can't recognize the exported `config` field"); 14 uses the value.
+ * Only a value written on the export's line is looked at. Pure.
+ */
+export function unreadableConfig(source: string): { name: string; value: string; why: string; line: number; column: number } | undefined {
+  for (const name of SOURCE_CONFIG) {
+    if (!source.includes(name)) continue;
+    const match = new RegExp(`export\\s+const\\s+(${name})\\s*(?::[^=\\n]+)?=[ \\t]*([^;\\n]*)`).exec(source);
+    const value = match?.[2].trim() ?? '';
+    if (!match || value === '' || LITERAL.test(value)) continue;
+    const why = /^[A-Za-z_$][\w$]*$/.test(value) ? `Unknown identifier "${value}"` : /\sas\s+const$/.test(value) ? 'Unsupported node type "TsConstAssertion"' : 'a value that is not a literal';
+    const offset = match.index + match[0].indexOf(name);
+    const before = source.slice(0, offset);
+    return { name, value, why, line: before.split('\n').length, column: offset - before.lastIndexOf('\n') };
+  }
+  return undefined;
+}
+
 /**
  * The segment config as written in the source, where it is a literal (`export const runtime =
  * 'edge'`): Next.js reads `runtime` the same way, before it compiles anything. Pure.

@@ -18,7 +18,7 @@ import type { AssignedPath } from './assign.js';
 import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './options.js';
 import { planRoutes } from './plan.js';
 import { loadProject, type Project } from './project.js';
-import { decideFromSource } from './decide.js';
+import { decideFromSource, unreadableConfig } from './decide.js';
 import { dynamicResult, errorResult, failuresOnServer, NO_LOGS } from './results.js';
 import { manifestEntry, StaticRecord } from './manifest.js';
 import { BUILD_ENV, Sandbox } from './sandbox/pool.js';
@@ -124,7 +124,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
   let cleanupBundle = () => rm(context.bundleDir, { recursive: true, force: true });
   try {
     const invalid = discovery.invalid.map(({ route, problem }) => errorResult(route, route.srcRoute, problem));
-    const { settled: byConfig, toBuild } = triageRoutes(discovery.routes);
+    const { settled: byConfig, toBuild } = triageRoutes(discovery.routes, nextMajor(project) >= 15);
     // What each path reads is recorded on every build, for the next incremental one and `explain`.
     const digests = new Digests(project.root, { ...env, ...BUILD_ENV });
     const settings = buildSettings(options, project, digests);
@@ -288,11 +288,20 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
  * Routes whose source alone says they stay on a server are settled here, before anything is
  * compiled; the others go on to the bundler.
  */
-function triageRoutes(routes: RouteFile[]): { settled: PathResult[]; toBuild: RouteFile[] } {
+function triageRoutes(routes: RouteFile[], literalConfig: boolean): { settled: PathResult[]; toBuild: RouteFile[] } {
   const settled: PathResult[] = [];
   const toBuild: RouteFile[] = [];
   for (const route of routes) {
-    const reasons = route.metadata ? undefined : decideFromSource(route, readSource(route.file));
+    const source = route.metadata ? '' : readSource(route.file);
+    // Next.js 15 and later fail the build for segment config they cannot read from the source.
+    const unreadable = literalConfig ? unreadableConfig(source) : undefined;
+    if (unreadable) {
+      const { name, value, why, line, column } = unreadable;
+      const message = `Next.js 15 and later cannot read \`${name} = ${value}\` from the source (${why}), and next build fails for it.`;
+      settled.push(errorResult(route, route.srcRoute, { code: 'SEGMENT_CONFIG_INVALID', message, hint: `write the value itself: a number, a string or true/false (\`export const ${name} = …\`)`, at: { file: route.file, line, column } }));
+      continue;
+    }
+    const reasons = route.metadata ? undefined : decideFromSource(route, source);
     if (reasons) settled.push(dynamicResult(route, route.srcRoute, reasons));
     else toBuild.push(route);
   }

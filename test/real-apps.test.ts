@@ -116,7 +116,11 @@ apps('with Next.js 15 and no Cache Components, static paths of routes that do no
   const [hangs] = result.manifest.dynamic['/hangs'].reasons;
   assert.is(hangs.kind, 'failed at build');
   assert.match(hangs.message, /^The route timed out after 0\.5 s \(the limit of a GET that Next\.js 15 and later would not run at build; --timeout sets it\)\. Next\.js 15 and later/);
-  assert.equal(Object.keys(result.manifest.errors), ['/[lang]/pinned/[slug]', '/opted-in-broken', '/pinned-files/[[...path]]']);
+  assert.equal(Object.keys(result.manifest.errors), ['/[lang]/pinned/[slug]', '/computed-config', '/opted-in-broken', '/pinned-files/[[...path]]']);
+  // Segment config Next.js 15+ cannot read from the source fails next build there.
+  const computed = result.manifest.errors['/computed-config'];
+  assert.equal([computed.code, computed.at], ['SEGMENT_CONFIG_INVALID', 'fixtures/next15/app/computed-config/route.ts:3:14']);
+  assert.match(computed.message, 'Next.js 15 and later cannot read `revalidate = 60 * 60` from the source');
   assert.is(result.manifest.errors['/opted-in-broken'].code, 'HANDLER_THREW');
   assert.is(result.manifest.errors['/[lang]/pinned/[slug]'].code, 'PARAMS_INVALID', 'with dynamicParams = false, a param left out fails the build');
   // Entries without a param: no path prerendered, as Next.js 15+ does (Next.js 14 fails the build).

@@ -204,6 +204,18 @@ config('decideRoute reports every module-level reason at once', () => {
   assert.equal(ready, { run: true, needsParams: true });
 });
 
+config('segment config that Next.js 15+ cannot read from the source is found, literals are not', async () => {
+  const { unreadableConfig } = await import('../src/decide.js');
+  const flagged = (source: string) => unreadableConfig(source)?.why;
+  assert.is(flagged('export const revalidate = 60 * 60;\n'), 'a value that is not a literal');
+  assert.is(flagged('const HOUR = 3600;\nexport const revalidate = HOUR;\n'), 'Unknown identifier "HOUR"');
+  assert.is(flagged("export const dynamic = 'force-static' as const;\n"), 'Unsupported node type "TsConstAssertion"');
+  for (const ok of ['export const revalidate = 3_600;', "export const dynamic = 'force-static'", 'export const revalidate: number = 60', 'export const dynamicParams = false;', "export const preferredRegion = ['iad1'];", 'export const revalidate =\n  60 * 60;', 'export const fetchCache = `force-cache`;']) {
+    assert.is(unreadableConfig(ok), undefined, ok);
+  }
+  assert.equal(unreadableConfig('\nexport const revalidate = 60 * 60;'), { name: 'revalidate', value: '60 * 60', why: 'a value that is not a literal', line: 2, column: 14 });
+});
+
 config('a route its source keeps on a server is decided without compiling it', async () => {
   const { decideFromSource, readStaticConfig } = await import('../src/decide.js');
   const route: RouteFile = { file: '/app/x/route.ts', pattern: '/x', srcRoute: '/x', segments: [] };
