@@ -61,8 +61,11 @@ export function decideRoute(route: RouteFile, info: ModuleInfo, source: string):
 /** The segment config Next.js reads from a route's source. */
 const SOURCE_CONFIG = ['dynamic', 'dynamicParams', 'revalidate', 'fetchCache', 'runtime', 'preferredRegion', 'maxDuration'];
 
-/** A value Next.js reads from the source: a number, a string, a template without `${}`, a keyword; arrays and objects are left to it. */
-const LITERAL = /^(?:\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`[^`$]*`|true|false|null|undefined|[[{].*)$/s;
+/**
+ * A value Next.js reads from the source: a number, a string, a template without `${}`, a keyword
+ * (arrays and objects are left to it), with a comment after it or none.
+ */
+const LITERAL = /^(?:\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`[^`$]*`|true|false|null|undefined|[[{].*)\s*(?:\/\/.*|\/\*.*\*\/)?$/s;
 
 /**
  * A segment config export whose value is not a literal (`revalidate = 60 * 60`, `= ONE_HOUR`,
