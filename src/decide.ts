@@ -76,7 +76,8 @@ const LITERAL = /^(?:\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?|'(?:[^'\\]|\\.)*'|"(?:[
 export function unreadableConfig(source: string): { name: string; value: string; why: string; line: number; column: number } | undefined {
   for (const name of SOURCE_CONFIG) {
     if (!source.includes(name)) continue;
-    const match = new RegExp(`export\\s+const\\s+(${name})\\s*(?::[^=\\n]+)?=[ \\t]*([^;\\n]*)`).exec(source);
+    // At the start of a line: an export in a comment (`// export const …`) is not one.
+    const match = new RegExp(`^[ \\t]*export\\s+const\\s+(${name})\\s*(?::[^=\\n]+)?=[ \\t]*([^;\\n]*)`, 'm').exec(source);
     const value = match?.[2].trim() ?? '';
     if (!match || value === '' || LITERAL.test(value)) continue;
     const why = /^[A-Za-z_$][\w$]*$/.test(value) ? `Unknown identifier "${value}"` : /\sas\s+const$/.test(value) ? 'Unsupported node type "TsConstAssertion"' : 'a value that is not a literal';

@@ -210,7 +210,7 @@ config('segment config that Next.js 15+ cannot read from the source is found, li
   assert.is(flagged('export const revalidate = 60 * 60;\n'), 'a value that is not a literal');
   assert.is(flagged('const HOUR = 3600;\nexport const revalidate = HOUR;\n'), 'Unknown identifier "HOUR"');
   assert.is(flagged("export const dynamic = 'force-static' as const;\n"), 'Unsupported node type "TsConstAssertion"');
-  for (const ok of ['export const revalidate = 3_600;', "export const dynamic = 'force-static'", 'export const revalidate: number = 60', 'export const dynamicParams = false;', "export const preferredRegion = ['iad1'];", 'export const revalidate =\n  60 * 60;', 'export const fetchCache = `force-cache`;', 'export const revalidate = 3600 // an hour', "export const dynamic = 'force-static' /* for the CDN */;", 'export const revalidate = 60; // a minute']) {
+  for (const ok of ['export const revalidate = 3_600;', "export const dynamic = 'force-static'", 'export const revalidate: number = 60', 'export const dynamicParams = false;', "export const preferredRegion = ['iad1'];", 'export const revalidate =\n  60 * 60;', 'export const fetchCache = `force-cache`;', 'export const revalidate = 3600 // an hour', "export const dynamic = 'force-static' /* for the CDN */;", 'export const revalidate = 60; // a minute', '// export const revalidate = 60 * 60;\nexport function GET() {}']) {
     assert.is(unreadableConfig(ok), undefined, ok);
   }
   assert.equal(unreadableConfig('\nexport const revalidate = 60 * 60;'), { name: 'revalidate', value: '60 * 60', why: 'a value that is not a literal', line: 2, column: 14 });
