@@ -37,9 +37,10 @@ surface('after() callbacks run before the path is done; their output stays with 
   assert.equal(result.results.find((r) => r.path === '/after')!.logs, ['after ran']);
 });
 
-surface('unstable_cache is memoised for the build', async () => {
+surface('unstable_cache is memoised for the build, and its revalidate lowers the path\'s, as in Next.js', async () => {
   const result = await build('next-surface');
   assert.equal(JSON.parse(text(result, '/unstable-cache')), { calls: 2 });
+  assert.is(result.manifest.routes['/unstable-cache-revalidate'].revalidate, 30);
 });
 
 surface('revalidateTag() in a GET makes the path dynamic, under force-static too; updateTag() there is an error, as in Next.js', async () => {
