@@ -357,6 +357,7 @@ async function openBuild(options: ResolvedOptions, project: Project): Promise<Bu
     env,
     basePath: project.config.basePath,
     strict: options.strict,
+    cachedFetches: nextMajor(project) >= 15,
     onStrayOutput: (text) => options.logger.warn?.(text),
   });
   // Workers load route modules only when given tasks.

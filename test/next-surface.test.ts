@@ -41,6 +41,8 @@ surface('unstable_cache is memoised for the build, and its revalidate lowers the
   const result = await build('next-surface');
   assert.equal(JSON.parse(text(result, '/unstable-cache')), { calls: 2 });
   assert.is(result.manifest.routes['/unstable-cache-revalidate'].revalidate, 30);
+  // Under Next.js 14's rules a no-store fetch inside it still keeps the route on a server (15+ cache it with it).
+  assert.is(result.manifest.dynamic['/cached-fetch'].reasons[0].kind, "fetch({ cache: 'no-store' })");
 });
 
 surface('revalidateTag() in a GET makes the path dynamic, under force-static too; updateTag() there is an error, as in Next.js', async () => {

@@ -102,8 +102,10 @@ apps('cacheComponents in next.config applies the Cache Components rules, and the
 
 apps('with Next.js 15 and no Cache Components, static paths of routes that do not opt in are named', async () => {
   const result = await build('next15', { notRunTimeout: 0.5 });
-  assert.equal(Object.keys(result.manifest.routes), ['/opted-in', '/plain']);
+  assert.equal(Object.keys(result.manifest.routes), ['/cached-fetch', '/opted-in', '/plain']);
   assert.equal(result.notOptedIn, ['/plain']);
+  // A no-store fetch inside unstable_cache is cached with it under Next.js 15+ (14 keeps the route on a server).
+  assert.equal([text(result, '/cached-fetch'), result.manifest.routes['/cached-fetch'].revalidate], ['hello', 120]);
   const { presentBuild } = await import('../src/output.js');
   const { report } = presentBuild(result, { format: 'text', json: false, quiet: false, allowDynamic: [], color: false }, { cwd: ROOT, host: 'none' });
   assert.match(report, 'would not prerender one of these static paths (/plain)');

@@ -303,9 +303,9 @@ export class Sandbox {
 
   #spawn(): Slot {
     this.started++;
-    const { bundleDir, projectRoot, maxBodyBytes, outputDir, maxMemoryMb, basePath, strict, heavyHeapMb } = this.#options;
+    const { bundleDir, projectRoot, maxBodyBytes, outputDir, maxMemoryMb, basePath, strict, cachedFetches, heavyHeapMb } = this.#options;
     const shared = new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT * 3);
-    const setup: WorkerSetup = { bundleDir, projectRoot, maxBodyBytes, outputDir, basePath, strict, heavyHeapMb, beat: shared };
+    const setup: WorkerSetup = { bundleDir, projectRoot, maxBodyBytes, outputDir, basePath, strict, cachedFetches, heavyHeapMb, beat: shared };
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries({ ...(this.#options.env ?? process.env), ...BUILD_ENV })) if (value !== undefined) env[name] = value;
     // The worker the process started early, if it waits with these limits; else a new one.

@@ -126,6 +126,11 @@ export interface WorkerSetup {
   outputDir: string;
   /** `--strict`: the Cache Components rules count too. */
   strict?: boolean;
+  /**
+   * Next.js 15 and later: a fetch inside an `unstable_cache` function is cached with it, so its
+   * `cache: 'no-store'` (or `revalidate: 0`) does not make the path dynamic, as it does in 14.
+   */
+  cachedFetches?: boolean;
   /** next.config's basePath: request URLs include it, `nextUrl.pathname` does not. */
   basePath?: string;
   /** A worker whose heap is larger than this (MB) after an `analyze` task asks to be replaced. Default 192. */

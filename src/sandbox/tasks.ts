@@ -124,7 +124,7 @@ export function createTasks(setup: WorkerSetup) {
   async function render(task: RenderTask): Promise<RenderOutcome> {
     const mod = await load(task.entry);
     const GET = mod.GET as (request: Request, context: { params: unknown }) => unknown;
-    const store: RequestStore = { pattern: task.pattern, mode: task.config.dynamic, reasons: [], revalidate: task.config.revalidate, after: [], fetchCache: task.config.fetchCache, tags: new Set(), strict: setup.strict, params: task.params };
+    const store: RequestStore = { pattern: task.pattern, mode: task.config.dynamic, reasons: [], revalidate: task.config.revalidate, after: [], fetchCache: task.config.fetchCache, tags: new Set(), strict: setup.strict, cachedFetches: setup.cachedFetches, params: task.params };
     const request = createIncomingRequest(`http://localhost:3000${withBasePath(setup.basePath ?? '', task.requestPath)}`, setup.basePath ?? '');
     // A route without dynamic segments gets `{ params: undefined }`, as from next build (14, 15 and 16).
     const context = { params: task.pattern.includes('[') ? syncAndAsync({ ...task.params }) : undefined };

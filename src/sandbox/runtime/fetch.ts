@@ -4,7 +4,7 @@
  * `next: { tags }` is recorded; the `fetchCache` segment config overrides or forbids as in Next.js.
  */
 import { requestData, requestStore, violate } from './store.js';
-import { strictUse } from './strict.js';
+import { cacheScope, strictUse } from './strict.js';
 import { recordFetch, recordingInputs } from './inputs.js';
 
 type NextInit = RequestInit & { next?: { revalidate?: number | false; tags?: string[] } };
@@ -28,7 +28,8 @@ export function instrumentFetch(original: typeof fetch): typeof fetch {
       if (mode === 'only-no-store' && (cache === 'force-cache' || (typeof revalidate === 'number' && revalidate > 0))) {
         violate(`cache: 'force-cache' used on fetch for ${url} with 'export const fetchCache = 'only-no-store'`);
       }
-      const forcedCache = mode === 'force-cache' && (revalidate === undefined || revalidate === 0);
+      // Next.js 15 and later cache a fetch inside an unstable_cache function with it (14 does not).
+      const forcedCache = (mode === 'force-cache' && (revalidate === undefined || revalidate === 0)) || (store.cachedFetches === true && cacheScope.getStore() === true);
       const pass = () => undefined;
       if (mode === 'force-no-store' || mode === 'only-no-store') requestData(`fetchCache = '${mode}'`, pass, pass);
       else if (!forcedCache && (cache === 'no-store' || cache === 'no-cache')) requestData(`fetch({ cache: '${cache}' })`, pass, pass);

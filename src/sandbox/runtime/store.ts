@@ -26,6 +26,8 @@ export interface RequestStore {
   tags: Set<string>;
   /** `--strict`: non-deterministic and uncached work counts too. */
   strict?: boolean;
+  /** See `WorkerSetup.cachedFetches`. */
+  cachedFetches?: boolean;
   /** The path's params, for `next/root-params` (see root-params.ts). */
   params?: Record<string, string | string[] | undefined>;
 }
