@@ -9,7 +9,6 @@
  * was is kept as a digest: a file's content, a folder's listing, whether a path exists and its size,
  * a variable's value.
  */
-import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -372,7 +371,7 @@ export function readCache(out: string): BuildCache | undefined {
 export interface CacheText {
   cache: BuildCache;
   text: string;
-  /** The text's bytes, when it is ASCII (see `entryLines`). */
+  /** The bytes the text was decoded from, for writing kept records again as they were (see `KeptEntries`). */
   bytes?: Uint8Array;
 }
 
@@ -405,8 +404,7 @@ export function parseCache(text: string, options: { lazy?: boolean; bytes?: Uint
   try {
     const lazy = options.lazy ? lazyPaths(text) : undefined;
     const cache = (lazy ? { ...(JSON.parse(`${text.slice(0, lazy.opening)}}`) as object), paths: lazy.paths } : JSON.parse(text)) as BuildCache;
-    const bytes = options.bytes && isAscii(options.bytes) ? { bytes: options.bytes } : {};
-    return isCache(cache, lazy !== undefined) ? { cache, text, ...bytes } : undefined;
+    return isCache(cache, lazy !== undefined) ? { cache, text, ...(options.bytes ? { bytes: options.bytes } : {}) } : undefined;
   } catch {
     return undefined;
   }

@@ -202,7 +202,7 @@ export function* manifestChunks(manifest: Manifest, entries = 250, previous?: Ma
   yield '}\n';
 }
 
-/** A manifest and the text it was parsed from, with its bytes when that text is ASCII (see `entryLines`). */
+/** A manifest and the text it was parsed from, with the bytes of that text (see `KeptEntries`). */
 export interface ManifestText {
   manifest: Manifest;
   text: string;

@@ -3,7 +3,6 @@
  * results; per-build state travels in one small context; nothing is kept at module level.
  */
 import path from 'node:path';
-import { isAscii } from 'node:buffer';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -429,7 +428,7 @@ async function readPrevious(options: ResolvedOptions, settings: string, digests:
     if (bytes !== undefined && cache?.manifest !== hash(bytes)) return { cache, changed: true };
     const text = bytes?.toString('utf8');
     manifest = text === undefined ? undefined : (JSON.parse(text) as Manifest);
-    if (manifest && text!.length <= KEPT_TEXT_CHARS) texts.manifest = { manifest, text: text!, ...(isAscii(bytes!) ? { bytes: bytes! } : {}) };
+    if (manifest && text!.length <= KEPT_TEXT_CHARS) texts.manifest = { manifest, text: text!, bytes: bytes! };
   } catch {
     return { cache }; // unreadable: nothing is reused
   }

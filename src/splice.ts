@@ -10,6 +10,7 @@
  * With the previous file's bytes (when its text is ASCII, so that a character is a byte), a run of
  * kept entries is a view of those bytes: nothing is copied or encoded again.
  */
+import { isAscii } from 'node:buffer';
 
 /** Where an entry is in a text, without the comma after it. */
 interface Span {
@@ -29,16 +30,19 @@ export class KeptEntries {
   #index = 0;
   /** Where the entry at `#index` starts (-1 once the walk stopped). */
   #at: number;
+  /** The text's bytes, kept only when they are ASCII: a character is then a byte, and the offsets of the text are theirs. */
+  readonly bytes?: Uint8Array;
 
-  /** `from` is where the first entry starts, `end` where the last one ends; `bytes`: the text's bytes, when it is ASCII. */
+  /** `from` is where the first entry starts, `end` where the last one ends; `bytes`, those the text was decoded from. */
   constructor(
     readonly text: string,
     private readonly record: Record<string, unknown>,
     from: number,
     private readonly end: number,
     private readonly next: (text: string, at: number) => number,
-    readonly bytes?: Uint8Array,
+    bytes?: Uint8Array,
   ) {
+    if (bytes && isAscii(bytes)) this.bytes = bytes;
     this.#keys = Object.keys(record);
     this.#at = from >= 0 && from <= end ? from : -1;
   }
