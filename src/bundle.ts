@@ -20,7 +20,6 @@ import { errorText, installHint, packageName } from './errors.js';
 import { libraryFile } from './places.js';
 import { withEsbuild } from './esbuild.js';
 import { metadataModule } from './metadata.js';
-import { installedNextVersion } from './project.js';
 import { NEXT_EXPORTS, STAND_IN_KEY } from './next-exports.js';
 import { transformUseCache } from './use-cache.js';
 import { EXTERNAL_CJS_NAMESPACE } from './sandbox/protocol.js';
@@ -59,13 +58,11 @@ module.exports = target;
  * Stand-ins and generated modules: `next/*` resolve to the sandbox's instrumented versions; a
  * metadata file's route module is generated; `next/og` is the app's own, when it has one.
  */
-const standIns = (routes: RouteFile[], projectRoot: string, strict: boolean): esbuild.Plugin => ({
+const standIns = (routes: RouteFile[], projectRoot: string, strict: boolean, nextMajor: number | undefined): esbuild.Plugin => ({
   name: 'route-prerender-next-stand-ins',
   setup(build) {
     const appNextOg = resolveFrom(projectRoot, 'next/og');
     const appNext = resolveFrom(projectRoot, 'next/package.json');
-    const nextVersion = appNext === undefined ? undefined : installedNextVersion(projectRoot);
-    const nextMajor = nextVersion === undefined ? undefined : Number(nextVersion.split('.')[0]);
     // React as the app's Next.js resolves it for the server layer: its own compiled copy (React 18
     // apps too), else the app's React (see `reactConditions`).
     const compiledReact = compiledReactDir(projectRoot);
@@ -138,6 +135,8 @@ export interface CompileSettings {
   rules?: readonly LoaderRule[];
   /** Imported images become their data (see images.ts), under the config's `assetPrefix`; false with `images.disableStaticImages`. */
   images?: { assetPrefix: string } | false;
+  /** The app's Next.js major version (undefined: not installed): what generated metadata modules pass their functions (see `metadataModule`). */
+  nextMajor?: number;
 }
 
 /** Imported images without a prefix: the default of `CompileSettings.images`. */
@@ -364,7 +363,7 @@ export interface Bundle {
  * `strict`, 'use cache' functions are marked for the sandbox.
  */
 export async function bundleRoutes(routes: RouteFile[], projectRoot: string, dir?: string, settings: CompileSettings = {}): Promise<Bundle> {
-  const compile = { strict: settings.strict ?? false, externals: serverExternalPackages(projectRoot, settings.externals ?? []), aliases: settings.aliases ?? {}, rules: settings.rules ?? [], images: settings.images ?? IMAGES_UNPREFIXED };
+  const compile = { strict: settings.strict ?? false, externals: serverExternalPackages(projectRoot, settings.externals ?? []), aliases: settings.aliases ?? {}, rules: settings.rules ?? [], images: settings.images ?? IMAGES_UNPREFIXED, nextMajor: settings.nextMajor };
   dir ??= await mkdtemp(path.join(tmpdir(), 'route-prerender-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const failures = new Map<RouteFile, RouteProblem>();
@@ -438,7 +437,7 @@ export function bundleSettings(routes: RouteFile[], projectRoot: string, setting
   const externals = [...serverExternalPackages(projectRoot, settings.externals ?? [])];
   // A rule's condition may hold RegExps, written as their source.
   const patterns = (_key: string, value: unknown) => (value instanceof RegExp ? String(value) : value);
-  return JSON.stringify({ routes, projectRoot, strict: settings.strict ?? false, tmp: tmpdir(), runtime: RUNTIME_DIR, options: BUILD_OPTIONS, tool, externals, aliases: settings.aliases ?? {}, rules: settings.rules ?? [], images: settings.images ?? IMAGES_UNPREFIXED }, patterns);
+  return JSON.stringify({ routes, projectRoot, strict: settings.strict ?? false, tmp: tmpdir(), runtime: RUNTIME_DIR, options: BUILD_OPTIONS, tool, externals, aliases: settings.aliases ?? {}, rules: settings.rules ?? [], images: settings.images ?? IMAGES_UNPREFIXED, nextMajor: settings.nextMajor ?? null }, patterns);
 }
 
 /** The modules whose code ends up in, or shapes, what esbuild compiles. */
@@ -547,7 +546,7 @@ interface Built {
   importers: string[];
 }
 
-async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, compile: { strict: boolean; externals: ReadonlySet<string>; aliases: Readonly<Record<string, string>>; rules: readonly LoaderRule[]; images: { assetPrefix: string } | false }): Promise<Built> {
+async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[], outdir: string, projectRoot: string, write: boolean, compile: { strict: boolean; externals: ReadonlySet<string>; aliases: Readonly<Record<string, string>>; rules: readonly LoaderRule[]; images: { assetPrefix: string } | false; nextMajor: number | undefined }): Promise<Built> {
   // Files the config's loaders read, by the file they loaded: inputs of the routes that import it.
   const dependencies = new Map<string, Set<string>>();
   const importers = new Set<string>();
@@ -559,7 +558,7 @@ async function build(api: typeof esbuild, routes: RouteFile[], all: RouteFile[],
     outdir,
     write,
     // The config's loader rules come first: a rule for `*.svg` (SVGR) wins over the image data.
-    plugins: [loaderRulesPlugin([...compile.rules], projectRoot, dependencies), ...(compile.images ? [staticImages(projectRoot, compile.images.assetPrefix)] : []), standIns(all, projectRoot, compile.strict), resolveAliases(compile.aliases, projectRoot), serverExternals(compile.externals, importers)],
+    plugins: [loaderRulesPlugin([...compile.rules], projectRoot, dependencies), ...(compile.images ? [staticImages(projectRoot, compile.images.assetPrefix)] : []), standIns(all, projectRoot, compile.strict, compile.nextMajor), resolveAliases(compile.aliases, projectRoot), serverExternals(compile.externals, importers)],
   });
   // Generated modules are not files; the metadata files they embed or import are.
   const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((input) => !GENERATED.test(input)).map((input) => sourceFile(projectRoot, input));

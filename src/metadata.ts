@@ -79,15 +79,13 @@ export function metadataFile(fileName: string, atRoot: boolean, source = ''): Me
 /**
  * The route module that serves a metadata file (the way Next.js's loader writes one), importing
  * the user's module for `text` and `image` files. `runtime` is the absolute path of the sandbox's
- * metadata serializers.
- */
-/**
- * `nextMajor`: the app's Next.js major version (undefined: not installed, the rules of 14). What a
- * sitemap or image function gets as its `id` changed: the item's own id (14), its text (a
- * sitemap's, 15), a promise of its text (16).
+ * metadata serializers. `nextMajor`: the app's Next.js major version (undefined: not installed, the
+ * rules of 14); what a sitemap or image function gets as its `id` changed: the item's own id (14),
+ * its text (a sitemap's, 15), a promise of its text (16).
  */
 export function metadataModule(file: string, meta: MetadataFile, runtime: string, hasNextOg = true, nextMajor?: number): string {
   const user = JSON.stringify(file);
+  const major = nextMajor ?? 14;
   if (meta.kind === 'image' && !hasNextOg) {
     // The user's module needs next/og (and React) to compile; the stand-in says what to install.
     return `import { ImageResponse } from 'next/og';
@@ -110,7 +108,6 @@ export const dynamic = 'force-static';
   // is a promise too (Next.js 16 passes a promise); generateImageMetadata gets the object. Next.js 16
   // prerenders each image; 15 and earlier give the route no generateStaticParams (served on request).
   if (meta.kind === 'image' && meta.urlSegments.length > 1) {
-    const prerendered = nextMajor !== undefined && nextMajor >= 16;
     return `import * as userland from ${user};
 import { syncAndAsync } from ${JSON.stringify(runtime)};
 export * from ${user};
@@ -119,9 +116,9 @@ export async function GET(_request, context) {
   const { __metadata_id__: wanted, ...params } = await context.params;
   const found = (await userland.generateImageMetadata({ params })).find((item) => String(item.id) === wanted);
   if (!found) return new Response('Not Found', { status: 404 });
-  return userland.default({ params: syncAndAsync(params), id: ${nextMajor !== undefined && nextMajor >= 16 ? 'Promise.resolve(wanted)' : 'found.id'} });
+  return userland.default({ params: syncAndAsync(params), id: ${major >= 16 ? 'Promise.resolve(wanted)' : 'found.id'} });
 }
-${prerendered ? `export async function generateStaticParams() {
+${major >= 16 ? `export async function generateStaticParams() {
   return (await userland.generateImageMetadata({ params: {} })).map((item) => ({ __metadata_id__: String(item.id) }));
 }
 ` : ''}`;
@@ -149,7 +146,7 @@ export async function GET(_request, context) {
   ${sharded ? `const wanted = (await context.params).__metadata_id__;
   const found = (await userland.generateSitemaps()).find((item) => String(item.id) + '.xml' === wanted);
   if (!found) return new NextResponse('Not Found', { status: 404 });
-  id = ${nextMajor !== undefined && nextMajor >= 16 ? 'Promise.resolve(String(found.id))' : nextMajor === 15 ? 'String(found.id)' : 'found.id'};` : ''}
+  id = ${major >= 16 ? 'Promise.resolve(String(found.id))' : major === 15 ? 'String(found.id)' : 'found.id'};` : ''}
   const data = await userland.default(${sharded ? '{ id }' : ''});
   return new NextResponse(serialize(data), { headers: { 'Content-Type': ${JSON.stringify(meta.contentType)}, 'Cache-Control': ${JSON.stringify(meta.cacheControl)} } });
 }

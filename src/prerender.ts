@@ -123,13 +123,14 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
   let cleanupBundle = () => rm(context.bundleDir, { recursive: true, force: true });
   try {
     const invalid = discovery.invalid.map(({ route, problem }) => errorResult(route, route.srcRoute, problem));
-    const { settled: byConfig, toBuild } = triageRoutes(discovery.routes, nextMajor(project) >= 15);
+    const major = nextMajor(project);
+    const { settled: byConfig, toBuild } = triageRoutes(discovery.routes, major >= 15);
     // What each path reads is recorded on every build, for the next incremental one and `explain`.
     const digests = new Digests(project.root, { ...env, ...BUILD_ENV });
     const settings = buildSettings(options, project, digests);
     // An incremental build takes the previous build's compiled modules when nothing they came from
     // changed (and trusts the digests of files unchanged since it, as it does those of the cache).
-    const compile = { strict: options.strict, externals: project.config.serverExternalPackages, aliases: project.config.resolveAlias, rules: project.config.loaderRules, images: project.config.disableStaticImages ? (false as const) : { assetPrefix: project.config.assetPrefix ?? project.config.basePath } };
+    const compile = { strict: options.strict, externals: project.config.serverExternalPackages, aliases: project.config.resolveAlias, rules: project.config.loaderRules, images: project.config.disableStaticImages ? (false as const) : { assetPrefix: project.config.assetPrefix ?? project.config.basePath }, ...(Number.isNaN(major) ? {} : { nextMajor: major }) };
     const compiledWith = hash(`${settings}\n${bundleSettings(toBuild, project.root, compile)}`);
     const modules = options.incremental ? readModulesRecord(options.out) : undefined;
     digests.trust(modules);
@@ -157,14 +158,14 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     // The modules of routes planned that way are loaded now all the same, as planning would have, to be ready for their paths.
     const loading = [...analyses.keys()].map((route) => sandbox.run({ type: 'analyze', entry: bundle.entries.get(route)!, source: route.file, route, loadOnly: true }).then(({ inputs }) => recorder.task(route, undefined, inputs)));
     options.logger.phase?.(`Planning ${count(bundle.entries.size - analyses.size, 'route module')} (segment config, generateStaticParams)`, 'plan');
-    const planning = step(planRoutes(bundle.entries, sandbox, options.concurrency, { basePath: project.config.basePath, previous: analyses, skipIncomplete: nextMajor(project) >= 15, onAnalysis: (route, analysis) => recorder.analyzed(route, analysis) }));
+    const planning = step(planRoutes(bundle.entries, sandbox, options.concurrency, { basePath: project.config.basePath, previous: analyses, skipIncomplete: major >= 15, onAnalysis: (route, analysis) => recorder.analyzed(route, analysis) }));
     planning.catch(() => undefined); // awaited below
     // While the workers plan, the previous build is read and what its paths read is looked at again.
     const { cache: previous, manifest: before, texts, changed, same }: Previous = options.incremental ? await readPrevious(options, settings, digests, early ?? (cacheText === undefined ? undefined : { text: cacheText, bytes: cacheBytes! }), looked) : {};
     const plan = await planning;
     timings.plan = clock.lap();
     // Next.js 15 and later (without Cache Components) run a GET at build only when its route opts in.
-    const notOptedIn = nextMajor(project) >= 15 && !options.strict ? new Set(plan.routes.filter((p) => !p.optedIn).map((p) => p.route)) : new Set<RouteFile>();
+    const notOptedIn = major >= 15 && !options.strict ? new Set(plan.routes.filter((p) => !p.optedIn).map((p) => p.route)) : new Set<RouteFile>();
 
     const manifestInOut = relativeInside(options.out, options.manifest);
     const assignment = assignPaths(plan.routes, { host: options.host, reserved: manifestInOut ? [manifestInOut] : [], cwd: options.cwd, shard: options.shard });

@@ -75,8 +75,7 @@ export async function loadProject(root: string, environment: NodeJS.ProcessEnv =
   return { root, env, envFiles, config, nextVersion: installedNextVersion(root) };
 }
 
-/** The version of the `next` the project resolves, when it has one. */
-export function installedNextVersion(root: string): string | undefined {
+function installedNextVersion(root: string): string | undefined {
   try {
     const file = createRequire(path.join(root, 'package.json')).resolve('next/package.json');
     return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version;
