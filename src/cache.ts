@@ -12,7 +12,9 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isAscii } from 'node:buffer';
 import { entryLines, KeptEntries } from './splice.js';
+import { TextTable } from './cache-text.js';
 import { relativeFile } from './location.js';
 import type { Manifest, ManifestRoute } from './manifest.js';
 import type { AnalyzeOutcome, RecordedInputs, TaskInputs } from './sandbox/protocol.js';
@@ -243,11 +245,14 @@ export class Digests {
     this.#adopted.push({ recorded, moved: new Set(changed) });
   }
 
-  /** The record that lets `id` keep its digest and stamp (see `adoptUnchanged`). */
-  #adoptedFor(id: string): Recorded | undefined {
+  /** The digest and stamp `id` keeps from a record (see `adoptUnchanged`). */
+  #adoptedFor(id: string): { digest: string; stamp: string } | undefined {
     if (this.#adopted.length === 0 || !id.startsWith('file:')) return undefined;
     for (const { recorded, moved } of this.#adopted) {
-      if (!moved.has(id) && recorded.stamps?.[id] !== undefined && recorded.digests[id] !== undefined) return recorded;
+      if (moved.has(id)) continue;
+      const stamp = recordedStamp(recorded, id);
+      const digest = stamp === undefined ? undefined : recordedDigest(recorded, id);
+      if (digest !== undefined) return { digest, stamp: stamp! };
     }
     return undefined;
   }
@@ -256,14 +261,14 @@ export class Digests {
     let digest = this.#memo.get(id);
     if (digest !== undefined) return digest;
     const adopted = this.#adoptedFor(id);
-    if (adopted) return adopted.digests[id];
+    if (adopted) return adopted.digest;
     this.#memo.set(id, (digest = this.#compute(id)));
     return digest;
   }
 
   /** What a file was when its digest was taken (see `fileStamp`), for the next build; undefined for other inputs. */
   stampOf(id: string): string | undefined {
-    return this.#stamps.get(id) ?? (this.#memo.has(id) ? undefined : this.#adoptedFor(id)?.stamps?.[id]);
+    return this.#stamps.get(id) ?? (this.#memo.has(id) ? undefined : this.#adoptedFor(id)?.stamp);
   }
 
   #compute(id: string): string {
@@ -276,7 +281,9 @@ export class Digests {
         const stamp = fileStamp(stats);
         this.#stamps.set(id, stamp);
         for (const previous of this.#trusted) {
-          if (previous.digests[id] !== undefined && sameAsStamped(stamp, stats.mtimeMs, previous.stamps?.[id], previous.builtAt)) return previous.digests[id];
+          if (!sameAsStamped(stamp, stats.mtimeMs, recordedStamp(previous, id), previous.builtAt)) continue;
+          const digest = recordedDigest(previous, id);
+          if (digest !== undefined) return digest;
         }
         return hash(readFileSync(file));
       }
@@ -403,11 +410,53 @@ export function readCacheBytes(out: string): Buffer | undefined {
 export function parseCache(text: string, options: { lazy?: boolean; bytes?: Uint8Array } = {}): CacheText | undefined {
   try {
     const lazy = options.lazy ? lazyPaths(text) : undefined;
-    const cache = (lazy ? { ...(JSON.parse(`${text.slice(0, lazy.opening)}}`) as object), paths: lazy.paths } : JSON.parse(text)) as BuildCache;
+    const tables = lazy && textTables(text, lazy.opening);
+    const cache = (tables ? withTables(JSON.parse(`${text.slice(0, tables.head)}}`) as BuildCache, tables, options.bytes) : lazy ? { ...(JSON.parse(`${text.slice(0, lazy.opening)}}`) as object) } : JSON.parse(text)) as BuildCache;
+    if (lazy) cache.paths = lazy.paths;
     return isCache(cache, lazy !== undefined) ? { cache, text, ...(options.bytes ? { bytes: options.bytes } : {}) } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** A cache's digests and stamps kept as their text (see cache-text.ts), with the bytes it was decoded from when they are ASCII. */
+interface Tables {
+  digests: TextTable;
+  stamps: TextTable;
+  bytes?: Uint8Array;
+}
+
+/** The tables of caches read with `lazy`: their `digests` and `stamps` are parsed only when asked for whole. */
+const TABLES = new WeakMap<Recorded, Tables>();
+
+/** The digests and stamps of a cache's text, laid out as `cacheChunks` writes them before the paths (at `paths`), and where its head ends. */
+function textTables(text: string, paths: number): { head: number; digests: TextTable; stamps: TextTable } | undefined {
+  const head = text.lastIndexOf(DIGESTS_OPENING, paths);
+  const stampsAt = text.lastIndexOf(STAMPS_OPENING, paths);
+  if (head === -1 || stampsAt < head) return undefined;
+  const digests = TextTable.of(text, head + DIGESTS_OPENING.length, stampsAt - 1);
+  const stamps = TextTable.of(text, stampsAt + STAMPS_OPENING.length, paths - 1);
+  return digests && stamps ? { head, digests, stamps } : undefined;
+}
+
+/** `cache` with `digests` and `stamps` that are `tables`, parsed when asked for whole. */
+function withTables(cache: BuildCache, tables: { digests: TextTable; stamps: TextTable }, bytes: Uint8Array | undefined): BuildCache {
+  Object.defineProperty(cache, 'digests', { get: () => tables.digests.all(), enumerable: true, configurable: true });
+  Object.defineProperty(cache, 'stamps', { get: () => tables.stamps.all(), enumerable: true, configurable: true });
+  TABLES.set(cache, { digests: tables.digests, stamps: tables.stamps, ...(bytes && isAscii(bytes) ? { bytes } : {}) });
+  return cache;
+}
+
+/** The digest `recorded` has for `id` (looked up in its text when it has one: see `TextTable`). */
+function recordedDigest(recorded: Recorded, id: string): string | undefined {
+  const tables = TABLES.get(recorded);
+  return tables ? tables.digests.get(id) : recorded.digests[id];
+}
+
+/** The stamp `recorded` has for `id`. */
+function recordedStamp(recorded: Recorded, id: string): string | undefined {
+  const tables = TABLES.get(recorded);
+  return tables ? tables.stamps.get(id) : recorded.stamps?.[id];
 }
 
 /**
@@ -580,7 +629,8 @@ function isCache(value: unknown, lazyPaths = false): value is BuildCache {
   const cache = value as BuildCache;
   return (
     isRecord(cache) && cache.version === CACHE_VERSION && typeof cache.settings === 'string' && typeof cache.builtAt === 'number' && typeof cache.staticPaths === 'number' &&
-    isRecord(cache.digests) && everyValue(cache.digests, isString) && (cache.stamps === undefined || isRecord(cache.stamps)) && (cache.manifest === undefined || isString(cache.manifest)) &&
+    // Tables kept as text are checked as they are parsed (see `TextTable.all`).
+    (TABLES.has(cache) || (isRecord(cache.digests) && everyValue(cache.digests, isString) && (cache.stamps === undefined || isRecord(cache.stamps)))) && (cache.manifest === undefined || isString(cache.manifest)) &&
     isInputs(cache.global) &&
     isRecord(cache.routes) && everyValue(cache.routes, (r) => isRecord(r) && typeof r.code === 'string' && isInputs(r.inputs) && (r.analysis === undefined || isString(r.analysis))) &&
     isRecord(cache.paths) && (lazyPaths || everyValue(cache.paths, (p) => isRecord(p) && p.inputs !== undefined && isInputs(p.inputs)))
@@ -605,11 +655,15 @@ function isBundleRecord(value: unknown): value is BundleRecord {
  * text), a record this cache holds from it (the same object) is copied from that text.
  */
 export function* cacheChunks(cache: BuildCache, previous?: CacheText): Generator<string | Uint8Array> {
-  const { paths, digests, stamps, ...rest } = cache;
+  // The members but the tables and the paths (read one by one: a spliced cache's tables are made whole only when asked for).
+  const rest: Record<string, unknown> = {};
+  for (const name of Object.keys(cache) as Array<keyof BuildCache>) if (name !== 'paths' && name !== 'digests' && name !== 'stamps') rest[name] = cache[name];
+  const { paths } = cache;
+  const splice = SPLICES.get(cache);
   yield `${JSON.stringify(rest).slice(0, -1)}${DIGESTS_OPENING}`;
-  yield* texts(digests);
+  yield* splice ? splice.tables.digests.spliced(splice.cut, splice.digests, splice.tables.bytes) : texts(cache.digests);
   yield `}${STAMPS_OPENING}`;
-  yield* texts(stamps ?? {});
+  yield* splice ? splice.tables.stamps.spliced(splice.cut, splice.stamps, splice.tables.bytes) : texts(cache.stamps ?? {});
   yield `}${PATHS_OPENING}`;
   const kept = previous ? { entries: keptPaths(previous), value: (key: string) => paths[key] } : undefined;
   yield* entryLines(Object.keys(paths), (run) => run.map((key) => `${JSON.stringify(key)}:${JSON.stringify(paths[key])}`).join(',\n'), kept);
@@ -748,7 +802,11 @@ export class Recorder {
    * The cache of this build; `codes` by route, `keys` the manifest keys whose records it keeps, in
    * order (the static and dynamic paths).
    */
-  finish(options: { settings: string; project: string; codes: Map<RouteFile, string>; digests: Digests; cwd: string; staticPaths: number; keys: Iterable<string>; manifest?: string }): BuildCache {
+  finish(given: FinishOptions): BuildCache {
+    // The keys are walked once more when the previous cache's tables cannot be spliced.
+    const options = { ...given, keys: [...given.keys] };
+    const spliced = options.previous && this.#spliced(options, options.previous);
+    if (spliced) return spliced;
     const digests: Record<string, string> = {};
     const take = (id: string) => {
       digests[id] ??= this.#read.get(id)?.digest ?? options.digests.of(id);
@@ -756,13 +814,7 @@ export class Recorder {
     };
     const note = (inputs: RecordedInputs | undefined) => findInputId(inputs, take);
     note(this.global);
-    const routes: Record<string, RouteRecord> = {};
-    for (const [route, code] of options.codes) {
-      const record = this.routes.get(route);
-      note(record?.params);
-      const analysis = this.#analyses.get(route);
-      routes[relativeFile(route.file, options.cwd)] = { code, ...(record?.params ? { inputs: record.params } : {}), ...(analysis ? { analysis } : {}) };
-    }
+    const routes = this.#routes(options, note);
     const paths: Record<string, PathRecord> = {};
     for (const key of options.keys) {
       const record = this.paths.get(key);
@@ -778,7 +830,144 @@ export class Recorder {
     }
     return { version: CACHE_VERSION, settings: options.settings, project: path.relative(options.cwd, options.project) || '.', builtAt: Date.now(), staticPaths: options.staticPaths, digests, stamps, global: this.global ?? {}, routes, paths, ...(options.manifest ? { manifest: options.manifest } : {}) };
   }
+
+  /** The routes' records, each input of what generateStaticParams read passed to `note`. */
+  #routes(options: FinishOptions, note: (inputs: RecordedInputs | undefined) => unknown): Record<string, RouteRecord> {
+    const routes: Record<string, RouteRecord> = {};
+    for (const [route, code] of options.codes) {
+      const record = this.routes.get(route);
+      note(record?.params);
+      const analysis = this.#analyses.get(route);
+      routes[relativeFile(route.file, options.cwd)] = { code, ...(record?.params ? { inputs: record.params } : {}), ...(analysis ? { analysis } : {}) };
+    }
+    return routes;
+  }
+
+  /**
+   * The cache of an incremental build as the previous one's digests and stamps, their text kept but
+   * for the inputs this build took anew (`rewrite`, and those no record reads any more), with those
+   * this build's own reads need after them: the paths it kept are not walked. Undefined when the
+   * previous cache's tables are not text, or when more than a few inputs would have to be looked for
+   * in its records (the cache is then made as a full build makes it).
+   */
+  #spliced(options: FinishOptions, previous: { read: CacheText; rewrite: Set<string> }): BuildCache | undefined {
+    const { cache: old, text } = previous.read;
+    const tables = TABLES.get(old);
+    const lines = pathLines(text);
+    if (!tables || !lines) return undefined;
+    // What this build read itself: loading modules, generateStaticParams, the paths that ran.
+    const fresh = new Set<string>();
+    const add = (id: string) => {
+      fresh.add(id);
+      return false;
+    };
+    findInputId(this.global, add);
+    const routes = this.#routes(options, (inputs) => findInputId(inputs, add));
+    const paths: Record<string, PathRecord> = {};
+    for (const key of options.keys) {
+      const record = this.paths.get(key);
+      if (!record) continue;
+      paths[key] = record;
+      if (record !== old.paths[key]) pathInputId(record, add);
+    }
+    // What the previous build's own records read: its digests hold each of those.
+    const recorded = new Set<string>();
+    const had = (id: string) => {
+      recorded.add(id);
+      return false;
+    };
+    findInputId(old.global, had);
+    for (const source in old.routes) findInputId(old.routes[source].inputs, had);
+    // Inputs the previous records that are not kept read: written again only when a kept one reads them.
+    const dropped = new Set<string>();
+    for (const key in old.paths) {
+      const record = old.paths[key];
+      if (this.paths.get(key) !== record) pathInputId(record, (id) => (dropped.add(id), false));
+    }
+    for (const id of recorded) dropped.add(id);
+    for (const id of previous.rewrite) dropped.add(id);
+    const cut = new Set<string>();
+    const added: Record<string, string> = {};
+    const addedStamps: Record<string, string> = {};
+    const write = (id: string) => {
+      cut.add(id);
+      added[id] = this.#read.get(id)?.digest ?? options.digests.of(id);
+      const stamp = this.#read.has(id) ? this.#read.get(id)!.stamp : options.digests.stampOf(id);
+      if (stamp !== undefined) addedStamps[id] = stamp;
+    };
+    // Each input looked for is a search of the previous text: past a few, the cache is made whole.
+    let searches = 0;
+    const search = () => ++searches <= SPLICE_SEARCHES;
+    for (const id of fresh) {
+      dropped.delete(id);
+      if (previous.rewrite.has(id)) write(id);
+      else if (!recorded.has(id)) {
+        if (!search()) return undefined;
+        if (tables.digests.get(id) === undefined) write(id);
+      }
+    }
+    for (const id of dropped) {
+      if (!search()) return undefined;
+      if (!this.#keptReads(id, previous.read, lines)) cut.add(id);
+      else if (previous.rewrite.has(id)) write(id);
+    }
+    if (cut.size > SPLICE_SEARCHES) return undefined;
+    const cache = { version: CACHE_VERSION, settings: options.settings, project: path.relative(options.cwd, options.project) || '.', builtAt: Date.now(), staticPaths: options.staticPaths, digests: {}, stamps: {}, global: this.global ?? {}, routes, paths, ...(options.manifest ? { manifest: options.manifest } : {}) } as BuildCache;
+    const splice = { cut, digests: added, stamps: addedStamps, tables };
+    const whole = (table: TextTable, fresh: Record<string, string>) => () => {
+      const all = { ...table.all() };
+      for (const id of cut) delete all[id];
+      return Object.assign(all, fresh);
+    };
+    Object.defineProperty(cache, 'digests', { get: whole(tables.digests, added), enumerable: true, configurable: true });
+    Object.defineProperty(cache, 'stamps', { get: whole(tables.stamps, addedStamps), enumerable: true, configurable: true });
+    SPLICES.set(cache, splice);
+    return cache;
+  }
+
+  /** Whether a path record kept from the previous cache reads `id` (looked for in that cache's text). */
+  #keptReads(id: string, read: CacheText, lines: { start: number; end: number }): boolean {
+    const { text, cache: old } = read;
+    const needle = id.startsWith('env:') ? `"name":${JSON.stringify(id.slice(4))}` : `"id":${JSON.stringify(id)}`;
+    for (let at = text.indexOf(needle, lines.start); at !== -1 && at < lines.end; at = text.indexOf(needle, at + needle.length)) {
+      const start = text.lastIndexOf('\n', at) + 1;
+      const quoted = text.slice(start, text.indexOf(RECORD_START, start) + 1);
+      let key: string;
+      try {
+        key = JSON.parse(quoted) as string;
+      } catch {
+        return true; // not a line of this layout: counted as read, so that nothing is lost
+      }
+      if (old.paths[key] !== undefined && this.paths.get(key) === old.paths[key]) return true;
+    }
+    return false;
+  }
 }
+
+/** What `Recorder.finish` makes the cache of. */
+export interface FinishOptions {
+  settings: string;
+  project: string;
+  codes: Map<RouteFile, string>;
+  digests: Digests;
+  cwd: string;
+  staticPaths: number;
+  /** The manifest keys whose records the cache keeps, in order (the static and dynamic paths). */
+  keys: Iterable<string>;
+  /** sha256 of the manifest's text written with the cache. */
+  manifest?: string;
+  /**
+   * The previous build's cache read with its tables as text, and the inputs whose digest or stamp
+   * changed since (see `changedInputs`): its tables are written again as they were, but for those.
+   */
+  previous?: { read: CacheText; rewrite: Set<string> };
+}
+
+/** Inputs looked for in the previous cache's text while splicing its tables, past which the cache is made whole. */
+const SPLICE_SEARCHES = 64;
+
+/** Caches made from a previous one's tables (see `Recorder.finish`): what `cacheChunks` writes of them. */
+const SPLICES = new WeakMap<BuildCache, { cut: Set<string>; digests: Record<string, string>; stamps: Record<string, string>; tables: Tables }>();
 
 /**
  * The caches of a sharded build's parts as one (for `prerender merge`, whose manifest's text has the
@@ -800,7 +989,25 @@ export function mergeCaches(caches: Array<BuildCache | undefined>, staticPaths: 
 
 /** Whether an input id's digest now is not the one `cache` recorded. */
 function changedSince(cache: Recorded, digests: Digests): (id: string) => boolean {
-  return (id) => cache.digests[id] !== digests.of(id);
+  return (id) => recordedDigest(cache, id) !== digests.of(id);
+}
+
+/**
+ * The inputs of a cache read with its tables as text whose digests changed, once a worker took the
+ * stamps of its files again (`moved`: the files whose stamps changed, see `lookAgain`) and `digests`
+ * adopted the others': only those files and the inputs that are not files (variables, folders'
+ * listings, paths' existence) are taken again. `rewrite`: the inputs whose digest or stamp the next
+ * cache writes anew (see `Recorder.finish`). Undefined when a file input has no stamp (its digest
+ * is not adopted: the inputs are compared one by one).
+ */
+export function changedInputs(cache: BuildCache, digests: Digests, moved: string[]): { changed: Set<string>; rewrite: Set<string> } | undefined {
+  const tables = TABLES.get(cache);
+  // Stamps are only ever taken of files: as many as there are file inputs means each has one.
+  if (!tables || tables.digests.count('file:') !== tables.stamps.count()) return undefined;
+  const changed = new Set<string>();
+  for (const id of moved) if (digests.of(id) !== tables.digests.get(id)) changed.add(id);
+  for (const [id, digest] of tables.digests.entries('file:')) if (digests.of(id) !== digest) changed.add(id);
+  return { changed, rewrite: new Set([...moved, ...changed]) };
 }
 
 /** The most params of a route whose analysis the cache keeps (its text is held until the cache is written). */
@@ -901,7 +1108,7 @@ export function inputLabel(id: string): string {
  * per-build source of variation (unless its route revalidates and the output is younger than that).
  * Nothing, when the previous manifest `changed` since the cache was written with it.
  */
-export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; changed?: boolean }, current: { settings: string; digests: Digests; cwd: string; now?: number; importsExternals?: (route: RouteFile) => boolean; /** The cache's inputs whose digests are the same now, when known (else each is compared). */ same?: Set<string> }): ReusePlan {
+export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; changed?: boolean }, current: { settings: string; digests: Digests; cwd: string; now?: number; importsExternals?: (route: RouteFile) => boolean; /** Whether an input of the cache has the digest it had, when known (else each is compared). */ unchanged?: (id: string) => boolean }): ReusePlan {
   const { cache, manifest } = previous;
   const none = (why: string): ReusePlan => ({ none: why, check: () => ({ cause: why }) });
   if (!cache) return none('there is no build cache of a previous build beside the output folder');
@@ -909,8 +1116,8 @@ export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; c
   if (previous.changed) return none('the manifest is not the one written with the build cache (it changed after that build)');
   if (!manifest) return none('there is no manifest of a previous build');
   if (Object.keys(manifest.routes).length !== cache.staticPaths) return none('the output folder is not the one the build cache describes');
-  const { same } = current;
-  const differs = same ? (id: string) => !same.has(id) : changedSince(cache, current.digests);
+  const { unchanged } = current;
+  const differs = unchanged ? (id: string) => !unchanged(id) : changedSince(cache, current.digests);
   const changed = (inputs: RecordedInputs | undefined): string | undefined => findInputId(inputs, differs);
   const global = changed(cache.global);
   if (global) return none(`${inputLabel(global)} changed (read while modules were loaded)`);

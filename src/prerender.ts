@@ -12,7 +12,7 @@ import { discoverRoutes, resolveAppDir } from './discover.js';
 import { executePaths } from './execute.js';
 import { hostFiles } from './hosts.js';
 import { buildManifest, manifestChunks, MANIFEST_VERSION, type Manifest, type ManifestText } from './manifest.js';
-import { cacheChunks, cachePath, carryOver, codeDigest, Digests, hash, hashing, inputId, modulesPath, offersAnalyses, parseCache, planReuse, readCacheBytes, readModulesRecord, reusableAnalyses, RebuildCauses, Recorder, unchangedBundle, writeModulesRecord, type BuildCache, type CacheText, type IncrementalSummary, type LookedAgain } from './cache.js';
+import { cacheChunks, cachePath, carryOver, changedInputs, codeDigest, Digests, hash, hashing, inputId, modulesPath, offersAnalyses, parseCache, planReuse, readCacheBytes, readModulesRecord, reusableAnalyses, RebuildCauses, Recorder, unchangedBundle, writeModulesRecord, type BuildCache, type CacheText, type IncrementalSummary, type LookedAgain } from './cache.js';
 import type { AssignedPath } from './assign.js';
 import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './options.js';
 import { planRoutes } from './plan.js';
@@ -161,7 +161,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     const planning = step(planRoutes(bundle.entries, sandbox, options.concurrency, { basePath: project.config.basePath, previous: analyses, skipIncomplete: major >= 15, onAnalysis: (route, analysis) => recorder.analyzed(route, analysis) }));
     planning.catch(() => undefined); // awaited below
     // While the workers plan, the previous build is read and what its paths read is looked at again.
-    const { cache: previous, manifest: before, texts, changed, same }: Previous = options.incremental ? await readPrevious(options, settings, digests, early ?? (cacheText === undefined ? undefined : { text: cacheText, bytes: cacheBytes! }), looked) : {};
+    const { cache: previous, manifest: before, texts, changed, unchanged: unchangedInput, rewrite }: Previous = options.incremental ? await readPrevious(options, settings, digests, early ?? (cacheText === undefined ? undefined : { text: cacheText, bytes: cacheBytes! }), looked) : {};
     const plan = await planning;
     timings.plan = clock.lap();
     // Next.js 15 and later (without Cache Components) run a GET at build only when its route opts in.
@@ -181,7 +181,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
       causes.compiled = !restored;
       causes.analysesReused = analyses.size;
     }
-    const incremental = causes && reusePrevious(options, { previous, manifest: before, changed, same, settings, digests, codes, importsExternals, recorder, causes, stagingDir: staging.dir });
+    const incremental = causes && reusePrevious(options, { previous, manifest: before, changed, unchanged: unchangedInput, settings, digests, codes, importsExternals, recorder, causes, stagingDir: staging.dir });
     options.logger.phase?.(`Prerendering ${count(assignment.paths.length, 'path')}`, 'execute');
     const executed = await step(executePaths(assignment.paths, sandbox, {
       cwd: options.cwd,
@@ -250,7 +250,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
           // without its record the folder is not used: the next build compiles
         }
       }
-      const cache = recorder.finish({ settings, project: project.root, codes, digests, cwd: options.cwd, staticPaths, keys: keptKeys(manifest), manifest: written });
+      const cache = recorder.finish({ settings, project: project.root, codes, digests, cwd: options.cwd, staticPaths, keys: keptKeys(manifest), manifest: written, ...(rewrite && texts?.cache ? { previous: { read: texts.cache, rewrite } } : {}) });
       await writeFileAtomic(cachePath(options.out), cacheChunks(cache, texts?.cache)).catch((error: unknown) => {
         options.logger.warn?.(`The build cache could not be written (${(error as Error).message}); the next --incremental build runs every path.`);
       });
@@ -371,9 +371,9 @@ async function openBuild(options: ResolvedOptions, project: Project): Promise<Bu
  * the output (`keep`, for an update in place); one whose name changed is linked into the staging
  * folder. Without a previous build to reuse, `keep` is undefined and the output is swapped whole.
  */
-function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache | undefined; manifest: Manifest | undefined; changed?: boolean; same?: Set<string>; settings: string; digests: Digests; codes: Map<RouteFile, string>; importsExternals: (route: RouteFile) => boolean; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): { reuse: (assigned: AssignedPath) => (() => StaticResult) | undefined; present: string[]; keep?: Set<string> } {
+function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache | undefined; manifest: Manifest | undefined; changed?: boolean; unchanged?: (id: string) => boolean; settings: string; digests: Digests; codes: Map<RouteFile, string>; importsExternals: (route: RouteFile) => boolean; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): { reuse: (assigned: AssignedPath) => (() => StaticResult) | undefined; present: string[]; keep?: Set<string> } {
   const { causes, recorder } = build;
-  const plan = planReuse({ cache: build.previous, manifest: build.manifest, changed: build.changed }, { settings: build.settings, digests: build.digests, cwd: options.cwd, importsExternals: build.importsExternals, ...(build.same ? { same: build.same } : {}) });
+  const plan = planReuse({ cache: build.previous, manifest: build.manifest, changed: build.changed }, { settings: build.settings, digests: build.digests, cwd: options.cwd, importsExternals: build.importsExternals, ...(build.unchanged ? { unchanged: build.unchanged } : {}) });
   if (plan.none) options.logger.warn?.(`Incremental: every path runs, because ${plan.none}.`);
   const made = new Set<string>();
   // What the output holds now (files, and empty folders as `name/`): read once, for these decisions and the update.
@@ -436,7 +436,12 @@ async function readPrevious(options: ResolvedOptions, settings: string, digests:
   if (manifest && cache?.settings === settings) {
     // The worker started early took the stamps of the files again; those unchanged keep their digests.
     const found = await looked;
-    if (found && found.builtAt === cache.builtAt && found.root === path.resolve(options.cwd, cache.project)) digests.adoptUnchanged(cache, found.changed);
+    if (found && found.builtAt === cache.builtAt && found.root === path.resolve(options.cwd, cache.project)) {
+      digests.adoptUnchanged(cache, found.changed);
+      // Only the files whose stamps changed, and the inputs that are not files, are taken again.
+      const quick = changedInputs(cache, digests, found.changed);
+      if (quick) return { cache, manifest, texts, unchanged: (id) => !quick.changed.has(id), rewrite: quick.rewrite };
+    }
     // The ids whose digest did not change: a path's reads are then looked up once each.
     const same = new Set<string>();
     const ids = Object.keys(cache.digests);
@@ -444,7 +449,7 @@ async function readPrevious(options: ResolvedOptions, settings: string, digests:
       await new Promise(setImmediate);
       for (let i = start; i < Math.min(start + 2000, ids.length); i++) if (digests.of(ids[i]) === cache.digests[ids[i]]) same.add(ids[i]);
     }
-    return { cache, manifest, texts, same };
+    return { cache, manifest, texts, unchanged: (id) => same.has(id) };
   }
   return { cache, manifest, texts };
 }
@@ -456,8 +461,10 @@ interface Previous {
   /** The manifest is not the one written with the cache. */
   changed?: boolean;
   texts?: { manifest?: ManifestText; cache?: CacheText };
-  /** The inputs of the cache whose digests are the same now (see `planReuse`). */
-  same?: Set<string>;
+  /** Whether an input of the cache has the digest it had (see `planReuse`). */
+  unchanged?: (id: string) => boolean;
+  /** The inputs whose digest or stamp changed, when the cache's tables are kept as text (see `changedInputs`). */
+  rewrite?: Set<string>;
 }
 
 /** The largest previous manifest or cache whose text is held for the records it keeps (each about 170,000 paths). */

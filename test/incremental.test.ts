@@ -22,6 +22,7 @@ const CLI = path.join(ROOT, 'out/cli.js');
 function project(): { dir: string; build: (incremental: boolean, out?: string, logger?: Logger) => Promise<PrerenderResult> } {
   const dir = path.join(tempDir('incremental'), 'site');
   cpSync(fixture('incremental'), dir, { recursive: true });
+  ageFiles(dir);
   return {
     dir,
     build: (incremental, out = 'dist', logger) => prerender({ appDir: path.join(dir, 'app'), out: path.join(dir, out), cwd: dir, concurrency: 2, incremental, ...(logger ? { logger } : {}) }),
@@ -45,10 +46,24 @@ async function withEnv<T>(values: Record<string, string | undefined>, work: () =
   }
 }
 
-/** The incremental output and a fresh full build of the same sources: the same files, the same bytes. */
+/**
+ * The incremental output and a fresh full build of the same sources: the same files, the same
+ * bytes; and build caches that record the same digests and stamps (an incremental build writes the
+ * previous cache's tables again, but for what changed: see `Recorder.finish`).
+ */
 function assertSameAsFull(incremental: PrerenderResult, full: PrerenderResult, label: string): void {
   assert.equal(tree(incremental.outDir), tree(full.outDir), `${label}: the files and their bytes`);
   assert.is(readFileSync(incremental.manifestPath, 'utf8'), readFileSync(full.manifestPath, 'utf8'), `${label}: the manifest`);
+  const [mine, theirs] = [readCache(incremental.outDir)!, readCache(full.outDir)!];
+  const sorted = (table: Record<string, string> = {}) => Object.fromEntries(Object.entries(table).sort(([a], [b]) => (a < b ? -1 : 1)));
+  assert.equal(sorted(mine.digests), sorted(theirs.digests), `${label}: the cache's digests`);
+  assert.equal(sorted(mine.stamps), sorted(theirs.stamps), `${label}: the cache's stamps`);
+}
+
+/** Sets the times of every file under `dir` an hour back: a build then trusts their stamps (a file changed within two seconds of a build's end is read again). */
+function ageFiles(dir: string): void {
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) if (entry.isFile()) utimesSync(path.join(entry.parentPath, entry.name), hourAgo, hourAgo);
 }
 
 const record = suite('what each path read');

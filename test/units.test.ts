@@ -552,4 +552,34 @@ large("an incremental build reads the previous cache's path records from their t
   assert.equal(hash(text).length, 64);
 });
 
+large("the previous cache's digests and stamps are read from their text: looked up, counted, walked, and written again with entries cut and added", async () => {
+  const { TextTable } = await import('../src/cache-text.js');
+  const entries: Record<string, string> = { 'file:a.md': '1', 'env:X': 'unset', 'file:b,c.md': '2', 'dir:posts': '3', 'file:d.md': '4' };
+  const text = `{"head":1,"table":${JSON.stringify(entries)}}`;
+  const from = text.indexOf('"table":{') + 9;
+  const table = TextTable.of(text, from, text.length - 2)!;
+  assert.ok(table, 'a table of this shape is kept as text');
+  assert.equal([table.get('file:a.md'), table.get('file:b,c.md'), table.get('file:d.md')], ['1', '2', '4'], 'the first, a middle and the last entry');
+  assert.equal([table.get('a.md'), table.get('file:a'), table.get('posts')], [undefined, undefined, undefined], 'part of an id is not that id');
+  assert.equal([table.count(), table.count('file:')], [5, 3]);
+  assert.equal([...table.entries('file:')], [['env:X', 'unset'], ['dir:posts', '3']]);
+  const ids = Object.keys(entries);
+  const bytes = Buffer.from(text);
+  for (let mask = 0; mask < 1 << ids.length; mask++) {
+    const cut = ids.filter((_, i) => mask & (1 << i));
+    for (const added of [{}, { 'file:new.md': '9' }] as Array<Record<string, string>>) {
+      const expected = [...ids.filter((id) => !cut.includes(id)).map((id) => [id, entries[id]]), ...Object.entries(added)];
+      for (const from of [undefined, bytes]) {
+        const written = [...table.spliced(cut, added, from)].map((piece) => (typeof piece === 'string' ? piece : Buffer.from(piece).toString())).join('');
+        assert.equal(Object.entries(JSON.parse(`{${written}}`)), expected, `cut ${cut.join(' ')}, added ${Object.keys(added).join(' ')}${from ? ', as bytes' : ''}`);
+      }
+    }
+  }
+  for (let i = 0; i < 40; i++) assert.is(table.get(ids[i % ids.length]), entries[ids[i % ids.length]], 'past its lookups the table is parsed, and answers the same');
+  assert.equal(TextTable.of('{"t":{}}', 6, 6)?.count(), 0, 'an empty table');
+  const escaped = `{"table":${JSON.stringify({ 'file:a"b.md': '1' })}}`;
+  assert.is(TextTable.of(escaped, 10, escaped.length - 2), undefined, 'a table whose text holds a backslash is parsed instead');
+  assert.is(TextTable.of(text, from + 1, text.length - 2), undefined, 'not at the start of a table');
+});
+
 large.run();
