@@ -10,7 +10,7 @@
  * a variable's value.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, fstatSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isAscii } from 'node:buffer';
 import { entryLines, KeptEntries } from './splice.js';
@@ -312,29 +312,28 @@ export interface LookedAgain {
  * while the build thread loads the library and reads the rest. Undefined without a usable cache.
  */
 export function lookAgain(out: string, cwd: string): LookedAgain | undefined {
-  // Bytes, of which only the head and the stamps are decoded (the digests and paths are most of it).
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(cachePath(out));
-  } catch {
-    return undefined;
-  }
+  // Only as far as the stamps: the paths' records after them are a third of a large cache.
+  const bytes = readUntil(cachePath(out), `}${PATHS_OPENING}`);
+  if (!bytes) return undefined;
   const digestsAt = bytes.indexOf(DIGESTS_OPENING);
   const stampsAt = bytes.indexOf(STAMPS_OPENING, digestsAt);
   const pathsAt = bytes.indexOf(`}${PATHS_OPENING}`, stampsAt);
   if (digestsAt === -1 || stampsAt === -1 || pathsAt === -1) return undefined;
   const head = cacheHead(bytes.toString('utf8', 0, digestsAt + DIGESTS_OPENING.length));
   if (head?.version !== CACHE_VERSION || typeof head.builtAt !== 'number' || typeof head.project !== 'string') return undefined;
-  let stamps: Record<string, string>;
+  // The stamps walked as text (see cache-text.ts), or parsed when they hold an escaped character.
+  const text = bytes.toString('utf8', stampsAt, pathsAt + 1);
+  const table = TextTable.of(text, STAMPS_OPENING.length, text.length - 1);
+  let stamps: Iterable<[string, string]>;
   try {
-    stamps = JSON.parse(bytes.toString('utf8', stampsAt + STAMPS_OPENING.length - 1, pathsAt + 1)) as Record<string, string>;
+    stamps = table ? table.entries() : Object.entries(JSON.parse(text.slice(STAMPS_OPENING.length - 1)) as Record<string, string>);
   } catch {
     return undefined;
   }
   const root = path.resolve(cwd, head.project);
   const prefix = folderPrefix(root);
   const changed: string[] = [];
-  for (const id in stamps) {
+  for (const [id, stamp] of stamps) {
     if (!id.startsWith('file:')) continue;
     let stats: ReturnType<typeof statSync> | undefined;
     try {
@@ -342,9 +341,36 @@ export function lookAgain(out: string, cwd: string): LookedAgain | undefined {
     } catch {
       stats = undefined; // not a file any more (a folder on its path became a file, or it may not be read)
     }
-    if (!stats || !sameAsStamped(fileStamp(stats), stats.mtimeMs, stamps[id], head.builtAt)) changed.push(id);
+    if (!stats || !sameAsStamped(fileStamp(stats), stats.mtimeMs, stamp, head.builtAt)) changed.push(id);
   }
   return { builtAt: head.builtAt, root, changed };
+}
+
+/** The start of a file, through the first `marker` (all of it when there is none); undefined when it cannot be read. */
+export function readUntil(file: string, marker: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    // Pages of the buffer that are never read into are never touched.
+    const bytes = Buffer.allocUnsafe(fstatSync(fd).size);
+    let length = 0;
+    while (length < bytes.length) {
+      const read = readSync(fd, bytes, length, Math.min(256 * 1024, bytes.length - length), null);
+      if (read === 0) break;
+      length += read;
+      // The marker may begin in the part read before.
+      if (bytes.subarray(Math.max(0, length - read - marker.length), length).includes(marker)) break;
+    }
+    return bytes.subarray(0, length);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function hash(data: string | Uint8Array): string {

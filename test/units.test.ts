@@ -12,6 +12,7 @@ import { formatReport } from '../src/report.js';
 import { compareManifests } from '../src/compare.js';
 import { formatMarkdown, githubAnnotations } from '../src/ci.js';
 import { checkOutDir } from '../src/write.js';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { parseFolder, routeFromFolders } from '../src/segments.js';
@@ -580,6 +581,33 @@ large("the previous cache's digests and stamps are read from their text: looked 
   const escaped = `{"table":${JSON.stringify({ 'file:a"b.md': '1' })}}`;
   assert.is(TextTable.of(escaped, 10, escaped.length - 2), undefined, 'a table whose text holds a backslash is parsed instead');
   assert.is(TextTable.of(text, from + 1, text.length - 2), undefined, 'not at the start of a table');
+});
+
+large("a worker's look reads a large cache only through its stamps, wherever a read of it ends", async () => {
+  const { cacheChunks, cachePath, lookAgain, readUntil } = await import('../src/cache.js');
+  const { tempDir } = await import('./helpers.js');
+  const { writeFileSync } = await import('node:fs');
+  const dir = tempDir('look');
+  const out = path.join(dir, 'dist');
+  // 20,000 files (none of them there: each one's stamp changed), and a path record for each after them.
+  const ids = Array.from({ length: 20_000 }, (_, i) => `file:content/post-${i}.md`);
+  const table = Object.fromEntries(ids.map((id) => [id, '1:2:3']));
+  const write = (settings: string) => writeFileSync(cachePath(out), [...cacheChunks({ version: 1, settings, project: '.', builtAt: 5, staticPaths: 1, digests: table, stamps: table, global: {}, routes: {}, paths: Object.fromEntries(ids.map((id, i) => [`/posts/${i}`, { inputs: { files: [{ id }] } }])) } as never)].join(''));
+  write('s');
+  const marker = readFileSync(cachePath(out), 'utf8').indexOf('},"paths":{');
+  assert.ok(marker > 256 * 1024, 'the stamps end past the first read');
+  // Each position of the end of the stamps around the end of a read of 256 KB.
+  const boundary = Math.ceil((marker + 20) / (256 * 1024)) * 256 * 1024;
+  for (const shift of [-12, -11, 0, 1, -6]) {
+    write('s'.repeat(1 + boundary - marker + shift));
+    assert.is(readFileSync(cachePath(out), 'utf8').indexOf('},"paths":{'), boundary + shift);
+    const read = readUntil(cachePath(out), '},"paths":{')!;
+    assert.ok(read.includes('},"paths":{') && read.length <= boundary + 256 * 1024, `shift ${shift}: read through the stamps and no further than the read that ends them`);
+  }
+  // The stamps' end read in two parts (the last write): every file is looked at.
+  const looked = lookAgain(out, dir)!;
+  assert.is(looked?.changed.length, ids.length);
+  assert.is(looked.changed[ids.length - 1], ids[ids.length - 1]);
 });
 
 large.run();
