@@ -398,6 +398,40 @@ workers('a worker started early is set up by the first build with its limits, an
   await worker!.terminate();
 });
 
+workers("a source map decoded line by line answers every position as node:module's SourceMap does", async () => {
+  const { LazySourceMap } = await import('../src/sandbox/runtime/source-map.js');
+  const { SourceMap } = await import('node:module');
+  const esbuild = await import('esbuild');
+  // A route bundled with a package (many sources, names), as the bundler writes it.
+  const built = await esbuild.build({
+    stdin: { contents: "import { marked } from 'marked';\nexport async function GET() {\n  return new Response(await marked.parse('# hi'));\n}\n", resolveDir: process.cwd(), sourcefile: 'app/x/route.ts', loader: 'ts' },
+    bundle: true, format: 'esm', platform: 'node', sourcemap: 'external', write: false, outfile: 'out.js', logLevel: 'silent',
+  });
+  const code = built.outputFiles.find((file) => file.path.endsWith('.js'))!.text;
+  const bundled = JSON.parse(built.outputFiles.find((file) => file.path.endsWith('.map'))!.text);
+  // By hand: segments of one field, empty lines, a line that maps nothing before its first segment.
+  const byHand = { version: 3, sources: ['a.ts', 'b.ts'], names: ['n'], mappings: 'AAAA,EAAE,C;;IACA,GCCAA;A,KAAK;;' };
+  const lines = code.split('\n');
+  for (const payload of [bundled, byHand]) {
+    const lazy = new LazySourceMap(payload);
+    const node = new SourceMap(payload);
+    const widths = payload === byHand ? [8, 8, 8, 8, 8, 8, 8] : lines.map((line) => line.length);
+    let compared = 0;
+    // Looked up in an order that jumps back and forth, past the last line too.
+    const positions: Array<[number, number]> = [];
+    for (let line = 0; line < widths.length + 2; line++) for (let column = 0; column <= (widths[line] ?? 4) + 1; column += payload === byHand ? 1 : 7) positions.push([line, column]);
+    positions.sort((a, b) => ((a[0] * 7919 + a[1]) % 101) - ((b[0] * 7919 + b[1]) % 101));
+    for (const [line, column] of positions) {
+      const want = node.findEntry(line, column) as Record<string, unknown>;
+      const got = lazy.findEntry(line, column);
+      assert.equal([got.originalSource, got.originalLine, got.originalColumn], [want.originalSource, want.originalLine, want.originalColumn], `${line}:${column}`);
+      compared++;
+    }
+    assert.ok(compared > (payload === byHand ? 50 : 2000));
+  }
+  assert.throws(() => new LazySourceMap({ sources: [], mappings: 'A!' } as never).findEntry(0, 0), /not a source map/);
+});
+
 workers.run();
 
 const large = suite('large builds');

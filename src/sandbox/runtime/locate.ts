@@ -3,14 +3,14 @@
  * source maps esbuild wrote. Runs in worker threads only.
  */
 import { readFileSync } from 'node:fs';
-import { SourceMap } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SourceLocation } from '../../types.js';
 import { EXTERNAL_CJS_NAMESPACE } from '../protocol.js';
+import { LazySourceMap, type MapEntry } from './source-map.js';
 
 let bundlePrefix = '';
-const maps = new Map<string, SourceMap | null>();
+const maps = new Map<string, LazySourceMap | null>();
 
 export function setBundleDir(dir: string): void {
   bundlePrefix = pathToFileURL(dir).href + '/';
@@ -105,11 +105,11 @@ export function locateCallerQuickly(): { at?: SourceLocation; inBundle: boolean 
 }
 
 /** The source map of a compiled module (by its file), read and parsed once; null when it has none. */
-function sourceMap(file: string): SourceMap | null {
+function sourceMap(file: string): LazySourceMap | null {
   let map = maps.get(file);
   if (map === undefined) {
     try {
-      map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')));
+      map = new LazySourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')));
     } catch {
       map = null;
     }
@@ -130,11 +130,12 @@ export function prepareSourceMap(entry: string): void {
 function mapFrame(url: string, line: number, column: number): SourceLocation | typeof PACKAGE_BOUNDARY | undefined {
   const map = sourceMap(fileURLToPath(url));
   if (!map) return undefined;
-  const entry = map.findEntry(line - 1, column - 1) as {
-    originalSource?: string;
-    originalLine?: number;
-    originalColumn?: number;
-  };
+  let entry: MapEntry;
+  try {
+    entry = map.findEntry(line - 1, column - 1);
+  } catch {
+    return undefined; // mappings that do not decode
+  }
   if (!entry || entry.originalSource === undefined || entry.originalLine === undefined) return undefined;
   if (entry.originalSource.startsWith(BOUNDARY_SOURCE)) return PACKAGE_BOUNDARY;
   // Map sources are URLs relative to the map (`[slug]` is spelled `%5Bslug%5D`); a generated
