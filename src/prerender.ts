@@ -197,8 +197,9 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     assignment.paths = [];
     await Promise.all(loading);
     if (large) collectGarbage();
-    // Route code has run: the workers end here, and what routes left running with them.
-    await sandbox.close();
+    // Route code has run: the workers end here, and what routes left running with them. Their
+    // threads are freed while the results are put in order; nothing is written until they are gone.
+    const { ended } = await sandbox.end();
     timings.execute = clock.lap();
 
     const allRoutes = [...discovery.routes, ...discovery.invalid.map((i) => i.route)];
@@ -215,6 +216,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     }
     const failed = Object.keys(manifest.errors).length > 0;
     const staticPaths = Object.keys(manifest.routes).length;
+    await ended;
     if (input.signal?.aborted) await interrupted;
     options.logger.phase?.(failed ? 'Leaving the previous output as it was' : 'Writing the manifest and swapping in the output', 'write');
     if (failed) {
