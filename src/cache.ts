@@ -1193,7 +1193,7 @@ export function planReuse(previous: { cache?: BuildCache; manifest?: Manifest; c
           return { cause: own ? what : `loading modules ${what}${varies.at ? ` (${varies.at})` : ''}` };
         }
       }
-      return { entry, ...(record ? { record } : {}) };
+      return record ? { entry, record } : { entry };
     },
   };
 }

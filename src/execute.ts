@@ -21,7 +21,7 @@ export interface ExecuteOptions {
    * An incremental build's decision for a path: undefined when it runs, else what makes its
    * previous result (called once the paths that run are on their way to the workers).
    */
-  reuse?: (path: AssignedPath) => (() => StaticResult) | undefined;
+  reuse?: (path: AssignedPath) => StaticResult | undefined;
   /** What each handler read (files, environment, network, clock). */
   onInputs?: (path: AssignedPath, inputs: TaskInputs | undefined) => void;
   /** Static paths that read the network: the uses, for the frozen-at-build warning. */
@@ -69,16 +69,16 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
     results[index] = toResult(assigned, outcome, assigned.logs.length > 0 ? [...assigned.logs, ...logs] : logs.length > 0 ? logs : NO_LOGS, { headers, source: sourceOf(assigned.plan.route), frozen });
     options.onProgress?.(++done, paths.length);
   };
-  // Paths whose previous output is taken as it is never become tasks. The first paths found to run
-  // again go to the workers at once, while the others are decided (an edit runs a few paths).
+  // Paths whose previous output is taken as it is never become tasks: their results are made as
+  // they are decided. The first paths found to run again go to the workers at once, while the
+  // others are decided (an edit runs a few paths).
   let toRun: number[] | undefined;
-  const reused: Array<() => StaticResult> = [];
   const first: Array<Promise<void>> = [];
   if (options.reuse) {
     toRun = [];
     for (let index = 0; index < paths.length; index++) {
-      const take = options.reuse(paths[index]);
-      if (take) reused[index] = take;
+      const kept = options.reuse(paths[index]);
+      if (kept) results[index] = kept;
       else if (first.length < FIRST_RUNS) first.push(sandbox.run(task(index), true).then((result) => finished(index, result)));
       else toRun.push(index);
     }
@@ -87,8 +87,6 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
   const count = toRun ? toRun.length : paths.length;
   const at = toRun ? (j: number) => toRun![j] : (j: number) => j;
   const running = sandbox.runAll(count, (j) => task(at(j)), (j, result) => finished(at(j), result));
-  // The previous results are made while the workers run the others.
-  reused.forEach((take, index) => (results[index] = take()));
   await Promise.all([running, ...first]);
 
   // A timer or promise of a handler may throw after its response was returned.

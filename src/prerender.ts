@@ -373,7 +373,7 @@ async function openBuild(options: ResolvedOptions, project: Project): Promise<Bu
  * the output (`keep`, for an update in place); one whose name changed is linked into the staging
  * folder. Without a previous build to reuse, `keep` is undefined and the output is swapped whole.
  */
-function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache | undefined; manifest: Manifest | undefined; changed?: boolean; unchanged?: (id: string) => boolean; settings: string; digests: Digests; codes: Map<RouteFile, string>; importsExternals: (route: RouteFile) => boolean; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): { reuse: (assigned: AssignedPath) => (() => StaticResult) | undefined; present: string[]; keep?: Set<string> } {
+function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache | undefined; manifest: Manifest | undefined; changed?: boolean; unchanged?: (id: string) => boolean; settings: string; digests: Digests; codes: Map<RouteFile, string>; importsExternals: (route: RouteFile) => boolean; recorder: Recorder; causes: RebuildCauses; stagingDir: string }): { reuse: (assigned: AssignedPath) => StaticResult | undefined; present: string[]; keep?: Set<string> } {
   const { causes, recorder } = build;
   const plan = planReuse({ cache: build.previous, manifest: build.manifest, changed: build.changed }, { settings: build.settings, digests: build.digests, cwd: options.cwd, importsExternals: build.importsExternals, ...(build.unchanged ? { unchanged: build.unchanged } : {}) });
   if (plan.none) options.logger.warn?.(`Incremental: every path runs, because ${plan.none}.`);
@@ -382,7 +382,7 @@ function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache |
   const present = plan.none || !existsSync(options.out) ? [] : listFiles(options.out, true);
   const existing = new Set(present);
   const keep = plan.none ? undefined : new Set<string>();
-  const reuse = (assigned: AssignedPath): (() => StaticResult) | undefined => {
+  const reuse = (assigned: AssignedPath): StaticResult | undefined => {
     const { key, plan: { route } } = assigned;
     const decision = plan.check(key, route, build.codes.get(route));
     if ('cause' in decision) {
@@ -398,13 +398,11 @@ function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache |
         return undefined;
       }
     }
-    return () => {
-      if (entry.file === assigned.file) keep!.add(entry.file);
-      causes.reused++;
-      recorder.reused(key, decision.record);
-      const file = entry.file === null ? null : assigned.file;
-      return new StaticRecord(key, route, file === entry.file ? entry : manifestEntry({ ...entry, file }), NO_LOGS, true);
-    };
+    if (entry.file === assigned.file) keep!.add(entry.file);
+    causes.reused++;
+    recorder.reused(key, decision.record);
+    const file = entry.file === null ? null : assigned.file;
+    return new StaticRecord(key, route, file === entry.file ? entry : manifestEntry({ ...entry, file }), NO_LOGS, true);
   };
   return { reuse, present, ...(keep ? { keep } : {}) };
 }
