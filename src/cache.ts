@@ -433,11 +433,12 @@ export function readCacheBytes(out: string): Buffer | undefined {
  * `lazy`, the path records are not parsed: each is a `KeptPath` over its line of the text (an
  * incremental build reads a few of them; the others it writes again as they were).
  */
-export function parseCache(text: string, options: { lazy?: boolean; bytes?: Uint8Array } = {}): CacheText | undefined {
+export function parseCache(text: string, options: { lazy?: boolean; bytes?: Uint8Array; head?: Head } = {}): CacheText | undefined {
   try {
     const lazy = options.lazy ? lazyPaths(text) : undefined;
     const tables = lazy && textTables(text, lazy.opening);
-    const cache = (tables ? withTables(JSON.parse(`${text.slice(0, tables.head)}}`) as BuildCache, tables, options.bytes) : lazy ? { ...(JSON.parse(`${text.slice(0, lazy.opening)}}`) as object) } : JSON.parse(text)) as BuildCache;
+    const head = tables && (options.head?.end === tables.head ? options.head.value : (JSON.parse(`${text.slice(0, tables.head)}}`) as Partial<BuildCache>));
+    const cache = (tables ? withTables(head as BuildCache, tables, options.bytes) : lazy ? { ...(JSON.parse(`${text.slice(0, lazy.opening)}}`) as object) } : JSON.parse(text)) as BuildCache;
     if (lazy) cache.paths = lazy.paths;
     return isCache(cache, lazy !== undefined) ? { cache, text, ...(options.bytes ? { bytes: options.bytes } : {}) } : undefined;
   } catch {
@@ -608,22 +609,34 @@ function pathVarying(record: PathRecord): Varying | undefined {
 
 /** The members of a cache's text before its digests (where `cacheChunks` puts everything but the digests, stamps and paths), parsed alone. */
 function cacheHead(text: string): Partial<BuildCache> | undefined {
+  return parsedHead(text)?.value;
+}
+
+/** A cache's head (see `cacheHead`), with where it ends in the text. */
+export interface Head {
+  value: Partial<BuildCache>;
+  end: number;
+}
+
+function parsedHead(text: string): Head | undefined {
   const end = text.indexOf(DIGESTS_OPENING);
   if (end === -1) return undefined;
   try {
-    return JSON.parse(`${text.slice(0, end)}}`) as Partial<BuildCache>;
+    return { value: JSON.parse(`${text.slice(0, end)}}`) as Partial<BuildCache>, end };
   } catch {
     return undefined;
   }
 }
 
 /**
- * Whether a cache's text holds an analysis that a build with these `settings` might take (a look at
- * its head, without parsing the rest): a build that must plan every route starts planning at once.
+ * The head of a cache's text when it holds an analysis that a build with these `settings` might
+ * take (a look at its head, without parsing the rest): a build that must plan every route starts
+ * planning at once. `parseCache` takes the head given, not to parse it twice.
  */
-export function offersAnalyses(text: string, settings: string): boolean {
-  const head = cacheHead(text);
-  return head?.settings === settings && isRecord(head.routes) && Object.values(head.routes).some((route) => isRecord(route) && typeof route.analysis === 'string');
+export function headOffering(text: string, settings: string): Head | undefined {
+  const head = parsedHead(text);
+  const offers = head?.value.settings === settings && isRecord(head.value.routes) && Object.values(head.value.routes).some((route) => isRecord(route) && typeof route.analysis === 'string');
+  return offers ? head : undefined;
 }
 
 /** Whether a parsed cache has the shape this version writes; one that does not is ignored, never trusted. */

@@ -12,7 +12,7 @@ import { discoverRoutes, resolveAppDir } from './discover.js';
 import { executePaths } from './execute.js';
 import { hostFiles } from './hosts.js';
 import { buildManifest, manifestChunks, MANIFEST_VERSION, type Manifest, type ManifestText } from './manifest.js';
-import { cacheChunks, cachePath, carryOver, changedInputs, codeDigest, Digests, hash, hashing, inputId, modulesPath, offersAnalyses, parseCache, planReuse, readCacheBytes, readModulesRecord, reusableAnalyses, RebuildCauses, Recorder, unchangedBundle, writeModulesRecord, type BuildCache, type CacheText, type IncrementalSummary, type LookedAgain } from './cache.js';
+import { cacheChunks, cachePath, carryOver, changedInputs, codeDigest, Digests, hash, hashing, headOffering, inputId, modulesPath, parseCache, planReuse, readCacheBytes, readModulesRecord, reusableAnalyses, RebuildCauses, Recorder, unchangedBundle, writeModulesRecord, type BuildCache, type CacheText, type Head, type IncrementalSummary, type LookedAgain } from './cache.js';
 import type { AssignedPath } from './assign.js';
 import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './options.js';
 import { planRoutes } from './plan.js';
@@ -147,7 +147,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     // previous build's cache; that cache is read first when it offers any.
     const cacheBytes = options.incremental ? readCacheBytes(options.out) : undefined;
     const cacheText = cacheBytes?.toString();
-    const early = cacheText !== undefined && offersAnalyses(cacheText, settings) ? previousCache(cacheText, cacheBytes!) : undefined;
+    const offered = cacheText === undefined ? undefined : headOffering(cacheText, settings);
+    const early = offered ? previousCache(cacheText!, cacheBytes!, offered) : undefined;
     digests.trust(early?.cache);
     const codes = new Map([...bundle.graphs].map(([route, files]) => [route, codeDigest(files, digests, project.root)]));
     // A native addon is reached through a server-external package: what one loads while modules load matters to the routes that import one.
@@ -474,9 +475,9 @@ const KEPT_TEXT_CHARS = 64 * 1024 * 1024;
  * The previous cache from its text: its path records read only as far as the build needs them when
  * the text is held for the records kept (see `parseCache`), else parsed whole.
  */
-function previousCache(text: string, bytes: Uint8Array): CacheText | undefined {
+function previousCache(text: string, bytes: Uint8Array, head?: Head): CacheText | undefined {
   const lazy = text.length <= KEPT_TEXT_CHARS;
-  return parseCache(text, { lazy, ...(lazy ? { bytes } : {}) });
+  return parseCache(text, { lazy, ...(lazy ? { bytes, ...(head ? { head } : {}) } : {}) });
 }
 
 /** The keys of the static and the dynamic paths in order, from the two sections (each in order). */
