@@ -312,6 +312,100 @@ export interface LookedAgain {
  * while the build thread loads the library and reads the rest. Undefined without a usable cache.
  */
 export function lookAgain(out: string, cwd: string): LookedAgain | undefined {
+  const plan = lookPlan(out, cwd);
+  if (!plan) return undefined;
+  const shared = shareLook(plan);
+  takeLookFiles(shared, plan.files);
+  return sharedLookResult(shared, plan.files);
+}
+
+/** A file input of a cache to look at again: its id, its file, and the stamp recorded. */
+export type LookFile = [id: string, file: string, stamp: string];
+
+/**
+ * A look whose files two threads take one at a time (the worker that began it, and the build thread
+ * when it reaches the look unfinished rather than wait for it): the next file to take and how many
+ * are done (`control`), and which files moved, over shared memory.
+ */
+export interface SharedLook {
+  control: Int32Array;
+  moved: Uint8Array;
+  count: number;
+  builtAt: number;
+  root: string;
+}
+
+/** A look's shared memory, for the files of `plan`. */
+export function shareLook(plan: { builtAt: number; root: string; files: LookFile[] }): SharedLook {
+  return { control: new Int32Array(new SharedArrayBuffer(8)), moved: new Uint8Array(new SharedArrayBuffer(Math.max(1, plan.files.length))), count: plan.files.length, builtAt: plan.builtAt, root: plan.root };
+}
+
+/** Takes the look's files one at a time until none is left (another thread may take some too). */
+export function takeLookFiles(shared: SharedLook, files: LookFile[]): void {
+  for (;;) {
+    const i = Atomics.add(shared.control, 0, 1);
+    if (i >= files.length) return;
+    let stats: ReturnType<typeof statSync> | undefined;
+    try {
+      stats = statSync(files[i][1], { throwIfNoEntry: false });
+    } catch {
+      stats = undefined; // not a file any more (a folder on its path became a file, or it may not be read)
+    }
+    if (!stats || !sameAsStamped(fileStamp(stats), stats.mtimeMs, files[i][2], shared.builtAt)) shared.moved[i] = 1;
+    Atomics.add(shared.control, 1, 1);
+  }
+}
+
+/** Whether every file of the look is done (by whichever thread took it). */
+export function lookDone(shared: SharedLook): boolean {
+  return Atomics.load(shared.control, 1) >= shared.count;
+}
+
+/** The look's answer, once every file is done: the files that moved, in the order of the stamps. */
+export function sharedLookResult(shared: SharedLook, files: LookFile[]): LookedAgain {
+  const changed: string[] = [];
+  for (let i = 0; i < files.length; i++) if (shared.moved[i] === 1) changed.push(files[i][0]);
+  return { builtAt: shared.builtAt, root: shared.root, changed };
+}
+
+/**
+ * The look's answer for the build thread, which takes files from it when it is unfinished (the
+ * worker began it and told where it is: `shared`) instead of waiting: the cache it read lists the
+ * same files in the same order. Otherwise, the worker's answer.
+ */
+export function helpLook(look: { found: Promise<LookedAgain | undefined>; shared: () => SharedLook | undefined }, cache: BuildCache, cwd: string, patienceMs = LOOK_PATIENCE_MS): Promise<LookedAgain | undefined> {
+  const shared = look.shared();
+  const root = path.resolve(cwd, cache.project);
+  if (!shared || shared.builtAt !== cache.builtAt || shared.root !== root) return look.found;
+  const files = lookFiles(TABLES.get(cache)?.stamps.entries() ?? Object.entries(cache.stamps ?? {}), root);
+  if (files.length !== shared.count) return look.found;
+  takeLookFiles(shared, files);
+  // The worker finishes the file it holds (a stat); one that stops in the middle of one (its thread
+  // ended, a file system that hangs) leaves the answer to it, and the build thread to its events.
+  let seen = Atomics.load(shared.control, 1);
+  let since = Date.now();
+  while (seen < shared.count) {
+    Atomics.wait(shared.control, 1, seen, 5);
+    const now = Atomics.load(shared.control, 1);
+    if (now !== seen) [seen, since] = [now, Date.now()];
+    else if (Date.now() - since > patienceMs) return look.found;
+  }
+  return Promise.resolve(sharedLookResult(shared, files));
+}
+
+/** How long the build thread waits for the worker's file in hand before it waits for the worker's answer instead. */
+const LOOK_PATIENCE_MS = 2000;
+
+/** The file inputs among a cache's stamps, each with its file in `root`. */
+function lookFiles(stamps: Iterable<[string, string]>, root: string): LookFile[] {
+  const prefix = folderPrefix(root);
+  const files: LookFile[] = [];
+  for (const [id, stamp] of stamps) if (id.startsWith('file:')) files.push([id, inputFile(prefix, id.slice(5)), stamp]);
+  return files;
+}
+
+/** What a look compares: each file input of the cache beside `out`, and when that build ended. */
+export function lookPlan(out: string, cwd: string): { builtAt: number; root: string; files: LookFile[] } | undefined {
   // Only as far as the stamps: the paths' records after them are a third of a large cache.
   const bytes = readUntil(cachePath(out), `}${PATHS_OPENING}`);
   if (!bytes) return undefined;
@@ -331,19 +425,7 @@ export function lookAgain(out: string, cwd: string): LookedAgain | undefined {
     return undefined;
   }
   const root = path.resolve(cwd, head.project);
-  const prefix = folderPrefix(root);
-  const changed: string[] = [];
-  for (const [id, stamp] of stamps) {
-    if (!id.startsWith('file:')) continue;
-    let stats: ReturnType<typeof statSync> | undefined;
-    try {
-      stats = statSync(inputFile(prefix, id.slice(5)), { throwIfNoEntry: false });
-    } catch {
-      stats = undefined; // not a file any more (a folder on its path became a file, or it may not be read)
-    }
-    if (!stats || !sameAsStamped(fileStamp(stats), stats.mtimeMs, stamp, head.builtAt)) changed.push(id);
-  }
-  return { builtAt: head.builtAt, root, changed };
+  return { builtAt: head.builtAt, root, files: lookFiles(stamps, root) };
 }
 
 /** The start of a file, through the first `marker` (all of it when there is none); undefined when it cannot be read. */

@@ -12,7 +12,7 @@ import { discoverRoutes, resolveAppDir } from './discover.js';
 import { executePaths } from './execute.js';
 import { hostFiles } from './hosts.js';
 import { buildManifest, manifestChunks, MANIFEST_VERSION, type Manifest, type ManifestText } from './manifest.js';
-import { cacheChunks, cachePath, carryOver, changedInputs, codeDigest, Digests, hash, hashing, headOffering, inputId, modulesPath, parseCache, planReuse, readCacheBytes, readModulesRecord, reusableAnalyses, RebuildCauses, Recorder, unchangedBundle, writeModulesRecord, type BuildCache, type CacheText, type Head, type IncrementalSummary, type LookedAgain } from './cache.js';
+import { cacheChunks, cachePath, carryOver, changedInputs, codeDigest, Digests, hash, hashing, headOffering, helpLook, inputId, modulesPath, parseCache, planReuse, readCacheBytes, readModulesRecord, reusableAnalyses, RebuildCauses, Recorder, unchangedBundle, writeModulesRecord, type BuildCache, type CacheText, type Head, type IncrementalSummary, type LookedAgain } from './cache.js';
 import type { AssignedPath } from './assign.js';
 import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './options.js';
 import { planRoutes } from './plan.js';
@@ -21,7 +21,7 @@ import { decideFromSource, unreadableConfig } from './decide.js';
 import { dynamicResult, errorResult, failuresOnServer, NO_LOGS } from './results.js';
 import { manifestEntry, StaticRecord } from './manifest.js';
 import { BUILD_ENV, Sandbox } from './sandbox/pool.js';
-import { claimLook, startEarly } from './sandbox/thread.js';
+import { claimLook, startEarly, type Look } from './sandbox/thread.js';
 import { fingerprint } from './shard.js';
 import type { PathResult, RouteFile, StaticResult } from './types.js';
 import { relativeFile } from './location.js';
@@ -414,7 +414,7 @@ function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache |
  * leaves the reuse decisions only lookups. A manifest changed since the cache was written (`changed`)
  * is not read.
  */
-async function readPrevious(options: ResolvedOptions, settings: string, digests: Digests, text: CacheText | { text: string; bytes: Buffer } | undefined, looked?: Promise<LookedAgain | undefined>): Promise<Previous> {
+async function readPrevious(options: ResolvedOptions, settings: string, digests: Digests, text: CacheText | { text: string; bytes: Buffer } | undefined, looked?: Look): Promise<Previous> {
   await new Promise(setImmediate); // the planning tasks go out first
   // Digests of files unchanged since the previous build are trusted (those of a cache parsed early are already).
   const unparsed = text !== undefined && !('cache' in text);
@@ -436,7 +436,7 @@ async function readPrevious(options: ResolvedOptions, settings: string, digests:
   }
   if (manifest && cache?.settings === settings) {
     // The worker started early took the stamps of the files again; those unchanged keep their digests.
-    const found = await looked;
+    const found = looked && (await helpLook(looked, cache, options.cwd));
     if (found && found.builtAt === cache.builtAt && found.root === path.resolve(options.cwd, cache.project)) {
       digests.adoptUnchanged(cache, found.changed);
       // Only the files whose stamps changed, and the inputs that are not files, are taken again.

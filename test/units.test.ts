@@ -432,6 +432,54 @@ workers("a source map decoded line by line answers every position as node:module
   assert.throws(() => new LazySourceMap({ sources: [], mappings: 'A!' } as never).findEntry(0, 0), /not a source map/);
 });
 
+workers("the build thread takes files from a look the worker has not finished, and both answer as one thread would", async () => {
+  const { cacheChunks, cachePath, helpLook, lookAgain, lookPlan, readCache, shareLook } = await import('../src/cache.js');
+  const { tempDir } = await import('./helpers.js');
+  const { mkdirSync, statSync, writeFileSync } = await import('node:fs');
+  const { Worker } = await import('node:worker_threads');
+  const dir = tempDir('help-look');
+  mkdirSync(path.join(dir, 'content'));
+  // 3,000 files; every seventh one's stamp recorded wrong, and one file gone.
+  const ids: string[] = [];
+  const stamps: Record<string, string> = {};
+  for (let i = 0; i < 3000; i++) {
+    const file = path.join(dir, 'content', `p${i}.md`);
+    writeFileSync(file, `post ${i}\n`);
+    const id = `file:content/p${i}.md`;
+    const { size, mtimeMs, ino } = statSync(file);
+    stamps[id] = i % 7 === 0 ? 'other' : `${size}:${mtimeMs}:${ino}`;
+    ids.push(id);
+  }
+  stamps['file:content/gone.md'] = '1:1:1';
+  const out = path.join(dir, 'dist');
+  const builtAt = Date.now() + 10_000;
+  writeFileSync(cachePath(out), [...cacheChunks({ version: 1, settings: 's', project: '.', builtAt, staticPaths: 0, digests: Object.fromEntries(Object.keys(stamps).map((id) => [id, 'd'])), stamps, global: {}, routes: {}, paths: {} } as never)].join(''));
+  const alone = lookAgain(out, dir)!;
+  assert.is(alone.changed.length, Math.ceil(3000 / 7) + 1);
+  const cache = readCache(out)!;
+  const never = new Promise<never>(() => undefined);
+  for (let round = 0; round < 3; round++) {
+    // A real worker takes files from the same look while this thread takes them too.
+    const shared = shareLook(lookPlan(out, dir)!);
+    const worker = new Worker(`
+      const { workerData, parentPort } = require('node:worker_threads');
+      import(workerData.cache).then(({ lookPlan, takeLookFiles }) => { parentPort.postMessage('go'); takeLookFiles(workerData.shared, lookPlan(workerData.out, workerData.dir).files); parentPort.postMessage('done'); });
+    `, { eval: true, workerData: { shared, out, dir, cache: new URL('../src/cache.js', import.meta.url).href } });
+    await new Promise((resolve) => worker.once('message', resolve));
+    const helped = await helpLook({ found: never, shared: () => shared }, cache, dir);
+    await worker.terminate();
+    assert.equal(helped, alone, `round ${round}`);
+  }
+  // Every file taken but one the worker never finishes: the build thread waits for the worker's answer instead.
+  const stuck = shareLook(lookPlan(out, dir)!);
+  Atomics.store(stuck.control, 0, stuck.count);
+  Atomics.store(stuck.control, 1, stuck.count - 1);
+  const answer = { builtAt, root: dir, changed: ['from the worker'] };
+  assert.equal(await helpLook({ found: Promise.resolve(answer), shared: () => stuck }, cache, dir, 50), answer);
+  // Another cache (another build's end): the worker's answer.
+  assert.equal(await helpLook({ found: Promise.resolve(answer), shared: () => ({ ...stuck, builtAt: 1 }) }, cache, dir), answer);
+});
+
 workers.run();
 
 const large = suite('large builds');

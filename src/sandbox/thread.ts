@@ -10,7 +10,7 @@
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { WorkerSetup } from './protocol.js';
-import type { LookedAgain } from '../cache.js';
+import type { LookedAgain, SharedLook } from '../cache.js';
 import { workerExecArgv } from './scheduler.js';
 import { libraryFile } from '../places.js';
 import { holdAgain } from '../memory.js';
@@ -70,18 +70,26 @@ export interface SetupMessage {
 /** The worker started early, until a build takes it. */
 let waiting: { worker: Worker; maxMemoryMb: number | undefined; gone: () => void } | undefined;
 
-/** What the worker started early for an incremental build into `out` found of its previous build's files (see `lookAgain`). */
-let looked: { out: string; found: Promise<LookedAgain | undefined> } | undefined;
+/**
+ * What the worker started early for an incremental build into `out` finds of its previous build's
+ * files (see `lookAgain`): its answer, and where the look is while it goes on (see `helpLook`).
+ */
+export interface Look {
+  found: Promise<LookedAgain | undefined>;
+  shared: () => SharedLook | undefined;
+}
+
+let looked: (Look & { out: string }) | undefined;
 
 /**
  * The early worker's look at the previous build into `out`, for the build starting now: every build
  * claims at its start, so a look is only ever used by the first build after it was made (one made
  * for another output is dropped).
  */
-export function claimLook(out: string): Promise<LookedAgain | undefined> | undefined {
+export function claimLook(out: string): Look | undefined {
   const claimed = looked;
   looked = undefined;
-  return claimed?.out === out ? claimed.found : undefined;
+  return claimed?.out === out ? claimed : undefined;
 }
 
 /**
@@ -99,17 +107,20 @@ export function startEarly(maxMemoryMb: number | undefined, look?: { out: string
   }
   if (look) {
     // An incremental build: first the worker looks at the files its previous build read again.
+    let shared: SharedLook | undefined;
     const found = new Promise<LookedAgain | undefined>((resolve) => {
-      const answer = (message: { looked?: LookedAgain | null }) => {
+      const answer = (message: { looked?: LookedAgain | null; lookShared?: SharedLook }) => {
+        if ('lookShared' in message) shared = message.lookShared;
         if (!('looked' in message)) return;
         worker.off('message', answer);
+        shared = undefined;
         resolve(message.looked ?? undefined);
       };
       worker.on('message', answer);
       worker.once('exit', () => resolve(undefined));
       worker.once('error', () => resolve(undefined));
     });
-    looked = { out: look.out, found };
+    looked = { out: look.out, found, shared: () => shared };
   }
   const gone = () => {
     if (waiting?.worker === worker) waiting = undefined;

@@ -6,17 +6,27 @@
  * runner listens.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { lookAgain } from '../cache.js';
+import { lookDone, lookPlan, shareLook, sharedLookResult, takeLookFiles } from '../cache.js';
 
 const look = (workerData as { look?: { out: string; cwd: string } }).look;
-if (look) parentPort!.postMessage({ looked: lookQuietly(look.out, look.cwd) ?? null });
+if (look) lookQuietly(look.out, look.cwd);
 
-/** The look, or none when it fails: the build thread then takes every digest itself. */
-function lookQuietly(out: string, cwd: string) {
+/**
+ * The look, told to the build thread: first where it is (shared memory, from which the build thread
+ * takes files too when it reaches the look unfinished), then its answer when this thread did the
+ * last file (else the build thread makes it). None when it fails: the build thread then takes
+ * every digest itself.
+ */
+function lookQuietly(out: string, cwd: string): void {
   try {
-    return lookAgain(out, cwd);
+    const plan = lookPlan(out, cwd);
+    if (!plan) return void parentPort!.postMessage({ looked: null });
+    const shared = shareLook(plan);
+    parentPort!.postMessage({ lookShared: shared });
+    takeLookFiles(shared, plan.files);
+    if (lookDone(shared)) parentPort!.postMessage({ looked: sharedLookResult(shared, plan.files) });
   } catch {
-    return undefined;
+    parentPort!.postMessage({ looked: null });
   }
 }
 
