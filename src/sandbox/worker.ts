@@ -1,6 +1,7 @@
 /**
  * Worker thread entry. A worker started early for an incremental build (thread.ts) first looks at
- * the files the previous build read (see `lookAgain`), and only then loads the task runner
+ * the files the previous build read (see `lookAgain`; the build thread takes files from the look
+ * too when it reaches it unfinished, see `helpLook`), and only then loads the task runner
  * (runner.ts): the runner's modules take about as long to load as the look takes, and the build
  * thread waits for the look, not for the runner. Messages sent meanwhile wait in the port until the
  * runner listens.
