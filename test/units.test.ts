@@ -433,7 +433,8 @@ workers("a source map decoded line by line answers every position as node:module
 });
 
 workers("the build thread takes files from a look the worker has not finished, and both answer as one thread would", async () => {
-  const { cacheChunks, cachePath, helpLook, lookAgain, lookPlan, readCache, shareLook } = await import('../src/cache.js');
+  const { cacheChunks, cachePath, readCache } = await import('../src/cache.js');
+  const { helpLook, lookAgain, lookPlan, shareLook } = await import('../src/look.js');
   const { tempDir } = await import('./helpers.js');
   const { mkdirSync, statSync, writeFileSync } = await import('node:fs');
   const { Worker } = await import('node:worker_threads');
@@ -463,8 +464,8 @@ workers("the build thread takes files from a look the worker has not finished, a
     const shared = shareLook(lookPlan(out, dir)!);
     const worker = new Worker(`
       const { workerData, parentPort } = require('node:worker_threads');
-      import(workerData.cache).then(({ lookPlan, takeLookFiles }) => { parentPort.postMessage('go'); takeLookFiles(workerData.shared, lookPlan(workerData.out, workerData.dir).files); parentPort.postMessage('done'); });
-    `, { eval: true, workerData: { shared, out, dir, cache: new URL('../src/cache.js', import.meta.url).href } });
+      import(workerData.look).then(({ lookPlan, takeLookFiles }) => { parentPort.postMessage('go'); takeLookFiles(workerData.shared, lookPlan(workerData.out, workerData.dir).files); parentPort.postMessage('done'); });
+    `, { eval: true, workerData: { shared, out, dir, look: new URL('../src/look.js', import.meta.url).href } });
     await new Promise((resolve) => worker.once('message', resolve));
     const helped = await helpLook({ found: never, shared: () => shared }, cache, dir);
     await worker.terminate();
@@ -666,7 +667,8 @@ large("the previous cache's digests and stamps are read from their text: looked 
 });
 
 large("a worker's look reads a large cache only through its stamps, wherever a read of it ends", async () => {
-  const { cacheChunks, cachePath, lookAgain, readUntil } = await import('../src/cache.js');
+  const { cacheChunks, cachePath } = await import('../src/cache.js');
+  const { lookAgain, readUntil } = await import('../src/look.js');
   const { tempDir } = await import('./helpers.js');
   const { writeFileSync } = await import('node:fs');
   const dir = tempDir('look');

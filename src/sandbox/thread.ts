@@ -10,7 +10,7 @@
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { WorkerSetup } from './protocol.js';
-import type { LookedAgain, SharedLook } from '../cache.js';
+import type { LookedAgain, SharedLook } from '../look.js';
 import { workerExecArgv } from './scheduler.js';
 import { libraryFile } from '../places.js';
 import { holdAgain } from '../memory.js';

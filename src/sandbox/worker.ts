@@ -7,7 +7,7 @@
  * runner listens.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { lookDone, lookPlan, shareLook, sharedLookResult, takeLookFiles } from '../cache.js';
+import { lookDone, lookPlan, shareLook, sharedLookResult, takeLookFiles } from '../look.js';
 
 const look = (workerData as { look?: { out: string; cwd: string } }).look;
 if (look) lookQuietly(look.out, look.cwd);
