@@ -771,8 +771,9 @@ export class Recorder {
    * order (the static and dynamic paths).
    */
   finish(given: FinishOptions): BuildCache {
-    // The keys are walked once more when the previous cache's tables cannot be spliced.
-    const options = { ...given, keys: [...given.keys] };
+    // The keys are walked once more when the previous cache's tables cannot be spliced (a full
+    // build walks them once, without holding a list of a million).
+    const options = given.previous ? { ...given, keys: [...given.keys] } : given;
     const spliced = options.previous && this.#spliced(options, options.previous);
     if (spliced) return spliced;
     const digests: Record<string, string> = {};
