@@ -89,7 +89,8 @@ export function sharedLookResult(shared: SharedLook, files: LookFile[]): LookedA
 export function helpLook(look: { found: Promise<LookedAgain | undefined>; shared: () => SharedLook | undefined }, cache: BuildCache, cwd: string, patienceMs = LOOK_PATIENCE_MS): Promise<LookedAgain | undefined> {
   const shared = look.shared();
   const root = path.resolve(cwd, cache.project);
-  if (!shared || shared.builtAt !== cache.builtAt || shared.root !== root) return look.found;
+  // Every file taken already (the worker's answer is on its way): nothing to help with.
+  if (!shared || shared.builtAt !== cache.builtAt || shared.root !== root || Atomics.load(shared.control, 0) >= shared.count) return look.found;
   const files = lookFiles(stampEntries(cache), root);
   if (files.length !== shared.count) return look.found;
   takeLookFiles(shared, files);

@@ -471,13 +471,19 @@ workers("the build thread takes files from a look the worker has not finished, a
     await worker.terminate();
     assert.equal(helped, alone, `round ${round}`);
   }
-  // Every file taken but one the worker never finishes: the build thread waits for the worker's answer instead.
-  const stuck = shareLook(lookPlan(out, dir)!);
-  Atomics.store(stuck.control, 0, stuck.count);
-  Atomics.store(stuck.control, 1, stuck.count - 1);
   const answer = { builtAt, root: dir, changed: ['from the worker'] };
+  // The last file left to this thread, and one the worker never finishes: after a while, the worker's answer.
+  const stuck = shareLook(lookPlan(out, dir)!);
+  Atomics.store(stuck.control, 0, stuck.count - 1);
+  Atomics.store(stuck.control, 1, stuck.count - 2);
   assert.equal(await helpLook({ found: Promise.resolve(answer), shared: () => stuck }, cache, dir, 50), answer);
-  // Another cache (another build's end): the worker's answer.
+  assert.is(Atomics.load(stuck.control, 1), stuck.count - 1, 'this thread did the file left');
+  // Every file taken already, or another cache (another build's end): the worker's answer at once.
+  const taken = shareLook(lookPlan(out, dir)!);
+  Atomics.store(taken.control, 0, taken.count);
+  const started = Date.now();
+  assert.equal(await helpLook({ found: Promise.resolve(answer), shared: () => taken }, cache, dir, 3000), answer);
+  assert.ok(Date.now() - started < 1000, 'without waiting for files it holds none of');
   assert.equal(await helpLook({ found: Promise.resolve(answer), shared: () => ({ ...stuck, builtAt: 1 }) }, cache, dir), answer);
 });
 
