@@ -26,13 +26,12 @@ export class TextTable {
     if (from > to || text.charCodeAt(from - 1) !== 123 || text.charCodeAt(to) !== 125) return undefined;
     const entries = text.slice(from, to);
     if (entries.includes('\\') || entries.includes('\n') || (entries.length > 0 && (entries.charCodeAt(0) !== 34 || entries.charCodeAt(entries.length - 1) !== 34))) return undefined;
-    return new TextTable(text, from, to, entries);
+    return new TextTable(from, entries);
   }
 
+  /** `from`: where the entries start in the text (and in the bytes it was decoded from). */
   private constructor(
-    readonly text: string,
-    readonly from: number,
-    readonly to: number,
+    private readonly from: number,
     entries: string,
   ) {
     this.#entries = entries;

@@ -362,7 +362,7 @@ export function parseCache(text: string, options: { lazy?: boolean; bytes?: Uint
     const lazy = options.lazy ? lazyPaths(text) : undefined;
     const tables = lazy && textTables(text, lazy.opening);
     const head = tables && (options.head?.end === tables.head ? options.head.value : (JSON.parse(`${text.slice(0, tables.head)}}`) as Partial<BuildCache>));
-    const cache = (tables ? withTables(head as BuildCache, tables, options.bytes) : lazy ? { ...(JSON.parse(`${text.slice(0, lazy.opening)}}`) as object) } : JSON.parse(text)) as BuildCache;
+    const cache = (tables ? withTables(head as BuildCache, tables, options.bytes) : JSON.parse(lazy ? `${text.slice(0, lazy.opening)}}` : text)) as BuildCache;
     if (lazy) cache.paths = lazy.paths;
     return isCache(cache, lazy !== undefined) ? { cache, text, ...(options.bytes ? { bytes: options.bytes } : {}) } : undefined;
   } catch {
@@ -778,7 +778,7 @@ export class Recorder {
     if (spliced) return spliced;
     const digests: Record<string, string> = {};
     const take = (id: string) => {
-      digests[id] ??= this.#read.get(id)?.digest ?? options.digests.of(id);
+      digests[id] ??= this.#digestOf(id, options.digests);
       return false;
     };
     const note = (inputs: RecordedInputs | undefined) => findInputId(inputs, take);
@@ -794,10 +794,25 @@ export class Recorder {
     // In the order first read (the same for the same build), not sorted again.
     const stamps: Record<string, string> = {};
     for (const id in digests) {
-      const stamp = this.#read.has(id) ? this.#read.get(id)!.stamp : options.digests.stampOf(id);
+      const stamp = this.#stampOf(id, options.digests);
       if (stamp !== undefined) stamps[id] = stamp;
     }
-    return { version: CACHE_VERSION, settings: options.settings, project: path.relative(options.cwd, options.project) || '.', builtAt: Date.now(), staticPaths: options.staticPaths, digests, stamps, global: this.global ?? {}, routes, paths, ...(options.manifest ? { manifest: options.manifest } : {}) };
+    return this.#cache(options, { digests, stamps, routes, paths });
+  }
+
+  /** A file's digest as a worker took it when it read the file, else as the build takes it now. */
+  #digestOf(id: string, digests: Digests): string {
+    return this.#read.get(id)?.digest ?? digests.of(id);
+  }
+
+  /** A file's stamp as a worker took it when it read the file, else as the build knows it (see `Digests.stampOf`). */
+  #stampOf(id: string, digests: Digests): string | undefined {
+    return this.#read.has(id) ? this.#read.get(id)!.stamp : digests.stampOf(id);
+  }
+
+  /** The cache of this build from its parts. */
+  #cache(options: FinishOptions, parts: Pick<BuildCache, 'digests' | 'stamps' | 'routes' | 'paths'>): BuildCache {
+    return { version: CACHE_VERSION, settings: options.settings, project: path.relative(options.cwd, options.project) || '.', builtAt: Date.now(), staticPaths: options.staticPaths, digests: parts.digests, stamps: parts.stamps, global: this.global ?? {}, routes: parts.routes, paths: parts.paths, ...(options.manifest ? { manifest: options.manifest } : {}) };
   }
 
   /** The routes' records, each input of what generateStaticParams read passed to `note`. */
@@ -860,8 +875,8 @@ export class Recorder {
     const addedStamps: Record<string, string> = {};
     const write = (id: string) => {
       cut.add(id);
-      added[id] = this.#read.get(id)?.digest ?? options.digests.of(id);
-      const stamp = this.#read.has(id) ? this.#read.get(id)!.stamp : options.digests.stampOf(id);
+      added[id] = this.#digestOf(id, options.digests);
+      const stamp = this.#stampOf(id, options.digests);
       if (stamp !== undefined) addedStamps[id] = stamp;
     };
     // Each input looked for is a search of the previous text: past a few, the cache is made whole.
@@ -881,7 +896,8 @@ export class Recorder {
       else if (previous.rewrite.has(id)) write(id);
     }
     if (cut.size > SPLICE_SEARCHES) return undefined;
-    const cache = { version: CACHE_VERSION, settings: options.settings, project: path.relative(options.cwd, options.project) || '.', builtAt: Date.now(), staticPaths: options.staticPaths, digests: {}, stamps: {}, global: this.global ?? {}, routes, paths, ...(options.manifest ? { manifest: options.manifest } : {}) } as BuildCache;
+    // Its digests and stamps are made whole only when asked for (cacheChunks writes them from the splice).
+    const cache = this.#cache(options, { digests: {}, stamps: {}, routes, paths });
     const splice = { cut, digests: added, stamps: addedStamps, tables };
     const whole = (table: TextTable, fresh: Record<string, string>) => () => {
       const all = { ...table.all() };
