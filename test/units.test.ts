@@ -472,6 +472,16 @@ workers("the build thread takes files from a look the worker has not finished, a
     assert.equal(helped, alone, `round ${round}`);
   }
   const answer = { builtAt, root: dir, changed: ['from the worker'] };
+  // The early worker's look: where it is can be read while this thread is busy (no event can come in).
+  const { claimLook, startEarly, takeEarly } = await import('../src/sandbox/thread.js');
+  startEarly(79, { out, cwd: dir });
+  const look = claimLook(out)!;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + 10_000;
+  while (!look.shared() && Date.now() < deadline) Atomics.wait(pause, 0, 0, 2);
+  assert.ok(look.shared(), 'read without waiting for an event');
+  assert.equal(await helpLook(look, cache, dir), alone);
+  await takeEarly(79, { setup: { bundleDir: dir, projectRoot: dir, outputDir: dir, maxBodyBytes: 1024, beat: new SharedArrayBuffer(24) }, env: {} })?.terminate();
   // The last file left to this thread, and one the worker never finishes: after a while, the worker's answer.
   const stuck = shareLook(lookPlan(out, dir)!);
   Atomics.store(stuck.control, 0, stuck.count - 1);

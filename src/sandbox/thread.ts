@@ -8,7 +8,7 @@
  * process, not to a build. This module loads nothing else of the library (types aside) but the
  * memory rules a starting worker must keep.
  */
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type WorkerOptions } from 'node:worker_threads';
 import type { WorkerSetup } from './protocol.js';
 import type { LookedAgain, SharedLook } from '../look.js';
 import { workerExecArgv } from './scheduler.js';
@@ -81,6 +81,9 @@ export interface Look {
 
 let looked: (Look & { out: string }) | undefined;
 
+/** What the early worker says of its look: where it is as it begins, then its answer (null when it failed). */
+type LookMessage = { lookShared: SharedLook } | { looked: LookedAgain | null };
+
 /**
  * The early worker's look at the previous build into `out`, for the build starting now: every build
  * claims at its start, so a look is only ever used by the first build after it was made (one made
@@ -99,28 +102,49 @@ export function claimLook(out: string): Look | undefined {
  */
 export function startEarly(maxMemoryMb: number | undefined, look?: { out: string; cwd: string }): void {
   if (waiting) return;
+  // The look's messages have a port of their own, which the build thread reads when it needs to
+  // know where the look is, even while it is too busy for events.
+  const channel = look ? new MessageChannel() : undefined;
   let worker: Worker;
   try {
-    worker = startWorker({ workerData: { early: true, ...(look ? { look } : {}) }, stdout: true, stderr: true, resourceLimits: workerLimits(maxMemoryMb) });
+    worker = startWorker({ workerData: { early: true, ...(look ? { look: { ...look, port: channel!.port2 } } : {}) }, transferList: channel ? [channel.port2] : [], stdout: true, stderr: true, resourceLimits: workerLimits(maxMemoryMb) });
   } catch {
+    channel?.port1.close();
     return; // the build starts its own
   }
-  if (look) {
+  if (channel) {
     // An incremental build: first the worker looks at the files its previous build read again.
+    const port = channel.port1;
     let shared: SharedLook | undefined;
+    let ended = false;
+    let answer!: (message: LookMessage) => void;
     const found = new Promise<LookedAgain | undefined>((resolve) => {
-      const answer = (message: { looked?: LookedAgain | null; lookShared?: SharedLook }) => {
-        if ('lookShared' in message) shared = message.lookShared;
-        if (!('looked' in message)) return;
-        worker.off('message', answer);
+      const end = (value: LookedAgain | undefined) => {
+        if (ended) return;
+        ended = true;
         shared = undefined;
-        resolve(message.looked ?? undefined);
+        port.close();
+        resolve(value);
       };
-      worker.on('message', answer);
-      worker.once('exit', () => resolve(undefined));
-      worker.once('error', () => resolve(undefined));
+      answer = (message) => {
+        if ('lookShared' in message) shared = message.lookShared;
+        if ('looked' in message) end(message.looked ?? undefined);
+      };
+      port.on('message', answer);
+      port.unref();
+      worker.once('exit', () => end(undefined));
+      worker.once('error', () => end(undefined));
     });
-    looked = { out: look.out, found, shared: () => shared };
+    // Messages not yet delivered as events are read here: the build thread asks in the middle of its own work.
+    const where = () => {
+      while (!shared && !ended) {
+        const message = receiveMessageOnPort(port);
+        if (!message) break;
+        answer(message.message as LookMessage);
+      }
+      return shared;
+    };
+    looked = { out: look!.out, found, shared: where };
   }
   const gone = () => {
     if (waiting?.worker === worker) waiting = undefined;

@@ -6,28 +6,29 @@
  * thread waits for the look, not for the runner. Messages sent meanwhile wait in the port until the
  * runner listens.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData, type MessagePort } from 'node:worker_threads';
 import { lookDone, lookPlan, shareLook, sharedLookResult, takeLookFiles } from '../look.js';
 
-const look = (workerData as { look?: { out: string; cwd: string } }).look;
-if (look) lookQuietly(look.out, look.cwd);
+const look = (workerData as { look?: { out: string; cwd: string; port: MessagePort } }).look;
+if (look) lookQuietly(look.out, look.cwd, look.port);
 
 /**
- * The look, told to the build thread: first where it is (shared memory, from which the build thread
+ * The look, told to the build thread on a port of its own (which the build thread reads when it
+ * gets to the look, busy or not): first where it is (shared memory, from which the build thread
  * takes files too when it reaches the look unfinished), then its answer when this thread did the
  * last file (else the build thread makes it). None when it fails: the build thread then takes
  * every digest itself.
  */
-function lookQuietly(out: string, cwd: string): void {
+function lookQuietly(out: string, cwd: string, port: MessagePort): void {
   try {
     const plan = lookPlan(out, cwd);
-    if (!plan) return void parentPort!.postMessage({ looked: null });
+    if (!plan) return void port.postMessage({ looked: null });
     const shared = shareLook(plan);
-    parentPort!.postMessage({ lookShared: shared });
+    port.postMessage({ lookShared: shared });
     takeLookFiles(shared, plan.files);
-    if (lookDone(shared)) parentPort!.postMessage({ looked: sharedLookResult(shared, plan.files) });
+    if (lookDone(shared)) port.postMessage({ looked: sharedLookResult(shared, plan.files) });
   } catch {
-    parentPort!.postMessage({ looked: null });
+    port.postMessage({ looked: null });
   }
 }
 
