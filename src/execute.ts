@@ -6,7 +6,7 @@ import type { AssignedPath } from './assign.js';
 import { bug } from './errors.js';
 import { requestPathFromParams } from './params.js';
 import { dynamicResult, errorResult, NO_LOGS } from './results.js';
-import { manifestEntry, StaticRecord } from './manifest.js';
+import { StaticRecord } from './manifest.js';
 import { relativeFile } from './location.js';
 import type { Sandbox, TaskResult } from './sandbox/pool.js';
 import type { RenderOutcome, Task, TaskInputs } from './sandbox/protocol.js';
@@ -117,7 +117,7 @@ function toResult({ plan: { route }, key, file }: AssignedPath, outcome: RenderO
     return dynamicResult(route, key, [{ kind, message: `response.status is ${outcome.status}; only 2xx, 3xx and 404 responses are prerendered, as in Next.js` }], logs);
   }
   if (hasFile(outcome.status) && !outcome.written) throw bug(`the body of ${key} was not written`);
-  const entry = manifestEntry({
+  return new StaticRecord(key, route, {
     file: outcome.written ? file : null,
     frozen: made.frozen,
     headers: intern(made.headers, outcome.headers),
@@ -129,8 +129,7 @@ function toResult({ plan: { route }, key, file }: AssignedPath, outcome: RenderO
     srcRoute: route.srcRoute,
     status: outcome.status,
     tags: outcome.tags,
-  });
-  return new StaticRecord(key, route, entry, logs);
+  }, logs);
 }
 
 /** Headers arrive as JSON text (cheaper to send than an object); each distinct text is parsed (and its keys sorted) once. */

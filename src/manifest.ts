@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setupError, type RouteErrorCode } from './errors.js';
 import { entryLines, KeptEntries } from './splice.js';
 import { formatLocation, relativeFile } from './location.js';
+import { NO_LOGS } from './results.js';
 import type { ReasonKind } from './reasons.js';
 import type { FrozenUse, Headers, PathResult, RouteFile, StaticResult } from './types.js';
 
@@ -130,8 +131,8 @@ export function buildManifest(results: PathResult[], cwd: string): Manifest {
     const source = sourceOf(result.route.file);
     switch (result.type) {
       case 'static':
-        // A build's static result holds its entry already (see StaticRecord).
-        if (result instanceof StaticRecord) {
+        // A build's static result is its entry, or holds the previous build's (see StaticRecord, KeptRecord).
+        if (result instanceof StaticRecord || result instanceof KeptRecord) {
           routes[result.path] = result.entry;
           break;
         }
@@ -367,21 +368,81 @@ function isNumber(value: unknown): value is number {
 }
 
 /**
- * A static path's result made by a build: it holds the path's manifest entry, and reads every field
- * from it, so that a million paths hold one record each, not a result and an entry.
+ * A static path's result made by a build, which is its manifest entry too: its own fields are the
+ * entry's, in sorted order (what the serializer writes as it is), and the result's other fields
+ * are private, so that a million paths hold one object each, not a result and an entry.
  */
-export class StaticRecord implements StaticResult {
+export class StaticRecord implements StaticResult, ManifestRoute {
+  declare readonly file: string | null;
+  declare readonly frozen?: FrozenUse[];
+  declare readonly headers: Headers;
+  declare readonly revalidate: number | false;
+  declare readonly sha256: string;
+  declare readonly size: number;
+  declare readonly source: string;
+  declare readonly srcRoute: string;
+  declare readonly status: number;
+  declare readonly tags?: string[];
+  readonly #path: string;
+  readonly #route: RouteFile;
+  readonly #logs: string[];
+
+  constructor(path: string, route: RouteFile, fields: Omit<ManifestRoute, 'frozen' | 'tags'> & { frozen?: FrozenUse[]; tags?: string[] }, logs: string[]) {
+    this.#path = path;
+    this.#route = route;
+    this.#logs = logs;
+    // Assigned in the order of their names (the entry's key order).
+    const self = this as { -readonly [K in keyof ManifestRoute]: ManifestRoute[K] };
+    self.file = fields.file;
+    if (fields.frozen && fields.frozen.length > 0) self.frozen = fields.frozen;
+    self.headers = fields.headers;
+    self.revalidate = fields.revalidate;
+    self.sha256 = fields.sha256;
+    self.size = fields.size;
+    self.source = fields.source;
+    self.srcRoute = fields.srcRoute;
+    self.status = fields.status;
+    if (fields.tags) self.tags = fields.tags;
+  }
+
+  get type(): 'static' {
+    return 'static';
+  }
+  get path(): string {
+    return this.#path;
+  }
+  get route(): RouteFile {
+    return this.#route;
+  }
+  get logs(): string[] {
+    return this.#logs;
+  }
+  /** The manifest entry: this record itself. */
+  get entry(): ManifestRoute {
+    return this;
+  }
+}
+
+/**
+ * A static path's result taken from the previous build (`--incremental`): it holds the entry of the
+ * previous manifest (the same object, which the serializer then writes as the text it was read
+ * from) and reads every field from it.
+ */
+export class KeptRecord implements StaticResult {
   constructor(
     readonly path: string,
     readonly route: RouteFile,
-    /** The manifest entry, keys in sorted order (what the serializer writes as it is). */
     readonly entry: ManifestRoute,
-    readonly logs: string[],
-    readonly reused?: boolean,
   ) {}
 
   get type(): 'static' {
     return 'static';
+  }
+  get reused(): true {
+    return true;
+  }
+  get logs(): string[] {
+    return NO_LOGS;
   }
   get status(): number {
     return this.entry.status;

@@ -19,8 +19,8 @@ import { resolveOptions, type PrerenderOptions, type ResolvedOptions } from './o
 import { planRoutes } from './plan.js';
 import { loadProject, type Project } from './project.js';
 import { decideFromSource, unreadableConfig } from './decide.js';
-import { dynamicResult, errorResult, failuresOnServer, NO_LOGS } from './results.js';
-import { manifestEntry, StaticRecord } from './manifest.js';
+import { dynamicResult, errorResult, failuresOnServer } from './results.js';
+import { KeptRecord, manifestEntry } from './manifest.js';
 import { BUILD_ENV, Sandbox } from './sandbox/pool.js';
 import { claimLook, startEarly, type Look } from './sandbox/thread.js';
 import { fingerprint } from './shard.js';
@@ -35,6 +35,10 @@ import { applyStaticExport } from './static-export.js';
 import { releaseEsbuild } from './esbuild.js';
 
 export interface PrerenderResult {
+  /**
+   * The manifest written. A static path's entry is its result record (one object a path): its own
+   * fields are the entry's, and `JSON.stringify` writes it as the manifest file has it.
+   */
   manifest: Manifest;
   /** Every path's result, in plan order. */
   results: PathResult[];
@@ -404,7 +408,7 @@ function reusePrevious(options: ResolvedOptions, build: { previous: BuildCache |
     causes.reused++;
     recorder.reused(key, decision.record);
     const file = entry.file === null ? null : assigned.file;
-    return new StaticRecord(key, route, file === entry.file ? entry : manifestEntry({ ...entry, file }), NO_LOGS, true);
+    return new KeptRecord(key, route, file === entry.file ? entry : manifestEntry({ ...entry, file }));
   };
   return { reuse, present, ...(keep ? { keep } : {}) };
 }

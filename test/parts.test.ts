@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { ERRORS, errorText, missingModuleHint, type RouteErrorCode } from '../src/errors.js';
 import { errorResult, failuresOnServer } from '../src/results.js';
 import { closest, colorWanted, helpText, parseFlags, readBuildFlags } from '../src/flags.js';
-import { buildManifest, checkManifest, manifestChunks, readManifest, serializeManifest } from '../src/manifest.js';
+import { buildManifest, checkManifest, manifestChunks, manifestEntry, readManifest, serializeManifest, StaticRecord } from '../src/manifest.js';
 import { formatCount } from '../src/numbers.js';
 import { inPlanOrder } from '../src/prerender.js';
 import { collectGarbage, GarbagePacer } from '../src/memory.js';
@@ -207,6 +207,22 @@ manifests('the manifest is two-space JSON with every key sorted and a final newl
   const expected = `${JSON.stringify(sorted(manifest), null, 2)}\n`;
   assert.is(serializeManifest(manifest), expected);
   for (const size of [1, 2, 3, 250]) assert.is([...manifestChunks(manifest, size)].join(''), expected, `pieces of ${size}`);
+});
+
+manifests("a build's static record is its manifest entry: the entry's fields, sorted, and the same text as a plain entry", () => {
+  const a = route('/a');
+  const fields = { file: 'r', headers: { 'content-type': 'text/plain' }, revalidate: 60 as const, sha256: 'h', size: 3, source: 'app/a/route.ts', srcRoute: '/a', status: 200 };
+  const frozen = [{ what: 'fetch GET https://x.test/', at: 'app/a/route.ts:1' }];
+  for (const extra of [{}, { tags: ['t'] }, { frozen }, { frozen, tags: ['t1', 't2'] }, { frozen: [] }]) {
+    const record = new StaticRecord('/r', a, { ...fields, ...extra }, ['a log']);
+    const plain = manifestEntry({ ...fields, ...extra });
+    assert.equal(Object.keys(record), Object.keys(plain).sort(), JSON.stringify(extra));
+    assert.is(JSON.stringify(record, null, 2), JSON.stringify(plain, null, 2));
+    assert.equal([record.type, record.path, record.route, record.logs, record.entry], ['static', '/r', a, ['a log'], record]);
+    // A path's empty list of frozen reads is left out (as manifestEntry leaves it out).
+    const asResult: PathResult = { type: 'static', path: '/r', route: a, logs: [], ...fields, ...extra, ...('frozen' in extra && extra.frozen?.length === 0 ? { frozen: undefined } : {}) };
+    assert.is(serializeManifest(buildManifest([record], '/w')), serializeManifest(buildManifest([asResult], '/w')));
+  }
 });
 
 manifests('a failed GET that Next.js 15+ would not run stays on a server; failures of loading, of the tool, or of opted-in routes stay errors', () => {
