@@ -30,10 +30,15 @@ export interface ExecuteOptions {
   limit?: (path: AssignedPath) => number | undefined;
 }
 
+/**
+ * Runs the paths and returns their results in the same order. `paths` is taken: each path's record
+ * is let go once its result is made (a million finished paths do not wait beside their results).
+ */
 export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, options: ExecuteOptions = {}): Promise<PathResult[]> {
   let done = 0;
   const results: PathResult[] = new Array(paths.length);
-  const ids: number[] = new Array(paths.length);
+  // The sandbox's id of each path's task, for errors thrown after the handler returned (-1: none).
+  const ids = new Int32Array(paths.length).fill(-1);
   // Most paths of a route answer with the same headers: one record each, shared.
   const headers = new Map<string, Headers>();
   const sources = new Map<RouteFile, string>();
@@ -67,6 +72,7 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
     options.onInputs?.(assigned, inputs);
     const frozen = outcome.ok && outcome.kind === 'response' && outcome.revalidate === false && options.frozen ? options.frozen(assigned) : undefined;
     results[index] = toResult(assigned, outcome, assigned.logs.length > 0 ? [...assigned.logs, ...logs] : logs.length > 0 ? logs : NO_LOGS, { headers, source: sourceOf(assigned.plan.route), frozen });
+    paths[index] = FINISHED;
     options.onProgress?.(++done, paths.length);
   };
   // Paths whose previous output is taken as it is never become tasks: their results are made as
@@ -78,7 +84,10 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
     toRun = [];
     for (let index = 0; index < paths.length; index++) {
       const kept = options.reuse(paths[index]);
-      if (kept) results[index] = kept;
+      if (kept) {
+        results[index] = kept;
+        paths[index] = FINISHED;
+      }
       else if (first.length < FIRST_RUNS) first.push(sandbox.run(task(index), true).then((result) => finished(index, result)));
       else toRun.push(index);
     }
@@ -92,7 +101,7 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
   // A timer or promise of a handler may throw after its response was returned.
   await sandbox.drain();
   return results.map((result, index) => {
-    if (ids[index] === undefined) return result;
+    if (ids[index] === -1) return result;
     const late = sandbox.lateError(ids[index]);
     if (!late || result.type === 'error') return result;
     return errorResult(result.route, result.path, late, result.logs);
@@ -105,6 +114,9 @@ type RenderTask = Extract<Task, { type: 'render' }>;
 const FIRST_RUNS = 8;
 
 const NO_PARAMS: Params = Object.freeze({}) as Params;
+
+/** What stands in `paths` for a path whose result is made. */
+const FINISHED = Object.freeze({}) as AssignedPath;
 
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
