@@ -87,8 +87,7 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
       if (kept) {
         results[index] = kept;
         paths[index] = FINISHED;
-      }
-      else if (first.length < FIRST_RUNS) first.push(sandbox.run(task(index), true).then((result) => finished(index, result)));
+      } else if (first.length < FIRST_RUNS) first.push(sandbox.run(task(index), true).then((result) => finished(index, result)));
       else toRun.push(index);
     }
     done = paths.length - toRun.length - first.length;
