@@ -83,6 +83,11 @@ export interface BuildCache extends Recorded {
    * tool's own, unchanged, and its text is taken as it is (see `manifestChunks`).
    */
   manifest?: string;
+  /**
+   * The manifest file's stamp once it was in its place (see `manifestStamp`): a manifest that still
+   * has it is not hashed again to be known unchanged.
+   */
+  manifestStamp?: string;
 }
 
 /**
@@ -184,6 +189,21 @@ export function findInputId(inputs: RecordedInputs | undefined, test: (id: strin
   const env = inputs?.env;
   if (env) for (let i = 0; i < env.length; i++) if (test(`env:${env[i].name}`)) return `env:${env[i].name}`;
   return undefined;
+}
+
+/**
+ * The stamp of the manifest file: size, modification and change times, inode. The change time
+ * moves with every write and with every change of the other times (`utimes` included), so a
+ * manifest edited since keeps none of it. Undefined where the file system keeps whole seconds (an
+ * edit in the same second would leave it) or the file cannot be read: the manifest is then hashed.
+ */
+export function manifestStamp(file: string): string | undefined {
+  try {
+    const { size, mtimeMs, ctimeMs, ino } = statSync(file);
+    return ctimeMs % 1000 === 0 ? undefined : `${size}:${mtimeMs}:${ctimeMs}:${ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a file was when its digest was taken: size, modification time and inode. */
@@ -598,7 +618,7 @@ function isCache(value: unknown, lazyPaths = false): value is BuildCache {
   return (
     isRecord(cache) && cache.version === CACHE_VERSION && typeof cache.settings === 'string' && typeof cache.builtAt === 'number' && typeof cache.staticPaths === 'number' &&
     // Tables kept as text are checked as they are parsed (see `TextTable.all`).
-    (TABLES.has(cache) || (isRecord(cache.digests) && everyValue(cache.digests, isString) && (cache.stamps === undefined || isRecord(cache.stamps)))) && (cache.manifest === undefined || isString(cache.manifest)) &&
+    (TABLES.has(cache) || (isRecord(cache.digests) && everyValue(cache.digests, isString) && (cache.stamps === undefined || isRecord(cache.stamps)))) && (cache.manifest === undefined || isString(cache.manifest)) && (cache.manifestStamp === undefined || isString(cache.manifestStamp)) &&
     isInputs(cache.global) &&
     isRecord(cache.routes) && everyValue(cache.routes, (r) => isRecord(r) && typeof r.code === 'string' && isInputs(r.inputs) && (r.analysis === undefined || isString(r.analysis))) &&
     isRecord(cache.paths) && (lazyPaths || everyValue(cache.paths, (p) => isRecord(p) && p.inputs !== undefined && isInputs(p.inputs)))
@@ -812,7 +832,7 @@ export class Recorder {
 
   /** The cache of this build from its parts. */
   #cache(options: FinishOptions, parts: Pick<BuildCache, 'digests' | 'stamps' | 'routes' | 'paths'>): BuildCache {
-    return { version: CACHE_VERSION, settings: options.settings, project: path.relative(options.cwd, options.project) || '.', builtAt: Date.now(), staticPaths: options.staticPaths, digests: parts.digests, stamps: parts.stamps, global: this.global ?? {}, routes: parts.routes, paths: parts.paths, ...(options.manifest ? { manifest: options.manifest } : {}) };
+    return { version: CACHE_VERSION, settings: options.settings, project: path.relative(options.cwd, options.project) || '.', builtAt: Date.now(), staticPaths: options.staticPaths, digests: parts.digests, stamps: parts.stamps, global: this.global ?? {}, routes: parts.routes, paths: parts.paths, ...(options.manifest ? { manifest: options.manifest } : {}), ...(options.manifest && options.manifestStamp ? { manifestStamp: options.manifestStamp } : {}) };
   }
 
   /** The routes' records, each input of what generateStaticParams read passed to `note`. */
@@ -941,6 +961,8 @@ export interface FinishOptions {
   keys: Iterable<string>;
   /** sha256 of the manifest's text written with the cache. */
   manifest?: string;
+  /** The manifest file's stamp (see `manifestStamp`). */
+  manifestStamp?: string;
   /**
    * The previous build's cache read with its tables as text, and the inputs whose digest or stamp
    * changed since (see `changedInputs`): its tables are written again as they were, but for those.
@@ -962,6 +984,8 @@ export function mergeCaches(caches: Array<BuildCache | undefined>, staticPaths: 
   if (caches.length === 0 || caches.some((cache) => cache === undefined || cache.settings !== caches[0]!.settings)) return undefined;
   const [first] = caches as BuildCache[];
   const merged: BuildCache = { ...first, manifest, staticPaths, builtAt: Math.max(...(caches as BuildCache[]).map((c) => c.builtAt)), digests: {}, stamps: {}, global: {}, routes: {}, paths: {} };
+  // A part's manifest stamp is not the merged manifest's: that one is known by its digest.
+  delete merged.manifestStamp;
   for (const cache of caches as BuildCache[]) {
     Object.assign(merged.digests, cache.digests);
     Object.assign(merged.stamps!, cache.stamps);

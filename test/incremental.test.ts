@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, cpSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -531,6 +531,31 @@ damaged('a manifest changed since the build (by hand, or damaged) is not trusted
   const unchanged = await site.build(true);
   assert.ok(unchanged.incremental!.reused > 0, 'the manifest written then is trusted again');
   assertSameAsFull(unchanged, full, 'the next build');
+  // Known by its stamp (not hashed again) while it is the file written: an edit in place that keeps
+  // its size, and even its modification time put back to the nanosecond, is not.
+  const { size, mtimeMs, ctimeMs, ino } = statSync(unchanged.manifestPath);
+  const { mtimeNs } = statSync(unchanged.manifestPath, { bigint: true });
+  assert.is(readCache(unchanged.outDir)!.manifestStamp, `${size}:${mtimeMs}:${ctimeMs}:${ino}`, 'the cache knows the manifest file');
+  const text = readFileSync(unchanged.manifestPath, 'utf8');
+  const at = text.indexOf('"sha256": "') + '"sha256": "'.length;
+  const handle = openSync(unchanged.manifestPath, 'r+');
+  writeSync(handle, text[at] === '0' ? '1' : '0', at);
+  closeSync(handle);
+  const when = `@${mtimeNs / 1_000_000_000n}.${String(mtimeNs % 1_000_000_000n).padStart(9, '0')}`;
+  assert.is(spawnSync('touch', ['-m', '-d', when, unchanged.manifestPath]).status, 0, 'touch sets the time');
+  assert.is(statSync(unchanged.manifestPath, { bigint: true }).mtimeNs, mtimeNs, 'the time put back');
+  assert.is(statSync(unchanged.manifestPath).size, size);
+  const edited2 = await site.build(true);
+  assert.is(edited2.incremental!.reused, 0, 'an edit in place');
+  assert.match(edited2.incremental!.causes[0].cause, 'the manifest is not the one written with the build cache');
+  assertSameAsFull(edited2, full, 'after an edit in place');
+  // The stamp alone says it is the file written: a cache whose digest of it is wrong still keeps it.
+  const rebuilt = await site.build(true);
+  const cacheFile = cachePath(rebuilt.outDir);
+  writeFileSync(cacheFile, readFileSync(cacheFile, 'utf8').replace(readCache(rebuilt.outDir)!.manifest!, '0'.repeat(64)));
+  const byStamp = await site.build(true);
+  assert.ok(byStamp.incremental!.reused > 0, 'trusted by its stamp');
+  assertSameAsFull(byStamp, full, 'trusted by its stamp');
 });
 
 damaged.run();
