@@ -412,10 +412,15 @@ function textTables(text: string, paths: number): { head: number; digests: TextT
 
 /** `cache` with `digests` and `stamps` that are `tables`, parsed when asked for whole. */
 function withTables(cache: BuildCache, tables: { digests: TextTable; stamps: TextTable }, bytes: Uint8Array | undefined): BuildCache {
-  Object.defineProperty(cache, 'digests', { get: () => tables.digests.all(), enumerable: true, configurable: true });
-  Object.defineProperty(cache, 'stamps', { get: () => tables.stamps.all(), enumerable: true, configurable: true });
+  tablesWhenAsked(cache, () => tables.digests.all(), () => tables.stamps.all());
   TABLES.set(cache, { digests: tables.digests, stamps: tables.stamps, ...(bytes && isAscii(bytes) ? { bytes } : {}) });
   return cache;
+}
+
+/** Gives `cache` its `digests` and `stamps` as getters: each made whole only when asked for. */
+function tablesWhenAsked(cache: BuildCache, digests: () => Record<string, string>, stamps: () => Record<string, string>): void {
+  Object.defineProperty(cache, 'digests', { get: digests, enumerable: true, configurable: true });
+  Object.defineProperty(cache, 'stamps', { get: stamps, enumerable: true, configurable: true });
 }
 
 /** A cache's stamps in the order it wrote them (walked in its text when it has one). */
@@ -924,8 +929,7 @@ export class Recorder {
       for (const id of cut) delete all[id];
       return Object.assign(all, fresh);
     };
-    Object.defineProperty(cache, 'digests', { get: whole(tables.digests, added), enumerable: true, configurable: true });
-    Object.defineProperty(cache, 'stamps', { get: whole(tables.stamps, addedStamps), enumerable: true, configurable: true });
+    tablesWhenAsked(cache, whole(tables.digests, added), whole(tables.stamps, addedStamps));
     SPLICES.set(cache, splice);
     return cache;
   }

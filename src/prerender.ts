@@ -432,7 +432,8 @@ async function readPrevious(options: ResolvedOptions, settings: string, digests:
   const texts: Previous['texts'] = { ...(read && read.text.length <= KEPT_TEXT_CHARS ? { cache: read } : {}) };
   try {
     const bytes = existsSync(options.manifest) ? readFileSync(options.manifest) : undefined;
-    // Its stamp unchanged since it was written, it is not hashed again (37 MB at 100,000 paths).
+    // Its stamp unchanged since it was written, it is not hashed again (37 MB at 100,000 paths). The
+    // stamp is taken after the bytes are read: a write between the two moves it, and they are hashed.
     const stamped = cache?.manifest !== undefined && cache.manifestStamp !== undefined && manifestStamp(options.manifest) === cache.manifestStamp;
     if (bytes !== undefined && !stamped && cache?.manifest !== hash(bytes)) return { cache, changed: true };
     const text = bytes?.toString('utf8');
