@@ -44,8 +44,8 @@ const TEXT_TYPES: Record<string, string> = { sitemap: 'application/xml', robots:
 export const LONG_CACHE = 'public, immutable, no-transform, max-age=31536000';
 export const REVALIDATE_CACHE = 'public, max-age=0, must-revalidate';
 
-/** The glob of every metadata file a folder may hold. */
-export const METADATA_GLOB = `**/{${[...new Set([...Object.keys(TEXT_ROUTES), ...Object.keys(STATIC_FILES), 'icon', 'apple-icon', 'opengraph-image', 'twitter-image'])].join(',')}}.*`;
+/** The names (before the first dot) of every metadata file a folder may hold. */
+export const METADATA_NAMES: ReadonlySet<string> = new Set([...Object.keys(TEXT_ROUTES), ...Object.keys(STATIC_FILES), 'icon', 'apple-icon', 'opengraph-image', 'twitter-image']);
 
 /**
  * What a file is, given its name and whether it sits at the root of the app directory. `source`

@@ -111,6 +111,28 @@ out('a previous output is removed without rm too (Windows, a container without i
   assert.is(readFileSync(path.join(outside, 'keep.txt'), 'utf8'), 'keep');
 });
 
+out('route files are found through links, never in dot folders or node_modules, and a link to a folder that holds it is not walked', async () => {
+  const dir = tempDir('env-links');
+  const app = path.join(dir, 'app');
+  const route = `export function GET() { return new Response('x'); }\n`;
+  for (const file of ['a/route.ts', '.hidden/route.ts', 'b/.route.ts', 'node_modules/x/route.ts', 'c/node_modules/route.ts', 'd/route.ts.bak', 'e/sitemap.xml']) {
+    mkdirSync(path.dirname(path.join(app, file)), { recursive: true });
+    writeFileSync(path.join(app, file), file.endsWith('.xml') ? '<urlset/>' : route);
+  }
+  mkdirSync(path.join(dir, 'shared/inner'), { recursive: true });
+  writeFileSync(path.join(dir, 'shared/inner/route.ts'), route);
+  symlinkSync(path.join(dir, 'shared'), path.join(app, 'linked'));
+  symlinkSync(path.join(app, 'a'), path.join(app, 'a/loop'));
+  mkdirSync(path.join(app, 'up'));
+  symlinkSync(app, path.join(app, 'up/root'));
+  symlinkSync(path.join(dir, 'missing'), path.join(app, 'broken'));
+  mkdirSync(path.join(app, 'f'));
+  symlinkSync(path.join(app, 'a/route.ts'), path.join(app, 'f/route.ts'));
+  const { routes, invalid } = await discoverRoutes(app, { cwd: dir });
+  assert.equal(routes.map((r) => r.pattern), ['/a', '/e/sitemap.xml', '/f', '/linked/inner']);
+  assert.equal(invalid, []);
+});
+
 out.run();
 
 const interrupt = suite('interruptions');
