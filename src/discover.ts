@@ -26,11 +26,13 @@ const metadataNamed = (file: string) => {
 };
 
 /**
- * Every file under the app directory, relative to it with `/` between folders: names that begin
- * with a dot and `node_modules` folders left out, symbolic links followed (a link to a folder that
- * holds it is not entered again), unreadable folders and broken links skipped. One walk serves
- * the route files, the pages and the metadata files; files are few next to what a glob library
- * costs to load and run three times (30–35 ms of every build, measured on a one-route app).
+ * Every file under the app directory, relative to it with `/` between folders, as `next build`
+ * collects them: folders whose names begin with a dot are walked (`app/.well-known/security.txt/
+ * route.ts` serves `/.well-known/security.txt`; `_private` folders are left out by the folder rules
+ * after), symbolic links followed (a link to a folder that holds it is not entered again),
+ * unreadable folders and broken links skipped; `node_modules` folders are left out. One walk
+ * serves the route files, the pages and the metadata files; files are few next to what a glob
+ * library costs to load and run three times (30–35 ms of every build, measured on a one-route app).
  */
 export function appFiles(appDir: string): string[] {
   const files: string[] = [];
@@ -43,7 +45,6 @@ export function appFiles(appDir: string): string[] {
     }
     for (const entry of entries) {
       const name = entry.name;
-      if (name.startsWith('.')) continue;
       const full = path.join(dir, name);
       let folder = entry.isDirectory();
       if (entry.isSymbolicLink()) {

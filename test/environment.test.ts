@@ -111,11 +111,12 @@ out('a previous output is removed without rm too (Windows, a container without i
   assert.is(readFileSync(path.join(outside, 'keep.txt'), 'utf8'), 'keep');
 });
 
-out('route files are found through links, never in dot folders or node_modules, and a link to a folder that holds it is not walked', async () => {
+out('route files are found in dot folders and through links, never in node_modules, and a link to a folder that holds it is not walked', async () => {
   const dir = tempDir('env-links');
   const app = path.join(dir, 'app');
   const route = `export function GET() { return new Response('x'); }\n`;
-  for (const file of ['a/route.ts', '.hidden/route.ts', 'b/.route.ts', 'node_modules/x/route.ts', 'c/node_modules/route.ts', 'd/route.ts.bak', 'e/sitemap.xml']) {
+  // As next build: only `_` folders are private; `.well-known` is a folder like any other.
+  for (const file of ['a/route.ts', '.well-known/security.txt/route.ts', 'b/.route.ts', 'node_modules/x/route.ts', 'c/node_modules/route.ts', 'd/route.ts.bak', 'e/sitemap.xml', '_private/route.ts']) {
     mkdirSync(path.dirname(path.join(app, file)), { recursive: true });
     writeFileSync(path.join(app, file), file.endsWith('.xml') ? '<urlset/>' : route);
   }
@@ -129,7 +130,7 @@ out('route files are found through links, never in dot folders or node_modules, 
   mkdirSync(path.join(app, 'f'));
   symlinkSync(path.join(app, 'a/route.ts'), path.join(app, 'f/route.ts'));
   const { routes, invalid } = await discoverRoutes(app, { cwd: dir });
-  assert.equal(routes.map((r) => r.pattern), ['/a', '/e/sitemap.xml', '/f', '/linked/inner']);
+  assert.equal(routes.map((r) => r.pattern), ['/.well-known/security.txt', '/a', '/e/sitemap.xml', '/f', '/linked/inner']);
   assert.equal(invalid, []);
 });
 

@@ -100,7 +100,7 @@ cloudflare('every static path comes back with its status, content type and bytes
     assert.is(createHash('sha256').update(bytes).digest('hex'), entry.sha256, `body of ${key}`);
     checked++;
   }
-  assert.is(checked, 15);
+  assert.is(checked, 16); // /.well-known/security.txt among them
 });
 
 cloudflare('redirects keep their status and Location', async () => {
