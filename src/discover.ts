@@ -6,7 +6,7 @@ import path from 'node:path';
 import { errorText, setupError } from './errors.js';
 import { relativeFile } from './location.js';
 import { withBasePath } from './params.js';
-import { metadataFile, METADATA_NAMES } from './metadata.js';
+import { isMetadataName, metadataFile } from './metadata.js';
 import { DEFAULT_PAGE_EXTENSIONS } from './project.js';
 import { formatSegment, parseFolder, patternOf, routeFromFolders, shapeOf } from './segments.js';
 import type { RouteFile, RouteProblem, Segment } from './types.js';
@@ -22,7 +22,7 @@ const named = (name: string, extensions: string[]) => {
 const metadataNamed = (file: string) => {
   const name = file.slice(file.lastIndexOf('/') + 1);
   const dot = name.indexOf('.');
-  return dot > 0 && METADATA_NAMES.has(name.slice(0, dot));
+  return dot > 0 && isMetadataName(name.slice(0, dot));
 };
 
 /**
@@ -195,7 +195,7 @@ function discoverMetadata(appDir: string, files: string[]): Pick<RouteFile, 'fil
     const file = path.join(appDir, relative);
     const name = path.basename(relative);
     // Sitemap and image modules: whether they export generateSitemaps / generateImageMetadata.
-    const meta = metadataFile(name, folders.length === 0, /^(sitemap|icon|apple-icon|opengraph-image|twitter-image)\.[cm]?[jt]sx?$/.test(name) ? readFileSync(file, 'utf8') : '');
+    const meta = metadataFile(name, folders.length === 0, /^(sitemap|(icon|apple-icon|opengraph-image|twitter-image)\d?)\.[cm]?[jt]sx?$/.test(name) ? readFileSync(file, 'utf8') : '');
     if (!meta) continue;
     const segments: Segment[] = [...shape.segments, ...meta.urlSegments.map((part): Segment => (part.startsWith('[') ? { type: 'dynamic', name: part.slice(1, -1) } : { type: 'static', value: part }))];
     routes.push({ file, segments, metadata: meta });

@@ -44,8 +44,20 @@ const TEXT_TYPES: Record<string, string> = { sitemap: 'application/xml', robots:
 export const LONG_CACHE = 'public, immutable, no-transform, max-age=31536000';
 export const REVALIDATE_CACHE = 'public, max-age=0, must-revalidate';
 
-/** The names (before the first dot) of every metadata file a folder may hold. */
-export const METADATA_NAMES: ReadonlySet<string> = new Set([...Object.keys(TEXT_ROUTES), ...Object.keys(STATIC_FILES), 'icon', 'apple-icon', 'opengraph-image', 'twitter-image']);
+/** The images a folder may hold several of, numbered with one digit (`icon1.png`, `opengraph-image2.tsx`), as in Next.js. */
+const NUMBERED = new Set(['icon', 'apple-icon', 'opengraph-image', 'twitter-image']);
+
+/** The convention a file's name before its first dot follows (`icon` for `icon` and `icon1`), if any. */
+function conventionOf(name: string): string | undefined {
+  if (Object.hasOwn(STATIC_FILES, name)) return name;
+  const base = /^(.+)\d$/.exec(name)?.[1];
+  return base !== undefined && NUMBERED.has(base) ? base : undefined;
+}
+
+/** Whether a file's name before its first dot is a metadata file's (`sitemap`, `icon`, `icon1`, …). */
+export function isMetadataName(name: string): boolean {
+  return conventionOf(name) !== undefined;
+}
 
 /**
  * What a file is, given its name and whether it sits at the root of the app directory. `source`
@@ -56,22 +68,23 @@ export function metadataFile(fileName: string, atRoot: boolean, source = ''): Me
   if (dot <= 0) return undefined;
   const name = fileName.slice(0, dot);
   const ext = fileName.slice(dot + 1);
-  if (ROOT_ONLY.has(name) && !atRoot) return undefined;
+  const convention = conventionOf(name);
+  if (convention === undefined || (ROOT_ONLY.has(convention) && !atRoot)) return undefined;
   if (CODE.includes(ext)) {
     if (name in TEXT_ROUTES) {
       const sharded = name === 'sitemap' && findExport(source, 'generateSitemaps') !== undefined;
       return { kind: 'text', name, urlSegments: sharded ? ['sitemap', '[__metadata_id__]'] : [TEXT_ROUTES[name]], contentType: TEXT_TYPES[name], cacheControl: REVALIDATE_CACHE };
     }
-    if (['icon', 'apple-icon', 'opengraph-image', 'twitter-image'].includes(name)) {
+    if (NUMBERED.has(convention)) {
       // With generateImageMetadata, one image per id: /icon/small, /icon/large (as in Next.js).
       const several = findExport(source, 'generateImageMetadata') !== undefined;
       return { kind: 'image', name, urlSegments: several ? [name, '[__metadata_id__]'] : [name] };
     }
     return undefined;
   }
-  if (STATIC_FILES[name]?.includes(ext)) {
-    const contentType = name in TEXT_TYPES ? TEXT_TYPES[name] : name === 'favicon' ? 'image/x-icon' : IMAGE_TYPES[ext] ?? 'text/plain';
-    return { kind: 'static', name, urlSegments: [fileName], contentType, cacheControl: name === 'favicon' ? REVALIDATE_CACHE : LONG_CACHE };
+  if (STATIC_FILES[convention].includes(ext)) {
+    const contentType = convention in TEXT_TYPES ? TEXT_TYPES[convention] : convention === 'favicon' ? 'image/x-icon' : IMAGE_TYPES[ext] ?? 'text/plain';
+    return { kind: 'static', name, urlSegments: [fileName], contentType, cacheControl: convention === 'favicon' ? REVALIDATE_CACHE : LONG_CACHE };
   }
   return undefined;
 }
@@ -96,10 +109,13 @@ export function GET() {
   }
   if (meta.kind === 'static') {
     const bytes = readFileSync(file).toString('base64');
+    // Next.js 16 sends every static metadata file with must-revalidate (vercel/next.js#83215); up to
+    // 15, all but the favicon were cached for a year as immutable.
+    const cacheControl = major >= 16 ? REVALIDATE_CACHE : meta.cacheControl;
     return `import { NextResponse } from 'next/server';
 const body = Buffer.from(${JSON.stringify(bytes)}, 'base64');
 export function GET() {
-  return new NextResponse(body, { headers: { 'Content-Type': ${JSON.stringify(meta.contentType)}, 'Cache-Control': ${JSON.stringify(meta.cacheControl)} } });
+  return new NextResponse(body, { headers: { 'Content-Type': ${JSON.stringify(meta.contentType)}, 'Cache-Control': ${JSON.stringify(cacheControl)} } });
 }
 export const dynamic = 'force-static';
 `;

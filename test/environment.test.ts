@@ -116,9 +116,9 @@ out('route files are found in dot folders and through links, never in node_modul
   const app = path.join(dir, 'app');
   const route = `export function GET() { return new Response('x'); }\n`;
   // As next build: only `_` folders are private; `.well-known` is a folder like any other.
-  for (const file of ['a/route.ts', '.well-known/security.txt/route.ts', 'b/.route.ts', 'node_modules/x/route.ts', 'c/node_modules/route.ts', 'd/route.ts.bak', 'e/sitemap.xml', '_private/route.ts']) {
+  for (const file of ['a/route.ts', '.well-known/security.txt/route.ts', 'b/.route.ts', 'node_modules/x/route.ts', 'c/node_modules/route.ts', 'd/route.ts.bak', 'e/sitemap.xml', 'e/icon1.png', '_private/route.ts']) {
     mkdirSync(path.dirname(path.join(app, file)), { recursive: true });
-    writeFileSync(path.join(app, file), file.endsWith('.xml') ? '<urlset/>' : route);
+    writeFileSync(path.join(app, file), file.endsWith('.xml') ? '<urlset/>' : file.endsWith('.png') ? 'PNG' : route);
   }
   mkdirSync(path.join(dir, 'shared/inner'), { recursive: true });
   writeFileSync(path.join(dir, 'shared/inner/route.ts'), route);
@@ -130,7 +130,7 @@ out('route files are found in dot folders and through links, never in node_modul
   mkdirSync(path.join(app, 'f'));
   symlinkSync(path.join(app, 'a/route.ts'), path.join(app, 'f/route.ts'));
   const { routes, invalid } = await discoverRoutes(app, { cwd: dir });
-  assert.equal(routes.map((r) => r.pattern), ['/.well-known/security.txt', '/a', '/e/sitemap.xml', '/f', '/linked/inner']);
+  assert.equal(routes.map((r) => r.pattern), ['/.well-known/security.txt', '/a', '/e/icon1.png', '/e/sitemap.xml', '/f', '/linked/inner']);
   assert.equal(invalid, []);
 });
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { metadataFile, metadataModule } from '../src/metadata.js';
+import { LONG_CACHE, metadataFile, metadataModule, REVALIDATE_CACHE } from '../src/metadata.js';
 import { body, build, fixture, text } from './helpers.js';
 
 const metadata = suite('metadata routes');
@@ -81,6 +81,19 @@ metadata('which file names are metadata, and where', () => {
   assert.equal(metadataFile('sitemap.ts', false, 'export async function generateSitemaps() {}')?.urlSegments, ['sitemap', '[__metadata_id__]']);
   assert.is(metadataFile('opengraph-image.jpg', false)?.contentType, 'image/jpeg');
   assert.is(metadataFile('manifest.json', true)?.contentType, 'application/manifest+json');
+  // Several images of one kind, numbered with one digit, as in Next.js (checked with next build 16.2).
+  assert.equal(metadataFile('icon1.png', false), { kind: 'static', name: 'icon1', urlSegments: ['icon1.png'], contentType: 'image/png', cacheControl: LONG_CACHE });
+  assert.equal(metadataFile('opengraph-image2.tsx', false)?.urlSegments, ['opengraph-image2']);
+  assert.is(metadataFile('apple-icon3.jpg', false)?.contentType, 'image/jpeg');
+  for (const name of ['icon12.png', 'favicon1.ico', 'sitemap1.ts', 'robots2.txt', 'icon1.webp', 'constructor.ts', 'toString.png']) assert.is(metadataFile(name, true), undefined, name);
+});
+
+metadata('a static metadata file is cached for a year up to Next.js 15 and must revalidate from 16, as next build sends it', () => {
+  const icon = metadataFile('icon.png', false)!;
+  const cacheOf = (major?: number) => /'Cache-Control': ("[^"]+")/.exec(metadataModule(fixture('metadata/app/icon.png'), icon, '/runtime.js', true, major))?.[1];
+  assert.equal([cacheOf(undefined), cacheOf(14), cacheOf(15), cacheOf(16)].map((c) => JSON.parse(c!)), [LONG_CACHE, LONG_CACHE, LONG_CACHE, REVALIDATE_CACHE]);
+  const favicon = metadataFile('favicon.ico', true)!;
+  assert.match(metadataModule(fixture('metadata/app/favicon.ico'), favicon, '/runtime.js', true, 15), REVALIDATE_CACHE);
 });
 
 metadata('the id a sitemap or image function gets, and whether images of generateImageMetadata are prerendered, follow the installed Next.js', () => {
