@@ -22,6 +22,12 @@ export function installHint(specifier: string): string {
 }
 
 /**
+ * Where an error thrown by a module the tool writes itself (a metadata file's route) keeps its own
+ * hint, as `Symbol.for(HINT_KEY)`: the route's error shows it instead of the generic one.
+ */
+export const HINT_KEY = 'route-prerender.hint';
+
+/**
  * What to do about a module the code requires that is not there: a client Prisma generates, or a
  * package that is not installed. Undefined for any other failure.
  */

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { findExport } from './config.js';
+import { HINT_KEY } from './errors.js';
 
 export type MetadataKind =
   /** sitemap.ts, robots.ts, manifest.ts: a function whose result becomes text. */
@@ -90,6 +91,22 @@ export function metadataFile(fileName: string, atRoot: boolean, source = ''): Me
 }
 
 /**
+ * Why `next build` refuses a static Open Graph or Twitter image file, as its route says when it
+ * loads: larger than the 8 MB Open Graph or the 5 MB Twitter allows (only the unnumbered names are
+ * checked there, as here). Undefined when it is not refused.
+ */
+function imageTooLarge(file: string, name: string, size: number): { message: string; hint: string } | undefined {
+  const limitMb = name === 'twitter-image' ? 5 : name === 'opengraph-image' ? 8 : undefined;
+  const mb = size / 1024 / 1024;
+  if (limitMb === undefined || mb <= limitMb) return undefined;
+  const kind = name === 'twitter-image' ? 'Twitter' : 'Open Graph';
+  return {
+    message: `File size for ${kind} image ${JSON.stringify(file)} exceeds ${limitMb}MB (current: ${mb.toFixed(2)}MB); next build refuses it too.`,
+    hint: `make the image smaller than ${limitMb} MB, the most ${kind} takes (see https://nextjs.org/docs/app/api-reference/file-conventions/metadata/opengraph-image#image-files-jpg-png-gif)`,
+  };
+}
+
+/**
  * The route module that serves a metadata file (the way Next.js's loader writes one), importing
  * the user's module for `text` and `image` files. `runtime` is the absolute path of the sandbox's
  * metadata serializers. `nextMajor`: the app's Next.js major version (undefined: not installed, the
@@ -108,7 +125,10 @@ export function GET() {
 `;
   }
   if (meta.kind === 'static') {
-    const bytes = readFileSync(file).toString('base64');
+    const content = readFileSync(file);
+    const tooLarge = imageTooLarge(file, meta.name, content.byteLength);
+    if (tooLarge) return `const error = new Error(${JSON.stringify(tooLarge.message)});\nerror[Symbol.for(${JSON.stringify(HINT_KEY)})] = ${JSON.stringify(tooLarge.hint)};\nthrow error;\n`;
+    const bytes = content.toString('base64');
     // Next.js 16 sends every static metadata file with must-revalidate (vercel/next.js#83215); up to
     // 15, all but the favicon were cached for a year as immutable.
     const cacheControl = major >= 16 ? REVALIDATE_CACHE : meta.cacheControl;

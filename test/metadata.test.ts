@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LONG_CACHE, metadataFile, metadataModule, REVALIDATE_CACHE } from '../src/metadata.js';
-import { body, build, fixture, text } from './helpers.js';
+import { body, build, buildProject, fixture, tempDir, text, writeFiles } from './helpers.js';
 
 const metadata = suite('metadata routes');
 
@@ -86,6 +86,27 @@ metadata('which file names are metadata, and where', () => {
   assert.equal(metadataFile('opengraph-image2.tsx', false)?.urlSegments, ['opengraph-image2']);
   assert.is(metadataFile('apple-icon3.jpg', false)?.contentType, 'image/jpeg');
   for (const name of ['icon12.png', 'favicon1.ico', 'sitemap1.ts', 'robots2.txt', 'icon1.webp', 'constructor.ts', 'toString.png']) assert.is(metadataFile(name, true), undefined, name);
+});
+
+metadata('an Open Graph image file over 8 MB or a Twitter one over 5 MB fails its route, as it fails next build; the other routes are built', async () => {
+  const dir = tempDir('metadata-large');
+  const MB = 1024 * 1024;
+  writeFiles(dir, {
+    'package.json': '{ "name": "large", "private": true }',
+    'app/opengraph-image.png': new Uint8Array(8 * MB), // at the limit: served
+    'app/blog/opengraph-image.png': new Uint8Array(8 * MB + 1),
+    'app/blog/twitter-image.jpg': new Uint8Array(5 * MB + 1),
+    'app/blog/opengraph-image2.png': new Uint8Array(8 * MB + 1), // numbered: next build does not check it either
+    'app/rss.xml/route.ts': "export function GET() { return new Response('<rss/>'); }\n",
+  });
+  const result = await buildProject(dir);
+  assert.equal(Object.keys(result.manifest.errors).sort(), ['/blog/opengraph-image.png', '/blog/twitter-image.jpg']);
+  assert.match(result.manifest.errors['/blog/twitter-image.jpg'].message, /File size for Twitter image .*twitter-image\.jpg" exceeds 5MB \(current: 5\.00MB\)/);
+  assert.match(result.manifest.errors['/blog/opengraph-image.png'].message, 'exceeds 8MB');
+  const [failed] = result.results.filter((r) => r.type === 'error' && r.path === '/blog/twitter-image.jpg');
+  assert.match(failed.type === 'error' ? failed.hint ?? '' : '', 'make the image smaller than 5 MB');
+  assert.equal(Object.keys(result.manifest.routes).sort(), ['/blog/opengraph-image2.png', '/opengraph-image.png', '/rss.xml']);
+  assert.is(result.written, false, 'a failed route leaves the previous output as it was');
 });
 
 metadata('a static metadata file is cached for a year up to Next.js 15 and must revalidate from 16, as next build sends it', () => {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { exportLocation, readSegmentConfig } from '../config.js';
 import { decideRoute } from '../decide.js';
-import { errorText, missingModuleHint } from '../errors.js';
+import { errorText, HINT_KEY, missingModuleHint } from '../errors.js';
 import { fileSystemSays } from '../write.js';
 import { checkStaticParams, withBasePath, type RejectedPath } from '../params.js';
 import { hasFile, isStoredStatus } from '../status.js';
@@ -46,7 +46,8 @@ export function taskError(error: unknown, late = false): TaskError {
   if (error instanceof EscapedError) return { ...errorText('ESCAPED_ERROR', error.message, late), at: locateInStack(error.stack) };
   const stack = error instanceof Error ? error.stack : undefined;
   const failure: TaskError = { ...errorText('HANDLER_THREW', describeError(error)), at: locateInStack(stack) };
-  const hint = missingModuleHint(failure.message);
+  const own = error instanceof Error ? (error as Error & Record<symbol, unknown>)[Symbol.for(HINT_KEY)] : undefined;
+  const hint = typeof own === 'string' ? own : missingModuleHint(failure.message);
   return hint ? { ...failure, hint } : failure;
 }
 
