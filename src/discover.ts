@@ -31,8 +31,8 @@ const metadataNamed = (file: string) => {
  * route.ts` serves `/.well-known/security.txt`; `_private` folders are left out by the folder rules
  * after), symbolic links followed (a link to a folder that holds it is not entered again),
  * unreadable folders and broken links skipped; `node_modules` folders are left out. One walk
- * serves the route files, the pages and the metadata files; files are few next to what a glob
- * library costs to load and run three times (30–35 ms of every build, measured on a one-route app).
+ * serves the route files, the pages and the metadata files: a glob library cost about 25 ms of
+ * every build to load and to run three times (10,000-post blog: 15 ms loading, 10 ms walking).
  */
 export function appFiles(appDir: string): string[] {
   const files: string[] = [];
