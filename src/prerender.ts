@@ -51,7 +51,7 @@ export interface PrerenderResult {
   /** With `keepPartial`, where the unfinished output of a failed build was left. */
   partialDir?: string;
   durationMs: number;
-  /** Settings of next.config that were not applied and would change what is served. */
+  /** Settings of next.config, and the middleware, that were not applied and would change what is served. */
   warnings: string[];
   /** Milliseconds spent in each stage. */
   timings: Timings;
@@ -269,7 +269,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     return {
       ...(causes ? { incremental: causes.summary() } : {}),
       ...(committed ? { cachePath: cachePath(options.out) } : {}),
-      warnings: [...project.config.ignored, ...plan.warnings, ...[...sandbox.warnings].sort()],
+      warnings: [...project.config.ignored, ...(project.middleware ? [project.middleware] : []), ...plan.warnings, ...[...sandbox.warnings].sort()],
       timings,
       manifest,
       results,

@@ -48,6 +48,8 @@ export interface NextConfigSummary {
 
 export interface Project {
   root: string;
+  /** What the project's middleware (`proxy.ts`, or `middleware.ts` before Next.js 16) does that a host serving the output does not: a warning, when there is one. */
+  middleware?: string;
   /** Variables from the `.env` files (not those already in the environment). */
   env: Record<string, string>;
   envFiles: string[];
@@ -72,7 +74,31 @@ export async function loadProject(root: string, environment: NodeJS.ProcessEnv =
   }
   expandEnv(env, environment);
   const config = await loadNextConfig(root, { ...env, ...definedOnly(environment) }, onOutput);
-  return { root, env, envFiles, config, nextVersion: installedNextVersion(root) };
+  const middleware = middlewareWarning(root, config.pageExtensions);
+  return { root, env, envFiles, config, nextVersion: installedNextVersion(root), ...(middleware ? { middleware } : {}) };
+}
+
+/**
+ * The project's middleware, if it has one: `proxy` (Next.js 16) or `middleware` (before, and still
+ * read by 16), with one of the page extensions, in the project's folder or its `src/`. Under Next.js
+ * it runs before each request its matcher selects, a prerendered path's too; a host serving the
+ * output from files never runs it. Its matcher is read from the file's text (Next.js requires it to
+ * be a literal), its paths only: `has` and `missing` conditions are not weighed.
+ */
+export function middlewareWarning(root: string, extensions: string[]): string | undefined {
+  for (const folder of [root, path.join(root, 'src')]) {
+    for (const name of ['proxy', 'middleware']) {
+      for (const extension of extensions) {
+        const file = path.join(folder, `${name}.${extension}`);
+        if (!existsSync(file)) continue;
+        const matcher = /\bmatcher\s*:\s*(\[[^\]]*\]|'[^']*'|"[^"]*"|`[^`]*`)/.exec(readFileSync(file, 'utf8'))?.[1];
+        const paths = matcher === undefined ? [] : [...matcher.matchAll(/'(\/[^']*)'|"(\/[^"]*)"|`(\/[^`]*)`/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+        const where = matcher === undefined ? 'every path' : paths.length > 0 ? `the paths its matcher selects (${paths.join(', ')})` : 'the paths its matcher selects';
+        return `${path.relative(root, file).split(path.sep).join('/')}: under Next.js the ${name} runs before requests to ${where}, prerendered ones too; a host serving the output's files never runs it: do on the host what it does for those paths (redirects, headers, cookies, access checks), or keep them dynamic.`;
+      }
+    }
+  }
+  return undefined;
 }
 
 function installedNextVersion(root: string): string | undefined {
