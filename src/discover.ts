@@ -194,8 +194,7 @@ function discoverMetadata(appDir: string, files: string[]): Pick<RouteFile, 'fil
     if (shape.kind !== 'route') continue;
     const file = path.join(appDir, relative);
     const name = path.basename(relative);
-    // Sitemap and image modules: whether they export generateSitemaps / generateImageMetadata.
-    const meta = metadataFile(name, folders.length === 0, /^(sitemap|(icon|apple-icon|opengraph-image|twitter-image)\d?)\.[cm]?[jt]sx?$/.test(name) ? readFileSync(file, 'utf8') : '');
+    const meta = metadataFile(name, folders.length === 0, () => readFileSync(file, 'utf8'));
     if (!meta) continue;
     const segments: Segment[] = [...shape.segments, ...meta.urlSegments.map((part): Segment => (part.startsWith('[') ? { type: 'dynamic', name: part.slice(1, -1) } : { type: 'static', value: part }))];
     routes.push({ file, segments, metadata: meta });

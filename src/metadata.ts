@@ -62,9 +62,10 @@ export function isMetadataName(name: string): boolean {
 
 /**
  * What a file is, given its name and whether it sits at the root of the app directory. `source`
- * (a sitemap module's text) tells whether it exports generateSitemaps, as Next.js checks.
+ * gives the module's text, read only for a sitemap or image module: whether it exports
+ * generateSitemaps or generateImageMetadata, as Next.js checks.
  */
-export function metadataFile(fileName: string, atRoot: boolean, source = ''): MetadataFile | undefined {
+export function metadataFile(fileName: string, atRoot: boolean, source: () => string = () => ''): MetadataFile | undefined {
   const dot = fileName.indexOf('.');
   if (dot <= 0) return undefined;
   const name = fileName.slice(0, dot);
@@ -73,12 +74,12 @@ export function metadataFile(fileName: string, atRoot: boolean, source = ''): Me
   if (convention === undefined || (ROOT_ONLY.has(convention) && !atRoot)) return undefined;
   if (CODE.includes(ext)) {
     if (name in TEXT_ROUTES) {
-      const sharded = name === 'sitemap' && findExport(source, 'generateSitemaps') !== undefined;
+      const sharded = name === 'sitemap' && findExport(source(), 'generateSitemaps') !== undefined;
       return { kind: 'text', name, urlSegments: sharded ? ['sitemap', '[__metadata_id__]'] : [TEXT_ROUTES[name]], contentType: TEXT_TYPES[name], cacheControl: REVALIDATE_CACHE };
     }
     if (NUMBERED.has(convention)) {
       // With generateImageMetadata, one image per id: /icon/small, /icon/large (as in Next.js).
-      const several = findExport(source, 'generateImageMetadata') !== undefined;
+      const several = findExport(source(), 'generateImageMetadata') !== undefined;
       return { kind: 'image', name, urlSegments: several ? [name, '[__metadata_id__]'] : [name] };
     }
     return undefined;

@@ -78,7 +78,7 @@ metadata('which file names are metadata, and where', () => {
   assert.is(metadataFile('robots.ts', false), undefined);
   assert.is(metadataFile('favicon.ico', false), undefined);
   assert.is(metadataFile('icon.webp', true), undefined);
-  assert.equal(metadataFile('sitemap.ts', false, 'export async function generateSitemaps() {}')?.urlSegments, ['sitemap', '[__metadata_id__]']);
+  assert.equal(metadataFile('sitemap.ts', false, () => 'export async function generateSitemaps() {}')?.urlSegments, ['sitemap', '[__metadata_id__]']);
   assert.is(metadataFile('opengraph-image.jpg', false)?.contentType, 'image/jpeg');
   assert.is(metadataFile('manifest.json', true)?.contentType, 'application/manifest+json');
   // Several images of one kind, numbered with one digit, as in Next.js (checked with next build 16.2).
@@ -120,10 +120,10 @@ metadata('a static metadata file is cached for a year up to Next.js 15 and must 
 metadata('the id a sitemap or image function gets, and whether images of generateImageMetadata are prerendered, follow the installed Next.js', () => {
   // Checked against next build: 14 passes the item's id, 15 a sitemap's as text, 16 a promise of the text;
   // 16 prerenders each image of generateImageMetadata, 15 and earlier serve them on request.
-  const sitemap = metadataFile('sitemap.ts', false, 'export async function generateSitemaps() {}')!;
+  const sitemap = metadataFile('sitemap.ts', false, () => 'export async function generateSitemaps() {}')!;
   const sitemapId = (major?: number) => /id = ([^;]+);/.exec(metadataModule('/app/sitemap.ts', sitemap, '/runtime.js', true, major))?.[1];
   assert.equal([sitemapId(undefined), sitemapId(14), sitemapId(15), sitemapId(16)], ['found.id', 'found.id', 'String(found.id)', 'Promise.resolve(String(found.id))']);
-  const icon = metadataFile('icon.tsx', false, 'export function generateImageMetadata() {}')!;
+  const icon = metadataFile('icon.tsx', false, () => 'export function generateImageMetadata() {}')!;
   const image = (major?: number) => metadataModule('/app/icon.tsx', icon, '/runtime.js', true, major);
   assert.match(image(15), 'id: found.id');
   assert.not.match(image(15), 'generateStaticParams');
