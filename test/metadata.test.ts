@@ -63,6 +63,9 @@ metadata('static metadata files are copied byte for byte with their type and cac
   assert.equal(result.manifest.routes['/icon.png'].headers, { 'cache-control': 'public, immutable, no-transform, max-age=31536000', 'content-type': 'image/png' });
   assert.equal(result.manifest.routes['/favicon.ico'].headers, { 'cache-control': 'public, max-age=0, must-revalidate', 'content-type': 'image/x-icon' });
   assert.is(result.manifest.routes['/docs/sitemap.xml'].headers['content-type'], 'application/xml');
+  // A numbered image is a route of its own, as in Next.js.
+  assert.ok(body(result, '/blog/icon2.png').equals(readFileSync(fixture('metadata/app/blog/icon2.png'))));
+  assert.is(result.manifest.routes['/blog/icon2.png'].headers['content-type'], 'image/png');
 });
 
 metadata('an image route without next/og installed is dynamic, saying what to install; never a crash', async () => {

@@ -49,16 +49,11 @@ project('settings that are not applied and would change the output are reported'
 });
 
 project('a middleware or proxy is named with its matcher: a host serving the files never runs it', async () => {
-  const route = "export function GET() { return new Response('x'); }\n";
-  const proxy = tempDir('proxy');
-  writeFiles(proxy, {
-    'package.json': '{ "name": "proxy", "private": true }',
-    'app/feed.xml/route.ts': route,
-    'proxy.ts': "export function proxy() {}\nexport const config = {\n  matcher: ['/resume/:path*', { source: '/api/:path*', has: [{ type: 'header', key: 'x-token' }] }],\n};\n",
-  });
+  // fixtures/middleware: a proxy.ts with a string and an object matcher; beside it, a middleware.js
+  // of before Next.js 16 in src/, without a config (every path).
   const legacy = tempDir('middleware');
-  writeFiles(legacy, { 'package.json': '{ "name": "legacy", "private": true }', 'src/app/feed.xml/route.ts': route, 'src/middleware.js': 'export function middleware() {}\n' });
-  const [withProxy, withMiddleware] = await Promise.all([buildProject(proxy), prerender({ appDir: path.join(legacy, 'src/app'), out: path.join(legacy, 'dist'), cwd: legacy })]);
+  writeFiles(legacy, { 'package.json': '{ "name": "legacy", "private": true }', 'src/app/feed.xml/route.ts': "export function GET() { return new Response('x'); }\n", 'src/middleware.js': 'export function middleware() {}\n' });
+  const [withProxy, withMiddleware] = await Promise.all([build('middleware'), prerender({ appDir: path.join(legacy, 'src/app'), out: path.join(legacy, 'dist'), cwd: legacy })]);
   assert.equal(withProxy.warnings, ["proxy.ts: under Next.js the proxy runs before requests to the paths its matcher selects (/resume/:path*, /api/:path*), prerendered ones too; a host serving the output's files never runs it: do on the host what it does for those paths (redirects, headers, cookies, access checks), or keep them dynamic."]);
   assert.match(withMiddleware.warnings.join('\n'), /^src\/middleware\.js: under Next\.js the middleware runs before requests to every path, prerendered ones too/);
   assert.ok(withProxy.manifest.routes['/feed.xml'] && withMiddleware.manifest.routes['/feed.xml'], 'the routes are built all the same');
