@@ -31,7 +31,10 @@ export interface PrerenderOptions {
   out?: string;
   /** Where to write the manifest. Default `<out>/prerender-manifest.json`, or `<out>.prerender-manifest.json` beside it with host netlify or cloudflare. */
   manifest?: string;
-  /** Worker threads. Default: the number of cores. */
+  /**
+   * The most worker threads. Default: the number of cores, the last of which a worker takes only
+   * when paths are heavy (2 ms and more each): for quicker ones that core is the build thread's.
+   */
   concurrency?: number;
   /** Seconds one handler (or generateStaticParams) may take. Default 60. */
   timeout?: number;
@@ -76,6 +79,8 @@ export interface ResolvedOptions {
   out: string;
   manifest: string;
   concurrency: number;
+  /** How many workers start for light paths (see `moreWorkers`): all of them when `concurrency` was given. */
+  lightWorkers: number;
   timeoutMs: number;
   /** The time limit of a GET Next.js 15+ would not run at build, when shorter than `timeoutMs` (see `notRunTimeout`). */
   notRunLimitMs?: number;
@@ -106,6 +111,8 @@ export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
   const manifest = options.manifest === undefined ? defaultManifestPath(out, host) : path.resolve(cwd, requireString('manifest', options.manifest));
   const concurrency = options.concurrency === undefined ? availableParallelism() : options.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw usage('Expected `concurrency` to be an integer from 1 and up', concurrency);
+  // The build thread's core, by default: a worker takes it only for heavy paths.
+  const lightWorkers = options.concurrency === undefined ? Math.max(1, concurrency - 1) : concurrency;
   const timeout = options.timeout === undefined ? 60 : options.timeout;
   if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) throw usage('Expected `timeout` to be a number of seconds above 0', timeout);
   const notRun = options.notRunTimeout ?? (options.timeout === undefined ? NOT_RUN_TIMEOUT : undefined);
@@ -129,6 +136,7 @@ export function resolveOptions(options: PrerenderOptions): ResolvedOptions {
     out,
     manifest,
     concurrency,
+    lightWorkers,
     timeoutMs: Math.round(timeout * 1000),
     ...(notRun !== undefined && notRun < timeout ? { notRunLimitMs: Math.round(notRun * 1000) } : {}),
     retries,

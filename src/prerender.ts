@@ -358,6 +358,7 @@ async function openBuild(options: ResolvedOptions, project: Project): Promise<Bu
     bundleDir,
     projectRoot: project.root,
     size: options.concurrency,
+    light: options.lightWorkers,
     timeoutMs: options.timeoutMs,
     retries: options.retries,
     maxMemoryMb: options.maxMemoryMb,

@@ -322,17 +322,17 @@ refusals('each refusal of the file system has its own words and hint', () => {
 refusals.run();
 
 /**
- * The sandbox on its own, on fixtures/shuffle (one route, 60 paths, each answering after 0–8 ms):
- * `render(count)` plans the route and renders `count` paths (cycling through its 60) in a sandbox
- * made with `options`, and says how many workers it started and whether every path rendered.
+ * The sandbox on its own, on the one route of a fixture app: `render(count)` plans the route and
+ * renders `count` paths (cycling through those it has) in a sandbox made with `options`, and says
+ * how many workers it started and whether every path rendered.
  */
-async function shuffleSandbox(label: string): Promise<{ render: (count: number, options: { size: number; heavyHeapMb?: number }) => Promise<{ started: number; ok: boolean }>; routes: number; cleanup: () => Promise<void> }> {
-  const app = fixture('shuffle');
+async function routeSandbox(name: string, label: string): Promise<{ render: (count: number, options: { size: number; light?: number; heavyHeapMb?: number; env?: Record<string, string> }) => Promise<{ started: number; ok: boolean }>; routes: number; cleanup: () => Promise<void> }> {
+  const app = fixture(name);
   const { routes } = await discoverRoutes(path.join(app, 'app'), { cwd: ROOT });
   const dir = tempDir(label);
   const bundle = await bundleRoutes(routes, app, path.join(dir, 'bundle'));
   let runs = 0;
-  const render = async (count: number, options: { size: number; heavyHeapMb?: number }) => {
+  const render = async (count: number, options: { size: number; light?: number; heavyHeapMb?: number; env?: Record<string, string> }) => {
     const out = path.join(dir, `out-${runs++}`);
     mkdirSync(out);
     const sandbox = new Sandbox({ outputDir: out, bundleDir: bundle.dir, projectRoot: app, timeoutMs: 30_000, maxBodyBytes: 1e6, ...options });
@@ -340,7 +340,8 @@ async function shuffleSandbox(label: string): Promise<{ render: (count: number, 
     try {
       const [route] = (await planRoutes(bundle.entries, sandbox, 1)).routes;
       const rendered: boolean[] = [];
-      const task = (i: number) => ({ type: 'render' as const, entry: route.entry, source: route.route.file, pattern: route.route.pattern, requestPath: `/items/${i % 60}`, params: route.paths[i % 60].params, config: route.config, file: `f${i}` });
+      const at = (i: number) => route.paths[i % route.paths.length];
+      const task = (i: number) => ({ type: 'render' as const, entry: route.entry, source: route.route.file, pattern: route.route.pattern, requestPath: at(i).key, params: at(i).params, config: route.config, file: `f${i}` });
       await sandbox.runAll(count, task, (_, result) => rendered.push(result.outcome.ok));
       return { started: sandbox.started, ok: rendered.length === count && rendered.every(Boolean) };
     } finally {
@@ -353,7 +354,7 @@ async function shuffleSandbox(label: string): Promise<{ render: (count: number, 
 const memory = suite('memory a route leaves behind');
 
 memory('a worker whose heap a generateStaticParams grew is replaced, and the paths are still built', async () => {
-  const shuffle = await shuffleSandbox('heavy');
+  const shuffle = await routeSandbox('shuffle', 'heavy');
   const light = await shuffle.render(60, { size: 1, heavyHeapMb: 10_000 });
   const heavy = await shuffle.render(60, { size: 1, heavyHeapMb: 1 }); // every analyze counts as heavy
   assert.equal(light, { started: 1, ok: true }, 'one worker for the whole build, every path rendered');
@@ -367,12 +368,25 @@ memory.run();
 const measured = suite('workers from measured work');
 
 measured('a few quick paths keep to one worker; work that lasts starts the second', async () => {
-  const shuffle = await shuffleSandbox('measured');
+  const shuffle = await routeSandbox('shuffle', 'measured');
   const few = await shuffle.render(4, { size: 2 });
   const many = await shuffle.render(600, { size: 2 }); // about 2.4 s of waiting on one worker
   assert.equal(few, { started: 1, ok: true }, 'four paths of a few ms: the second worker would start after they are done');
   assert.equal(many, { started: 2, ok: true }, 'work that outlasts starting a worker gets the second one');
   await shuffle.cleanup();
+});
+
+measured('quick paths leave the build thread its core; heavy ones get a worker on it', async () => {
+  const workload = await routeSandbox('workload', 'workload');
+  // 4,000 paths of about 0.1 ms: more work left than starting a worker takes, but light.
+  const light = await workload.render(4000, { size: 2, light: 1, env: { WORKLOAD_PATHS: '4000' } });
+  const lightAll = await workload.render(4000, { size: 2, env: { WORKLOAD_PATHS: '4000' } });
+  // 150 paths of 3 ms each.
+  const heavy = await workload.render(150, { size: 2, light: 1, env: { WORKLOAD_PATHS: '150', WORKLOAD_MS: '3' } });
+  assert.equal(light, { started: 1, ok: true }, 'one worker for quick paths');
+  assert.equal(lightAll, { started: 2, ok: true }, 'when every core may take a worker (a --concurrency given), the same paths get two');
+  assert.equal(heavy, { started: 2, ok: true }, 'a second worker for heavy paths');
+  await workload.cleanup();
 });
 
 measured.run();

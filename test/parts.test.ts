@@ -16,7 +16,7 @@ import { BodyTooLarge, headerRecord, readBody } from '../src/sandbox/body.js';
 import { describeError, describeValue } from '../src/sandbox/describe.js';
 import { globPattern, loaderRules, REGEXP_KEY } from '../src/loaders.js';
 import { BEAT } from '../src/sandbox/protocol.js';
-import { batchSize, MAX_BATCH, moreWorkers, WORTH_A_WORKER_MS } from '../src/sandbox/scheduler.js';
+import { batchSize, HEAVY_TASK_MS, MAX_BATCH, moreWorkers, TIMED_TASKS, typicalTaskMs, WORTH_A_WORKER_MS } from '../src/sandbox/scheduler.js';
 import { checkWorker } from '../src/sandbox/watchdog.js';
 import { opensForReading } from '../src/sandbox/runtime/inputs.js';
 import type { PathResult, RouteFile } from '../src/types.js';
@@ -42,6 +42,34 @@ scheduler('another worker starts when the measured work left would outlast start
   assert.ok(moreWorkers({ ...state, done: 0, busyMs: WORTH_A_WORKER_MS }), 'nothing done after that long: the work is long');
   assert.not.ok(moreWorkers({ ...state, done: 0, ready: 0, busyMs: 10_000 }), 'the only worker is still starting (or looking at the previous build): nothing was slow yet');
   assert.ok(moreWorkers({ live: 0, ready: 0, max: 2, pending: 1, busyMs: 0, done: 0 }), 'no worker at all: one starts');
+});
+
+scheduler('a typical task time leaves out the slow first paths, and waits for enough of them', () => {
+  const ring = (values: number[]) => {
+    const times = new Float64Array(TIMED_TASKS);
+    values.forEach((ms, i) => (times[i % TIMED_TASKS] = ms));
+    return [times, values.length] as const;
+  };
+  // A markdown route's first paths, as measured: its module loading, then code warming up.
+  const warming = [73, 5.1, 2.9, 2.9, 2, 1.9, 6.8, 2.4, 2.4, 2.1, 2, 1.8, 1.5, 1.6, 5.1, 2.9, 1.4, 2.1, 1.5, 1.4, 1.4, 2.2, 1.4, 4.3, 4.1, 1.3, 2.8, 1.5, 1.1, 1.1, 1.1];
+  assert.is(typicalTaskMs(...ring(warming.slice(0, 10))), undefined, 'ten quick ones: too few to tell');
+  const typical = typicalTaskMs(...ring(warming))!;
+  assert.ok(typical < HEAVY_TASK_MS, `light once the ring is full (${typical} ms)`);
+  assert.is(typicalTaskMs(...ring([300, 60, 55, 50, 52])), 52, 'five that add up to more than a worker costs: heavy, at once');
+  assert.is(typicalTaskMs(...ring([...warming, ...Array(40).fill(0.6)])), 0.6, 'the ring keeps the last ones');
+});
+
+scheduler('past the light workers, another starts only for heavy tasks', () => {
+  const quick = { live: 1, ready: 1, max: 2, light: 1, typicalMs: 0.1, pending: 9000, busyMs: 100, done: 1000 }; // 900 ms left
+  assert.not.ok(moreWorkers(quick), 'quick tasks: the build thread keeps its core');
+  assert.ok(moreWorkers({ ...quick, light: 2 }), 'the same tasks when every core may take a worker');
+  assert.not.ok(moreWorkers({ ...quick, busyMs: 80, done: 1 }), 'one slow task done (a module loading) does not make the tasks heavy');
+  assert.not.ok(moreWorkers({ ...quick, typicalMs: undefined }), 'too few timed to tell');
+  const heavy = { ...quick, typicalMs: HEAVY_TASK_MS, pending: 300, busyMs: HEAVY_TASK_MS * 20, done: 20 };
+  assert.ok(moreWorkers(heavy), 'tasks of HEAVY_TASK_MS each');
+  assert.not.ok(moreWorkers({ ...heavy, pending: 100 }), 'heavy, but done before a new worker could help');
+  assert.ok(moreWorkers({ ...quick, done: 0, busyMs: WORTH_A_WORKER_MS }), 'one task running that long is heavy');
+  assert.ok(moreWorkers({ ...quick, live: 0, ready: 0, light: 0 }), 'the first worker always starts');
 });
 
 scheduler('the watchdog times out a task past the limit, and replaces a worker stuck between tasks', () => {
@@ -163,6 +191,16 @@ flags("a GET that Next.js 15+ would not run has 10 s unless a timeout is given; 
   assert.is(resolveOptions({ timeout: 30, notRunTimeout: 2 }).notRunLimitMs, 2_000);
   assert.is(resolveOptions({ timeout: 5, notRunTimeout: 20 }).notRunLimitMs, undefined, 'never longer than the build limit');
   assert.throws(() => resolveOptions({ notRunTimeout: 0 }), /notRunTimeout/);
+});
+
+flags('by default the last core goes to a worker only for heavy paths; a concurrency given is every worker\'s', async () => {
+  const { resolveOptions: resolve } = await import('../src/options.js');
+  const { availableParallelism } = await import('node:os');
+  const resolveOptions = (options: Record<string, unknown>) => resolve({ appDir: path.join(ROOT, 'fixtures/blog/app'), ...options });
+  const cores = availableParallelism();
+  assert.equal([resolveOptions({}).concurrency, resolveOptions({}).lightWorkers], [cores, Math.max(1, cores - 1)]);
+  assert.equal([resolveOptions({ concurrency: 2 }).concurrency, resolveOptions({ concurrency: 2 }).lightWorkers], [2, 2]);
+  assert.is(resolveOptions({ concurrency: 1 }).lightWorkers, 1);
 });
 
 flags.run();

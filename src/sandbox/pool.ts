@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { errorText } from '../errors.js';
 import { BEAT, type Outcome, type ResultMessage, type Task, type TaskError, type TaskInputs, type TaskMessage, type WorkerNotice, type WorkerSetup } from './protocol.js';
-import { batchSize, lookahead, moreWorkers, WORTH_A_WORKER_MS } from './scheduler.js';
+import { batchSize, lookahead, moreWorkers, TIMED_TASKS, typicalTaskMs, WORTH_A_WORKER_MS } from './scheduler.js';
 import { startWorker, takeEarly, workerLimits } from './thread.js';
 import { checkWorker, watchInterval } from './watchdog.js';
 
@@ -25,6 +25,8 @@ export interface SandboxOptions extends Omit<WorkerSetup, 'beat'> {
   env?: Record<string, string | undefined>;
   /** Number of worker threads. */
   size: number;
+  /** How many of them start for light tasks; the rest only for heavy ones (see `moreWorkers`). All when absent. */
+  light?: number;
   /** Per-task time limit. */
   timeoutMs: number;
   /** How many more times a task that timed out is tried, each in a fresh worker. */
@@ -261,7 +263,7 @@ export class Sandbox {
       // The work begins when a worker can take it (see `moreWorkers`).
       const ready = live.filter((slot) => slot.ready).length;
       if (ready > 0) this.#busySince ??= now;
-      const state = { live: live.length, ready, max: this.#options.size, pending, busyMs: this.#busySince === undefined ? 0 : now - this.#busySince, done: this.#doneSince };
+      const state = { live: live.length, ready, max: this.#options.size, light: this.#options.light, typicalMs: typicalTaskMs(this.#taskTimes, this.#timed), pending, busyMs: this.#busySince === undefined ? 0 : now - this.#busySince, done: this.#doneSince };
       if (this.#slots.length >= this.#options.size || !moreWorkers(state)) {
         // Nothing done yet: look again once the work has lasted long enough to be worth a worker
         // (a worker that becomes ready looks again too).
@@ -286,6 +288,9 @@ export class Sandbox {
   /** Since when there has been work without a break, and how many tasks were done since. */
   #busySince?: number;
   #doneSince = 0;
+  /** How long the last render tasks took their workers (ms), a ring, and how many were timed. */
+  #taskTimes = new Float64Array(TIMED_TASKS);
+  #timed = 0;
   #growLater?: NodeJS.Timeout;
 
   /** Keeps every worker two batches deep while there is work. */
@@ -337,11 +342,12 @@ export class Sandbox {
     worker.on('message', (message: { results: ResultMessage[] } | WorkerNotice) => {
       if ('results' in message) {
         slot.lastProgress = Date.now();
-        for (const { id, outcome, logs, inputs } of message.results) {
+        for (const { id, outcome, logs, inputs, ms } of message.results) {
           const job = slot.jobs.get(id);
           if (!job) continue;
           slot.jobs.delete(id);
           this.#doneSince++;
+          if (ms !== undefined) this.#taskTimes[this.#timed++ % this.#taskTimes.length] = ms;
           job.resolve({ outcome, logs: job.output.length > 0 ? [...job.output, ...logs] : logs, id, ...(inputs ? { inputs } : {}) });
         }
         this.#pump();

@@ -93,6 +93,8 @@ export interface ResultMessage {
   logs: string[];
   /** What the task's code read, when it read anything. */
   inputs?: TaskInputs;
+  /** How long a render task kept the worker, in ms (see `moreWorkers`). */
+  ms?: number;
 }
 
 /** What a worker says besides task results. */

@@ -18,19 +18,48 @@ export function batchSize(waiting: number, workers: number): number {
  */
 export const WORTH_A_WORKER_MS = 250;
 
+/** How many of the last render tasks' times `typicalTaskMs` weighs. */
+export const TIMED_TASKS = 31;
+
+/**
+ * How long a render task takes a worker, from the times of the last ones (`times`, a ring of
+ * `TIMED_TASKS`; `timed` were ever put in it): the lower quartile, since a route's first paths are
+ * slow (its module loading, code not yet compiled: a markdown page took 2–5 ms for its first 30
+ * paths, 0.5–1 ms after). Undefined until the ring is full, or holds at least 5 times that add up to
+ * `WORTH_A_WORKER_MS` (tasks that long are told apart sooner).
+ */
+export function typicalTaskMs(times: Float64Array, timed: number): number | undefined {
+  const count = Math.min(timed, times.length);
+  const known = times.subarray(0, count);
+  if (count < times.length && !(count >= 5 && known.reduce((sum, ms) => sum + ms, 0) >= WORTH_A_WORKER_MS)) return undefined;
+  return known.slice().sort()[count >> 2];
+}
+
+/**
+ * A render task that takes a worker this long (ms, see `typicalTaskMs`) is heavy: its own work
+ * dwarfs what the build thread, the collector and the kernel do beside it for each path, so a
+ * worker on the core those share pays back. Measured on two cores: JSON paths of 0.1 ms took 40–70%
+ * more CPU with a second worker for no gain in wall time, markdown pages of about 1 ms 30% more
+ * for 12% less, handlers computing 2 ms each 12% more for 30% less (docs/performance.md).
+ */
+export const HEAVY_TASK_MS = 2;
+
 /**
  * Whether to start one more worker, from measured work: the tasks left (queued, running, not yet
  * made), and how long the workers there are took for those done since the work began (`busyMs`
  * counts from when one of them was ready: `ready` of the `live` ones are). Until one is done, the
  * work is known to be long only once it has lasted `WORTH_A_WORKER_MS`; a worker still starting
  * (or, started early, looking at the previous build's files) has not been slow at it, and another
- * would only start beside it.
+ * would only start beside it. Past `light` workers, one more starts only for heavy tasks (`typicalMs`,
+ * see `HEAVY_TASK_MS`): the last core is the build thread's, Node.js's and the kernel's.
  */
-export function moreWorkers(state: { live: number; ready: number; max: number; pending: number; busyMs: number; done: number }): boolean {
-  const { live, ready, max, pending, busyMs, done } = state;
+export function moreWorkers(state: { live: number; ready: number; max: number; light?: number; typicalMs?: number; pending: number; busyMs: number; done: number }): boolean {
+  const { live, ready, max, light = max, typicalMs, pending, busyMs, done } = state;
   if (live === 0) return pending > 0;
   if (live >= max || pending <= live) return false;
+  // A task running this long without one done is heavy too.
   if (done === 0) return ready > 0 && busyMs >= WORTH_A_WORKER_MS;
+  if (live >= light && !(typicalMs !== undefined && typicalMs >= HEAVY_TASK_MS)) return false;
   const perTask = (busyMs * live) / done;
   return (pending * perTask) / live >= WORTH_A_WORKER_MS;
 }
