@@ -68,7 +68,8 @@ scheduler('past the light workers, another starts only for heavy tasks', () => {
   const heavy = { ...quick, typicalMs: HEAVY_TASK_MS, pending: 300, busyMs: HEAVY_TASK_MS * 20, done: 20 };
   assert.ok(moreWorkers(heavy), 'tasks of HEAVY_TASK_MS each');
   assert.not.ok(moreWorkers({ ...heavy, pending: 100 }), 'heavy, but done before a new worker could help');
-  assert.ok(moreWorkers({ ...quick, done: 0, busyMs: WORTH_A_WORKER_MS }), 'one task running that long is heavy');
+  assert.not.ok(moreWorkers({ ...quick, typicalMs: undefined, done: 0, busyMs: 10_000 }), 'a long first task (generateStaticParams) does not say the paths are heavy');
+  assert.ok(moreWorkers({ ...quick, light: 2, typicalMs: undefined, done: 0, busyMs: WORTH_A_WORKER_MS }), 'it does start a light worker');
   assert.ok(moreWorkers({ ...quick, live: 0, ready: 0, light: 0 }), 'the first worker always starts');
 });
 

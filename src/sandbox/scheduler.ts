@@ -57,9 +57,9 @@ export function moreWorkers(state: { live: number; ready: number; max: number; l
   const { live, ready, max, light = max, typicalMs, pending, busyMs, done } = state;
   if (live === 0) return pending > 0;
   if (live >= max || pending <= live) return false;
-  // A task running this long without one done is heavy too.
-  if (done === 0) return ready > 0 && busyMs >= WORTH_A_WORKER_MS;
+  // Only render tasks timed say they are heavy (a long generateStaticParams does not).
   if (live >= light && !(typicalMs !== undefined && typicalMs >= HEAVY_TASK_MS)) return false;
+  if (done === 0) return ready > 0 && busyMs >= WORTH_A_WORKER_MS;
   const perTask = (busyMs * live) / done;
   return (pending * perTask) / live >= WORTH_A_WORKER_MS;
 }
