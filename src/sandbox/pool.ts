@@ -263,7 +263,10 @@ export class Sandbox {
       // The work begins when a worker can take it (see `moreWorkers`).
       const ready = live.filter((slot) => slot.ready).length;
       if (ready > 0) this.#busySince ??= now;
-      const state = { live: live.length, ready, max: this.#options.size, light: this.#options.light, typicalMs: typicalTaskMs(this.#taskTimes, this.#timed), pending, busyMs: this.#busySince === undefined ? 0 : now - this.#busySince, done: this.#doneSince };
+      const { size, light = size } = this.#options;
+      // The typical task's time matters only for a worker past the light ones (a sort: not at every batch).
+      const typicalMs = live.length >= light && live.length < size ? typicalTaskMs(this.#taskTimes, this.#timed) : undefined;
+      const state = { live: live.length, ready, max: size, light, typicalMs, pending, busyMs: this.#busySince === undefined ? 0 : now - this.#busySince, done: this.#doneSince };
       if (this.#slots.length >= this.#options.size || !moreWorkers(state)) {
         // Nothing done yet: look again once the work has lasted long enough to be worth a worker
         // (a worker that becomes ready looks again too).
