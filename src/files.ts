@@ -69,5 +69,8 @@ export function assignFiles(paths: string[], reserved: string[] = [], describe: 
 }
 
 function fold(file: string): string {
-  return file.normalize('NFC').toLowerCase();
+  // ASCII is its own normal form: the test costs a third of what `normalize` does on it.
+  return (NON_ASCII.test(file) ? file.normalize('NFC') : file).toLowerCase();
 }
+
+const NON_ASCII = /[^\x00-\x7f]/;
