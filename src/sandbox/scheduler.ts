@@ -40,7 +40,7 @@ export function typicalTaskMs(times: Float64Array, timed: number): number | unde
  * dwarfs what the build thread, the collector and the kernel do beside it for each path, so a
  * worker on the core those share pays back. Measured on two cores: JSON paths of 0.1 ms took 25–60%
  * more CPU with a second worker for no gain in wall time, markdown pages of about 1 ms 30% more
- * for 12% less, handlers computing 2 ms each 12% more for 30% less (docs/performance.md).
+ * for 6–12% less, handlers computing 2 ms each 12% more for 30% less (docs/performance.md).
  */
 export const HEAVY_TASK_MS = 2;
 
