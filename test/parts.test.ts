@@ -71,6 +71,10 @@ scheduler('past the light workers, another starts only for heavy tasks', () => {
   assert.not.ok(moreWorkers({ ...quick, typicalMs: undefined, done: 0, busyMs: 10_000 }), 'a long first task (generateStaticParams) does not say the paths are heavy');
   assert.ok(moreWorkers({ ...quick, light: 2, typicalMs: undefined, done: 0, busyMs: WORTH_A_WORKER_MS }), 'it does start a light worker');
   assert.ok(moreWorkers({ ...quick, live: 0, ready: 0, light: 0 }), 'the first worker always starts');
+  // 10,000 quick paths, then 31 of 50 ms done and 69 left: the average says 17 ms of work is left.
+  const after = { live: 1, ready: 1, max: 2, light: 1, typicalMs: 50, pending: 69, busyMs: 2550, done: 10_031 };
+  assert.ok(moreWorkers(after), 'heavy paths after quick ones: the work left is counted at their time');
+  assert.ok(moreWorkers({ ...after, light: 2 }), 'for a light worker too');
 });
 
 scheduler('the watchdog times out a task past the limit, and replaces a worker stuck between tasks', () => {

@@ -264,8 +264,7 @@ export class Sandbox {
       const ready = live.filter((slot) => slot.ready).length;
       if (ready > 0) this.#busySince ??= now;
       const { size, light = size } = this.#options;
-      // The typical task time decides only for a worker past the light ones.
-      const typicalMs = live.length >= light && live.length < size ? typicalTaskMs(this.#taskTimes, this.#timed) : undefined;
+      const typicalMs = live.length < size ? typicalTaskMs(this.#taskTimes, this.#timed) : undefined;
       const state = { live: live.length, ready, max: size, light, typicalMs, pending, busyMs: this.#busySince === undefined ? 0 : now - this.#busySince, done: this.#doneSince };
       if (this.#slots.length >= this.#options.size || !moreWorkers(state)) {
         // Nothing done yet: look again once the work has lasted long enough to be worth a worker

@@ -51,7 +51,8 @@ export const HEAVY_TASK_MS = 2;
  * work is known to be long only once it has lasted `WORTH_A_WORKER_MS`; a worker still starting
  * (or, started early, looking at the previous build's files) has not been slow at it, and another
  * would only start beside it. Past `light` workers, one more starts only for heavy tasks (`typicalMs`,
- * see `HEAVY_TASK_MS`): the last core is the build thread's, Node.js's and the kernel's.
+ * see `HEAVY_TASK_MS`): the last core is the build thread's, Node.js's and the kernel's. The work
+ * left is counted at the recent tasks' time when that is longer than the average since the start.
  */
 export function moreWorkers(state: { live: number; ready: number; max: number; light?: number; typicalMs?: number; pending: number; busyMs: number; done: number }): boolean {
   const { live, ready, max, light = max, typicalMs, pending, busyMs, done } = state;
@@ -60,7 +61,9 @@ export function moreWorkers(state: { live: number; ready: number; max: number; l
   // Only render tasks timed say they are heavy (a long generateStaticParams does not).
   if (live >= light && !(typicalMs !== undefined && typicalMs >= HEAVY_TASK_MS)) return false;
   if (done === 0) return ready > 0 && busyMs >= WORTH_A_WORKER_MS;
-  const perTask = (busyMs * live) / done;
+  // The recent tasks' time too: heavy paths after many quick ones (a route's images after its
+  // JSON) leave the average since the work began far below what is left.
+  const perTask = Math.max((busyMs * live) / done, typicalMs ?? 0);
   return (pending * perTask) / live >= WORTH_A_WORKER_MS;
 }
 
