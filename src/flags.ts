@@ -34,7 +34,7 @@ export const FLAGS: Flag[] = [
   { name: 'incremental', type: 'boolean', default: 'off', help: "run a path's handler only when its code or something it read changed since the last build into --out; the others keep their bytes" },
   { name: 'strict', type: 'boolean', default: 'off', help: 'also apply the Cache Components rules of Next.js 16: Math.random(), Date.now(), uncached fetch, timers… make a path dynamic' },
   { name: 'shard', type: 'string', value: '<i>/<n>', default: 'the whole build', help: 'build part i of n (balanced by path count) into --out, for `prerender merge`' },
-  { name: 'concurrency', type: 'string', value: '<n>', default: 'number of cores', help: 'the most worker threads (another starts only when the work measured so far would outlast starting it; by default the last core only for paths of 2 ms and more)' },
+  { name: 'concurrency', type: 'string', value: '<n>', default: 'number of cores', help: 'the most worker threads (another starts only when the work measured so far would outlast starting it; by default the last core only for paths of 3 ms and more)' },
   { name: 'timeout', type: 'string', value: '<seconds>', default: '60', help: 'time limit of one handler or generateStaticParams call (without it, a GET that Next.js 15+ would not run at build has 10 s, then stays on a server)' },
   { name: 'retries', type: 'string', value: '<n>', default: '0', help: 'tries again a path that timed out, n more times' },
   { name: 'max-memory', type: 'string', value: '<MB>', default: '2048', help: "memory limit of each worker thread (its heap; with Node.js 22.16+ its Buffers too)" },

@@ -33,7 +33,7 @@ export interface PrerenderOptions {
   manifest?: string;
   /**
    * The most worker threads. Default: the number of cores, the last of which a worker takes only
-   * when paths are heavy (2 ms and more each): for quicker ones that core is the build thread's.
+   * when paths are heavy (3 ms and more each): for quicker ones that core is the build thread's.
    */
   concurrency?: number;
   /** Seconds one handler (or generateStaticParams) may take. Default 60. */

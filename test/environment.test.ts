@@ -382,8 +382,8 @@ measured('quick paths leave the build thread its core; heavy ones get a worker o
   const quick = { WORKLOAD_PATHS: '1000', WORKLOAD_MS: '0.4' };
   const light = await workload.render(1000, { size: 2, light: 1, env: quick });
   const lightAll = await workload.render(1000, { size: 2, env: quick });
-  // 150 paths of 3 ms each.
-  const heavy = await workload.render(150, { size: 2, light: 1, env: { WORKLOAD_PATHS: '150', WORKLOAD_MS: '3' } });
+  // 200 paths of 5 ms each.
+  const heavy = await workload.render(200, { size: 2, light: 1, env: { WORKLOAD_PATHS: '200', WORKLOAD_MS: '5' } });
   assert.equal(light, { started: 1, ok: true }, 'one worker for quick paths');
   assert.equal(lightAll, { started: 2, ok: true }, 'when every core may take a worker (a --concurrency given), the same paths get two');
   assert.equal(heavy, { started: 2, ok: true }, 'a second worker for heavy paths');

@@ -16,7 +16,7 @@ import { BodyTooLarge, headerRecord, readBody } from '../src/sandbox/body.js';
 import { describeError, describeValue } from '../src/sandbox/describe.js';
 import { globPattern, loaderRules, REGEXP_KEY } from '../src/loaders.js';
 import { BEAT } from '../src/sandbox/protocol.js';
-import { batchSize, HEAVY_TASK_MS, MAX_BATCH, moreWorkers, TIMED_TASKS, typicalTaskMs, WORTH_A_WORKER_MS } from '../src/sandbox/scheduler.js';
+import { batchSize, HEAVY_TASK_MS, MAX_BATCH, moreWorkers, TIMED_TASKS, typicalTaskMs, WARM_TASKS, WORTH_A_WORKER_MS } from '../src/sandbox/scheduler.js';
 import { checkWorker } from '../src/sandbox/watchdog.js';
 import { opensForReading } from '../src/sandbox/runtime/inputs.js';
 import type { PathResult, RouteFile } from '../src/types.js';
@@ -50,13 +50,19 @@ scheduler('a typical task time leaves out the slow first paths, and waits for en
     values.forEach((ms, i) => (times[i % TIMED_TASKS] = ms));
     return [times, values.length] as const;
   };
-  // A markdown route's first paths, as measured: its module loading, then code warming up.
+  // A markdown route's first 64 paths, as measured: its module loading, then code warming up.
   const warming = [73, 5.1, 2.9, 2.9, 2, 1.9, 6.8, 2.4, 2.4, 2.1, 2, 1.8, 1.5, 1.6, 5.1, 2.9, 1.4, 2.1, 1.5, 1.4, 1.4, 2.2, 1.4, 4.3, 4.1, 1.3, 2.8, 1.5, 1.1, 1.1, 1.1];
+  const warmer = [1.4, 5.6, 1.2, 1, 1.2, 3.7, 4.9, 1.2, 3, 1.2, 1.9, 1.2, 3.2, 3, 1.3, 2.6, 1.4, 1.4, 1.3, 1.2, 1.2, 1.5, 2, 1.5, 1.2, 1.2, 1.2, 1.1, 1.3, 1.2, 1.1, 1.9, 1];
+  const slower = (times: number[]) => times.map((ms) => ms * 2);
   assert.is(typicalTaskMs(...ring(warming.slice(0, 10))), undefined, 'ten quick ones: too few to tell');
-  const typical = typicalTaskMs(...ring(warming))!;
-  assert.ok(typical < HEAVY_TASK_MS, `light once the ring is full (${typical} ms)`);
-  assert.is(typicalTaskMs(...ring([300, 60, 55, 50, 52])), 52, 'five that add up to more than a worker costs: heavy, at once');
-  assert.is(typicalTaskMs(...ring([...warming, ...Array(40).fill(0.6)])), 0.6, 'the ring keeps the last ones');
+  assert.is(typicalTaskMs(...ring(warming)), undefined, 'the first 31: still warming up');
+  assert.is(typicalTaskMs(...ring(slower(warming))), undefined, 'on a machine twice as slow too');
+  for (const times of [[...warming, ...warmer], slower([...warming, ...warmer])]) {
+    const typical = typicalTaskMs(...ring(times))!;
+    assert.ok(typical < HEAVY_TASK_MS, `light after ${WARM_TASKS} (${typical} ms)`);
+  }
+  assert.is(typicalTaskMs(...ring([300, 60, 55, 50, 52])), 52, 'five of ten times HEAVY_TASK_MS: heavy, at once');
+  assert.is(typicalTaskMs(...ring([...warming, ...warmer, ...Array(40).fill(0.6)])), 0.6, 'the ring keeps the last ones');
 });
 
 scheduler('past the light workers, another starts only for heavy tasks', () => {
@@ -67,7 +73,7 @@ scheduler('past the light workers, another starts only for heavy tasks', () => {
   assert.not.ok(moreWorkers({ ...quick, typicalMs: undefined }), 'too few timed to tell');
   const heavy = { ...quick, typicalMs: HEAVY_TASK_MS, pending: 300, busyMs: HEAVY_TASK_MS * 20, done: 20 };
   assert.ok(moreWorkers(heavy), 'tasks of HEAVY_TASK_MS each');
-  assert.not.ok(moreWorkers({ ...heavy, pending: 100 }), 'heavy, but done before a new worker could help');
+  assert.not.ok(moreWorkers({ ...heavy, pending: 60 }), 'heavy, but done before a new worker could help');
   assert.not.ok(moreWorkers({ ...quick, typicalMs: undefined, done: 0, busyMs: 10_000 }), 'a long first task (generateStaticParams) does not say the paths are heavy');
   assert.ok(moreWorkers({ ...quick, light: 2, typicalMs: undefined, done: 0, busyMs: WORTH_A_WORKER_MS }), 'it does start a light worker');
   assert.ok(moreWorkers({ ...quick, live: 0, ready: 0, light: 0 }), 'the first worker always starts');

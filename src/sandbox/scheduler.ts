@@ -22,17 +22,24 @@ export const WORTH_A_WORKER_MS = 250;
 export const TIMED_TASKS = 31;
 
 /**
+ * Render tasks timed before their times say how long a task takes: a route's first paths are slow
+ * (its module loading, code not yet compiled: a markdown page took 73 ms with its module, then
+ * 2–5 ms for some 30 paths, 1–1.5 ms up to the hundredth and 0.5–0.8 ms after), and on a machine
+ * twice as slow the first 31 read as heavy.
+ */
+export const WARM_TASKS = 64;
+
+/**
  * How long a render task takes a worker, from the times of the last ones (`times`, a ring of
- * `TIMED_TASKS`; `timed` were ever put in it): the lower quartile, since a route's first paths are
- * slow (its module loading, code not yet compiled: a markdown page took 2–5 ms for its first 30
- * paths, 0.5–1 ms after). Undefined until the ring is full, or holds at least 5 times that add up to
- * `WORTH_A_WORKER_MS` (tasks that long are told apart sooner).
+ * `TIMED_TASKS`; `timed` were ever put in it): their lower quartile, once `WARM_TASKS` were timed;
+ * sooner only when at least 5 say tasks take ten times `HEAVY_TASK_MS` (no warming up is that
+ * slow for that long).
  */
 export function typicalTaskMs(times: Float64Array, timed: number): number | undefined {
   const count = Math.min(timed, times.length);
-  const known = times.subarray(0, count);
-  if (count < times.length && !(count >= 5 && known.reduce((sum, ms) => sum + ms, 0) >= WORTH_A_WORKER_MS)) return undefined;
-  return known.slice().sort()[count >> 2];
+  if (count < 5) return undefined;
+  const quartile = times.subarray(0, count).slice().sort()[count >> 2];
+  return timed >= WARM_TASKS || quartile >= 10 * HEAVY_TASK_MS ? quartile : undefined;
 }
 
 /**
@@ -40,9 +47,10 @@ export function typicalTaskMs(times: Float64Array, timed: number): number | unde
  * dwarfs what the build thread, the collector and the kernel do beside it for each path, so a
  * worker on the core those share pays back. Measured on two cores: JSON paths of 0.1 ms took 25–60%
  * more CPU with a second worker for no gain in wall time, markdown pages of about 1 ms 30% more
- * for 6–12% less, handlers computing 2 ms each 12% more for 30% less (docs/performance.md).
+ * for 6–12% less, handlers computing 2 ms each 12% more for 30% less (docs/performance.md). Three
+ * times markdown's, because the same machine ran twice as slow from one hour to the next.
  */
-export const HEAVY_TASK_MS = 2;
+export const HEAVY_TASK_MS = 3;
 
 /**
  * Whether to start one more worker, from measured work: the tasks left (queued, running, not yet
