@@ -45,8 +45,8 @@ export function typicalTaskMs(times: Float64Array, timed: number): number | unde
 /**
  * A render task that takes a worker this long (ms, see `typicalTaskMs`) is heavy: its own work
  * dwarfs what the build thread, the collector and the kernel do beside it for each path, so a
- * worker on the core those share pays back. Measured on two cores: JSON paths of 0.1 ms took 25–60%
- * more CPU with a second worker for no gain in wall time, markdown pages of about 1 ms 30% more
+ * worker on the core those share pays back. Measured on two cores: JSON paths of 0.1 ms took 14–60%
+ * more CPU with a second worker for at most 9% less wall time, markdown pages of about 1 ms 30% more
  * for 6–12% less, handlers computing 2 ms each 12% more for 30% less (docs/performance.md). Three
  * times markdown's, because the same machine ran twice as slow from one hour to the next.
  */
