@@ -12,7 +12,7 @@ import { cleanLeftovers, fileSystemSays, isAlive, removeTreeAside } from '../src
 import { bundleRoutes } from '../src/bundle.js';
 import { discoverRoutes } from '../src/discover.js';
 import { planRoutes } from '../src/plan.js';
-import { Sandbox } from '../src/sandbox/pool.js';
+import { Sandbox, type SandboxOptions } from '../src/sandbox/pool.js';
 import { build, fixture, ROOT, tempDir, tree } from './helpers.js';
 import { hash as hashOf } from '../src/cache.js';
 
@@ -321,18 +321,21 @@ refusals('each refusal of the file system has its own words and hint', () => {
 
 refusals.run();
 
+/** What a test chooses of the sandbox it renders in. */
+type SandboxChoice = Pick<SandboxOptions, 'size' | 'light' | 'heavyHeapMb' | 'env'>;
+
 /**
  * The sandbox on its own, on the one route of a fixture app: `render(count)` plans the route and
  * renders `count` paths (cycling through those it has) in a sandbox made with `options`, and says
  * how many workers it started and whether every path rendered.
  */
-async function routeSandbox(name: string, label: string): Promise<{ render: (count: number, options: { size: number; light?: number; heavyHeapMb?: number; env?: Record<string, string> }) => Promise<{ started: number; ok: boolean }>; routes: number; cleanup: () => Promise<void> }> {
+async function routeSandbox(name: string, label: string): Promise<{ render: (count: number, options: SandboxChoice) => Promise<{ started: number; ok: boolean }>; routes: number; cleanup: () => Promise<void> }> {
   const app = fixture(name);
   const { routes } = await discoverRoutes(path.join(app, 'app'), { cwd: ROOT });
   const dir = tempDir(label);
   const bundle = await bundleRoutes(routes, app, path.join(dir, 'bundle'));
   let runs = 0;
-  const render = async (count: number, options: { size: number; light?: number; heavyHeapMb?: number; env?: Record<string, string> }) => {
+  const render = async (count: number, options: SandboxChoice) => {
     const out = path.join(dir, `out-${runs++}`);
     mkdirSync(out);
     const sandbox = new Sandbox({ outputDir: out, bundleDir: bundle.dir, projectRoot: app, timeoutMs: 30_000, maxBodyBytes: 1e6, ...options });

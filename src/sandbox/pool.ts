@@ -266,7 +266,7 @@ export class Sandbox {
       const { size, light = size } = this.#options;
       const typicalMs = live.length < size ? typicalTaskMs(this.#taskTimes, this.#timed) : undefined;
       const state = { live: live.length, ready, max: size, light, typicalMs, pending, busyMs: this.#busySince === undefined ? 0 : now - this.#busySince, done: this.#doneSince };
-      if (this.#slots.length >= this.#options.size || !moreWorkers(state)) {
+      if (this.#slots.length >= size || !moreWorkers(state)) {
         // Nothing done yet: look again once the work has lasted long enough to be worth a worker
         // (a worker that becomes ready looks again too).
         if (ready > 0 && state.done === 0 && state.live < state.max && pending > state.live && !this.#growLater) {

@@ -137,13 +137,13 @@ async function work(): Promise<void> {
       port.postMessage({ pong: next.ping } satisfies WorkerNotice);
       continue;
     }
+    const started = performance.now();
+    const result = await runTask(next);
     if (next.task.type === 'render') {
-      const started = performance.now();
-      const result = await runTask(next);
       result.ms = performance.now() - started;
-      results.push(result);
       pacer.tick();
-    } else results.push(await runTask(next));
+    }
+    results.push(result);
     // A task that grew the heap far beyond what route code needs leaves it committed: flush the
     // results, then ask to be replaced by a fresh worker.
     if (next.task.type === 'analyze') {
