@@ -6,7 +6,7 @@ import type { AssignedPath } from './assign.js';
 import { bug } from './errors.js';
 import { requestPathFromParams } from './params.js';
 import { dynamicResult, errorResult, NO_LOGS } from './results.js';
-import { StaticRecord } from './manifest.js';
+import { StaticRecords } from './manifest.js';
 import { relativeFile } from './location.js';
 import type { Sandbox, TaskResult } from './sandbox/pool.js';
 import type { RenderOutcome, Task, TaskInputs } from './sandbox/protocol.js';
@@ -28,6 +28,8 @@ export interface ExecuteOptions {
   frozen?: (path: AssignedPath) => FrozenUse[];
   /** A time limit of a path's own, in ms, shorter than the build's (undefined: the build's). */
   limit?: (path: AssignedPath) => number | undefined;
+  /** What the host's layout puts before every file name (see hosts.ts): most files are this and their path. */
+  filePrefix?: string;
 }
 
 /**
@@ -37,6 +39,7 @@ export interface ExecuteOptions {
 export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, options: ExecuteOptions = {}): Promise<PathResult[]> {
   let done = 0;
   const results: PathResult[] = new Array(paths.length);
+  const records = new StaticRecords(paths.length, options.filePrefix);
   // The sandbox's id of each path's task, for errors thrown after the handler returned (-1: none).
   const ids = new Int32Array(paths.length).fill(-1);
   // Most paths of a route answer with the same headers: one record each, shared.
@@ -71,7 +74,7 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
     ids[index] = id;
     options.onInputs?.(assigned, inputs);
     const frozen = outcome.ok && outcome.kind === 'response' && outcome.revalidate === false && options.frozen ? options.frozen(assigned) : undefined;
-    results[index] = toResult(assigned, outcome, assigned.logs.length > 0 ? [...assigned.logs, ...logs] : logs.length > 0 ? logs : NO_LOGS, { headers, source: sourceOf(assigned.plan.route), frozen });
+    results[index] = toResult(assigned, outcome, assigned.logs.length > 0 ? [...assigned.logs, ...logs] : logs.length > 0 ? logs : NO_LOGS, { headers, source: sourceOf(assigned.plan.route), frozen, records });
     paths[index] = FINISHED;
     options.onProgress?.(++done, paths.length);
   };
@@ -120,7 +123,7 @@ const FINISHED = Object.freeze({}) as AssignedPath;
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 /** `made.headers` interns header records: most paths of a route answer with the same headers. */
-function toResult({ plan: { route }, key, file }: AssignedPath, outcome: RenderOutcome, logs: string[], made: { headers: Map<string, Headers>; source: string; frozen?: FrozenUse[] }): PathResult {
+function toResult({ plan: { route }, key, file }: AssignedPath, outcome: RenderOutcome, logs: string[], made: { headers: Map<string, Headers>; source: string; frozen?: FrozenUse[]; records: StaticRecords }): PathResult {
   if (!outcome.ok) return errorResult(route, key, outcome.error, logs);
   if (outcome.kind === 'dynamic') return dynamicResult(route, key, outcome.reasons, logs);
   if (!isStoredStatus(outcome.status)) {
@@ -128,7 +131,7 @@ function toResult({ plan: { route }, key, file }: AssignedPath, outcome: RenderO
     return dynamicResult(route, key, [{ kind, message: `response.status is ${outcome.status}; only 2xx, 3xx and 404 responses are prerendered, as in Next.js` }], logs);
   }
   if (hasFile(outcome.status) && !outcome.written) throw bug(`the body of ${key} was not written`);
-  return new StaticRecord(key, route, {
+  return made.records.add(key, route, {
     file: outcome.written ? file : null,
     frozen: made.frozen,
     headers: intern(made.headers, outcome.headers),

@@ -367,42 +367,24 @@ function isNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
+/** The fields of a static path's manifest entry, as its result is made. */
+export type EntryFields = Omit<ManifestRoute, 'frozen' | 'tags'> & { frozen?: FrozenUse[]; tags?: string[] };
+
 /**
- * A static path's result made by a build, which is its manifest entry too: its own fields are the
- * entry's, in sorted order (what the serializer writes as it is), and the result's other fields
- * are private, so that a million paths hold one object each, not a result and an entry.
+ * A static path's result made by a build, which is its manifest entry too (what `toJSON` gives).
+ * It holds its key and a place in its build's `StaticRecords`, where the fields are kept in typed
+ * columns: a million paths hold a small object and ~60 bytes of columns each, not a record, a
+ * 64-character hash and a file name.
  */
 export class StaticRecord implements StaticResult, ManifestRoute {
-  declare readonly file: string | null;
-  declare readonly frozen?: FrozenUse[];
-  declare readonly headers: Headers;
-  declare readonly revalidate: number | false;
-  declare readonly sha256: string;
-  declare readonly size: number;
-  declare readonly source: string;
-  declare readonly srcRoute: string;
-  declare readonly status: number;
-  declare readonly tags?: string[];
+  readonly #store: StaticRecords;
+  readonly #index: number;
   readonly #path: string;
-  readonly #route: RouteFile;
-  readonly #logs: string[];
 
-  constructor(path: string, route: RouteFile, fields: Omit<ManifestRoute, 'frozen' | 'tags'> & { frozen?: FrozenUse[]; tags?: string[] }, logs: string[]) {
+  constructor(store: StaticRecords, index: number, path: string) {
+    this.#store = store;
+    this.#index = index;
     this.#path = path;
-    this.#route = route;
-    this.#logs = logs;
-    // Assigned in the order of their names (the entry's key order).
-    const self = this as { -readonly [K in keyof ManifestRoute]: ManifestRoute[K] };
-    self.file = fields.file;
-    if (fields.frozen && fields.frozen.length > 0) self.frozen = fields.frozen;
-    self.headers = fields.headers;
-    self.revalidate = fields.revalidate;
-    self.sha256 = fields.sha256;
-    self.size = fields.size;
-    self.source = fields.source;
-    self.srcRoute = fields.srcRoute;
-    self.status = fields.status;
-    if (fields.tags) self.tags = fields.tags;
   }
 
   get type(): 'static' {
@@ -412,15 +394,194 @@ export class StaticRecord implements StaticResult, ManifestRoute {
     return this.#path;
   }
   get route(): RouteFile {
-    return this.#route;
+    return this.#store.route(this.#index);
   }
   get logs(): string[] {
-    return this.#logs;
+    return this.#store.extra(this.#index)?.logs ?? NO_LOGS;
+  }
+  get file(): string | null {
+    return this.#store.file(this.#index, this.#path);
+  }
+  get frozen(): FrozenUse[] | undefined {
+    return this.#store.extra(this.#index)?.frozen;
+  }
+  get headers(): Headers {
+    return this.#store.headers(this.#index);
+  }
+  get revalidate(): number | false {
+    return this.#store.revalidate(this.#index);
+  }
+  get sha256(): string {
+    return this.#store.sha256(this.#index);
+  }
+  get size(): number {
+    return this.#store.size(this.#index);
+  }
+  get source(): string {
+    return this.#store.source(this.#index);
+  }
+  get srcRoute(): string {
+    return this.#store.route(this.#index).srcRoute;
+  }
+  get status(): number {
+    return this.#store.status(this.#index);
+  }
+  get tags(): string[] | undefined {
+    return this.#store.extra(this.#index)?.tags;
   }
   /** The manifest entry: this record itself. */
   get entry(): ManifestRoute {
     return this;
   }
+  /** The plain entry, with its keys in sorted order: what the manifest holds for this path. */
+  toJSON(): ManifestRoute {
+    return manifestEntry(this);
+  }
+}
+
+/** What few paths have: logs, tags, frozen reads, a file name of their own, a hash that is not one. */
+interface Extra {
+  logs?: string[];
+  tags?: string[];
+  frozen?: FrozenUse[];
+  file?: string;
+  sha256?: string;
+}
+
+const FILE_NONE = 0;
+const FILE_NATURAL = 1;
+const FILE_OWN = 2;
+const HASH_BYTES = 32;
+
+/**
+ * The static results of one build, in columns: the hash as 32 bytes, size, status, revalidate,
+ * indices of the shared header records and routes, and whether the file is the path's natural one
+ * (`prefix` and the path without its slash, as files.ts names most files). What few paths have
+ * besides is in a sparse map.
+ */
+export class StaticRecords {
+  readonly #prefix: string;
+  #capacity: number;
+  #count = 0;
+  #hashes: Buffer;
+  #sizes: Float64Array;
+  #statuses: Uint16Array;
+  #revalidates: Float64Array;
+  #headerIds: Uint32Array;
+  #routeIds: Uint32Array;
+  #files: Uint8Array;
+  readonly #extras = new Map<number, Extra>();
+  readonly #headerTable: Headers[] = [];
+  readonly #headerIndex = new Map<Headers, number>();
+  readonly #routeTable: Array<{ route: RouteFile; source: string }> = [];
+  readonly #routeIndex = new Map<RouteFile, number>();
+
+  /** `capacity`: how many records to make room for at once (more grow the columns). */
+  constructor(capacity: number, prefix = '') {
+    this.#prefix = prefix;
+    this.#capacity = Math.max(1, capacity);
+    this.#hashes = Buffer.alloc(this.#capacity * HASH_BYTES);
+    this.#sizes = new Float64Array(this.#capacity);
+    this.#statuses = new Uint16Array(this.#capacity);
+    this.#revalidates = new Float64Array(this.#capacity);
+    this.#headerIds = new Uint32Array(this.#capacity);
+    this.#routeIds = new Uint32Array(this.#capacity);
+    this.#files = new Uint8Array(this.#capacity);
+  }
+
+  /** A new record; `fields.headers` is best shared between paths (one index per distinct record). */
+  add(path: string, route: RouteFile, fields: EntryFields, logs: string[] = NO_LOGS): StaticRecord {
+    if (this.#count === this.#capacity) this.#grow();
+    const index = this.#count++;
+    const extra: Extra = {};
+    if (logs.length > 0) extra.logs = logs;
+    if (fields.tags) extra.tags = fields.tags;
+    // Kept as the entry writes them: objects with their keys in sorted order (see toJSON).
+    if (fields.frozen && fields.frozen.length > 0) extra.frozen = fields.frozen.map((use) => (sortedDeep(use) ? use : sortedCopy(use)));
+    if (fields.file === null) this.#files[index] = FILE_NONE;
+    else if (isNatural(fields.file, this.#prefix, path)) this.#files[index] = FILE_NATURAL;
+    else {
+      this.#files[index] = FILE_OWN;
+      extra.file = fields.file;
+    }
+    if (fields.sha256.length !== HASH_BYTES * 2 || this.#hashes.write(fields.sha256, index * HASH_BYTES, HASH_BYTES, 'hex') !== HASH_BYTES) extra.sha256 = fields.sha256;
+    this.#sizes[index] = fields.size;
+    this.#statuses[index] = fields.status;
+    this.#revalidates[index] = fields.revalidate === false ? Number.NaN : fields.revalidate;
+    this.#headerIds[index] = interned(this.#headerIndex, this.#headerTable, fields.headers, (h) => (sortedDeep(h) ? h : sortedCopy(h)));
+    this.#routeIds[index] = interned(this.#routeIndex, this.#routeTable, route, (r) => ({ route: r, source: fields.source }));
+    if (extra.logs || extra.tags || extra.frozen || extra.file || extra.sha256) this.#extras.set(index, extra);
+    return new StaticRecord(this, index, path);
+  }
+
+  route(index: number): RouteFile {
+    return this.#routeTable[this.#routeIds[index]].route;
+  }
+  source(index: number): string {
+    return this.#routeTable[this.#routeIds[index]].source;
+  }
+  headers(index: number): Headers {
+    return this.#headerTable[this.#headerIds[index]];
+  }
+  size(index: number): number {
+    return this.#sizes[index];
+  }
+  status(index: number): number {
+    return this.#statuses[index];
+  }
+  revalidate(index: number): number | false {
+    const value = this.#revalidates[index];
+    return Number.isNaN(value) ? false : value;
+  }
+  sha256(index: number): string {
+    return this.#extras.get(index)?.sha256 ?? this.#hashes.toString('hex', index * HASH_BYTES, (index + 1) * HASH_BYTES);
+  }
+  file(index: number, path: string): string | null {
+    const kind = this.#files[index];
+    return kind === FILE_NONE ? null : kind === FILE_NATURAL ? this.#prefix + path.slice(1) : this.#extras.get(index)!.file!;
+  }
+  extra(index: number): Extra | undefined {
+    return this.#extras.get(index);
+  }
+
+  #grow(): void {
+    const capacity = this.#capacity * 2;
+    const hashes = Buffer.alloc(capacity * HASH_BYTES);
+    this.#hashes.copy(hashes);
+    this.#hashes = hashes;
+    this.#sizes = grown(this.#sizes, new Float64Array(capacity));
+    this.#statuses = grown(this.#statuses, new Uint16Array(capacity));
+    this.#revalidates = grown(this.#revalidates, new Float64Array(capacity));
+    this.#headerIds = grown(this.#headerIds, new Uint32Array(capacity));
+    this.#routeIds = grown(this.#routeIds, new Uint32Array(capacity));
+    this.#files = grown(this.#files, new Uint8Array(capacity));
+    this.#capacity = capacity;
+  }
+}
+
+function grown<T extends Float64Array | Uint16Array | Uint32Array | Uint8Array>(from: T, to: T): T {
+  to.set(from as never);
+  return to;
+}
+
+/** The index of `value` in `table`, added (as `make` makes its row) when new. */
+function interned<K, V>(index: Map<K, number>, table: V[], value: K, make: (value: K) => V): number {
+  let id = index.get(value);
+  if (id === undefined) {
+    id = table.push(make(value)) - 1;
+    index.set(value, id);
+  }
+  return id;
+}
+
+/**
+ * Whether `file` is `prefix` and `path` without its leading slash (what files.ts names most files),
+ * compared in place: no string is made for the million paths that are.
+ */
+function isNatural(file: string, prefix: string, path: string): boolean {
+  if (file.length !== prefix.length + path.length - 1 || !file.startsWith(prefix)) return false;
+  for (let i = 1; i < path.length; i++) if (file.charCodeAt(prefix.length + i - 1) !== path.charCodeAt(i)) return false;
+  return true;
 }
 
 /**
@@ -471,7 +632,7 @@ export class KeptRecord implements StaticResult {
 }
 
 /** A manifest entry with its keys in sorted order. */
-export function manifestEntry(fields: Omit<ManifestRoute, 'frozen' | 'tags'> & { frozen?: FrozenUse[]; tags?: string[] }): ManifestRoute {
+export function manifestEntry(fields: EntryFields): ManifestRoute {
   return {
     file: fields.file,
     ...(fields.frozen && fields.frozen.length > 0 ? { frozen: fields.frozen } : {}),

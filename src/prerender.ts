@@ -10,7 +10,7 @@ import { assignPaths } from './assign.js';
 import { bundleRoutes, bundleSettings, restoreBundle } from './bundle.js';
 import { discoverRoutes, resolveAppDir } from './discover.js';
 import { executePaths } from './execute.js';
-import { hostFiles } from './hosts.js';
+import { hostFiles, hostLayout } from './hosts.js';
 import { buildManifest, manifestChunks, MANIFEST_VERSION, type Manifest, type ManifestText } from './manifest.js';
 import { cacheChunks, cachePath, carryOver, changedInputs, codeDigest, Digests, hash, hashing, headOffering, inputId, manifestStamp, modulesPath, parseCache, planReuse, readCacheBytes, readModulesRecord, reusableAnalyses, RebuildCauses, Recorder, unchangedBundle, writeModulesRecord, type BuildCache, type CacheText, type Head, type IncrementalSummary } from './cache.js';
 import { helpLook } from './look.js';
@@ -191,6 +191,7 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     options.logger.phase?.(`Prerendering ${count(assignment.paths.length, 'path')}`, 'execute');
     const executed = await step(executePaths(assignment.paths, sandbox, {
       cwd: options.cwd,
+      filePrefix: hostLayout(options.host).prefix,
       onProgress: options.logger.progress?.bind(options.logger),
       reuse: incremental?.reuse,
       onInputs: (assigned, inputs) => recorder.task(assigned.plan.route, assigned.key, inputs),

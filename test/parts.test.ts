@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { ERRORS, errorText, missingModuleHint, type RouteErrorCode } from '../src/errors.js';
 import { errorResult, failuresOnServer } from '../src/results.js';
 import { closest, colorWanted, helpText, parseFlags, readBuildFlags } from '../src/flags.js';
-import { buildManifest, checkManifest, manifestChunks, manifestEntry, readManifest, serializeManifest, StaticRecord } from '../src/manifest.js';
+import { buildManifest, checkManifest, manifestChunks, manifestEntry, readManifest, serializeManifest, StaticRecords, type ManifestRoute, type StaticRecord } from '../src/manifest.js';
 import { formatCount } from '../src/numbers.js';
 import { inPlanOrder } from '../src/prerender.js';
 import { collectGarbage, GarbagePacer } from '../src/memory.js';
@@ -225,6 +225,13 @@ counts('formatCount separates thousands as toLocaleString does', () => {
 counts.run();
 
 const manifests = suite('manifest format');
+
+/** A value's JSON shape with every object's keys in sorted order (arrays keep theirs). */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortedKeys((value as Record<string, unknown>)[key])]));
+}
 const route = (pattern: string, file = `/w/app${pattern}/route.ts`): RouteFile => ({ file, pattern, srcRoute: pattern, segments: [] });
 
 manifests('the serializer sorts every key itself, whatever order the entries were made in', () => {
@@ -248,30 +255,37 @@ manifests('the manifest is two-space JSON with every key sorted and a final newl
   results.push({ type: 'dynamic', path: '/d', route: a, logs: [], reasons: [{ kind: 'headers()', message: 'reads the request headers' }, { kind: 'cookies()', message: 'reads cookies' }] });
   results.push({ type: 'error', path: '/e', route: a, logs: [], code: 'HANDLER_THREW', message: 'boom', hint: 'fix it' });
   const manifest = buildManifest(results, '/w');
-  const sorted = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(sorted);
-    if (value === null || typeof value !== 'object') return value;
-    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sorted((value as Record<string, unknown>)[key])]));
-  };
-  const expected = `${JSON.stringify(sorted(manifest), null, 2)}\n`;
+  const expected = `${JSON.stringify(sortedKeys(manifest), null, 2)}\n`;
   assert.is(serializeManifest(manifest), expected);
   for (const size of [1, 2, 3, 250]) assert.is([...manifestChunks(manifest, size)].join(''), expected, `pieces of ${size}`);
 });
 
-manifests("a build's static record is its manifest entry: the entry's fields, sorted, and the same text as a plain entry", () => {
+manifests("a build's static record is its manifest entry: the fields it was made with, the same text as a plain entry", () => {
   const a = route('/a');
-  const fields = { file: 'r', headers: { 'content-type': 'text/plain' }, revalidate: 60 as const, sha256: 'h', size: 3, source: 'app/a/route.ts', srcRoute: '/a', status: 200 };
+  const sha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+  const fields = { file: 'r', headers: { 'content-type': 'text/plain' }, revalidate: 60 as number | false, sha256, size: 3, source: 'app/a/route.ts', srcRoute: '/a', status: 200 };
   const frozen = [{ what: 'fetch GET https://x.test/', at: 'app/a/route.ts:1' }];
-  for (const extra of [{}, { tags: ['t'] }, { frozen }, { frozen, tags: ['t1', 't2'] }, { frozen: [] }]) {
-    const record = new StaticRecord('/r', a, { ...fields, ...extra }, ['a log']);
-    const plain = manifestEntry({ ...fields, ...extra });
-    assert.equal(Object.keys(record), Object.keys(plain).sort(), JSON.stringify(extra));
-    assert.is(JSON.stringify(record, null, 2), JSON.stringify(plain, null, 2));
+  // Columns grow past their first size; files other than the path's own, a hash that is not hex
+  // and headers out of order are kept as they are (sorted, for the entry).
+  const records = new StaticRecords(2, 'static/');
+  const cases = [{}, { tags: ['t'] }, { frozen }, { frozen, tags: ['t1', 't2'] }, { frozen: [] }, { file: null }, { file: 'static/r' }, { file: 'static/r/index.html', revalidate: false as const }, { sha256: 'h' }, { headers: { 'x-b': '1', 'content-type': 'text/plain' } }, { size: 5_000_000_000, status: 404 }];
+  const made: Array<[StaticRecord, ManifestRoute]> = [];
+  for (const [i, extra] of cases.entries()) {
+    // Each its own hash, so that a column that loses its rows as it grows shows.
+    const own = { ...fields, sha256: sha256.slice(0, -2) + String(i).padStart(2, '0'), ...extra };
+    const record = records.add('/r', a, own, ['a log']);
+    const plain = manifestEntry(own);
+    made.push([record, plain]);
+    assert.is(JSON.stringify(record, null, 2), JSON.stringify(sortedKeys(plain), null, 2), JSON.stringify(extra));
+    for (const key of ['file', 'revalidate', 'sha256', 'size', 'source', 'srcRoute', 'status', 'tags'] as const) assert.equal(record[key], plain[key], `${key} of ${JSON.stringify(extra)}`);
+    assert.equal(record.frozen, plain.frozen?.map(({ what, at }) => ({ at, what })));
     assert.equal([record.type, record.path, record.route, record.logs, record.entry], ['static', '/r', a, ['a log'], record]);
     // A path's empty list of frozen reads is left out (as manifestEntry leaves it out).
-    const asResult: PathResult = { type: 'static', path: '/r', route: a, logs: [], ...fields, ...extra, ...('frozen' in extra && extra.frozen?.length === 0 ? { frozen: undefined } : {}) };
+    const asResult: PathResult = { type: 'static', path: '/r', route: a, logs: [], ...own, ...('frozen' in extra && extra.frozen?.length === 0 ? { frozen: undefined } : {}) };
     assert.is(serializeManifest(buildManifest([record], '/w')), serializeManifest(buildManifest([asResult], '/w')));
   }
+  assert.equal(records.add('/q', a, fields).logs, []);
+  for (const [record, plain] of made) assert.is(JSON.stringify(record), JSON.stringify(sortedKeys(plain)), 'after the columns grew');
 });
 
 manifests('a failed GET that Next.js 15+ would not run stays on a server; failures of loading, of the tool, or of opted-in routes stay errors', () => {

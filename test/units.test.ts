@@ -507,7 +507,8 @@ large('the manifest written in chunks is exactly JSON.stringify of it with every
   const sortDeep = (value: unknown): unknown => (Array.isArray(value) ? value.map(sortDeep) : value && typeof value === 'object' ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortDeep((value as Record<string, unknown>)[k])])) : value);
   for (const app of ['blog', 'broken', 'navigation', 'request-data']) {
     const { manifest } = await build(app);
-    const expected = `${JSON.stringify(sortDeep(manifest), null, 2)}\n`;
+    // The manifest's JSON (a build's entries are records that give theirs), every key sorted.
+    const expected = `${JSON.stringify(sortDeep(JSON.parse(JSON.stringify(manifest))), null, 2)}\n`;
     assert.is([...manifestChunks(manifest, 3)].join(''), expected, app);
     assert.is(serializeManifest(manifest), expected, app);
   }
