@@ -27,25 +27,17 @@ const EXPECTED = {
 } as const;
 
 /**
- * Checks the value returned by `generateStaticParams` against the route's parameters. The value is
- * copied once, as plain data, and only the copy is read: a getter cannot pass the check with one
- * value and give another afterwards. An entry of the wrong shape makes the whole route an error
- * (the first by index, and how many others are bad); an entry whose values cannot be safe path
- * segments (`..`, `/`, …) is an error for its own path, and the other paths are still built.
+ * Checks the value returned by `generateStaticParams` against the route's parameters. Each entry's
+ * params are read once, into a plain copy, and only the copy is checked and kept: a getter cannot
+ * pass the check with one value and give another afterwards. (A copy of the params only, not of
+ * the whole value: a million entries are not held twice.) An entry of the wrong shape makes the
+ * whole route an error (the first by index, and how many others are bad); an entry whose values
+ * cannot be safe path segments (`..`, `/`, …) is an error for its own path, and the other paths
+ * are still built.
  */
-export function checkStaticParams(returned: unknown, segments: Segment[], pattern: string): ParamsCheck {
+export function checkStaticParams(value: unknown, segments: Segment[], pattern: string): ParamsCheck {
   const wanted = segments.filter((s): s is Exclude<Segment, { type: 'static' }> => s.type !== 'static');
   const example = `{ ${wanted.map((s) => `${s.name}: ${s.type === 'dynamic' ? "'hello'" : "['a', 'b']"}`).join(', ')} }`;
-  let value: unknown;
-  try {
-    value = structuredClone(returned);
-  } catch (error) {
-    return {
-      ok: false,
-      message: `generateStaticParams returned a value that is not plain data (${(error as Error).message}).`,
-      hint: `return plain objects of strings, e.g. [${example}]`,
-    };
-  }
   if (!Array.isArray(value)) {
     return {
       ok: false,
@@ -57,7 +49,14 @@ export function checkStaticParams(returned: unknown, segments: Segment[], patter
   const bad: string[] = [];
   const rejected: RejectedPath[] = [];
   let incomplete: string | undefined;
-  value.forEach((entry, index) => {
+  value.forEach((original: unknown, index) => {
+    let entry: unknown;
+    try {
+      entry = paramsOf(original, wanted);
+    } catch (error) {
+      bad.push(`entry [${index}] cannot be read (${(error as Error).message})`);
+      return;
+    }
     const problem = checkEntry(entry, wanted, pattern);
     // `{}` under [[...path]] is not the bare path: `{ path: [] }` (or undefined, or null) is.
     const absent = problem ? undefined : wanted.find((segment) => segment.type === 'optional' && !(segment.name in (entry as object)));
@@ -78,6 +77,21 @@ export function checkStaticParams(returned: unknown, segments: Segment[], patter
     return { ok: false, message: `generateStaticParams returned an invalid value: ${bad[0]}${more}.`, hint: `each entry must look like ${example}`, ...(missing ? { missing } : {}) };
   }
   return { ok: true, params, rejected, ...(incomplete !== undefined ? { incomplete } : {}) };
+}
+
+/**
+ * The params of an entry, each read once into a plain object (arrays copied element by element);
+ * what is not an object is returned as it is, for checkShape to describe.
+ */
+function paramsOf(entry: unknown, wanted: Exclude<Segment, { type: 'static' }>[]): unknown {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return entry;
+  const copy: Record<string, unknown> = {};
+  for (const { name } of wanted) {
+    if (!(name in entry)) continue;
+    const value = (entry as Record<string, unknown>)[name];
+    copy[name] = Array.isArray(value) ? Array.from(value as unknown[]) : value;
+  }
+  return copy;
 }
 
 /** The first param that an entry (an object) does not have as a key at all. */

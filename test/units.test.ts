@@ -108,6 +108,14 @@ params('rejects, by index, what cannot become a safe path segment: that path onl
   assert.equal(tricky.ok && tricky.params, [{ slug: 'safe' }]);
   assert.is(reads, 1);
   assert.is(checkStaticParams([{ slug: () => 1 }], slug, '/p/[slug]').ok, false, 'not plain data');
+  const throwing = checkStaticParams([{ slug: 'a' }, { get slug(): string { throw new Error('no slug here'); } }], slug, '/p/[slug]');
+  assert.is(throwing.ok ? '' : throwing.message, 'generateStaticParams returned an invalid value: entry [1] cannot be read (no slug here).');
+  // Each param read once, arrays element by element; only the params are copied.
+  const elements: string[] = [];
+  const watched = new Proxy(['a', 'b'], { get: (target, key, receiver) => (typeof key === 'string' && /^\d+$/.test(key) && elements.push(key), Reflect.get(target, key, receiver)) });
+  const once = checkStaticParams([{ path: watched, other: { deep: new Map() } }], rest, '/docs/[...path]');
+  assert.equal(once.ok && once.params, [{ path: ['a', 'b'] }]);
+  assert.equal(elements, ['0', '1']);
   const many = checkStaticParams([{ slug: 1 }, { slug: 2 }, { slug: 3 }], slug, '/p/[slug]');
   assert.match(many.ok ? '' : many.message, '(2 more entries are invalid)');
 });
@@ -140,20 +148,22 @@ params.run();
 const files = suite('output files');
 
 files('a path is a file at its URL path; the root is index', () => {
-  const { files: map } = assignFiles(['/', '/rss.xml', '/api/posts']);
-  assert.equal([...map], [['/', 'index'], ['/rss.xml', 'rss.xml'], ['/api/posts', 'api/posts']]);
+  const { fileOf, moved } = assignFiles(['/', '/rss.xml', '/api/posts']);
+  assert.equal(['/', '/rss.xml', '/api/posts'].map(fileOf), ['index', 'rss.xml', 'api/posts']);
+  assert.is(moved.size, 0, 'no path has a file other than its own');
 });
 
 files('# and ? are written raw in file names, where a host that decodes the URL looks for them', () => {
-  const { files: map } = assignFiles(['/p/a%23b', '/p/c%3Fd', '/p/100%']);
-  assert.equal([...map.values()], ['p/a#b', 'p/c?d', 'p/100%']);
+  const { fileOf } = assignFiles(['/p/a%23b', '/p/c%3Fd', '/p/100%']);
+  assert.equal(['/p/a%23b', '/p/c%3Fd', '/p/100%'].map(fileOf), ['p/a#b', 'p/c?d', 'p/100%']);
 });
 
 files('a path that is also a folder goes to <path>/index, whatever the order', () => {
   for (const order of [['/api/posts', '/api/posts/1'], ['/api/posts/1', '/api/posts']]) {
-    const { files: map, conflicts } = assignFiles(order);
-    assert.is(map.get('/api/posts'), 'api/posts/index');
-    assert.is(map.get('/api/posts/1'), 'api/posts/1');
+    const { fileOf, moved, conflicts } = assignFiles(order);
+    assert.is(fileOf('/api/posts'), 'api/posts/index');
+    assert.is(fileOf('/api/posts/1'), 'api/posts/1');
+    assert.equal([...moved.keys()], ['/api/posts']);
     assert.is(conflicts.size, 0);
   }
 });
@@ -166,6 +176,13 @@ files('paths that would share a file, also by case, are conflicts; the manifest 
   assert.not.ok(conflicts.has('/a'));
   const nfd = assignFiles(['/caf\u00e9', '/cafe\u0301']);
   assert.match(nfd.conflicts.get('/cafe\u0301')!, 'differ only in case or Unicode form');
+  // A file decoded from its path, the root's file, and a folder's index against the paths that share them.
+  const decoded = assignFiles(['/P/A%23b', '/p/a%23B', '/', '/index', '/q', '/q/x', '/Q/INDEX']);
+  assert.equal([...decoded.conflicts], [
+    ['/p/a%23B', 'its file p/a#B would overwrite the file of /P/A%23b (they differ only in case or Unicode form, and share one file on macOS and Windows)'],
+    ['/index', 'its file index would overwrite the file of /'],
+    ['/Q/INDEX', 'its file Q/INDEX would overwrite the file of /q (they differ only in case or Unicode form, and share one file on macOS and Windows)'],
+  ]);
 });
 
 files.run();
