@@ -14,16 +14,32 @@ import { hashPaths, shardPaths, type ShardSpec } from './shard.js';
 import type { ErrorResult, Params } from './types.js';
 
 /** One handler call to make: the one record of a path from here to its result. */
-export interface AssignedPath {
-  /** The manifest key (URL path under basePath). */
-  key: string;
-  /** Where a 2xx body goes, relative to the output folder. */
-  file: string;
-  params: Params;
-  /** Shared by every path of the route. */
-  plan: RoutePlan;
-  /** The route's load and params output, on its first path only. */
-  logs: string[];
+export class AssignedPath {
+  readonly #files: OutputFiles;
+
+  constructor(
+    /** The manifest key (URL path under basePath). */
+    readonly key: string,
+    public params: Params,
+    /** Shared by every path of the route. */
+    readonly plan: RoutePlan,
+    /** The route's load and params output, on its first path only. */
+    readonly logs: string[],
+    files: OutputFiles,
+  ) {
+    this.#files = files;
+  }
+
+  /** Where a 2xx body goes, relative to the output folder (made when asked: most are the path itself). */
+  get file(): string {
+    return this.#files.prefix + this.#files.fileOf(this.key);
+  }
+}
+
+/** The files of a build's paths: the host's prefix, and each path's file (see files.ts). */
+interface OutputFiles {
+  prefix: string;
+  fileOf(path: string): string;
 }
 
 export interface AssignOptions {
@@ -55,7 +71,8 @@ export function assignPaths(routes: RoutePlan[], options: AssignOptions): Assign
     planOf ??= new Map(routes.flatMap((plan) => plan.paths.map(({ key: k }) => [k, plan] as const)));
     return `${shorten(key)} (${relativeFile(planOf.get(key)!.route.file, options.cwd)})`;
   };
-  const { files, conflicts } = assignFiles(keys, [...options.reserved, ...layout.reserved], describe, layout.rootFile);
+  const { fileOf, conflicts } = assignFiles(keys, [...options.reserved, ...layout.reserved], describe, layout.rootFile);
+  const files: OutputFiles = { prefix: layout.prefix, fileOf };
   // A shard runs its part of the paths, with the files they have in the whole build.
   const mine = options.shard ? shardPaths(keys, options.shard) : undefined;
   const assignment: Assignment = { paths: [], errors: [], ...(options.shard ? { allPaths: hashPaths(keys) } : {}) };
@@ -65,7 +82,7 @@ export function assignPaths(routes: RoutePlan[], options: AssignOptions): Assign
       const logs = index === 0 ? plan.logs : NO_LOGS;
       const conflict = conflicts.get(key);
       if (conflict) assignment.errors.push(errorResult(plan.route, key, errorText('PATH_CONFLICT', shorten(key), conflict), logs));
-      else assignment.paths.push({ key, file: layout.prefix + files.get(key)!, params, plan, logs });
+      else assignment.paths.push(new AssignedPath(key, params, plan, logs, files));
     });
   }
   // Each path is now its AssignedPath: the plan's own list of them is no longer needed.

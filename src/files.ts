@@ -8,8 +8,13 @@
  */
 
 export interface FileAssignment {
-  /** Path → file relative to the output folder, with forward slashes. */
-  files: Map<string, string>;
+  /**
+   * Path → file relative to the output folder, with forward slashes: the path's natural file
+   * (`fileOfPath`, or the root file for `/`) unless `moved` says otherwise.
+   */
+  fileOf(path: string): string;
+  /** The paths whose file is not their natural one: a path that is a folder too (`api/posts/index`). */
+  moved: Map<string, string>;
   /** Path → why it cannot have a file (it would overwrite another path's file). */
   conflicts: Map<string, string>;
 }
@@ -31,8 +36,13 @@ export function fileOfPath(urlPath: string): string {
  * names the owner of a path in conflict messages (its route file).
  */
 export function assignFiles(paths: string[], reserved: string[] = [], describe: (path: string) => string = (p) => p, rootFile = INDEX_FILE): FileAssignment {
-  // Made twice rather than held in a map: a million paths would hold a million more strings.
+  // Made again when needed rather than held: a million paths would hold a million more strings.
   const natural = (p: string) => (p === '/' ? rootFile : fileOfPath(p));
+  // Files are compared folded (case, Unicode normalization), so that two cannot overwrite each other
+  // on a case- or normalization-insensitive host (macOS, Windows) either, and with a slash in front:
+  // the folded file of most paths is then the path itself, not a string made for it.
+  const foldedFile = (file: string) => fold(`/${file}`);
+  const foldedNatural = (p: string) => (p !== '/' && !p.includes('%') ? fold(p) : foldedFile(natural(p)));
   const folders = new Set<string>();
   // Paths in order share their folders with the one before: each folder is folded once in a row.
   let previous = '';
@@ -40,32 +50,31 @@ export function assignFiles(paths: string[], reserved: string[] = [], describe: 
     const file = natural(p);
     const last = file.lastIndexOf('/');
     if (last === -1 || (last === previous.length && file.startsWith(previous))) continue;
-    for (let slash = file.indexOf('/'); slash !== -1; slash = file.indexOf('/', slash + 1)) folders.add(fold(file.slice(0, slash)));
+    for (let slash = file.indexOf('/'); slash !== -1; slash = file.indexOf('/', slash + 1)) folders.add(foldedFile(file.slice(0, slash)));
     previous = file.slice(0, last);
   }
 
-  const files = new Map<string, string>();
+  const moved = new Map<string, string>();
+  const fileOf = (p: string) => moved.get(p) ?? natural(p);
   const conflicts = new Map<string, string>();
-  // Folded (case, Unicode normalization), so that two files cannot overwrite each other on a
-  // case- or normalization-insensitive host (macOS, Windows) either.
-  const owners = new Map<string, string>(reserved.map((file) => [fold(file), file]));
+  // Folded file → the path that has it, or the reserved file itself.
+  const owners = new Map<string, string>(reserved.map((file) => [foldedFile(file), file]));
   for (const p of paths) {
-    const base = natural(p);
-    const foldedBase = fold(base);
+    const foldedBase = foldedNatural(p);
     const folder = folders.has(foldedBase);
-    const file = folder ? `${base}/${INDEX_FILE}` : base;
-    const folded = folder ? fold(file) : foldedBase;
+    const folded = folder ? foldedFile(`${natural(p)}/${INDEX_FILE}`) : foldedBase;
     const owner = owners.get(folded);
     if (owner !== undefined) {
-      const ownerFile = files.get(owner) ?? owner;
+      const file = folder ? `${natural(p)}/${INDEX_FILE}` : natural(p);
+      const ownerFile = owner.startsWith('/') ? fileOf(owner) : owner;
       const caseOnly = ownerFile !== file ? ' (they differ only in case or Unicode form, and share one file on macOS and Windows)' : '';
       conflicts.set(p, `its file ${file} would overwrite ${owner.startsWith('/') ? `the file of ${describe(owner)}` : owner}${caseOnly}`);
       continue;
     }
     owners.set(folded, p);
-    files.set(p, file);
+    if (folder) moved.set(p, `${natural(p)}/${INDEX_FILE}`);
   }
-  return { files, conflicts };
+  return { fileOf, moved, conflicts };
 }
 
 function fold(file: string): string {
