@@ -8,39 +8,11 @@ import { assignFiles } from './files.js';
 import { hostLayout, type HostName } from './hosts.js';
 import { relativeFile } from './location.js';
 import { shorten } from './report.js';
-import type { RoutePlan } from './plan.js';
+import type { AssignedPath, OutputFiles, RoutePlan } from './plan.js';
 import { errorResult, NO_LOGS } from './results.js';
 import { hashPaths, shardPaths, type ShardSpec } from './shard.js';
-import type { ErrorResult, Params } from './types.js';
+import type { ErrorResult } from './types.js';
 
-/** One handler call to make: the one record of a path from here to its result. */
-export class AssignedPath {
-  readonly #files: OutputFiles;
-
-  constructor(
-    /** The manifest key (URL path under basePath). */
-    readonly key: string,
-    public params: Params,
-    /** Shared by every path of the route. */
-    readonly plan: RoutePlan,
-    /** The route's load and params output, on its first path only. */
-    readonly logs: string[],
-    files: OutputFiles,
-  ) {
-    this.#files = files;
-  }
-
-  /** Where a 2xx body goes, relative to the output folder (made when asked: most are the path itself). */
-  get file(): string {
-    return this.#files.prefix + this.#files.fileOf(this.key);
-  }
-}
-
-/** The files of a build's paths: the host's prefix, and each path's file (see files.ts). */
-interface OutputFiles {
-  prefix: string;
-  fileOf(path: string): string;
-}
 
 export interface AssignOptions {
   host: HostName;
@@ -77,12 +49,17 @@ export function assignPaths(routes: RoutePlan[], options: AssignOptions): Assign
   const mine = options.shard ? shardPaths(keys, options.shard) : undefined;
   const assignment: Assignment = { paths: [], errors: [], ...(options.shard ? { allPaths: hashPaths(keys) } : {}) };
   for (const plan of routes) {
-    plan.paths.forEach(({ key, params }, index) => {
+    plan.first = plan.paths[0];
+    plan.files = files;
+    plan.paths.forEach((path, index) => {
+      const { key } = path;
       if (mine && !mine.has(key)) return;
-      const logs = index === 0 ? plan.logs : NO_LOGS;
       const conflict = conflicts.get(key);
-      if (conflict) assignment.errors.push(errorResult(plan.route, key, errorText('PATH_CONFLICT', shorten(key), conflict), logs));
-      else assignment.paths.push(new AssignedPath(key, params, plan, logs, files));
+      if (conflict) assignment.errors.push(errorResult(plan.route, key, errorText('PATH_CONFLICT', shorten(key), conflict), index === 0 ? plan.logs : NO_LOGS));
+      else {
+        path.plan = plan;
+        assignment.paths.push(path);
+      }
     });
   }
   // Each path is now its AssignedPath: the plan's own list of them is no longer needed.

@@ -2,7 +2,7 @@
  * Stage 4: run GET for every planned path in the sandbox and turn each outcome into a result.
  * Bodies are handed to the writer as they arrive, so they are not all held in memory at once.
  */
-import type { AssignedPath } from './assign.js';
+import type { AssignedPath } from './plan.js';
 import { bug } from './errors.js';
 import { requestPathFromParams } from './params.js';
 import { dynamicResult, errorResult, NO_LOGS } from './results.js';
@@ -30,6 +30,8 @@ export interface ExecuteOptions {
   limit?: (path: AssignedPath) => number | undefined;
   /** What the host's layout puts before every file name (see hosts.ts): most files are this and their path. */
   filePrefix?: string;
+  /** Called as each result is made (a pacer of garbage collection, for a large build). */
+  onResult?: () => void;
 }
 
 /**
@@ -76,6 +78,7 @@ export async function executePaths(paths: AssignedPath[], sandbox: Sandbox, opti
     const frozen = outcome.ok && outcome.kind === 'response' && outcome.revalidate === false && options.frozen ? options.frozen(assigned) : undefined;
     results[index] = toResult(assigned, outcome, assigned.logs.length > 0 ? [...assigned.logs, ...logs] : logs.length > 0 ? logs : NO_LOGS, { headers, source: sourceOf(assigned.plan.route), frozen, records });
     paths[index] = FINISHED;
+    options.onResult?.();
     options.onProgress?.(++done, paths.length);
   };
   // Paths whose previous output is taken as it is never become tasks: their results are made as

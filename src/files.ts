@@ -40,39 +40,55 @@ export function assignFiles(paths: string[], reserved: string[] = [], describe: 
   const natural = (p: string) => (p === '/' ? rootFile : fileOfPath(p));
   // Files are compared folded (case, Unicode normalization), so that two cannot overwrite each other
   // on a case- or normalization-insensitive host (macOS, Windows) either, and with a slash in front:
-  // the folded file of most paths is then the path itself, not a string made for it.
+  // for a path whose file is its own name (most), that is the path folded, which for a lower-case
+  // ASCII path is the path itself. No string is made for it.
+  const ownName = (p: string) => p !== '/' && !p.includes('%');
   const foldedFile = (file: string) => fold(`/${file}`);
-  const foldedNatural = (p: string) => (p !== '/' && !p.includes('%') ? fold(p) : foldedFile(natural(p)));
   const folders = new Set<string>();
   // Paths in order share their folders with the one before: each folder is folded once in a row.
   let previous = '';
   for (const p of paths) {
-    const file = natural(p);
+    const file = ownName(p) ? p : `/${natural(p)}`;
     const last = file.lastIndexOf('/');
-    if (last === -1 || (last === previous.length && file.startsWith(previous))) continue;
-    for (let slash = file.indexOf('/'); slash !== -1; slash = file.indexOf('/', slash + 1)) folders.add(foldedFile(file.slice(0, slash)));
+    if (last === 0 || (last === previous.length && file.startsWith(previous))) continue;
+    for (let slash = file.indexOf('/', 1); slash !== -1; slash = file.indexOf('/', slash + 1)) folders.add(fold(file.slice(0, slash)));
     previous = file.slice(0, last);
   }
 
   const moved = new Map<string, string>();
   const fileOf = (p: string) => moved.get(p) ?? natural(p);
+  const baseOf = (p: string) => (ownName(p) ? fold(p) : foldedFile(natural(p)));
+  // A path that is a folder too has its file inside it, as `index`.
+  const isFolder = (p: string) => folders.has(baseOf(p));
+  const fileName = (p: string, folder: boolean) => (folder ? `${natural(p)}/${INDEX_FILE}` : natural(p));
+  const foldedOf = (p: string, folder: boolean) => (folder ? foldedFile(fileName(p, true)) : baseOf(p));
   const conflicts = new Map<string, string>();
-  // Folded file → the path that has it, or the reserved file itself.
-  const owners = new Map<string, string>(reserved.map((file) => [foldedFile(file), file]));
+  const taken = new Set<string>(reserved.map(foldedFile));
+  // Which path or reserved file took a folded file first: only made to word a conflict.
+  let owners: Map<string, string> | undefined;
+  const ownerOf = (folded: string) => {
+    if (!owners) {
+      owners = new Map(reserved.map((file) => [foldedFile(file), file]));
+      for (const p of paths) {
+        const name = foldedOf(p, isFolder(p));
+        if (!owners.has(name)) owners.set(name, p);
+      }
+    }
+    return owners.get(folded)!;
+  };
   for (const p of paths) {
-    const foldedBase = foldedNatural(p);
-    const folder = folders.has(foldedBase);
-    const folded = folder ? foldedFile(`${natural(p)}/${INDEX_FILE}`) : foldedBase;
-    const owner = owners.get(folded);
-    if (owner !== undefined) {
-      const file = folder ? `${natural(p)}/${INDEX_FILE}` : natural(p);
+    const folder = isFolder(p);
+    const folded = foldedOf(p, folder);
+    if (taken.has(folded)) {
+      const owner = ownerOf(folded);
+      const file = fileName(p, folder);
       const ownerFile = owner.startsWith('/') ? fileOf(owner) : owner;
       const caseOnly = ownerFile !== file ? ' (they differ only in case or Unicode form, and share one file on macOS and Windows)' : '';
       conflicts.set(p, `its file ${file} would overwrite ${owner.startsWith('/') ? `the file of ${describe(owner)}` : owner}${caseOnly}`);
       continue;
     }
-    owners.set(folded, p);
-    if (folder) moved.set(p, `${natural(p)}/${INDEX_FILE}`);
+    taken.add(folded);
+    if (folder) moved.set(p, fileName(p, true));
   }
   return { fileOf, moved, conflicts };
 }

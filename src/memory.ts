@@ -19,11 +19,12 @@ export function collectGarbage(): void {
 }
 
 /**
- * Collects when a heap has grown `allowance` bytes, or half its live size if that is more, past what
- * the last collection left. V8 lets a worker's old generation fill with the garbage of thousands of
- * tasks before it collects (60 MB where 8 MB is live, 100,000 paths in); a check every `every` tasks
- * keeps it near its live size. The half keeps a route that holds more with every path from paying a
- * full collection of a large heap every few tasks: collections grow apart as the heap grows.
+ * Collects when a heap has grown `allowance` bytes, or `share` of its live size (half unless told)
+ * if that is more, past what the last collection left. V8 lets a worker's old generation fill with
+ * the garbage of thousands of tasks before it collects (60 MB where 8 MB is live, 100,000 paths in);
+ * a check every `every` tasks keeps it near its live size. The share keeps a heap that holds more
+ * with every task from paying a full collection of a large heap every few tasks: collections grow
+ * apart as the heap grows.
  */
 export class GarbagePacer {
   #tasks = 0;
@@ -34,6 +35,7 @@ export class GarbagePacer {
     private readonly every = 64,
     private readonly used = () => v8.getHeapStatistics().used_heap_size,
     private readonly collect = collectGarbage,
+    private readonly share = 0.5,
   ) {
     this.#limit = this.#next(used());
   }
@@ -49,7 +51,7 @@ export class GarbagePacer {
   }
 
   #next(live: number): number {
-    return live + Math.max(this.allowance, live / 2);
+    return live + Math.max(this.allowance, live * this.share);
   }
 }
 

@@ -225,28 +225,41 @@ export function pathFromParams(segments: Segment[], params: Params): string {
   return parts.length === 0 ? '/' : parts.join('');
 }
 
-export interface Expansion {
+export interface Expansion<T extends PlannedPath = PlannedPath> {
   /**
    * The concrete paths of a route, in the order generated, duplicates collapsed to the first: the
    * manifest key (under `basePath`) and the params.
    */
-  paths: { key: string; params: Params }[];
+  paths: T[];
   /** Different params that give one path (`a#b` and `a%23b` both give `/p/a%23b`). */
   clashes: { key: string; params: Params; first: Params }[];
 }
 
-export function expandPaths(segments: Segment[], list: Params[], basePath = ''): Expansion {
-  const seen = new Map<string, Params>();
-  const expansion: Expansion = { paths: [], clashes: [] };
+/** A concrete path: its manifest key (under `basePath`) and its params. */
+export interface PlannedPath {
+  key: string;
+  params: Params;
+}
+
+/** `make` makes each path's record (the one object a path has from here on, see assign.ts). */
+export function expandPaths<T extends PlannedPath = PlannedPath>(segments: Segment[], list: Params[], basePath = '', make: (key: string, params: Params) => T = (key, params) => ({ key, params }) as T): Expansion<T> {
+  const seen = new Set<string>();
+  // The first params of each key, made only when a key comes again.
+  let firsts: Map<string, Params> | undefined;
+  const expansion: Expansion<T> = { paths: [], clashes: [] };
   for (const params of list) {
     const key = withBasePath(basePath, pathFromParams(segments, params));
-    const first = seen.get(key);
-    if (first === undefined) {
-      seen.set(key, params);
-      expansion.paths.push({ key, params });
-    } else if (JSON.stringify(first) !== JSON.stringify(params)) {
-      expansion.clashes.push({ key, params, first });
+    if (!seen.has(key)) {
+      seen.add(key);
+      expansion.paths.push(make(key, params));
+      continue;
     }
+    if (!firsts) {
+      firsts = new Map();
+      for (const path of expansion.paths) firsts.set(path.key, path.params);
+    }
+    const first = firsts.get(key)!;
+    if (JSON.stringify(first) !== JSON.stringify(params)) expansion.clashes.push({ key, params, first });
   }
   return expansion;
 }

@@ -5,10 +5,10 @@
  */
 import pMap from 'p-map';
 import { exportLocation } from './config.js';
-import { errorText } from './errors.js';
+import { bug, errorText } from './errors.js';
 import { expandPaths, withBasePath } from './params.js';
 import { reasonSentence } from './reasons.js';
-import { dynamicResult, errorResult } from './results.js';
+import { dynamicResult, errorResult, NO_LOGS } from './results.js';
 import type { Sandbox } from './sandbox/pool.js';
 import type { Analysis } from './cache.js';
 import type { Params, PathResult, RouteFile, SegmentConfig } from './types.js';
@@ -20,10 +20,51 @@ export interface RoutePlan {
   config: SegmentConfig;
   /** Output of loading the module and generating params, shown with the route's first path. */
   logs: string[];
-  /** Concrete paths in generation order: the manifest key (under basePath) and the params. */
-  paths: { key: string; params: Params }[];
+  /** Concrete paths in generation order: the manifest key (under basePath) and the params, each its record from here to its result. */
+  paths: AssignedPath[];
   /** The module opts in to build-time rendering as Next.js 15+ requires (metadata routes need not). */
   optedIn: boolean;
+  /** Set by `assignPaths`: the path that shows `logs`, and the files of the build. */
+  first?: AssignedPath;
+  files?: OutputFiles;
+}
+
+/**
+ * One handler call to make: the one record of a path from its expansion (see `planRoute`) to its
+ * result, its key, params and route's plan only (what its route's paths share is on the plan).
+ */
+export class AssignedPath {
+  /** Shared by every path of the route; `assignPaths` places the path in it. */
+  plan: RoutePlan = UNPLACED;
+
+  constructor(
+    /** The manifest key (URL path under basePath). */
+    readonly key: string,
+    public params: Params,
+  ) {}
+
+  /** The route's load and params output, on its first path only. */
+  get logs(): string[] {
+    return this.plan.first === this ? this.plan.logs : NO_LOGS;
+  }
+
+  /** Where a 2xx body goes, relative to the output folder (made when asked: most are the path itself). */
+  get file(): string {
+    const files = this.plan.files ?? unassigned(this.key);
+    return files.prefix + files.fileOf(this.key);
+  }
+}
+
+const UNPLACED = Object.freeze({}) as RoutePlan;
+
+function unassigned(key: string): never {
+  throw bug(`the file of ${key} was asked before its path was assigned`);
+}
+
+/** The files of a build's paths: the host's prefix, and each path's file (see files.ts). */
+export interface OutputFiles {
+  prefix: string;
+  fileOf(path: string): string;
 }
 
 export interface Plan {
@@ -95,14 +136,14 @@ async function planRoute(route: RouteFile, entry: string, sandbox: Sandbox, { ba
     const kind = 'generateStaticParams() = []';
     return { settled: [dynamicResult(route, route.srcRoute, [{ kind, message: reasonSentence(kind), at: exportLocation(route.file, 'generateStaticParams') }], logs)] };
   }
-  const expansion = expandPaths(route.segments, outcome.params, basePath);
+  const expansion = expandPaths(route.segments, outcome.params, basePath, (key, params) => new AssignedPath(key, params));
   const generatorAt = expansion.clashes.length > 0 ? exportLocation(route.file, 'generateStaticParams') : undefined;
   const clashes = expansion.clashes.map(({ key, params, first }) => errorResult(route, key, {
     ...errorText('PARAMS_CLASH', JSON.stringify(first), JSON.stringify(params), key),
     at: generatorAt,
   }));
   const clashing = new Set(clashes.map((c) => c.path));
-  // The expansion's own records are the plan's: no second object per path.
+  // The expansion's own records are the plan's and then the paths' (see AssignedPath): no second object per path.
   const paths = clashing.size > 0 ? expansion.paths.filter(({ key }) => !clashing.has(key)) : expansion.paths;
   // Under the rules of Next.js 14 the other entries are built, as there; the report says what was left out.
   const warning = outcome.incomplete === undefined ? undefined : `${route.srcRoute}: generateStaticParams leaves \`${outcome.incomplete}\` out of an entry, which gives no path, as in Next.js 14 (\`{ ${outcome.incomplete}: [] }\` is the bare path); Next.js 15 and later prerender no path of this route.`;

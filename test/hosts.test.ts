@@ -96,8 +96,9 @@ hosts('only the site is deployed: for netlify and cloudflare the manifest is kep
 
 hosts('a route that would overwrite a host file is a conflict, found from the host alone', async () => {
   const { assignPaths } = await import('../src/assign.js');
+  const { AssignedPath } = await import('../src/plan.js');
   const route = { file: '/app/_headers/route.ts', pattern: '/_headers', srcRoute: '/_headers', segments: [] };
-  const plan = () => ({ route, entry: '', optedIn: true, config: { dynamic: 'auto' as const, revalidate: false as const, dynamicParams: true, runtime: 'nodejs' as const }, logs: [], paths: [{ key: '/_headers', params: {} }, { key: '/a', params: {} }] });
+  const plan = () => ({ route, entry: '', optedIn: true, config: { dynamic: 'auto' as const, revalidate: false as const, dynamicParams: true, runtime: 'nodejs' as const }, logs: [], paths: [new AssignedPath('/_headers', {}), new AssignedPath('/a', {})] });
   const netlify = assignPaths([plan()], { host: 'netlify', reserved: ['prerender-manifest.json'], cwd: '/' });
   assert.equal(netlify.errors.map((e) => [e.path, e.code]), [['/_headers', 'PATH_CONFLICT']]);
   assert.match(netlify.errors[0].message, 'would overwrite _headers');

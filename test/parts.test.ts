@@ -411,6 +411,15 @@ memoryParts('GarbagePacer lets a heap that keeps what it is given grow by half b
     pacer.tick();
   }
   assert.equal(collections, [20, 40, 60, 90]);
+  // The build thread's pacer lets it grow by a fifth: collected at 20, 40, 60, 80, 100, 120.
+  const fifth: number[] = [];
+  used = 0;
+  const tight = new GarbagePacer(16, 1, () => used, () => fifth.push(used), 0.2);
+  for (let task = 0; task < 12; task++) {
+    used += 10;
+    tight.tick();
+  }
+  assert.equal(fifth, [20, 40, 60, 80, 100, 120]);
 });
 
 memoryParts('a held young generation stays held when a worker starts (Node.js 20 sets V8\'s flags again then)', () => {

@@ -22,7 +22,7 @@ import * as nextNavigation from './runtime/next-navigation.js';
 import { ImageResponse as MissingImageResponse } from './runtime/next-og-missing.js';
 import * as nextServer from './runtime/next-server.js';
 import { createTasks, EscapedError, taskError } from './tasks.js';
-import { GarbagePacer } from '../memory.js';
+import { collectGarbage, GarbagePacer } from '../memory.js';
 import type { SetupMessage } from './thread.js';
 
 type Incoming = { tasks: TaskMessage[] } | { ping: number; stop?: boolean };
@@ -35,6 +35,12 @@ port.on('message', (message: Incoming | SetupMessage) => receive(message));
 const setup = (workerData as { early?: true }).early ? await setupMessage() : (workerData as WorkerSetup);
 /** A worker whose heap is this large after loading a route and generating its params is replaced. */
 const HEAVY_HEAP_MB = setup.heavyHeapMb ?? 192;
+/** A heap this large after an analyze task is collected at once (a million params sent are garbage). */
+const GROWN_HEAP_MB = Math.min(64, HEAVY_HEAP_MB);
+
+function heapMb(): number {
+  return getHeapStatistics().total_heap_size / 2 ** 20;
+}
 
 /** The setup a worker started early is sent, with the environment route code sees. */
 function setupMessage(): Promise<WorkerSetup> {
@@ -144,14 +150,14 @@ async function work(): Promise<void> {
       pacer.tick();
     }
     results.push(result);
-    // A task that grew the heap far beyond what route code needs leaves it committed: flush the
-    // results, then ask to be replaced by a fresh worker.
-    if (next.task.type === 'analyze') {
-      const heap = getHeapStatistics().total_heap_size / 2 ** 20;
-      if (heap > HEAVY_HEAP_MB) {
-        flush();
-        port.postMessage({ heavy: Math.round(heap) } satisfies WorkerNotice);
-      }
+    // A task that grew the heap (generateStaticParams returned many entries) leaves it full of what
+    // was sent: flush the results, collect, and if the heap is still far beyond what route code
+    // needs, ask to be replaced by a fresh worker.
+    if (next.task.type === 'analyze' && heapMb() > GROWN_HEAP_MB) {
+      flush();
+      collectGarbage();
+      const heap = heapMb();
+      if (heap > HEAVY_HEAP_MB) port.postMessage({ heavy: Math.round(heap) } satisfies WorkerNotice);
     }
     // Send when the batch is done, or often enough that progress and the pipeline keep moving.
     if (queue.length === 0 || results.length >= 32 || Date.now() - lastFlush > 50) flush();
