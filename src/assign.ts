@@ -34,8 +34,11 @@ export interface Assignment {
 
 /** Takes each plan's list of paths: the plans' `paths` are empty afterwards (each is an AssignedPath now). */
 export function assignPaths(routes: RoutePlan[], options: AssignOptions): Assignment {
-  const keys: string[] = [];
-  for (const plan of routes) for (const { key } of plan.paths) keys.push(key);
+  // Lists of a million paths are made at their size, not grown (each growth leaves a copy behind).
+  const total = routes.reduce((sum, plan) => sum + plan.paths.length, 0);
+  const keys = new Array<string>(total);
+  let at = 0;
+  for (const plan of routes) for (const { key } of plan.paths) keys[at++] = key;
   const layout = hostLayout(options.host);
   // Which route a key is of, only needed (and only made) to word a conflict.
   let planOf: Map<string, RoutePlan> | undefined;
@@ -47,7 +50,8 @@ export function assignPaths(routes: RoutePlan[], options: AssignOptions): Assign
   const files: OutputFiles = { prefix: layout.prefix, fileOf };
   // A shard runs its part of the paths, with the files they have in the whole build.
   const mine = options.shard ? shardPaths(keys, options.shard) : undefined;
-  const assignment: Assignment = { paths: [], errors: [], ...(options.shard ? { allPaths: hashPaths(keys) } : {}) };
+  const assignment: Assignment = { paths: new Array<AssignedPath>(total), errors: [], ...(options.shard ? { allPaths: hashPaths(keys) } : {}) };
+  let count = 0;
   for (const plan of routes) {
     plan.first = plan.paths[0];
     plan.files = files;
@@ -58,10 +62,11 @@ export function assignPaths(routes: RoutePlan[], options: AssignOptions): Assign
       if (conflict) assignment.errors.push(errorResult(plan.route, key, errorText('PATH_CONFLICT', shorten(key), conflict), index === 0 ? plan.logs : NO_LOGS));
       else {
         path.plan = plan;
-        assignment.paths.push(path);
+        assignment.paths[count++] = path;
       }
     });
   }
+  assignment.paths.length = count;
   // Each path is now its AssignedPath: the plan's own list of them is no longer needed.
   for (const plan of routes) plan.paths = [];
   return assignment;

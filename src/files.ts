@@ -6,6 +6,7 @@
  * its body goes to `api/posts/index`, and the manifest's `file` says so. A root route `/` goes to
  * `index`, as `next build`'s static export does (or to the host's own index file, see hosts.ts).
  */
+import { KeySet } from './key-set.js';
 
 export interface FileAssignment {
   /**
@@ -63,33 +64,23 @@ export function assignFiles(paths: string[], reserved: string[] = [], describe: 
   const fileName = (p: string, folder: boolean) => (folder ? `${natural(p)}/${INDEX_FILE}` : natural(p));
   const foldedOf = (p: string, folder: boolean) => (folder ? foldedFile(fileName(p, true)) : baseOf(p));
   const conflicts = new Map<string, string>();
-  const taken = new Set<string>(reserved.map(foldedFile));
-  // Which path or reserved file took a folded file first: only made to word a conflict.
-  let owners: Map<string, string> | undefined;
-  const ownerOf = (folded: string) => {
-    if (!owners) {
-      owners = new Map(reserved.map((file) => [foldedFile(file), file]));
-      for (const p of paths) {
-        const name = foldedOf(p, isFolder(p));
-        if (!owners.has(name)) owners.set(name, p);
-      }
-    }
-    return owners.get(folded)!;
-  };
-  for (const p of paths) {
+  // Every file taken: the reserved ones (items 0 to r - 1), then the paths' in order.
+  const r = reserved.length;
+  const taken = new KeySet(r + paths.length, (i) => (i < r ? foldedFile(reserved[i]) : foldedOf(paths[i - r], isFolder(paths[i - r]))));
+  reserved.forEach((_, i) => taken.add(i));
+  paths.forEach((p, j) => {
     const folder = isFolder(p);
-    const folded = foldedOf(p, folder);
-    if (taken.has(folded)) {
-      const owner = ownerOf(folded);
-      const file = fileName(p, folder);
-      const ownerFile = owner.startsWith('/') ? fileOf(owner) : owner;
-      const caseOnly = ownerFile !== file ? ' (they differ only in case or Unicode form, and share one file on macOS and Windows)' : '';
-      conflicts.set(p, `its file ${file} would overwrite ${owner.startsWith('/') ? `the file of ${describe(owner)}` : owner}${caseOnly}`);
-      continue;
+    const held = taken.add(r + j, foldedOf(p, folder));
+    if (held === -1) {
+      if (folder) moved.set(p, fileName(p, true));
+      return;
     }
-    taken.add(folded);
-    if (folder) moved.set(p, fileName(p, true));
-  }
+    const owner = held < r ? reserved[held] : paths[held - r];
+    const file = fileName(p, folder);
+    const ownerFile = held < r ? owner : fileOf(owner);
+    const caseOnly = ownerFile !== file ? ' (they differ only in case or Unicode form, and share one file on macOS and Windows)' : '';
+    conflicts.set(p, `its file ${file} would overwrite ${held < r ? owner : `the file of ${describe(owner)}`}${caseOnly}`);
+  });
   return { fileOf, moved, conflicts };
 }
 

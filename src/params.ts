@@ -3,6 +3,7 @@
  * what the user's function returned, where the value lives) and by the planner.
  * Next.js's rules: docs/nextjs-rules.md §4 and §5.
  */
+import { KeySet } from './key-set.js';
 import type { Params, Segment } from './types.js';
 
 /** An entry whose values are strings, but one that cannot be a safe path segment: an error for its path only. */
@@ -243,23 +244,13 @@ export interface PlannedPath {
 
 /** `make` makes each path's record (the one object a path has from here on, see assign.ts). */
 export function expandPaths<T extends PlannedPath = PlannedPath>(segments: Segment[], list: Params[], basePath = '', make: (key: string, params: Params) => T = (key, params) => ({ key, params }) as T): Expansion<T> {
-  const seen = new Set<string>();
-  // The first params of each key, made only when a key comes again.
-  let firsts: Map<string, Params> | undefined;
   const expansion: Expansion<T> = { paths: [], clashes: [] };
+  const seen = new KeySet(list.length, (index) => expansion.paths[index].key);
   for (const params of list) {
     const key = withBasePath(basePath, pathFromParams(segments, params));
-    if (!seen.has(key)) {
-      seen.add(key);
-      expansion.paths.push(make(key, params));
-      continue;
-    }
-    if (!firsts) {
-      firsts = new Map();
-      for (const path of expansion.paths) firsts.set(path.key, path.params);
-    }
-    const first = firsts.get(key)!;
-    if (JSON.stringify(first) !== JSON.stringify(params)) expansion.clashes.push({ key, params, first });
+    const held = seen.add(expansion.paths.length, key);
+    if (held === -1) expansion.paths.push(make(key, params));
+    else if (JSON.stringify(expansion.paths[held].params) !== JSON.stringify(params)) expansion.clashes.push({ key, params, first: expansion.paths[held].params });
   }
   return expansion;
 }

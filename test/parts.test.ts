@@ -12,6 +12,7 @@ import { buildManifest, checkManifest, manifestChunks, manifestEntry, readManife
 import { formatCount } from '../src/numbers.js';
 import { inPlanOrder } from '../src/prerender.js';
 import { collectGarbage, GarbagePacer } from '../src/memory.js';
+import { KeySet } from '../src/key-set.js';
 import { BodyTooLarge, headerRecord, readBody } from '../src/sandbox/body.js';
 import { describeError, describeValue } from '../src/sandbox/describe.js';
 import { globPattern, loaderRules, REGEXP_KEY } from '../src/loaders.js';
@@ -441,6 +442,21 @@ memoryParts('a held young generation stays held when a worker starts (Node.js 20
   // Held, it stays at a few MB; let grow, V8 takes it to 32 MB for two million records.
   const { young } = JSON.parse(child.stdout) as { young: number };
   assert.ok(young <= 8, `young generation ${young} MB`);
+});
+
+memoryParts('KeySet: items by key without holding the keys, the first of a key kept, past its first size', () => {
+  // Made from a capacity of 2: it grows, and keys of one bucket probe past each other.
+  const keys = Array.from({ length: 5000 }, (_, i) => `/p/${i % 3000}`);
+  const asked: number[] = [];
+  const set = new KeySet(2, (i) => (asked.push(i), keys[i]));
+  const held = keys.map((key, i) => set.add(i, key));
+  assert.equal(held.slice(0, 3000), Array(3000).fill(-1), 'the first 3,000 keys are new');
+  assert.equal(held.slice(3000), Array.from({ length: 2000 }, (_, i) => i), 'each later one names the first of its key');
+  assert.ok(asked.every((i) => i < 3000), 'only items in the set are asked for their key');
+  assert.is(set.add(5000, '/p/2999'), 2999);
+  assert.is(set.add(5001, '/new'), -1);
+  // The key is made when not given.
+  assert.is(new KeySet(1, (i) => ['a', 'a'][i]).add(0), -1);
 });
 
 memoryParts.run();
