@@ -224,6 +224,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     // otherwise a GET that next build would not run, and that failed here, stays on a server.
     const results = project.config.staticExport ? applyStaticExport(ordered, { config: relativeFile(project.config.file!, options.cwd), notOptedIn }) : failuresOnServer(ordered, notOptedIn);
     let manifest = buildManifest(results, options.cwd);
+    // The manifest's record of a million keys grew through smaller tables: they go before the text is made.
+    if (large) collectGarbage();
     if (options.shard) {
       // The files of routes settled from their source alone count too: they were never compiled.
       const inputs = [...new Set([...bundle.inputs, ...byConfig.map((r) => r.route.file)])].sort();
