@@ -139,7 +139,7 @@ function toResult({ plan: { route }, key, file }: AssignedPath, outcome: RenderO
     frozen: made.frozen,
     headers: intern(made.headers, outcome.headers),
     revalidate: outcome.revalidate,
-    // Every empty body has the same hash: one string for the many 404s and redirects, not one each.
+    // Every empty body has the same hash (the many 404s and redirects).
     sha256: outcome.size === 0 ? EMPTY_SHA256 : outcome.sha256,
     size: outcome.size,
     source: made.source,

@@ -182,8 +182,8 @@ export async function prerender(input: PrerenderOptions): Promise<PrerenderResul
     if (planned >= LARGE_BUILD) collectGarbage();
     const assignment = assignPaths(plan.routes, { host: options.host, reserved: manifestInOut ? [manifestInOut] : [], cwd: options.cwd, shard: options.shard });
     plan.routes = [];
-    // A large plan leaves much garbage behind (the expansion's records): collected now, not after
-    // the results have piled on top of it.
+    // Assigning a million paths their files leaves much garbage behind (the tables of names):
+    // collected now, not after the results have piled on top of it.
     const large = assignment.paths.length >= LARGE_BUILD;
     if (large) collectGarbage();
     const causes = options.incremental ? new RebuildCauses() : undefined;
