@@ -461,7 +461,6 @@ const HASH_BYTES = 32;
  */
 export class StaticRecords {
   readonly #prefix: string;
-  #capacity: number;
   #count = 0;
   #hashes: Buffer;
   #sizes: Float64Array;
@@ -479,19 +478,19 @@ export class StaticRecords {
   /** `capacity`: how many records to make room for at once (more grow the columns). */
   constructor(capacity: number, prefix = '') {
     this.#prefix = prefix;
-    this.#capacity = Math.max(1, capacity);
-    this.#hashes = Buffer.alloc(this.#capacity * HASH_BYTES);
-    this.#sizes = new Float64Array(this.#capacity);
-    this.#statuses = new Uint16Array(this.#capacity);
-    this.#revalidates = new Float64Array(this.#capacity);
-    this.#headerIds = new Uint32Array(this.#capacity);
-    this.#routeIds = new Uint32Array(this.#capacity);
-    this.#files = new Uint8Array(this.#capacity);
+    const rows = Math.max(1, capacity);
+    this.#hashes = Buffer.alloc(rows * HASH_BYTES);
+    this.#sizes = new Float64Array(rows);
+    this.#statuses = new Uint16Array(rows);
+    this.#revalidates = new Float64Array(rows);
+    this.#headerIds = new Uint32Array(rows);
+    this.#routeIds = new Uint32Array(rows);
+    this.#files = new Uint8Array(rows);
   }
 
   /** A new record; `fields.headers` is best shared between paths (one index per distinct record). */
   add(path: string, route: RouteFile, fields: EntryFields, logs: string[] = NO_LOGS): StaticRecord {
-    if (this.#count === this.#capacity) this.#grow();
+    if (this.#count === this.#sizes.length) this.#grow();
     const index = this.#count++;
     const extra: Extra = {};
     if (logs.length > 0) extra.logs = logs;
@@ -545,7 +544,7 @@ export class StaticRecords {
   }
 
   #grow(): void {
-    const capacity = this.#capacity * 2;
+    const capacity = this.#sizes.length * 2;
     const hashes = Buffer.alloc(capacity * HASH_BYTES);
     this.#hashes.copy(hashes);
     this.#hashes = hashes;
@@ -555,7 +554,6 @@ export class StaticRecords {
     this.#headerIds = grown(this.#headerIds, new Uint32Array(capacity));
     this.#routeIds = grown(this.#routeIds, new Uint32Array(capacity));
     this.#files = grown(this.#files, new Uint8Array(capacity));
-    this.#capacity = capacity;
   }
 }
 
